@@ -1,0 +1,53 @@
+# The two commands: `make run` (the whole system, with demo data) and `make test` (lint + the suite).
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format migrate
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+migrate: $(VENV)/.runtime
+	$(BIN)/python manage.py migrate --no-input
+
+run: migrate
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  Cedar Heights is starting at http://$(HOST):$(PORT)/"
+	@echo "  Back office (Django admin): http://$(HOST):$(PORT)/admin/   admin@cedarheights.test / cedarheights-admin"
+	@echo "  Background worker: django-q2 cluster (ORM broker). Ctrl-C stops everything."
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python manage.py qcluster & \
+	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	@url="$${DATABASE_URL:-$$($(BIN)/python scripts/postgres_url.py)}"; \
+	if [ -n "$$url" ]; then export DATABASE_URL="$$url"; echo "Tests on PostgreSQL: $$url"; \
+	else unset DATABASE_URL; \
+	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	  echo "!! PostgreSQL is not reachable: the suite runs on SQLite, and the tests that need   !!"; \
+	  echo "!! PostgreSQL (exclusion constraints, row locks, races) are SKIPPED.                  !!"; \
+	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; fi; \
+	DJANGO_SETTINGS_MODULE=cedarheights.settings.test $(BIN)/python manage.py makemigrations --check --dry-run && \
+	$(BIN)/pytest $(PYTEST_ARGS)

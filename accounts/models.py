@@ -1,0 +1,125 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=normalize_email(email), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **fields):
+        fields.setdefault("is_staff", False)
+        fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **fields):
+        fields.update(is_staff=True, is_superuser=True, role=User.Role.ADMIN)
+        return self._create_user(email, password, **fields)
+
+    def get_by_natural_key(self, username: str):
+        return self.get(email__iexact=username)
+
+
+def normalize_email(email: str) -> str:
+    """One spelling per mailbox: addresses are compared and stored lower-cased."""
+    return email.strip().lower()
+
+
+class User(AbstractUser):
+    """A person who signs in with an email address: the owner and staff, a teacher, or a parent."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        TEACHER = "teacher", "Teacher"
+        PARENT = "parent", "Parent"
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+    phone = models.CharField(max_length=32, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.PARENT)
+    family = models.ForeignKey(
+        "accounts.Family", null=True, blank=True, related_name="parents", on_delete=models.PROTECT
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["last_name", "first_name", "email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(family__isnull=True) | models.Q(role="parent"),
+                name="accounts_user_only_parents_have_family",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = normalize_email(self.email)
+
+
+class Family(models.Model):
+    """A household: one or more parents, their children, one bill."""
+
+    name = models.CharField(max_length=200, help_text="How the school refers to the household, e.g. “Nguyen family”.")
+    street = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    province = models.CharField(max_length=2, blank=True, help_text="Two-letter code, e.g. ON.")
+    postal_code = models.CharField(max_length=10, blank=True)
+    emergency_contact_name = models.CharField(max_length=200, blank=True)
+    emergency_contact_phone = models.CharField(max_length=32, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "families"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsentRecord(models.Model):
+    """A parent's consent (for themselves or a child), kept as PIPEDA asks: what, which policy, when, withdrawn when."""
+
+    class Purpose(models.TextChoices):
+        PRIVACY_POLICY = "privacy_policy", "Privacy policy and lesson administration"
+        PHOTOS = "photos", "Photos and recordings of lessons"
+        MARKETING = "marketing", "News and offers by email"
+
+    family = models.ForeignKey(Family, related_name="consents", on_delete=models.CASCADE)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    policy_version = models.CharField(max_length=20)
+    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    given_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["family", "purpose", "-given_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_at__isnull=True) | models.Q(withdrawn_at__gte=models.F("given_at")),
+                name="consent_withdrawn_after_given",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family}: {self.get_purpose_display()} v{self.policy_version}"

@@ -1,0 +1,164 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+
+def default_currency() -> str:
+    return settings.SCHOOL_CURRENCY
+
+
+def format_cents(cents: int, currency: str) -> str:
+    """Money for people: 12000, "cad" → "$120.00 CAD"."""
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d} {currency.upper()}"
+
+
+class TuitionPlan(models.Model):
+    class Interval(models.TextChoices):
+        MONTH = "month", "Monthly"
+        WEEK = "week", "Weekly"
+
+    name = models.CharField(max_length=100, unique=True)
+    instrument = models.ForeignKey(
+        "scheduling.Instrument",
+        null=True,
+        blank=True,
+        related_name="tuition_plans",
+        on_delete=models.PROTECT,
+        help_text="Leave empty for a plan that fits every instrument.",
+    )
+    lesson_minutes = models.PositiveSmallIntegerField(default=30)
+    interval = models.CharField(max_length=5, choices=Interval.choices, default=Interval.MONTH)
+    price_cents = models.PositiveIntegerField(help_text="Price per interval, in cents.")
+    currency = models.CharField(max_length=3, default=default_currency)
+    description = models.CharField(max_length=255, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["instrument__name", "lesson_minutes", "interval"]
+        constraints = [
+            models.CheckConstraint(condition=Q(lesson_minutes__in=[30, 45, 60]), name="tuition_plan_minutes_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def price_display(self) -> str:
+        return format_cents(self.price_cents, self.currency)
+
+    def clean(self) -> None:
+        self.currency = (self.currency or "").lower()
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise ValidationError({"currency": "Use a three-letter ISO currency code, e.g. cad."})
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        REFUNDED = "refunded", "Refunded"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+
+    class Purpose(models.TextChoices):
+        TUITION = "tuition", "Tuition"
+        LESSON = "lesson", "Single lesson"
+        OTHER = "other", "Other"
+
+    family = models.ForeignKey("accounts.Family", related_name="payments", on_delete=models.PROTECT)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.TUITION)
+    lesson = models.ForeignKey(
+        "scheduling.Lesson", null=True, blank=True, related_name="payments", on_delete=models.PROTECT
+    )
+    amount_cents = models.PositiveIntegerField()
+    amount_refunded_cents = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, default=default_currency)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    failure_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["family", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_refunded_cents__lte=F("amount_cents")), name="payment_refund_not_above_amount"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{format_cents(self.amount_cents, self.currency)} from {self.family} ({self.get_status_display()})"
+
+
+class LedgerEntry(models.Model):
+    """One line of a family's account. Balance owed = charges − payments + refunds − credits + adjustments."""
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", "Charge"
+        PAYMENT = "payment", "Payment"
+        REFUND = "refund", "Refund"
+        CREDIT = "credit", "Credit"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    family = models.ForeignKey("accounts.Family", related_name="ledger_entries", on_delete=models.PROTECT)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount_cents = models.BigIntegerField(help_text="Positive, except an adjustment, which may be either sign.")
+    currency = models.CharField(max_length=3, default=default_currency)
+    description = models.CharField(max_length=255)
+    reference = models.CharField(
+        max_length=200, blank=True, help_text="What caused the entry (a Stripe id, a receipt); unique per kind."
+    )
+    payment = models.ForeignKey(Payment, null=True, blank=True, related_name="ledger_entries", on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["family", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="adjustment", amount_cents__lt=0) | Q(amount_cents__gt=0),
+                name="ledger_amount_sign_matches_kind",
+            ),
+            # A webhook or task replayed cannot write the same entry twice.
+            models.UniqueConstraint(
+                fields=["kind", "reference"], condition=~Q(reference=""), name="ledger_reference_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {format_cents(self.amount_cents, self.currency)}: {self.description}"
+
+
+class ReceiptSequence(models.Model):
+    """The last receipt number given in a year; locked while the next is taken, so numbers have no gaps."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class Receipt(models.Model):
+    payment = models.OneToOneField(Payment, related_name="receipt", on_delete=models.PROTECT)
+    family = models.ForeignKey("accounts.Family", related_name="receipts", on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default=default_currency)
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-year", "-sequence"]
+        constraints = [models.UniqueConstraint(fields=["year", "sequence"], name="receipt_number_unique")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return f"{self.year}-{self.sequence:05d}"

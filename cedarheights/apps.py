@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class CedarHeightsConfig(AppConfig):
+    default = True
+    name = "cedarheights"
+    verbose_name = "School"
+
+
+class SchoolAdminConfig(admin_apps.AdminConfig):
+    default = False
+    default_site = "cedarheights.admin_site.SchoolAdminSite"

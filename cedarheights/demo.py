@@ -1,0 +1,416 @@
+"""A believable demo school, built through the services; running it again changes nothing."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ConsentRecord, Family, User
+from billing.models import TuitionPlan
+from cedarheights.selectors import school_settings_get
+from enrollment.models import Enrollment, PreferredWindow, Student
+from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Room, Teacher, Term, WeeklyAvailability
+from scheduling.services import lesson_update, term_lessons_generate
+
+ADMIN_EMAIL = "admin@cedarheights.test"
+ADMIN_PASSWORD = "cedarheights-admin"
+DEMO_PASSWORD = "cedarheights-demo"  # parents and teachers of the demo school
+PRIVACY_POLICY_VERSION = "2026-09"
+DEMO_NAMESPACE = uuid.UUID("6f1d3c52-2b7e-4a55-9a51-0c0ffee00001")
+
+MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
+
+TEACHERS = [
+    # email, first, last, instruments, capacity, bio, [(weekday, start, end)]
+    (
+        "amelia.hart@cedarheights.test",
+        "Amelia",
+        "Hart",
+        ["Piano"],
+        25,
+        "Royal Conservatory-trained pianist; patient with beginners of every age.",
+        [
+            (MON, "15:00", "20:00"),
+            (TUE, "15:00", "20:00"),
+            (WED, "15:00", "20:00"),
+            (THU, "15:00", "20:00"),
+            (SAT, "09:00", "13:00"),
+        ],
+    ),
+    (
+        "marco.bellini@cedarheights.test",
+        "Marco",
+        "Bellini",
+        ["Guitar", "Bass"],
+        20,
+        "Session guitarist and bassist; rock, jazz and classical guitar.",
+        [(TUE, "15:30", "20:30"), (WED, "15:30", "20:30"), (THU, "15:30", "20:30"), (FRI, "15:30", "20:30")],
+    ),
+    (
+        "priya.raman@cedarheights.test",
+        "Priya",
+        "Raman",
+        ["Piano", "Guitar"],
+        18,
+        "Teaches piano and fingerstyle guitar; loves preparing students for their first recital.",
+        [(MON, "16:00", "20:00"), (WED, "16:00", "20:00"), (SAT, "10:00", "15:00")],
+    ),
+    (
+        "dev.okafor@cedarheights.test",
+        "Dev",
+        "Okafor",
+        ["Bass", "Guitar"],
+        15,
+        "Bassist in a touring funk band; groove, theory and reading.",
+        [(THU, "16:00", "21:00"), (FRI, "16:00", "21:00"), (SUN, "11:00", "15:00")],
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoStudent:
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    instrument: str
+    teacher_email: str
+    weekday: int
+    start: str
+    minutes: int
+    plan: str
+
+
+FAMILIES = [
+    # family name, parent (email, first, last, phone), city, students
+    (
+        "Nguyen family",
+        ("linh.nguyen@example.com", "Linh", "Nguyen", "416-555-0101"),
+        "Toronto",
+        [
+            DemoStudent(
+                "Ava",
+                "Nguyen",
+                date(2016, 4, 12),
+                "Piano",
+                "amelia.hart@cedarheights.test",
+                MON,
+                "16:00",
+                30,
+                "Piano 30 min, monthly",
+            ),
+            DemoStudent(
+                "Leo",
+                "Nguyen",
+                date(2013, 9, 3),
+                "Guitar",
+                "marco.bellini@cedarheights.test",
+                TUE,
+                "16:30",
+                45,
+                "Guitar or bass 45 min, monthly",
+            ),
+        ],
+    ),
+    (
+        "Tremblay family",
+        ("julie.tremblay@example.com", "Julie", "Tremblay", "416-555-0102"),
+        "Toronto",
+        [
+            DemoStudent(
+                "Chloé",
+                "Tremblay",
+                date(2015, 2, 20),
+                "Piano",
+                "priya.raman@cedarheights.test",
+                WED,
+                "17:00",
+                30,
+                "Piano 30 min, monthly",
+            ),
+        ],
+    ),
+    (
+        "Okonkwo family",
+        ("chidi.okonkwo@example.com", "Chidi", "Okonkwo", "647-555-0103"),
+        "Mississauga",
+        [
+            DemoStudent(
+                "Ada",
+                "Okonkwo",
+                date(2011, 11, 30),
+                "Bass",
+                "dev.okafor@cedarheights.test",
+                THU,
+                "18:00",
+                45,
+                "Guitar or bass 45 min, monthly",
+            ),
+        ],
+    ),
+    (
+        "Singh family",
+        ("harpreet.singh@example.com", "Harpreet", "Singh", "905-555-0104"),
+        "Brampton",
+        [
+            DemoStudent(
+                "Arjun",
+                "Singh",
+                date(2017, 6, 15),
+                "Guitar",
+                "priya.raman@cedarheights.test",
+                SAT,
+                "10:30",
+                30,
+                "Guitar or bass 30 min, monthly",
+            ),
+        ],
+    ),
+    (
+        "MacDonald family",
+        ("fiona.macdonald@example.com", "Fiona", "MacDonald", "416-555-0105"),
+        "Toronto",
+        [
+            DemoStudent(
+                "Ewan",
+                "MacDonald",
+                date(2009, 1, 22),
+                "Bass",
+                "marco.bellini@cedarheights.test",
+                FRI,
+                "17:00",
+                60,
+                "Any instrument 60 min, monthly",
+            ),
+        ],
+    ),
+    (
+        "Rossi family",
+        ("giulia.rossi@example.com", "Giulia", "Rossi", "647-555-0106"),
+        "Toronto",
+        [
+            DemoStudent(
+                "Sofia",
+                "Rossi",
+                date(2018, 3, 8),
+                "Piano",
+                "amelia.hart@cedarheights.test",
+                SAT,
+                "09:30",
+                30,
+                "Any instrument 30 min, weekly",
+            ),
+        ],
+    ),
+    (
+        "Chen household",
+        ("wei.chen@example.com", "Wei", "Chen", "416-555-0107"),
+        "Toronto",
+        [
+            DemoStudent(
+                "Wei",
+                "Chen",
+                date(1984, 7, 19),
+                "Piano",
+                "amelia.hart@cedarheights.test",
+                WED,
+                "19:00",
+                60,
+                "Any instrument 60 min, monthly",
+            ),
+        ],
+    ),
+]
+
+PLANS = [
+    # name, instrument, minutes, interval, price in cents
+    ("Piano 30 min, monthly", "Piano", 30, TuitionPlan.Interval.MONTH, 14000),
+    ("Piano 45 min, monthly", "Piano", 45, TuitionPlan.Interval.MONTH, 19500),
+    ("Guitar or bass 30 min, monthly", None, 30, TuitionPlan.Interval.MONTH, 13000),
+    ("Guitar or bass 45 min, monthly", None, 45, TuitionPlan.Interval.MONTH, 18500),
+    ("Any instrument 60 min, monthly", None, 60, TuitionPlan.Interval.MONTH, 25000),
+    ("Any instrument 30 min, weekly", None, 30, TuitionPlan.Interval.WEEK, 3500),
+]
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+
+
+def _hhmm(text: str) -> time:
+    return time.fromisoformat(text)
+
+
+def _school_year(today: date) -> tuple[int, int]:
+    first = today.year if today.month >= 9 else today.year - 1
+    return first, first + 1
+
+
+def _calendar(today: date) -> list[Term]:
+    """The academic year around `today`: four terms that cover it whole, with Ontario's usual closures."""
+    first, second = _school_year(today)
+    year, _ = AcademicYear.objects.update_or_create(
+        name=f"{first}–{second}", defaults={"start_date": date(first, 9, 1), "end_date": date(second, 8, 31)}
+    )
+    terms = []
+    for name, start, end in [
+        ("Fall", date(first, 9, 1), date(first, 12, 31)),
+        ("Winter", date(second, 1, 1), date(second, 3, 31)),
+        ("Spring", date(second, 4, 1), date(second, 6, 30)),
+        ("Summer", date(second, 7, 1), date(second, 8, 31)),
+    ]:
+        term, _ = Term.objects.update_or_create(
+            academic_year=year, name=name, defaults={"start_date": start, "end_date": end}
+        )
+        terms.append(term)
+    fall, winter, spring, summer = terms
+    march_break = _nth_weekday(second, 3, MON, 2)
+    for reason, start, end, term in [
+        ("Labour Day", _nth_weekday(first, 9, MON, 1), _nth_weekday(first, 9, MON, 1), fall),
+        ("Thanksgiving", _nth_weekday(first, 10, MON, 2), _nth_weekday(first, 10, MON, 2), fall),
+        ("Winter break", date(first, 12, 21), date(first, 12, 31), fall),
+        ("Winter break", date(second, 1, 1), date(second, 1, 3), winter),
+        ("Family Day", _nth_weekday(second, 2, MON, 3), _nth_weekday(second, 2, MON, 3), winter),
+        ("March Break", march_break, march_break + timedelta(days=6), winter),
+        ("Victoria Day", date(second, 5, 25) - timedelta(days=(date(second, 5, 25).weekday() or 7)), None, spring),
+        ("Canada Day", date(second, 7, 1), date(second, 7, 1), summer),
+        ("Civic Holiday", _nth_weekday(second, 8, MON, 1), _nth_weekday(second, 8, MON, 1), summer),
+    ]:
+        Closure.objects.update_or_create(
+            reason=reason, start_date=start, teacher=None, defaults={"end_date": end or start, "term": term}
+        )
+    return terms
+
+
+def _user(email: str, first: str, last: str, *, role: str, password: str, phone: str = "", family=None) -> User:
+    user, created = User.objects.update_or_create(
+        email=email, defaults={"first_name": first, "last_name": last, "role": role, "phone": phone, "family": family}
+    )
+    if created:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def demo_school_seed(*, today: date | None = None) -> dict[str, int]:
+    today = today or timezone.localdate()
+    admin, created = User.objects.update_or_create(
+        email=ADMIN_EMAIL,
+        defaults={
+            "first_name": "School",
+            "last_name": "Owner",
+            "role": User.Role.ADMIN,
+            "is_staff": True,
+            "is_superuser": True,
+        },
+    )
+    if created:
+        admin.set_password(ADMIN_PASSWORD)
+        admin.save(update_fields=["password"])
+
+    instruments = {name: Instrument.objects.get_or_create(name=name)[0] for name in ("Piano", "Guitar", "Bass")}
+    for name in ("Studio A", "Studio B", "Studio C"):
+        Room.objects.get_or_create(name=name)
+    plans = {}
+    for name, instrument, minutes, interval, price in PLANS:
+        plans[name], _ = TuitionPlan.objects.update_or_create(
+            name=name,
+            defaults={
+                "instrument": instruments.get(instrument),
+                "lesson_minutes": minutes,
+                "interval": interval,
+                "price_cents": price,
+            },
+        )
+
+    teachers = {}
+    for email, first, last, teaches, capacity, bio, windows in TEACHERS:
+        user = _user(email, first, last, role=User.Role.TEACHER, password=DEMO_PASSWORD)
+        teacher, _ = Teacher.objects.update_or_create(
+            user=user, defaults={"capacity": capacity, "bio": bio, "active": True}
+        )
+        teacher.instruments.set([instruments[name] for name in teaches])
+        for weekday, start, end in windows:
+            WeeklyAvailability.objects.update_or_create(
+                teacher=teacher, weekday=weekday, start_time=_hhmm(start), defaults={"end_time": _hhmm(end)}
+            )
+        teachers[email] = teacher
+
+    terms = _calendar(today)
+    current = next(term for term in terms if term.start_date <= today <= term.end_date)
+    zone = school_settings_get().zone
+    given_at = datetime(current.start_date.year, 8, 20, 12, 0, tzinfo=zone)
+    for family_name, (email, first, last, phone), city, children in FAMILIES:
+        family, _ = Family.objects.update_or_create(
+            name=family_name,
+            defaults={
+                "city": city,
+                "province": "ON",
+                "emergency_contact_name": f"{first}'s sibling",
+                "emergency_contact_phone": phone,
+            },
+        )
+        parent = _user(email, first, last, role=User.Role.PARENT, password=DEMO_PASSWORD, phone=phone, family=family)
+        ConsentRecord.objects.update_or_create(
+            family=family,
+            purpose=ConsentRecord.Purpose.PRIVACY_POLICY,
+            policy_version=PRIVACY_POLICY_VERSION,
+            defaults={"given_by": parent, "given_at": given_at},
+        )
+        for child in children:
+            _demo_student(family, child, instruments, teachers, plans, current, today)
+
+    return {
+        "teachers": Teacher.objects.count(),
+        "families": Family.objects.count(),
+        "students": Student.objects.count(),
+        "lessons": Lesson.objects.count(),
+        "tuition_plans": TuitionPlan.objects.count(),
+    }
+
+
+def _demo_student(family, child: DemoStudent, instruments, teachers, plans, term: Term, today: date) -> None:
+    teacher = teachers[child.teacher_email]
+    student, _ = Student.objects.update_or_create(
+        family=family,
+        first_name=child.first_name,
+        last_name=child.last_name,
+        defaults={
+            "date_of_birth": child.date_of_birth,
+            "instrument": instruments[child.instrument],
+            "teacher": teacher,
+            "status": Student.Status.ACTIVE,
+        },
+    )
+    key = uuid.uuid5(DEMO_NAMESPACE, f"{family.name}/{child.first_name}")
+    enrollment, _ = Enrollment.objects.update_or_create(
+        idempotency_key=key,
+        defaults={
+            "student": student,
+            "instrument": instruments[child.instrument],
+            "lesson_minutes": child.minutes,
+            "tuition_plan": plans[child.plan],
+            "status": Enrollment.Status.ACTIVE,
+            "source": Enrollment.Source.ADMIN,
+        },
+    )
+    start = _hhmm(child.start)
+    end = (datetime.combine(today, start) + timedelta(minutes=child.minutes)).time()
+    PreferredWindow.objects.update_or_create(
+        enrollment=enrollment, weekday=child.weekday, start_time=start, defaults={"end_time": end}
+    )
+    # A few weeks of lessons: from four weeks ago to the end of the current term.
+    term_lessons_generate(
+        student=student,
+        teacher=teacher,
+        term=term,
+        weekday=child.weekday,
+        start_time=start,
+        minutes=child.minutes,
+        from_date=max(term.start_date, today - timedelta(weeks=4)),
+    )
+    for lesson in Lesson.objects.filter(student=student, status=Lesson.Status.SCHEDULED, end_at__lt=timezone.now()):
+        lesson_update(lesson=lesson, status=Lesson.Status.COMPLETED)

@@ -1,0 +1,46 @@
+"""Domain errors: what a service refuses to do, in words a person can act on.
+
+Interfaces turn them into a form error (HTML) or one JSON error body (API); never a 500.
+"""
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    status = 400
+
+    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class InvalidInput(DomainError):
+    code = "invalid"
+
+
+class LessonConflict(DomainError):
+    """The lesson would overlap another lesson of the same teacher, student or room."""
+
+    code = "lesson_conflict"
+    status = 409
+
+    def __init__(self, message: str, *, conflicting_lesson_id: int | None = None):
+        super().__init__(message)
+        self.conflicting_lesson_id = conflicting_lesson_id
+
+
+class ClosureConflict(DomainError):
+    code = "closed"
+    status = 409
+
+
+class OutsideAvailability(DomainError):
+    code = "outside_availability"
+    status = 409
+
+
+class TermOverlap(DomainError):
+    code = "term_overlap"
+    status = 409

@@ -1,0 +1,165 @@
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+class SchoolSettings(models.Model):
+    """The one row of school-wide settings the owner edits in the admin."""
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+    name = models.CharField(max_length=200, default="Cedar Heights Music Academy")
+    contact_email = models.EmailField(default="office@cedarheights.test")
+    time_zone = models.CharField(
+        max_length=64,
+        default=settings.TIME_ZONE,
+        help_text="Weekly lessons are wall-clock times in this zone; daylight saving never moves them.",
+    )
+    minimum_age_years = models.PositiveSmallIntegerField(default=5, validators=[MaxValueValidator(99)])
+    demo_lesson_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(15), MaxValueValidator(120)]
+    )
+    minimum_notice_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="How far ahead a lesson must be booked or cancelled."
+    )
+    booking_horizon_days = models.PositiveSmallIntegerField(
+        default=28,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="How far ahead families can book.",
+    )
+    buffer_minutes = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(60)], help_text="Free time a teacher keeps between two lessons."
+    )
+    slot_step_minutes = models.PositiveSmallIntegerField(
+        default=15,
+        validators=[MinValueValidator(5), MaxValueValidator(60)],
+        help_text="Offered lesson times start on this grid (15 → :00, :15, :30, :45).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "school settings"
+        verbose_name_plural = "school settings"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="school_settings_single_row"),
+            models.CheckConstraint(condition=models.Q(slot_step_minutes__gte=5), name="school_settings_step_min"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.time_zone not in zoneinfo.available_timezones():
+            raise ValidationError({"time_zone": f"“{self.time_zone}” is not a known time zone (e.g. America/Toronto)."})
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class EmailLog(models.Model):
+    """Every email the school sends, whatever happened to it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    recipient = models.EmailField()
+    template = models.CharField(max_length=100)
+    subject = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    dedupe_key = models.CharField(
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Claimed before sending, so a task delivered twice sends once.",
+    )
+    related_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
+    related_id = models.CharField(max_length=64, blank=True)
+    related_object = GenericForeignKey("related_type", "related_id")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["related_type", "related_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.template} → {self.recipient} ({self.status})"
+
+
+class AuditEvent(models.Model):
+    """Who read or changed a family's or a child's record, what changed, and when."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Changed"
+        DELETE = "delete", "Deleted"
+        VIEW = "view", "Viewed"
+        EXPORT = "export", "Exported"
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    object_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200)
+    changes = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.object_repr}"
+
+
+class PipelineRun(models.Model):
+    """One run of a pipeline (enrollment, billing), written by `cedarheights.pipeline.run_pipeline`."""
+
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    pipeline = models.CharField(max_length=50, db_index=True)
+    reference = models.CharField(max_length=200, blank=True, help_text="What the run was about, e.g. enrollment:42.")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    failed_step = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(db_index=True)
+    duration_ms = models.FloatField()
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline} {self.reference} {self.status}"
+
+
+class StepRun(models.Model):
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(PipelineRun, related_name="steps", on_delete=models.CASCADE)
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    duration_ms = models.FloatField()
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "position"], name="step_run_position_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name}"

@@ -1,0 +1,30 @@
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db import models, transaction
+
+from cedarheights.models import AuditEvent, SchoolSettings
+from cedarheights.selectors import SCHOOL_SETTINGS_CACHE_KEY, SCHOOL_SETTINGS_CACHE_SECONDS
+
+
+@transaction.atomic
+def school_settings_update(*, school_settings: SchoolSettings, **fields: Any) -> SchoolSettings:
+    for name, value in fields.items():
+        setattr(school_settings, name, value)
+    school_settings.full_clean()
+    school_settings.save()
+    transaction.on_commit(lambda: cache.set(SCHOOL_SETTINGS_CACHE_KEY, school_settings, SCHOOL_SETTINGS_CACHE_SECONDS))
+    return school_settings
+
+
+def audit_record(*, actor, action: str, obj: models.Model, changes: dict[str, Any] | None = None) -> AuditEvent:
+    """Note who read or changed a family's or a child's record; `changes` maps field → [old, new]."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        object_type=ContentType.objects.get_for_model(obj),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        changes=changes or {},
+    )

@@ -1,0 +1,226 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+
+from cedarheights.admin import DomainErrorAsMessageAdmin
+from cedarheights.errors import DomainError
+from enrollment.models import Student
+from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Room, Teacher, Term, WeeklyAvailability
+from scheduling.selectors import terms_overlapping
+from scheduling.services import lesson_cancel, lesson_create, lesson_reschedule, lesson_slot_validate, lesson_update
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(admin.ModelAdmin):
+    list_display = ["name", "active", "teacher_count"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(teacher_total=Count("teachers"))
+
+    @admin.display(description="teachers", ordering="teacher_total")
+    def teacher_count(self, instrument: Instrument) -> int:
+        return instrument.teacher_total
+
+
+class AvailabilityInline(admin.TabularInline):
+    model = WeeklyAvailability
+    extra = 0
+
+
+@admin.register(Teacher)
+class TeacherAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "email", "instrument_names", "active_students", "capacity", "active"]
+    list_filter = ["active", "instruments"]
+    search_fields = ["user__first_name", "user__last_name", "user__email"]
+    autocomplete_fields = ["user"]
+    filter_horizontal = ["instruments"]
+    inlines = [AvailabilityInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user")
+            .prefetch_related("instruments")
+            .annotate(active_total=Count("students", filter=Q(students__status=Student.Status.ACTIVE)))
+        )
+
+    @admin.display(ordering="user__email")
+    def email(self, teacher: Teacher) -> str:
+        return teacher.user.email
+
+    @admin.display(description="instruments")
+    def instrument_names(self, teacher: Teacher) -> str:
+        return ", ".join(instrument.name for instrument in teacher.instruments.all())
+
+    @admin.display(description="active students", ordering="active_total")
+    def active_students(self, teacher: Teacher) -> int:
+        return teacher.active_total
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "notes"]
+    search_fields = ["name"]
+
+
+class TermInline(admin.TabularInline):
+    model = Term
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(AcademicYear)
+class AcademicYearAdmin(admin.ModelAdmin):
+    list_display = ["name", "start_date", "end_date"]
+    search_fields = ["name"]
+    inlines = [TermInline]
+
+
+class ClosureInline(admin.TabularInline):
+    model = Closure
+    fields = ["reason", "start_date", "end_date", "teacher"]
+    autocomplete_fields = ["teacher"]
+    extra = 0
+
+
+class TermForm(forms.ModelForm):
+    class Meta:
+        model = Term
+        fields = ["academic_year", "name", "start_date", "end_date"]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if (
+            start
+            and end
+            and (other := terms_overlapping(start_date=start, end_date=end, exclude_id=self.instance.pk).first())
+        ):
+            raise ValidationError(f"These dates overlap {other}.")
+        return cleaned
+
+
+@admin.register(Term)
+class TermAdmin(admin.ModelAdmin):
+    form = TermForm
+    list_display = ["name", "academic_year", "start_date", "end_date"]
+    list_filter = ["academic_year"]
+    list_select_related = ["academic_year"]
+    search_fields = ["name", "academic_year__name"]
+    date_hierarchy = "start_date"
+    inlines = [ClosureInline]
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    list_display = ["reason", "start_date", "end_date", "teacher", "term"]
+    list_filter = ["term", ("teacher", admin.EmptyFieldListFilter)]
+    list_select_related = ["teacher__user", "term__academic_year"]
+    search_fields = ["reason"]
+    autocomplete_fields = ["teacher", "term"]
+    date_hierarchy = "start_date"
+
+
+class LessonForm(forms.ModelForm):
+    ignore_availability = forms.BooleanField(
+        required=False, help_text="Book outside the teacher's weekly availability (e.g. an agreed make-up)."
+    )
+
+    class Meta:
+        model = Lesson
+        fields = [
+            "teacher",
+            "student",
+            "kind",
+            "start_at",
+            "end_at",
+            "room",
+            "term",
+            "status",
+            "payment_status",
+            "notes",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        teacher = cleaned.get("teacher") or getattr(self.instance, "teacher", None)
+        student = cleaned.get("student") or getattr(self.instance, "student", None)
+        start_at, end_at = cleaned.get("start_at"), cleaned.get("end_at")
+        booking = cleaned.get("status", Lesson.Status.SCHEDULED) != Lesson.Status.CANCELLED
+        if booking and teacher and student and start_at and end_at:
+            try:
+                lesson_slot_validate(
+                    teacher=teacher,
+                    student=student,
+                    start_at=start_at,
+                    end_at=end_at,
+                    room=cleaned.get("room"),
+                    exclude_lesson_id=self.instance.pk,
+                    check_availability=not cleaned.get("ignore_availability"),
+                )
+            except DomainError as error:
+                raise ValidationError(error.message) from error
+        return cleaned
+
+
+@admin.register(Lesson)
+class LessonAdmin(DomainErrorAsMessageAdmin):
+    form = LessonForm
+    list_display = ["start_at", "end_at", "student", "teacher", "kind", "status", "room", "payment_status"]
+    list_filter = ["status", "kind", "payment_status", "teacher", "term"]
+    list_select_related = ["student", "teacher__user", "room"]
+    search_fields = ["student__first_name", "student__last_name", "teacher__user__last_name", "notes"]
+    autocomplete_fields = ["teacher", "student", "room", "term"]
+    date_hierarchy = "start_at"
+    actions = ["cancel_lessons"]
+    list_per_page = 50
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["teacher", "student", "cancelled_at", "cancellation_reason"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        check_availability = not data.get("ignore_availability")
+        if not change:
+            created = lesson_create(
+                teacher=obj.teacher,
+                student=obj.student,
+                start_at=obj.start_at,
+                end_at=obj.end_at,
+                kind=obj.kind,
+                room=obj.room,
+                term=obj.term,
+                payment_status=obj.payment_status,
+                check_availability=check_availability,
+            )
+            obj.pk = created.pk
+            lesson_update(lesson=created, notes=obj.notes, status=obj.status)
+            return
+        if {"start_at", "end_at", "room"} & set(form.changed_data) and obj.status == Lesson.Status.SCHEDULED:
+            lesson_reschedule(
+                lesson=Lesson.objects.get(pk=obj.pk),
+                start_at=obj.start_at,
+                end_at=obj.end_at,
+                room=obj.room,
+                check_availability=check_availability,
+            )
+        lesson_update(
+            lesson=Lesson.objects.get(pk=obj.pk),
+            kind=obj.kind,
+            term=obj.term,
+            status=obj.status,
+            payment_status=obj.payment_status,
+            notes=obj.notes,
+        )
+
+    @admin.action(description="Cancel selected lessons")
+    def cancel_lessons(self, request, queryset):
+        cancelled = 0
+        for lesson in queryset.filter(status=Lesson.Status.SCHEDULED):
+            lesson_cancel(lesson=lesson, reason=f"Cancelled by {request.user}")
+            cancelled += 1
+        self.message_user(request, f"{cancelled} lesson(s) cancelled.", messages.SUCCESS)

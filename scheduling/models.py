@@ -1,0 +1,262 @@
+from datetime import date
+
+from django.conf import settings
+from django.contrib.postgres.fields import DateRangeField, DateTimeRangeField, RangeBoundary, RangeOperators
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Func, Q
+from django.db.models.functions import Lower
+
+from scheduling.constraints import PostgresExclusionConstraint
+
+
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class InclusiveDateRange(Func):
+    function = "DATERANGE"
+    template = "%(function)s(%(expressions)s, '[]')"
+    output_field = DateRangeField()
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class Instrument(models.Model):
+    name = models.CharField(max_length=50)
+    active = models.BooleanField(default=True, help_text="Offered on the enrollment form.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="instrument_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Teacher(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, related_name="teacher", on_delete=models.PROTECT)
+    instruments = models.ManyToManyField(Instrument, related_name="teachers")
+    capacity = models.PositiveSmallIntegerField(default=25, help_text="The most active students this teacher takes.")
+    bio = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name"]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class WeeklyAvailability(models.Model):
+    """A window in which a teacher teaches every week, as local wall-clock times of the school's zone."""
+
+    teacher = models.ForeignKey(Teacher, related_name="availability", on_delete=models.CASCADE)
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+
+    class Meta:
+        ordering = ["teacher", "weekday", "start_time"]
+        verbose_name_plural = "weekly availability"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")), name="availability_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="availability_weekday_valid"),
+            models.UniqueConstraint(fields=["teacher", "weekday", "start_time"], name="availability_unique_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+    def clean(self) -> None:
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValidationError({"end_time": "The window must end after it starts."})
+
+
+class Room(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    notes = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _validate_date_order(start: date | None, end: date | None) -> None:
+    if start and end and end < start:
+        raise ValidationError({"end_date": "The end date cannot be before the start date."})
+
+
+class AcademicYear(models.Model):
+    name = models.CharField(max_length=50, unique=True, help_text="e.g. 2026–2027")
+    start_date = models.DateField()
+    end_date = models.DateField()
+
+    class Meta:
+        ordering = ["-start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="academic_year_dates_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        _validate_date_order(self.start_date, self.end_date)
+
+
+class Term(models.Model):
+    academic_year = models.ForeignKey(AcademicYear, related_name="terms", on_delete=models.PROTECT)
+    name = models.CharField(max_length=50)
+    start_date = models.DateField()
+    end_date = models.DateField()
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="term_dates_ordered"),
+            models.UniqueConstraint(fields=["academic_year", "name"], name="term_name_unique_in_year"),
+            PostgresExclusionConstraint(
+                name="term_no_overlap",
+                expressions=[(InclusiveDateRange("start_date", "end_date"), RangeOperators.OVERLAPS)],
+                violation_error_message="This term overlaps another term.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.academic_year})"
+
+    def clean(self) -> None:
+        _validate_date_order(self.start_date, self.end_date)
+
+
+class Closure(models.Model):
+    """Days without lessons: a holiday for the whole school, or one teacher's time off."""
+
+    reason = models.CharField(max_length=200)
+    start_date = models.DateField()
+    end_date = models.DateField(help_text="Inclusive: the last day without lessons.")
+    teacher = models.ForeignKey(
+        Teacher,
+        null=True,
+        blank=True,
+        related_name="closures",
+        on_delete=models.CASCADE,
+        help_text="Leave empty for a closure of the whole school.",
+    )
+    term = models.ForeignKey(Term, null=True, blank=True, related_name="closures", on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="closure_dates_ordered"),
+        ]
+        indexes = [models.Index(fields=["start_date", "end_date"])]
+
+    def __str__(self) -> str:
+        who = f" ({self.teacher})" if self.teacher_id else ""
+        return f"{self.reason}{who}: {self.start_date:%Y-%m-%d} to {self.end_date:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        _validate_date_order(self.start_date, self.end_date)
+
+
+class Lesson(models.Model):
+    class Kind(models.TextChoices):
+        DEMO = "demo", "Demo"
+        REGULAR = "regular", "Regular"
+        MAKEUP = "makeup", "Make-up"
+        DROP_IN = "drop_in", "Drop-in"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "No-show"
+
+    class PaymentStatus(models.TextChoices):
+        INCLUDED = "included", "Included in tuition"
+        DUE = "due", "Due"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Payment failed"
+        REFUNDED = "refunded", "Refunded"
+        WAIVED = "waived", "Waived"
+
+    teacher = models.ForeignKey(Teacher, related_name="lessons", on_delete=models.PROTECT)
+    student = models.ForeignKey("enrollment.Student", related_name="lessons", on_delete=models.PROTECT)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REGULAR)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    room = models.ForeignKey(Room, null=True, blank=True, related_name="lessons", on_delete=models.SET_NULL)
+    term = models.ForeignKey(Term, null=True, blank=True, related_name="lessons", on_delete=models.SET_NULL)
+    notes = models.TextField(blank=True, help_text="The teacher's notes on the lesson.")
+    payment_status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.INCLUDED)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start_at"]
+        indexes = [
+            models.Index(fields=["teacher", "start_at"]),
+            models.Index(fields=["student", "start_at"]),
+            models.Index(fields=["start_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_at__gt=models.F("start_at")), name="lesson_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(status="cancelled") | Q(cancelled_at__isnull=True),
+                name="lesson_only_cancelled_has_cancelled_at",
+            ),
+            PostgresExclusionConstraint(
+                name="lesson_no_teacher_overlap",
+                expressions=[
+                    (TsTzRange("start_at", "end_at", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("teacher", RangeOperators.EQUAL),
+                ],
+                condition=~Q(status="cancelled"),
+                violation_error_message="The teacher already has a lesson at this time.",
+            ),
+            PostgresExclusionConstraint(
+                name="lesson_no_student_overlap",
+                expressions=[
+                    (TsTzRange("start_at", "end_at", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("student", RangeOperators.EQUAL),
+                ],
+                condition=~Q(status="cancelled"),
+                violation_error_message="The student already has a lesson at this time.",
+            ),
+            PostgresExclusionConstraint(
+                name="lesson_no_room_overlap",
+                expressions=[
+                    (TsTzRange("start_at", "end_at", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("room", RangeOperators.EQUAL),
+                ],
+                condition=~Q(status="cancelled") & Q(room__isnull=False),
+                violation_error_message="The room is already taken at this time.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} lesson, {self.student} with {self.teacher}"
+
+    def clean(self) -> None:
+        if self.start_at and self.end_at and self.end_at <= self.start_at:
+            raise ValidationError({"end_at": "The lesson must end after it starts."})

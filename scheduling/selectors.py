@@ -1,0 +1,191 @@
+"""Reads for scheduling: the free-slot finder and the conflict questions the services ask."""
+
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from itertools import accumulate
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from cedarheights.selectors import school_settings_get
+from scheduling.models import Closure, Lesson, Teacher, Term, WeeklyAvailability
+
+
+@dataclass(frozen=True)
+class Window:
+    """A weekly window in local wall-clock time."""
+
+    weekday: int
+    start_time: time
+    end_time: time
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start_at: datetime
+    end_at: datetime
+    teacher_id: int
+
+
+def local_datetime(day: date, at: time, zone: ZoneInfo) -> datetime | None:
+    """`day` at wall-clock `at` in `zone`; None when that time does not exist (the spring-forward gap)."""
+    aware = datetime.combine(day, at, tzinfo=zone)
+    if aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) != aware.replace(tzinfo=None):
+        return None
+    return aware
+
+
+def _dates(start: date, end: date) -> Iterable[date]:
+    for offset in range((end - start).days + 1):
+        yield start + timedelta(days=offset)
+
+
+def closed_dates(*, teacher_ids: Sequence[int], start_date: date, end_date: date) -> dict[int | None, set[date]]:
+    """Dates without lessons between two dates: key None for the whole school, else a teacher's id."""
+    closed: dict[int | None, set[date]] = defaultdict(set)
+    closures = Closure.objects.filter(start_date__lte=end_date, end_date__gte=start_date).filter(
+        Q(teacher__isnull=True) | Q(teacher_id__in=teacher_ids)
+    )
+    for teacher_id, first, last in closures.values_list("teacher_id", "start_date", "end_date"):
+        closed[teacher_id].update(_dates(max(first, start_date), min(last, end_date)))
+    return closed
+
+
+def _intersect(available: Sequence[Window], wanted: Sequence[Window] | None) -> list[Window]:
+    if wanted is None:
+        return list(available)
+    return [
+        Window(a.weekday, max(a.start_time, w.start_time), min(a.end_time, w.end_time))
+        for a in available
+        for w in wanted
+        if a.weekday == w.weekday and max(a.start_time, w.start_time) < min(a.end_time, w.end_time)
+    ]
+
+
+class _Busy:
+    """One teacher's lessons, sorted, answering "is [start, end) free with the buffer?" in O(log n)."""
+
+    def __init__(self, intervals: list[tuple[datetime, datetime]], buffer: timedelta):
+        intervals.sort()
+        self.starts = [start for start, _ in intervals]
+        self.max_ends = list(accumulate((end for _, end in intervals), max))
+        self.buffer = buffer
+
+    def is_free(self, start: datetime, end: datetime) -> bool:
+        before = bisect_left(self.starts, end + self.buffer) - 1
+        return before < 0 or self.max_ends[before] + self.buffer <= start
+
+
+def slots_free(
+    *,
+    start_date: date,
+    end_date: date,
+    minutes: int,
+    instrument_id: int | None = None,
+    teacher_ids: Sequence[int] | None = None,
+    windows: Sequence[Window] | None = None,
+    now: datetime | None = None,
+) -> list[Slot]:
+    """Free lesson slots of `minutes`, for one teacher or all teachers of an instrument, between two local dates.
+
+    A slot lies inside the teacher's weekly availability (and inside `windows`, the family's preferred
+    times, when given), on a day without a closure, at least the minimum notice from now and within the
+    booking horizon, and keeps the buffer from every lesson. Times are made in the school's local zone,
+    so a 16:00 slot stays 16:00 across daylight-saving changes. Sorted by start, then teacher id.
+    """
+    school = school_settings_get()
+    zone = school.zone
+    now = now or timezone.now()
+    earliest = now + timedelta(hours=school.minimum_notice_hours)
+    start_date = max(start_date, earliest.astimezone(zone).date())
+    end_date = min(end_date, (now.astimezone(zone) + timedelta(days=school.booking_horizon_days)).date())
+    if end_date < start_date or minutes <= 0:
+        return []
+
+    teachers = Teacher.objects.filter(active=True)
+    if instrument_id is not None:
+        teachers = teachers.filter(instruments=instrument_id)
+    if teacher_ids is not None:
+        teachers = teachers.filter(id__in=teacher_ids)
+    ids = list(teachers.values_list("id", flat=True))
+    if not ids:
+        return []
+
+    availability: dict[int, list[Window]] = defaultdict(list)
+    for teacher_id, weekday, start, end in WeeklyAvailability.objects.filter(teacher_id__in=ids).values_list(
+        "teacher_id", "weekday", "start_time", "end_time"
+    ):
+        availability[teacher_id].append(Window(weekday, start, end))
+
+    closed = closed_dates(teacher_ids=ids, start_date=start_date, end_date=end_date)
+    buffer = timedelta(minutes=school.buffer_minutes)
+    range_start = datetime.combine(start_date, time.min, tzinfo=zone) - buffer
+    range_end = datetime.combine(end_date + timedelta(days=1), time.min, tzinfo=zone) + buffer
+    intervals: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for teacher_id, start, end in (
+        Lesson.objects.filter(teacher_id__in=ids, start_at__lt=range_end, end_at__gt=range_start)
+        .exclude(status=Lesson.Status.CANCELLED)
+        .values_list("teacher_id", "start_at", "end_at")
+    ):
+        intervals[teacher_id].append((start, end))
+
+    length, step = timedelta(minutes=minutes), timedelta(minutes=school.slot_step_minutes)
+    slots: list[Slot] = []
+    for teacher_id in ids:
+        busy = _Busy(intervals[teacher_id], buffer)
+        by_weekday: dict[int, list[Window]] = defaultdict(list)
+        for window in _intersect(availability[teacher_id], windows):
+            by_weekday[window.weekday].append(window)
+        for day in _dates(start_date, end_date):
+            if day in closed[None] or day in closed[teacher_id]:
+                continue
+            for window in by_weekday.get(day.weekday(), ()):
+                # Step through the window as naive wall-clock times; only then attach the zone.
+                cursor = datetime.combine(day, window.start_time)
+                last_start = datetime.combine(day, window.end_time) - length
+                while cursor <= last_start:
+                    start = local_datetime(day, cursor.time(), zone)
+                    if start is not None and start >= earliest:
+                        end = start + length
+                        if busy.is_free(start, end):
+                            slots.append(Slot(start, end, teacher_id))
+                    cursor += step
+    slots.sort()
+    return slots
+
+
+def lessons_overlapping(
+    *, start_at: datetime, end_at: datetime, exclude_lesson_id: int | None = None
+) -> QuerySet[Lesson]:
+    lessons = Lesson.objects.filter(start_at__lt=end_at, end_at__gt=start_at).exclude(status=Lesson.Status.CANCELLED)
+    return lessons.exclude(id=exclude_lesson_id) if exclude_lesson_id else lessons
+
+
+def closure_on(*, teacher_id: int, day: date) -> Closure | None:
+    return (
+        Closure.objects.filter(start_date__lte=day, end_date__gte=day)
+        .filter(Q(teacher__isnull=True) | Q(teacher_id=teacher_id))
+        .first()
+    )
+
+
+def availability_covers(*, teacher_id: int, start_at: datetime, end_at: datetime, zone: ZoneInfo) -> bool:
+    """Whether the lesson lies inside one of the teacher's weekly windows, on one local day."""
+    local_start, local_end = start_at.astimezone(zone), end_at.astimezone(zone)
+    if local_start.date() != local_end.date():
+        return False
+    return WeeklyAvailability.objects.filter(
+        teacher_id=teacher_id,
+        weekday=local_start.weekday(),
+        start_time__lte=local_start.time(),
+        end_time__gte=local_end.time(),
+    ).exists()
+
+
+def terms_overlapping(*, start_date: date, end_date: date, exclude_id: int | None = None) -> QuerySet[Term]:
+    terms = Term.objects.filter(start_date__lte=end_date, end_date__gte=start_date).select_related("academic_year")
+    return terms.exclude(id=exclude_id) if exclude_id else terms

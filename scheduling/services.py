@@ -1,0 +1,238 @@
+"""Writes for scheduling: lessons booked, moved and cancelled without double booking.
+
+Each service locks the teacher, then the student (always that order), checks every rule, and lets
+the database have the last word: on PostgreSQL the exclusion constraints, whose violation becomes
+the same `LessonConflict` a check would have raised.
+"""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cedarheights.errors import ClosureConflict, InvalidInput, LessonConflict, OutsideAvailability
+from cedarheights.selectors import school_settings_get
+from enrollment.models import Student
+from scheduling.models import Lesson, Room, Teacher, Term
+from scheduling.selectors import availability_covers, closed_dates, closure_on, lessons_overlapping, local_datetime
+
+CONSTRAINT_MESSAGES = {
+    "lesson_no_teacher_overlap": "The teacher already has a lesson at this time.",
+    "lesson_no_student_overlap": "The student already has a lesson at this time.",
+    "lesson_no_room_overlap": "The room is already taken at this time.",
+}
+
+
+def _lock(teacher: Teacher, student: Student) -> None:
+    Teacher.objects.select_for_update().filter(pk=teacher.pk).first()
+    Student.objects.select_for_update().filter(pk=student.pk).first()
+
+
+def lesson_slot_validate(
+    *,
+    teacher: Teacher,
+    student: Student,
+    start_at: datetime,
+    end_at: datetime,
+    room: Room | None = None,
+    exclude_lesson_id: int | None = None,
+    check_availability: bool = True,
+) -> None:
+    """Raise a DomainError naming what makes this time impossible; return when it is free."""
+    if timezone.is_naive(start_at) or timezone.is_naive(end_at):
+        raise InvalidInput("Lesson times need a time zone.", fields={"start_at": ["Give a time with its offset."]})
+    if end_at <= start_at:
+        raise InvalidInput("The lesson must end after it starts.", fields={"end_at": ["Must be after the start."]})
+    if not teacher.active:
+        raise InvalidInput(
+            f"{teacher} is not teaching at the moment.", fields={"teacher": ["This teacher is inactive."]}
+        )
+    school = school_settings_get()
+    zone = school.zone
+    local_start = start_at.astimezone(zone)
+    if closure := closure_on(teacher_id=teacher.pk, day=local_start.date()):
+        raise ClosureConflict(f"No lessons on {local_start:%A %-d %B %Y}: {closure.reason}.")
+    if check_availability and not availability_covers(
+        teacher_id=teacher.pk, start_at=start_at, end_at=end_at, zone=zone
+    ):
+        raise OutsideAvailability(
+            f"{teacher} does not teach on {local_start:%A} at {local_start:%H:%M}–{end_at.astimezone(zone):%H:%M}."
+        )
+    buffer = timedelta(minutes=school.buffer_minutes)
+    overlapping = lessons_overlapping(
+        start_at=start_at - buffer, end_at=end_at + buffer, exclude_lesson_id=exclude_lesson_id
+    )
+    if clash := overlapping.filter(teacher=teacher).first():
+        raise LessonConflict(
+            f"{teacher} already teaches from {clash.start_at.astimezone(zone):%a %-d %b %H:%M} "
+            f"to {clash.end_at.astimezone(zone):%H:%M}.",
+            conflicting_lesson_id=clash.pk,
+        )
+    overlapping = lessons_overlapping(start_at=start_at, end_at=end_at, exclude_lesson_id=exclude_lesson_id)
+    if clash := overlapping.filter(student=student).first():
+        raise LessonConflict(
+            f"{student} already has a lesson from {clash.start_at.astimezone(zone):%a %-d %b %H:%M}.",
+            conflicting_lesson_id=clash.pk,
+        )
+    if room is not None and (clash := overlapping.filter(room=room).first()):
+        raise LessonConflict(f"{room} is taken at that time.", conflicting_lesson_id=clash.pk)
+
+
+def _save_or_conflict(lessons: list[Lesson]) -> None:
+    """Insert or update under a savepoint; an exclusion-constraint violation becomes a LessonConflict."""
+    try:
+        with transaction.atomic():
+            if len(lessons) == 1 and lessons[0].pk:
+                lessons[0].save()
+            else:
+                Lesson.objects.bulk_create(lessons)
+    except IntegrityError as error:
+        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+        if constraint not in CONSTRAINT_MESSAGES:
+            raise
+        raise LessonConflict(CONSTRAINT_MESSAGES[constraint]) from error
+
+
+@transaction.atomic
+def lesson_create(
+    *,
+    teacher: Teacher,
+    student: Student,
+    start_at: datetime,
+    end_at: datetime,
+    kind: str = Lesson.Kind.REGULAR,
+    room: Room | None = None,
+    term: Term | None = None,
+    payment_status: str = Lesson.PaymentStatus.INCLUDED,
+    check_availability: bool = True,
+) -> Lesson:
+    _lock(teacher, student)
+    lesson_slot_validate(
+        teacher=teacher,
+        student=student,
+        start_at=start_at,
+        end_at=end_at,
+        room=room,
+        check_availability=check_availability,
+    )
+    lesson = Lesson(
+        teacher=teacher,
+        student=student,
+        start_at=start_at,
+        end_at=end_at,
+        kind=kind,
+        room=room,
+        term=term,
+        payment_status=payment_status,
+    )
+    _save_or_conflict([lesson])
+    return lesson
+
+
+@transaction.atomic
+def lesson_reschedule(
+    *,
+    lesson: Lesson,
+    start_at: datetime,
+    end_at: datetime | None = None,
+    room: Room | None = None,
+    check_availability: bool = True,
+) -> Lesson:
+    if lesson.status != Lesson.Status.SCHEDULED:
+        raise InvalidInput(f"A {lesson.get_status_display().lower()} lesson cannot be moved.")
+    end_at = end_at or start_at + (lesson.end_at - lesson.start_at)
+    _lock(lesson.teacher, lesson.student)
+    lesson_slot_validate(
+        teacher=lesson.teacher,
+        student=lesson.student,
+        start_at=start_at,
+        end_at=end_at,
+        room=room,
+        exclude_lesson_id=lesson.pk,
+        check_availability=check_availability,
+    )
+    lesson.start_at, lesson.end_at, lesson.room = start_at, end_at, room
+    _save_or_conflict([lesson])
+    return lesson
+
+
+@transaction.atomic
+def lesson_cancel(*, lesson: Lesson, reason: str = "") -> Lesson:
+    lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
+    if lesson.status == Lesson.Status.CANCELLED:
+        return lesson
+    if lesson.status != Lesson.Status.SCHEDULED:
+        raise InvalidInput(f"A {lesson.get_status_display().lower()} lesson cannot be cancelled.")
+    lesson.status = Lesson.Status.CANCELLED
+    lesson.cancelled_at = timezone.now()
+    lesson.cancellation_reason = reason[:200]
+    lesson.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+    return lesson
+
+
+@transaction.atomic
+def term_lessons_generate(
+    *,
+    student: Student,
+    teacher: Teacher,
+    term: Term,
+    weekday: int,
+    start_time: time,
+    minutes: int,
+    room: Room | None = None,
+    from_date: date | None = None,
+) -> list[Lesson]:
+    """The student's weekly lessons for the rest of the term, in local time; closures are skipped.
+
+    Running it again creates only what is missing. A week that clashes with another lesson fails the
+    whole call with the clash named, so a weekly slot is booked whole or not at all.
+    """
+    _lock(teacher, student)
+    zone = school_settings_get().zone
+    first = max(term.start_date, from_date or term.start_date)
+    first += timedelta(days=(weekday - first.weekday()) % 7)
+    closed = closed_dates(teacher_ids=[teacher.pk], start_date=first, end_date=term.end_date)
+    existing = set(
+        Lesson.objects.filter(student=student, teacher=teacher, start_at__date__gte=first)
+        .exclude(status=Lesson.Status.CANCELLED)
+        .values_list("start_at", flat=True)
+    )
+    length = timedelta(minutes=minutes)
+    lessons = []
+    day = first
+    while day <= term.end_date:
+        start_at = local_datetime(day, start_time, zone)
+        if (
+            start_at is not None
+            and day not in closed[None]
+            and day not in closed[teacher.pk]
+            and start_at not in existing
+        ):
+            lesson_slot_validate(
+                teacher=teacher, student=student, start_at=start_at, end_at=start_at + length, room=room
+            )
+            lessons.append(
+                Lesson(
+                    teacher=teacher, student=student, start_at=start_at, end_at=start_at + length, room=room, term=term
+                )
+            )
+        day += timedelta(days=7)
+    if lessons:
+        _save_or_conflict(lessons)
+    return lessons
+
+
+@transaction.atomic
+def lesson_update(*, lesson: Lesson, **fields) -> Lesson:
+    """Change what is not the time: kind, status, payment status, notes, term. Times go through `lesson_reschedule`."""
+    allowed = {"kind", "status", "payment_status", "notes", "term"}
+    if unknown := set(fields) - allowed:
+        raise InvalidInput(f"Use lesson_reschedule to change {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(lesson, name, value)
+    if lesson.status == Lesson.Status.CANCELLED:
+        lesson.cancelled_at = lesson.cancelled_at or timezone.now()
+    else:
+        lesson.cancelled_at, lesson.cancellation_reason = None, ""
+    _save_or_conflict([lesson])
+    return lesson
