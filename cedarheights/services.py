@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.db import models, transaction
 
 from cedarheights.models import AuditEvent, SchoolSettings
-from cedarheights.selectors import SCHOOL_SETTINGS_CACHE_KEY, SCHOOL_SETTINGS_CACHE_SECONDS
+from cedarheights.selectors import SCHOOL_SETTINGS_CACHE_KEY
 
 
 @transaction.atomic
@@ -14,7 +14,10 @@ def school_settings_update(*, school_settings: SchoolSettings, **fields: Any) ->
         setattr(school_settings, name, value)
     school_settings.full_clean()
     school_settings.save()
-    transaction.on_commit(lambda: cache.set(SCHOOL_SETTINGS_CACHE_KEY, school_settings, SCHOOL_SETTINGS_CACHE_SECONDS))
+    # Dropped now, so this transaction reads its own change, and again after commit, in case another
+    # request cached the old row in between.
+    cache.delete(SCHOOL_SETTINGS_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(SCHOOL_SETTINGS_CACHE_KEY))
     return school_settings
 
 

@@ -43,12 +43,20 @@ class Instrument(models.Model):
         return self.name
 
 
+class TeacherManager(models.Manager):
+    def get_queryset(self):
+        # A teacher is shown by their user's name everywhere (admin filters, autocomplete, lists).
+        return super().get_queryset().select_related("user")
+
+
 class Teacher(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, related_name="teacher", on_delete=models.PROTECT)
     instruments = models.ManyToManyField(Instrument, related_name="teachers")
     capacity = models.PositiveSmallIntegerField(default=25, help_text="The most active students this teacher takes.")
     bio = models.TextField(blank=True)
     active = models.BooleanField(default=True)
+
+    objects = TeacherManager()
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]

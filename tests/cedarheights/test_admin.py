@@ -1,0 +1,133 @@
+"""Every admin page the owner uses answers, in a number of queries that does not grow with the rows."""
+
+from datetime import datetime, time, timedelta
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib import admin
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from scheduling.models import Lesson
+from tests.factories import (
+    ConsentFactory,
+    LedgerEntryFactory,
+    ParentFactory,
+    PaymentFactory,
+    StudentFactory,
+    TeacherFactory,
+)
+
+QUERY_BUDGET = 20
+MODEL_ADMINS = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
+IDS = [model._meta.label for model, _ in MODEL_ADMINS]
+
+
+@pytest.fixture(scope="module")
+def demo_school(django_db_setup, django_db_blocker):
+    """The demo school, seeded once for the module inside a transaction rolled back at its end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed_demo", stdout=StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def owner(demo_school, db, client):
+    user = User.objects.get(email="admin@cedarheights.test")
+    client.force_login(user)
+    return user
+
+
+def changelist_url(model) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+def queries_for(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, follow=True)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+def add_more_rows() -> None:
+    for _ in range(5):
+        parent = ParentFactory()
+        StudentFactory(family=parent.family, teacher=TeacherFactory())
+        ConsentFactory(family=parent.family, given_by=parent)
+        PaymentFactory(family=parent.family)
+        LedgerEntryFactory(family=parent.family)
+
+
+@pytest.mark.parametrize(("model", "model_admin"), MODEL_ADMINS, ids=IDS)
+def test_changelist_answers_within_budget_and_does_not_grow_with_rows(owner, client, model, model_admin):
+    url = changelist_url(model)
+    queries_for(client, url)  # warm: the first request of a process fills the settings cache
+    before = queries_for(client, url)
+    add_more_rows()
+    after = queries_for(client, url)
+    assert before <= QUERY_BUDGET
+    assert after == before, f"{url}: {before} queries, then {after} with more rows"
+
+
+@pytest.mark.parametrize(("model", "model_admin"), MODEL_ADMINS, ids=IDS)
+def test_add_page_answers_within_budget(owner, client, rf, model, model_admin):
+    request = rf.get("/")
+    request.user = owner
+    if not model_admin.has_add_permission(request):
+        pytest.skip("the system writes these; the owner only reads them")
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
+    assert queries_for(client, url) <= QUERY_BUDGET
+
+
+@pytest.mark.parametrize(("model", "model_admin"), MODEL_ADMINS, ids=IDS)
+def test_change_page_answers(owner, client, model, model_admin):
+    obj = model.objects.first()
+    if obj is None:
+        pytest.skip("the demo school has none")
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk])
+    assert queries_for(client, url) <= 60
+
+
+def test_the_index_shows_the_owners_first_numbers(owner, client):
+    zone = ZoneInfo("America/Toronto")
+    today = timezone.localdate(timezone=zone)
+    monday = datetime.combine(today - timedelta(days=today.weekday()), time.min, tzinfo=zone)
+    this_week = Lesson.objects.filter(start_at__gte=monday, start_at__lt=monday + timedelta(days=7))
+
+    response = client.get(reverse("admin:index"))
+
+    assert response.status_code == 200
+    figures = response.context["figures"]
+    assert figures["active_students"] == 8
+    assert figures["lessons_this_week"] == this_week.exclude(status="cancelled").count() > 0
+    assert b"The school at a glance" in response.content
+
+
+def test_a_lesson_booked_in_the_admin_over_another_gets_a_form_error_and_keeps_the_input(owner, client):
+    taken = Lesson.objects.filter(status="scheduled").first()
+    url = reverse("admin:scheduling_lesson_add")
+    local_start = taken.start_at.astimezone(ZoneInfo("America/Toronto"))
+    data = {
+        "teacher": taken.teacher_id,
+        "student": StudentFactory().pk,
+        "kind": "makeup",
+        "start_at_0": f"{local_start:%Y-%m-%d}",
+        "start_at_1": f"{local_start:%H:%M:%S}",
+        "end_at_0": f"{local_start:%Y-%m-%d}",
+        "end_at_1": f"{local_start + timedelta(minutes=30):%H:%M:%S}",
+        "status": "scheduled",
+        "payment_status": "due",
+        "notes": "squeezed in",
+    }
+    before = Lesson.objects.count()
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "already teaches" in str(response.context["adminform"].form.non_field_errors())
+    assert b"squeezed in" in response.content
+    assert Lesson.objects.count() == before

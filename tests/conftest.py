@@ -1,0 +1,35 @@
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_school_settings_cache():
+    """The settings row is cached per process; each test starts from what its database holds."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def school(db):
+    from cedarheights.selectors import school_settings_get
+    from cedarheights.services import school_settings_update
+
+    return school_settings_update(
+        school_settings=school_settings_get(),
+        time_zone="America/Toronto",
+        minimum_notice_hours=24,
+        booking_horizon_days=28,
+        buffer_minutes=0,
+        slot_step_minutes=15,
+    )

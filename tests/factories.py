@@ -1,0 +1,165 @@
+from datetime import UTC, date
+
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import ConsentRecord, Family, User
+from billing.models import LedgerEntry, Payment, TuitionPlan
+from enrollment.models import Enrollment, Student
+from scheduling.models import AcademicYear, Closure, Instrument, Room, Teacher, Term, WeeklyAvailability
+
+
+class FamilyFactory(DjangoModelFactory):
+    class Meta:
+        model = Family
+
+    name = factory.Sequence(lambda n: f"Family {n}")
+    city = "Toronto"
+    province = "ON"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    role = User.Role.PARENT
+    password = factory.PostGenerationMethodCall("set_password", "a-long-test-password-1")
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            instance.save()
+
+
+class ParentFactory(UserFactory):
+    family = factory.SubFactory(FamilyFactory)
+
+
+class InstrumentFactory(DjangoModelFactory):
+    class Meta:
+        model = Instrument
+        django_get_or_create = ["name"]
+
+    name = "Piano"
+
+
+class TeacherFactory(DjangoModelFactory):
+    class Meta:
+        model = Teacher
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory, role=User.Role.TEACHER)
+    capacity = 20
+
+    @factory.post_generation
+    def instruments(self, create, extracted, **kwargs):
+        if create:
+            self.instruments.set(extracted or [InstrumentFactory()])
+
+
+class AvailabilityFactory(DjangoModelFactory):
+    class Meta:
+        model = WeeklyAvailability
+
+    teacher = factory.SubFactory(TeacherFactory)
+    weekday = 0
+    start_time = "16:00"
+    end_time = "18:00"
+
+
+class StudentFactory(DjangoModelFactory):
+    class Meta:
+        model = Student
+
+    family = factory.SubFactory(FamilyFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = date(2015, 5, 1)
+    instrument = factory.SubFactory(InstrumentFactory)
+    status = Student.Status.ACTIVE
+
+
+class RoomFactory(DjangoModelFactory):
+    class Meta:
+        model = Room
+
+    name = factory.Sequence(lambda n: f"Studio {n}")
+
+
+class AcademicYearFactory(DjangoModelFactory):
+    class Meta:
+        model = AcademicYear
+
+    name = factory.Sequence(lambda n: f"Year {n}")
+    start_date = date(2026, 9, 1)
+    end_date = date(2027, 8, 31)
+
+
+class TermFactory(DjangoModelFactory):
+    class Meta:
+        model = Term
+
+    academic_year = factory.SubFactory(AcademicYearFactory)
+    name = factory.Sequence(lambda n: f"Term {n}")
+    start_date = date(2026, 9, 1)
+    end_date = date(2026, 12, 31)
+
+
+class ClosureFactory(DjangoModelFactory):
+    class Meta:
+        model = Closure
+
+    reason = "Holiday"
+    start_date = date(2026, 10, 12)
+    end_date = factory.SelfAttribute("start_date")
+
+
+class TuitionPlanFactory(DjangoModelFactory):
+    class Meta:
+        model = TuitionPlan
+
+    name = factory.Sequence(lambda n: f"Plan {n}")
+    lesson_minutes = 30
+    price_cents = 14000
+
+
+class EnrollmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    student = factory.SubFactory(StudentFactory)
+    instrument = factory.SelfAttribute("student.instrument")
+    tuition_plan = factory.SubFactory(TuitionPlanFactory)
+    idempotency_key = factory.Faker("uuid4", cast_to=None)
+
+
+class ConsentFactory(DjangoModelFactory):
+    class Meta:
+        model = ConsentRecord
+
+    family = factory.SubFactory(FamilyFactory)
+    purpose = ConsentRecord.Purpose.PRIVACY_POLICY
+    policy_version = "2026-09"
+    given_at = factory.Faker("past_datetime", tzinfo=UTC)
+
+
+class PaymentFactory(DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    family = factory.SubFactory(FamilyFactory)
+    amount_cents = 14000
+
+
+class LedgerEntryFactory(DjangoModelFactory):
+    class Meta:
+        model = LedgerEntry
+
+    family = factory.SubFactory(FamilyFactory)
+    kind = LedgerEntry.Kind.CHARGE
+    amount_cents = 14000
+    description = "Tuition"

@@ -1,0 +1,183 @@
+"""The free-slot finder at its edges and across daylight-saving changes in America/Toronto."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from cedarheights.services import school_settings_update
+from scheduling.selectors import Window, slots_free
+from scheduling.services import lesson_cancel, lesson_create
+from tests.factories import AvailabilityFactory, ClosureFactory, InstrumentFactory, StudentFactory, TeacherFactory
+
+pytestmark = pytest.mark.django_db
+TORONTO = ZoneInfo("America/Toronto")
+MONDAY = 0
+
+
+def at(day: date, hhmm: str) -> datetime:
+    return datetime.combine(day, time.fromisoformat(hhmm), tzinfo=TORONTO)
+
+
+def local_starts(slots, day: date | None = None) -> list[str]:
+    return [
+        f"{s.start_at.astimezone(TORONTO):%H:%M}"
+        for s in slots
+        if day is None or s.start_at.astimezone(TORONTO).date() == day
+    ]
+
+
+@pytest.fixture
+def monday_teacher(school):
+    teacher = TeacherFactory()
+    AvailabilityFactory(teacher=teacher, weekday=MONDAY, start_time="16:00", end_time="17:00")
+    return teacher
+
+
+def test_slots_lie_inside_the_availability_window(monday_teacher):
+    # Given a Monday 16:00–17:00 window and a week ahead
+    now = at(date(2026, 11, 26), "09:00")
+    # When 30-minute slots are asked for
+    slots = slots_free(
+        teacher_ids=[monday_teacher.pk], start_date=date(2026, 11, 30), end_date=date(2026, 11, 30), minutes=30, now=now
+    )
+    # Then they start on the 15-minute grid and none runs past 17:00 or starts before 16:00
+    assert local_starts(slots) == ["16:00", "16:15", "16:30"]
+    assert all(s.end_at - s.start_at == timedelta(minutes=30) for s in slots)
+
+
+def test_a_lesson_longer_than_the_window_gets_no_slot(monday_teacher):
+    now = at(date(2026, 11, 26), "09:00")
+    assert (
+        slots_free(
+            teacher_ids=[monday_teacher.pk],
+            start_date=date(2026, 11, 30),
+            end_date=date(2026, 11, 30),
+            minutes=75,
+            now=now,
+        )
+        == []
+    )
+    assert local_starts(
+        slots_free(
+            teacher_ids=[monday_teacher.pk],
+            start_date=date(2026, 11, 30),
+            end_date=date(2026, 11, 30),
+            minutes=60,
+            now=now,
+        )
+    ) == ["16:00"]
+
+
+def test_a_school_closure_removes_the_day_for_everyone_and_a_teacher_closure_for_one(school):
+    piano = InstrumentFactory(name="Piano")
+    first, second = TeacherFactory(instruments=[piano]), TeacherFactory(instruments=[piano])
+    for teacher in (first, second):
+        AvailabilityFactory(teacher=teacher, weekday=MONDAY, start_time="16:00", end_time="16:30")
+    now = at(date(2026, 11, 26), "09:00")
+    week1, week2 = date(2026, 11, 30), date(2026, 12, 7)
+    ClosureFactory(reason="Snow day", start_date=week1)
+    ClosureFactory(reason="Conference", start_date=week2, teacher=first)
+
+    slots = slots_free(instrument_id=piano.pk, start_date=week1, end_date=week2, minutes=30, now=now)
+
+    assert [(s.start_at.astimezone(TORONTO).date(), s.teacher_id) for s in slots] == [(week2, second.pk)]
+
+
+def test_the_buffer_keeps_free_time_around_existing_lessons(school):
+    teacher = TeacherFactory()
+    AvailabilityFactory(teacher=teacher, weekday=MONDAY, start_time="15:00", end_time="18:00")
+    day, now = date(2026, 11, 30), at(date(2026, 11, 26), "09:00")
+    lesson_create(teacher=teacher, student=StudentFactory(), start_at=at(day, "16:00"), end_at=at(day, "16:30"))
+
+    def starts():
+        return local_starts(slots_free(teacher_ids=[teacher.pk], start_date=day, end_date=day, minutes=30, now=now))
+
+    assert "15:30" in starts() and "16:30" in starts()  # back to back is fine without a buffer
+    assert "16:00" not in starts() and "15:45" not in starts() and "16:15" not in starts()
+    school_settings_update(school_settings=school, buffer_minutes=10)
+    with_buffer = starts()
+    assert "15:15" in with_buffer and "15:30" not in with_buffer  # 15:30–16:00 leaves no 10 minutes
+    assert "16:30" not in with_buffer and "16:45" in with_buffer
+
+
+def test_a_cancelled_lesson_frees_its_slot(monday_teacher):
+    day, now = date(2026, 11, 30), at(date(2026, 11, 26), "09:00")
+    lesson = lesson_create(
+        teacher=monday_teacher, student=StudentFactory(), start_at=at(day, "16:00"), end_at=at(day, "16:30")
+    )
+    assert "16:00" not in local_starts(
+        slots_free(teacher_ids=[monday_teacher.pk], start_date=day, end_date=day, minutes=30, now=now)
+    )
+    lesson_cancel(lesson=lesson, reason="sick")
+    assert "16:00" in local_starts(
+        slots_free(teacher_ids=[monday_teacher.pk], start_date=day, end_date=day, minutes=30, now=now)
+    )
+
+
+@pytest.mark.parametrize(
+    ("now_hhmm", "expected"),
+    [("11:00", ["16:00", "16:15", "16:30"]), ("11:01", ["16:15", "16:30"]), ("11:30", ["16:30"]), ("11:31", [])],
+)
+def test_minimum_notice_is_counted_to_the_minute(school, monday_teacher, now_hhmm, expected):
+    school_settings_update(school_settings=school, minimum_notice_hours=5)
+    day = date(2026, 11, 30)
+    slots = slots_free(teacher_ids=[monday_teacher.pk], start_date=day, end_date=day, minutes=30, now=at(day, now_hhmm))
+    assert local_starts(slots) == expected
+
+
+def test_nothing_is_offered_past_the_booking_horizon(school, monday_teacher):
+    school_settings_update(school_settings=school, booking_horizon_days=14)
+    now = at(date(2026, 11, 26), "09:00")
+    slots = slots_free(
+        teacher_ids=[monday_teacher.pk], start_date=date(2026, 11, 26), end_date=date(2027, 3, 1), minutes=60, now=now
+    )
+    assert sorted({s.start_at.astimezone(TORONTO).date() for s in slots}) == [date(2026, 11, 30), date(2026, 12, 7)]
+
+
+def test_the_familys_windows_narrow_the_slots(monday_teacher):
+    day, now = date(2026, 11, 30), at(date(2026, 11, 26), "09:00")
+    slots = slots_free(
+        teacher_ids=[monday_teacher.pk],
+        start_date=day,
+        end_date=day,
+        minutes=30,
+        now=now,
+        windows=[Window(MONDAY, time(16, 30), time(19, 0))],
+    )
+    assert local_starts(slots) == ["16:30"]
+    assert (
+        slots_free(
+            teacher_ids=[monday_teacher.pk],
+            start_date=day,
+            end_date=day,
+            minutes=30,
+            now=now,
+            windows=[Window(1, time(16, 0), time(19, 0))],
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("now_day", "before", "after"),
+    [
+        (date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 9)),  # spring forward, 8 March 2026
+        (date(2026, 10, 25), date(2026, 10, 26), date(2026, 11, 2)),  # fall back, 1 November 2026
+        (date(2027, 3, 7), date(2027, 3, 8), date(2027, 3, 15)),  # spring forward, 14 March 2027
+        (date(2027, 10, 31), date(2027, 11, 1), date(2027, 11, 8)),  # fall back, 7 November 2027
+    ],
+)
+def test_a_16_00_slot_stays_16_00_local_across_daylight_saving(monday_teacher, now_day, before, after):
+    slots = slots_free(
+        teacher_ids=[monday_teacher.pk], start_date=before, end_date=after, minutes=30, now=at(now_day, "09:00")
+    )
+    first_of_each_day = {}
+    for slot in slots:
+        first_of_each_day.setdefault(slot.start_at.astimezone(TORONTO).date(), slot.start_at)
+    assert set(first_of_each_day) == {before, after}
+    for start in first_of_each_day.values():
+        assert start.astimezone(TORONTO).time() == time(16, 0)
+    # The wall clock stayed put, so the instant in UTC moved by exactly the hour the clocks changed.
+    offsets = [first_of_each_day[d].astimezone(TORONTO).utcoffset() for d in (before, after)]
+    assert abs(offsets[0] - offsets[1]) == timedelta(hours=1)
