@@ -123,12 +123,15 @@ class AuditEvent(models.Model):
         return f"{self.get_action_display()} {self.object_repr}"
 
 
+class Outcome(models.TextChoices):
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
 class PipelineRun(models.Model):
     """One run of a pipeline (enrollment, billing), written by `cedarheights.pipeline.run_pipeline`."""
 
-    class Status(models.TextChoices):
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+    Status = Outcome
 
     pipeline = models.CharField(max_length=50, db_index=True)
     reference = models.CharField(max_length=200, blank=True, help_text="What the run was about, e.g. enrollment:42.")
@@ -146,9 +149,7 @@ class PipelineRun(models.Model):
 
 
 class StepRun(models.Model):
-    class Status(models.TextChoices):
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+    Status = Outcome
 
     run = models.ForeignKey(PipelineRun, related_name="steps", on_delete=models.CASCADE)
     position = models.PositiveSmallIntegerField()

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from scheduling.models import Weekday
+from scheduling.models import WeeklyWindow
 
 
 class Student(models.Model):
@@ -95,13 +95,10 @@ class Enrollment(models.Model):
         return f"{self.student} — {self.instrument} ({self.get_status_display()})"
 
 
-class PreferredWindow(models.Model):
-    """A weekly time window in which the family can come, in the school's local time."""
+class PreferredWindow(WeeklyWindow):
+    """A weekly window in which the family can come."""
 
     enrollment = models.ForeignKey(Enrollment, related_name="preferred_windows", on_delete=models.CASCADE)
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    start_time = models.TimeField()
-    end_time = models.TimeField()
 
     class Meta:
         ordering = ["enrollment", "weekday", "start_time"]
@@ -111,10 +108,3 @@ class PreferredWindow(models.Model):
             ),
             models.CheckConstraint(condition=Q(weekday__lte=6), name="preferred_window_weekday_valid"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
-
-    def clean(self) -> None:
-        if self.start_time and self.end_time and self.end_time <= self.start_time:
-            raise ValidationError({"end_time": "The window must end after it starts."})

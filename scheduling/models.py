@@ -65,13 +65,28 @@ class Teacher(models.Model):
         return str(self.user)
 
 
-class WeeklyAvailability(models.Model):
-    """A window in which a teacher teaches every week, as local wall-clock times of the school's zone."""
+class WeeklyWindow(models.Model):
+    """A weekday and a span of local wall-clock time in the school's zone."""
 
-    teacher = models.ForeignKey(Teacher, related_name="availability", on_delete=models.CASCADE)
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     start_time = models.TimeField()
     end_time = models.TimeField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+    def clean(self) -> None:
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValidationError({"end_time": "The window must end after it starts."})
+
+
+class WeeklyAvailability(WeeklyWindow):
+    """A window in which a teacher teaches every week."""
+
+    teacher = models.ForeignKey(Teacher, related_name="availability", on_delete=models.CASCADE)
 
     class Meta:
         ordering = ["teacher", "weekday", "start_time"]
@@ -83,13 +98,6 @@ class WeeklyAvailability(models.Model):
             models.CheckConstraint(condition=Q(weekday__lte=6), name="availability_weekday_valid"),
             models.UniqueConstraint(fields=["teacher", "weekday", "start_time"], name="availability_unique_start"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
-
-    def clean(self) -> None:
-        if self.start_time and self.end_time and self.end_time <= self.start_time:
-            raise ValidationError({"end_time": "The window must end after it starts."})
 
 
 class Room(models.Model):
