@@ -3,6 +3,12 @@ from django.utils import timezone
 from cedarheights.selectors import school_settings_get
 
 
+def database_free(view):
+    """Mark a view that must answer without the database (liveness), so no middleware reads it first."""
+    view.database_free = True
+    return view
+
+
 class SchoolTimeZoneMiddleware:
     """Show every time in the school's zone, as the owner set it in the admin."""
 
@@ -10,8 +16,11 @@ class SchoolTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        timezone.activate(school_settings_get().zone)
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not getattr(view_func, "database_free", False):
+            timezone.activate(school_settings_get().zone)

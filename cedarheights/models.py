@@ -164,3 +164,16 @@ class StepRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.name}"
+
+
+class WorkerHeartbeat(models.Model):
+    """When the background cluster last ran a task; `/health/ready` reads it."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="worker_heartbeat_single_row")]
+
+    def __str__(self) -> str:
+        return f"worker seen at {self.seen_at:%Y-%m-%d %H:%M:%S}"

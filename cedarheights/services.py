@@ -3,8 +3,9 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db import models, transaction
+from django.utils import timezone
 
-from cedarheights.models import AuditEvent, SchoolSettings
+from cedarheights.models import AuditEvent, SchoolSettings, WorkerHeartbeat
 from cedarheights.selectors import SCHOOL_SETTINGS_CACHE_KEY
 
 
@@ -31,3 +32,8 @@ def audit_record(*, actor, action: str, obj: models.Model, changes: dict[str, An
         object_repr=str(obj)[:200],
         changes=changes or {},
     )
+
+
+def worker_heartbeat_record() -> WorkerHeartbeat:
+    heartbeat, _ = WorkerHeartbeat.objects.update_or_create(id=1, defaults={"seen_at": timezone.now()})
+    return heartbeat

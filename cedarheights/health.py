@@ -1,0 +1,73 @@
+"""Health endpoints for load balancers and operators: JSON, 200 when healthy, 503 naming what is not."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.mail import get_connection
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from cedarheights.middleware import database_free
+from cedarheights.models import WorkerHeartbeat
+
+# The heartbeat is scheduled every minute; three missed beats mean the cluster is gone.
+WORKER_SILENCE_LIMIT = timedelta(minutes=3)
+
+
+@database_free
+@require_GET
+def live(request):
+    """The process answers. No database: a slow database must not get the process restarted."""
+    return JsonResponse({"status": "ok"})
+
+
+def _database() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as error:
+        return f"unreachable: {error.__class__.__name__}"
+    return None
+
+
+def _migrations() -> str | None:
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return f"{len(pending)} migration(s) not applied" if pending else None
+
+
+def _worker() -> str | None:
+    beat = WorkerHeartbeat.objects.filter(id=1).values_list("seen_at", flat=True).first()
+    if beat is None:
+        return "never seen: start `manage.py qcluster`"
+    silent = timezone.now() - beat
+    return f"last seen {int(silent.total_seconds())} s ago" if silent > WORKER_SILENCE_LIMIT else None
+
+
+def _email() -> str | None:
+    if not settings.DEFAULT_FROM_EMAIL:
+        return "DEFAULT_FROM_EMAIL is empty"
+    try:
+        get_connection()
+    except (ImproperlyConfigured, ImportError) as error:
+        return f"backend not configured: {error}"
+    return None
+
+
+@require_GET
+def ready(request):
+    """Ready for traffic: database reachable, migrations applied, worker seen recently, email configured."""
+    checks = {"database": _database()}
+    if checks["database"] is None:
+        checks |= {"migrations": _migrations(), "worker": _worker()}
+    checks["email"] = _email()
+    failing = {name: problem for name, problem in checks.items() if problem}
+    body = {
+        "status": "fail" if failing else "ok",
+        "checks": {name: problem or "ok" for name, problem in checks.items()},
+    }
+    return JsonResponse(body, status=503 if failing else 200)
