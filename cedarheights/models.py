@@ -177,3 +177,20 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"worker seen at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a creating POST sent with an `Idempotency-Key`, replayed for the same key."""
+
+    scope = models.CharField(max_length=50, help_text="Whose key it is: user:<id>, or anonymous.")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_unique_per_scope")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accounts.roles import is_parent, is_school_admin, is_teacher
 from cedarheights.selectors import school_settings_get
 from scheduling.models import Closure, Lesson, Teacher, Term, WeeklyAvailability
 
@@ -189,3 +190,15 @@ def availability_covers(*, teacher_id: int, start_at: datetime, end_at: datetime
 def terms_overlapping(*, start_date: date, end_date: date, exclude_id: int | None = None) -> QuerySet[Term]:
     terms = Term.objects.filter(start_date__lte=end_date, end_date__gte=start_date).select_related("academic_year")
     return terms.exclude(id=exclude_id) if exclude_id else terms
+
+
+def lesson_list_visible_to(user) -> QuerySet[Lesson]:
+    """Admin: every lesson; a teacher: their own; a parent: their family's children's."""
+    lessons = Lesson.objects.select_related("teacher__user", "student", "room").order_by("start_at", "id")
+    if is_school_admin(user):
+        return lessons
+    if is_teacher(user):
+        return lessons.filter(teacher_id=user.teacher.pk)
+    if is_parent(user):
+        return lessons.filter(student__family_id=user.family_id)
+    return lessons.none()

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cedarheights.errors import ClosureConflict, InvalidInput, LessonConflict, OutsideAvailability
+from cedarheights.errors import ClosureConflict, DomainError, InvalidInput, LessonConflict, OutsideAvailability
 from cedarheights.selectors import school_settings_get
 from enrollment.models import Student
 from scheduling.models import Lesson, Room, Teacher, Term
@@ -156,13 +156,23 @@ def lesson_reschedule(
     return lesson
 
 
+class TooLateToCancel(DomainError):
+    code = "too_late"
+    status = 409
+
+
 @transaction.atomic
-def lesson_cancel(*, lesson: Lesson, reason: str = "") -> Lesson:
+def lesson_cancel(*, lesson: Lesson, reason: str = "", enforce_notice: bool = False) -> Lesson:
+    """Cancel a lesson; with `enforce_notice` (a family cancelling) only before the school's notice window."""
     lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
     if lesson.status == Lesson.Status.CANCELLED:
         return lesson
     if lesson.status != Lesson.Status.SCHEDULED:
         raise InvalidInput(f"A {lesson.get_status_display().lower()} lesson cannot be cancelled.")
+    notice = timedelta(hours=school_settings_get().minimum_notice_hours)
+    if enforce_notice and lesson.start_at - timezone.now() < notice:
+        hours = int(notice.total_seconds() // 3600)
+        raise TooLateToCancel(f"Lessons can be cancelled up to {hours} hours ahead; please call the school.")
     lesson.status = Lesson.Status.CANCELLED
     lesson.cancelled_at = timezone.now()
     lesson.cancellation_reason = reason[:200]

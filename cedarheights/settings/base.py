@@ -24,6 +24,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
     "django_q",
     "djstripe",
     "anymail",
@@ -44,6 +49,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "cedarheights.middleware.SchoolTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "cedarheights.middleware.RejectNulBytesMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into a clear answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cedarheights.urls"
@@ -70,6 +78,28 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "profile"
+LOGOUT_REDIRECT_URL = "login"
+# A password-reset or set-password link works once, for this many seconds (three days).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24 * 3)
+
+# Failed logins (OWASP ASVS 2.2.1): at most 100 an hour per account, then a cool-off, never a permanent
+# lock. Counted by account, not by address, so a parent behind a school's shared IP is not locked out.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=100)
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# axes.W006 asks to lock by address too; ASVS 2.2.1 counts per account, and one school's shared
+# address must not lock every family out. Addresses are rate-limited by the API's throttles instead.
+SILENCED_AXES_CHECKS = ["axes.W006"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -118,10 +148,53 @@ STRIPE_LIVE_SECRET_KEY = env("STRIPE_LIVE_SECRET_KEY", default="")
 STRIPE_LIVE_PUBLIC_KEY = env("STRIPE_LIVE_PUBLIC_KEY", default="")
 STRIPE_API_HOST = env("STRIPE_API_HOST", default="http://127.0.0.1:8420")
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
-SILENCED_SYSTEM_CHECKS = ["djstripe.W002"] if not STRIPE_LIVE_MODE else []
+SILENCED_SYSTEM_CHECKS = SILENCED_AXES_CHECKS + (["djstripe.W002"] if not STRIPE_LIVE_MODE else [])
 
 REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "cedarheights.api.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cedarheights.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "public": env("PUBLIC_API_RATE", default="120/minute"),
+        "auth": env("AUTH_API_RATE", default="30/minute"),
+    },
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Cedar Heights API",
+    "DESCRIPTION": (
+        "The role-scoped API of Cedar Heights Music Academy. Every error has the body `Error`; "
+        "creating POSTs accept an `Idempotency-Key` header and replay the first response for it."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cedarheights.api.document_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "LessonStatusEnum": "scheduling.models.Lesson.Status",
+        "LessonKindEnum": "scheduling.models.Lesson.Kind",
+        "PaymentStatusEnum": "scheduling.models.Lesson.PaymentStatus",
+        "StudentStatusEnum": "enrollment.models.Student.Status",
+    },
 }
 
 LOGGING = {
@@ -133,5 +206,6 @@ LOGGING = {
         # One JSON line per request replaces runserver's own access line.
         "cedarheights.requests": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }

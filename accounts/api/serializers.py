@@ -1,0 +1,75 @@
+from rest_framework import serializers
+
+from accounts.models import Family, User
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class MeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "phone", "role", "family"]
+        read_only_fields = ["id", "email", "role", "family"]
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+    user = MeSerializer(read_only=True)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ParentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "phone"]
+        read_only_fields = fields
+
+
+class FamilySerializer(serializers.ModelSerializer):
+    """What a parent sees and edits of their own family."""
+
+    parents = ParentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Family
+        fields = [
+            "id",
+            "name",
+            "street",
+            "city",
+            "province",
+            "postal_code",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "parents",
+            "created_at",
+        ]
+        read_only_fields = ["id", "parents", "created_at"]
+
+
+class FamilyAdminSerializer(FamilySerializer):
+    """The school's view adds its internal notes."""
+
+    class Meta(FamilySerializer.Meta):
+        fields = [*FamilySerializer.Meta.fields, "notes"]

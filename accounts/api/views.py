@@ -1,0 +1,197 @@
+from axes.exceptions import AxesBackendPermissionDenied
+from django.contrib.auth import authenticate, login, logout
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.serializers import (
+    DetailSerializer,
+    FamilyAdminSerializer,
+    FamilySerializer,
+    LoginSerializer,
+    MeSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+    TokenSerializer,
+)
+from accounts.permissions import SchoolAdminOrParent
+from accounts.roles import is_school_admin
+from accounts.selectors import family_list_visible_to
+from accounts.services import (
+    FAMILY_FIELDS,
+    family_create,
+    family_update,
+    password_change,
+    password_reset_confirm,
+    password_reset_request,
+    token_issue,
+    token_revoke,
+    user_update_profile,
+)
+from cedarheights.api import IdempotentCreateMixin
+from cedarheights.errors import DomainError, InvalidInput
+
+BAD_CREDENTIALS = "That email and password do not match an account."
+
+
+class LockedOut(DomainError):
+    code = "locked_out"
+    status = 429
+
+
+def _authenticate(request, data) -> object:
+    try:
+        user = authenticate(request._request, username=data["email"].strip().lower(), password=data["password"])
+    except AxesBackendPermissionDenied as locked:
+        raise LockedOut("Too many failed sign-ins for this account. Try again in an hour.") from locked
+    if user is None:
+        raise InvalidInput(BAD_CREDENTIALS, code="invalid_credentials")
+    return user
+
+
+class AuthThrottled:
+    throttle_scope = "auth"
+
+    def get_throttles(self):
+        from rest_framework.throttling import ScopedRateThrottle
+
+        return [ScopedRateThrottle()]
+
+
+@method_decorator(csrf_protect, name="dispatch")
+class SessionLoginApi(AuthThrottled, APIView):
+    """Sign in with a session cookie (for a same-origin app). Send the CSRF token from `GET /api/v1/auth/csrf/`."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=LoginSerializer, responses={200: MeSerializer}, tags=["auth"])
+    def post(self, request):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = _authenticate(request, serializer.validated_data)
+        login(request._request, user)  # a new session id: no fixation
+        return Response(MeSerializer(user).data)
+
+
+@method_decorator(ensure_csrf_cookie, name="dispatch")
+class CsrfApi(APIView):
+    """Sets the CSRF cookie a same-origin app sends back as `X-CSRFToken`."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: DetailSerializer}, tags=["auth"])
+    def get(self, request):
+        return Response({"detail": "CSRF cookie set."})
+
+
+class SessionLogoutApi(APIView):
+    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    def post(self, request):
+        logout(request._request)  # the session is flushed on the server
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenApi(AuthThrottled, APIView):
+    """A token for clients other than a browser: `Authorization: Token <key>`."""
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
+
+    @extend_schema(request=LoginSerializer, responses={201: TokenSerializer}, tags=["auth"])
+    def post(self, request):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = _authenticate(request, serializer.validated_data)
+        token = token_issue(user=user)
+        return Response({"token": token.key, "user": MeSerializer(user).data}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None}, tags=["auth"])
+    def delete(self, request):
+        if request.auth is None or not hasattr(request.auth, "key"):
+            raise InvalidInput("Send the token to revoke in the Authorization header.", code="no_token")
+        token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    @extend_schema(responses={200: MeSerializer}, tags=["auth"])
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(request=MeSerializer, responses={200: MeSerializer}, tags=["auth"])
+    def patch(self, request):
+        serializer = MeSerializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = user_update_profile(user=request.user, **serializer.validated_data)
+        return Response(MeSerializer(user).data)
+
+
+class PasswordChangeApi(APIView):
+    """Change the password; every other session and token stops working."""
+
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None}, tags=["auth"])
+    def post(self, request):
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        password_change(request=request, user=request.user, **serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetApi(AuthThrottled, APIView):
+    """Email a single-use link. The answer is the same whether or not the address has an account."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=PasswordResetSerializer, responses={202: DetailSerializer}, tags=["auth"])
+    def post(self, request):
+        serializer = PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        password_reset_request(request=request._request, email=serializer.validated_data["email"])
+        return Response({"detail": "If that address has an account, a link is on its way."}, status=202)
+
+
+class PasswordResetConfirmApi(AuthThrottled, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None}, tags=["auth"])
+    def post(self, request):
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        password_reset_confirm(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FamilyViewSet(
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Families: the school sees all; a parent sees and edits only their own; teachers none."""
+
+    permission_classes = [SchoolAdminOrParent]
+    filterset_fields = ["city", "province"]
+    search_fields = ["name", "parents__email"]
+    ordering_fields = ["name", "created_at"]
+
+    def get_queryset(self):
+        return family_list_visible_to(self.request.user)
+
+    def get_serializer_class(self):
+        return FamilyAdminSerializer if is_school_admin(self.request.user) else FamilySerializer
+
+    def perform_create(self, serializer):
+        serializer.instance = family_create(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        fields = {k: v for k, v in serializer.validated_data.items() if k in FAMILY_FIELDS}
+        serializer.instance = family_update(actor=self.request.user, family=serializer.instance, **fields)

@@ -1,0 +1,189 @@
+"""What every API view shares: one error body, pagination, the schema's error responses, idempotent creates."""
+
+import copy
+import hashlib
+import logging
+from collections.abc import Callable
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from cedarheights.errors import DomainError, InvalidInput, LessonConflict
+from cedarheights.models import IdempotencyRecord
+
+logger = logging.getLogger(__name__)
+
+ERROR_STATUSES = ("400", "401", "403", "404", "405", "406", "409", "415", "422", "429")
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every error the API returns has this shape.",
+    "properties": {
+        "code": {"type": "string", "description": "Stable machine-readable reason, e.g. `invalid`, `not_found`."},
+        "message": {"type": "string", "description": "A sentence a person can act on."},
+        "fields": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {}},
+            "description": "Per-field messages for invalid input (`non_field_errors` for the whole body).",
+        },
+        "request_id": {"type": "string", "description": "Quote it when reporting a problem."},
+        "conflicting_lesson": {"type": "integer", "nullable": True, "description": "On `lesson_conflict`."},
+    },
+    "required": ["code", "message", "fields", "request_id"],
+}
+
+
+def error_body(request, *, code: str, message: str, fields: dict | None = None, **extra) -> dict:
+    return {
+        "code": code,
+        "message": message,
+        "fields": fields or {},
+        "request_id": getattr(request, "request_id", ""),
+        **extra,
+    }
+
+
+def exception_handler(exc, context):
+    request = context.get("request")
+    if isinstance(exc, DomainError):
+        extra = {"conflicting_lesson": exc.conflicting_lesson_id} if isinstance(exc, LessonConflict) else {}
+        body = error_body(request, code=exc.code, message=exc.message, fields=exc.fields, **extra)
+        return Response(body, status=exc.status)
+    if isinstance(exc, ProtectedError | RestrictedError):
+        blocking = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        used_by = sorted({str(type(obj)._meta.verbose_name_plural) for obj in blocking})
+        message = f"It is still in use by {', '.join(used_by)}; remove or move those first."
+        return Response(error_body(request, code="in_use", message=message), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, IntegrityError):
+        # Last resort: validation should have caught it; a clash with stored data is still not a 500.
+        logger.warning("IntegrityError reached the API: %s", exc)
+        message = "This conflicts with data already stored."
+        return Response(error_body(request, code="conflict", message=message), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        response.data = error_body(request, code="invalid", message="Some fields need attention.", fields=fields)
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
+        code = "not_found" if isinstance(exc, Http404) else getattr(detail, "code", None)
+        if isinstance(exc, DjangoPermissionDenied):
+            code = "permission_denied"
+        response.data = error_body(request, code=code or "error", message=str(detail))
+    return response
+
+
+def json_not_found(request, exception=None):
+    """404 for API paths no route matches: the same JSON body as every other API error."""
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(request, code="not_found", message="No such API endpoint."), status=404)
+    return page_not_found(request, exception)
+
+
+def document_error_responses(result, generator, request, public):
+    """drf-spectacular hook: every operation documents the one error body for every error status."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    reference = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for code in ERROR_STATUSES:
+                responses.setdefault(code, {"description": "Error (see `Error`).", **reference})
+            operation.setdefault("parameters", [])
+    return result
+
+
+class ModelCleanSerializer(serializers.ModelSerializer):
+    """Runs the model's own validation (clean(), unique and database constraints) before a write.
+
+    DRF skips `Model.full_clean()`; without this, a rule the model states would first be met as a 500.
+    """
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        candidate = copy.copy(self.instance) if self.instance is not None else model()
+        many = {f.name for f in model._meta.many_to_many}
+        for name, value in attrs.items():
+            if name not in many:
+                setattr(candidate, name, value)
+        try:
+            candidate.full_clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(as_serializer_error(error)) from error
+        return attrs
+
+
+class Pagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class _Replayable(Exception):
+    """Carries a failed response out of the transaction, so its key is released for a retry."""
+
+    def __init__(self, response):
+        self.response = response
+
+
+def idempotent(request, create: Callable[[], Response]) -> Response:
+    """Run a creating POST once per `Idempotency-Key`: the same key replays the first successful response.
+
+    The key is claimed by a unique insert in the same transaction as the create: a concurrent duplicate
+    waits for it, then replays it. A failed create releases the key so the client can try again.
+    """
+    key = request.headers.get("Idempotency-Key", "")
+    if not key:
+        return create()
+    if len(key) > 255 or not key.isprintable():
+        raise InvalidInput(
+            "Idempotency-Key must be 1 to 255 printable characters.", fields={"Idempotency-Key": ["Use a UUID."]}
+        )
+    scope = f"user:{request.user.pk}" if request.user.is_authenticated else "anonymous"
+    fingerprint = hashlib.sha256(f"{request.method} {request.path}\n".encode() + request.body).hexdigest()
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(scope=scope, key=key, fingerprint=fingerprint)
+            except IntegrityError:
+                return _replay(scope=scope, key=key, fingerprint=fingerprint)
+            response = create()
+            if response.status_code >= 400:
+                raise _Replayable(response)
+            record.status_code, record.response_body = response.status_code, response.data
+            record.save(update_fields=["status_code", "response_body"])
+            return response
+    except _Replayable as failed:
+        return failed.response
+
+
+def _replay(*, scope: str, key: str, fingerprint: str) -> Response:
+    record = IdempotencyRecord.objects.get(scope=scope, key=key)
+    if record.fingerprint != fingerprint:
+        raise DomainError(
+            "This Idempotency-Key was already used for a different request.", code="idempotency_key_reused"
+        )
+    return Response(
+        record.response_body,
+        status=record.status_code or status.HTTP_201_CREATED,
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
+class IdempotentCreateMixin:
+    def create(self, request, *args, **kwargs):
+        return idempotent(request, lambda: super(IdempotentCreateMixin, self).create(request, *args, **kwargs))

@@ -1,0 +1,45 @@
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from accounts.api import views as accounts
+from billing.api import views as billing
+from cedarheights.api_views import SchoolSettingsApi
+from enrollment.api import views as enrollment
+from scheduling.api import views as scheduling
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("families", accounts.FamilyViewSet, basename="family")
+router.register("students", enrollment.StudentViewSet, basename="student")
+router.register("instruments", scheduling.InstrumentViewSet, basename="instrument")
+router.register("teachers", scheduling.TeacherViewSet, basename="teacher")
+router.register("availability", scheduling.AvailabilityViewSet, basename="availability")
+router.register("lessons", scheduling.LessonViewSet, basename="lesson")
+router.register("academic-years", scheduling.AcademicYearViewSet, basename="academic-year")
+router.register("terms", scheduling.TermViewSet, basename="term")
+router.register("closures", scheduling.ClosureViewSet, basename="closure")
+router.register("tuition-plans", billing.TuitionPlanViewSet, basename="tuition-plan")
+
+auth_urls = [
+    path("csrf/", accounts.CsrfApi.as_view(), name="auth-csrf"),
+    path("login/", accounts.SessionLoginApi.as_view(), name="auth-login"),
+    path("logout/", accounts.SessionLogoutApi.as_view(), name="auth-logout"),
+    path("token/", accounts.TokenApi.as_view(), name="auth-token"),
+    path("me/", accounts.MeApi.as_view(), name="auth-me"),
+    path("password/change/", accounts.PasswordChangeApi.as_view(), name="auth-password-change"),
+    path("password/reset/", accounts.PasswordResetApi.as_view(), name="auth-password-reset"),
+    path("password/reset/confirm/", accounts.PasswordResetConfirmApi.as_view(), name="auth-password-reset-confirm"),
+]
+
+public_urls = [
+    path("teachers/", scheduling.PublicTeacherListApi.as_view(), name="public-teachers"),
+    path("timeslots/", scheduling.PublicTimeslotListApi.as_view(), name="public-timeslots"),
+    path("pricing/", billing.PublicPricingApi.as_view(), name="public-pricing"),
+]
+
+urlpatterns = [
+    path("auth/", include(auth_urls)),
+    path("public/", include(public_urls)),
+    path("school-settings/", SchoolSettingsApi.as_view(), name="school-settings"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,173 @@
+from rest_framework import serializers
+
+from cedarheights.api import ModelCleanSerializer
+from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
+from scheduling.selectors import terms_overlapping
+
+
+class InstrumentSerializer(ModelCleanSerializer):
+    class Meta:
+        model = Instrument
+        fields = ["id", "name", "active"]
+
+
+class AvailabilitySerializer(ModelCleanSerializer):
+    class Meta:
+        model = WeeklyAvailability
+        fields = ["id", "teacher", "weekday", "start_time", "end_time"]
+
+
+class TeacherSerializer(ModelCleanSerializer):
+    first_name = serializers.CharField(source="user.first_name", read_only=True)
+    last_name = serializers.CharField(source="user.last_name", read_only=True)
+    availability = AvailabilitySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Teacher
+        fields = ["id", "user", "first_name", "last_name", "instruments", "bio", "capacity", "active", "availability"]
+        extra_kwargs = {"user": {"write_only": True}}
+
+
+class PublicTeacherSerializer(serializers.ModelSerializer):
+    """What anyone may read: a name, the instruments, the bio. Nothing private."""
+
+    first_name = serializers.CharField(source="user.first_name")
+    last_name = serializers.CharField(source="user.last_name")
+    instruments = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = Teacher
+        fields = ["id", "first_name", "last_name", "instruments", "bio"]
+        read_only_fields = fields
+
+
+class AcademicYearSerializer(ModelCleanSerializer):
+    class Meta:
+        model = AcademicYear
+        fields = ["id", "name", "start_date", "end_date"]
+
+
+class TermSerializer(ModelCleanSerializer):
+    class Meta:
+        model = Term
+        fields = ["id", "academic_year", "name", "start_date", "end_date"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
+        end = attrs.get("end_date", getattr(self.instance, "end_date", None))
+        exclude = self.instance.pk if self.instance else None
+        if other := terms_overlapping(start_date=start, end_date=end, exclude_id=exclude).first():
+            raise serializers.ValidationError({"non_field_errors": [f"These dates overlap {other}."]})
+        return attrs
+
+
+class ClosureSerializer(ModelCleanSerializer):
+    class Meta:
+        model = Closure
+        fields = ["id", "reason", "start_date", "end_date", "teacher", "term"]
+
+
+class PersonRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class LessonSerializer(serializers.ModelSerializer):
+    """A lesson as everyone reads it; what each role may change is in the write serializers below."""
+
+    teacher_name = serializers.CharField(source="teacher.user.get_full_name", read_only=True)
+    student_name = serializers.CharField(source="student.__str__", read_only=True)
+
+    class Meta:
+        model = Lesson
+        fields = [
+            "id",
+            "teacher",
+            "teacher_name",
+            "student",
+            "student_name",
+            "kind",
+            "status",
+            "start_at",
+            "end_at",
+            "room",
+            "term",
+            "notes",
+            "payment_status",
+            "cancelled_at",
+            "cancellation_reason",
+        ]
+        read_only_fields = fields
+
+
+class LessonCreateSerializer(serializers.ModelSerializer):
+    ignore_availability = serializers.BooleanField(default=False, write_only=True)
+
+    class Meta:
+        model = Lesson
+        fields = [
+            "teacher",
+            "student",
+            "kind",
+            "start_at",
+            "end_at",
+            "room",
+            "term",
+            "payment_status",
+            "ignore_availability",
+        ]
+
+
+class LessonAdminUpdateSerializer(serializers.ModelSerializer):
+    ignore_availability = serializers.BooleanField(default=False, write_only=True)
+
+    class Meta:
+        model = Lesson
+        fields = [
+            "kind",
+            "status",
+            "start_at",
+            "end_at",
+            "room",
+            "term",
+            "notes",
+            "payment_status",
+            "ignore_availability",
+        ]
+
+
+class LessonTeacherUpdateSerializer(serializers.ModelSerializer):
+    """A teacher marks attendance and writes notes on their own lessons; nothing else."""
+
+    status = serializers.ChoiceField(choices=[Lesson.Status.SCHEDULED, Lesson.Status.COMPLETED, Lesson.Status.NO_SHOW])
+
+    class Meta:
+        model = Lesson
+        fields = ["status", "notes"]
+
+
+class LessonCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class SlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="Local time of the school, with its UTC offset.")
+    end = serializers.DateTimeField()
+    teacher = PersonRefSerializer()
+
+
+class TimeslotQuerySerializer(serializers.Serializer):
+    instrument = serializers.PrimaryKeyRelatedField(queryset=Instrument.objects.filter(active=True))
+    start = serializers.DateField()
+    end = serializers.DateField()
+    minutes = serializers.ChoiceField(choices=[30, 45, 60], default=30)
+
+    MAX_DAYS = 62
+
+    def validate(self, attrs):
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": ["The end date cannot be before the start date."]})
+        if (attrs["end"] - attrs["start"]).days > self.MAX_DAYS:
+            raise serializers.ValidationError({"end": [f"Ask for at most {self.MAX_DAYS} days at a time."]})
+        return attrs

@@ -1,0 +1,213 @@
+from django.db.models import Prefetch
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from accounts.permissions import ReadOnlyOrSchoolAdmin, SchoolAdminParentOrTeacher
+from accounts.roles import is_parent, is_school_admin
+from cedarheights.api import IdempotentCreateMixin, idempotent
+from scheduling.api.serializers import (
+    AcademicYearSerializer,
+    AvailabilitySerializer,
+    ClosureSerializer,
+    InstrumentSerializer,
+    LessonAdminUpdateSerializer,
+    LessonCancelSerializer,
+    LessonCreateSerializer,
+    LessonSerializer,
+    LessonTeacherUpdateSerializer,
+    PublicTeacherSerializer,
+    SlotSerializer,
+    TeacherSerializer,
+    TermSerializer,
+    TimeslotQuerySerializer,
+)
+from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
+from scheduling.selectors import lesson_list_visible_to, slots_free
+from scheduling.services import lesson_cancel, lesson_create, lesson_reschedule, lesson_update
+
+
+class ReferenceViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """School reference data: everyone signed in reads it, the school's admins write it."""
+
+    permission_classes = [ReadOnlyOrSchoolAdmin]
+
+
+class InstrumentViewSet(ReferenceViewSet):
+    queryset = Instrument.objects.order_by("name")
+    serializer_class = InstrumentSerializer
+    filterset_fields = ["active"]
+    search_fields = ["name"]
+    ordering_fields = ["name"]
+
+
+class TeacherViewSet(ReferenceViewSet):
+    queryset = Teacher.objects.prefetch_related("instruments", "availability").order_by("user__last_name", "id")
+    serializer_class = TeacherSerializer
+    filterset_fields = ["active", "instruments"]
+    search_fields = ["user__first_name", "user__last_name"]
+    ordering_fields = ["user__last_name", "capacity"]
+
+
+class AvailabilityViewSet(ReferenceViewSet):
+    queryset = WeeklyAvailability.objects.order_by("teacher_id", "weekday", "start_time")
+    serializer_class = AvailabilitySerializer
+    filterset_fields = ["teacher", "weekday"]
+    ordering_fields = ["weekday", "start_time"]
+
+
+class AcademicYearViewSet(ReferenceViewSet):
+    queryset = AcademicYear.objects.order_by("-start_date")
+    serializer_class = AcademicYearSerializer
+    search_fields = ["name"]
+    ordering_fields = ["start_date", "name"]
+
+
+class TermViewSet(ReferenceViewSet):
+    queryset = Term.objects.order_by("start_date")
+    serializer_class = TermSerializer
+    filterset_fields = ["academic_year"]
+    search_fields = ["name"]
+    ordering_fields = ["start_date", "name"]
+
+
+class ClosureViewSet(ReferenceViewSet):
+    queryset = Closure.objects.order_by("start_date", "id")
+    serializer_class = ClosureSerializer
+    filterset_fields = ["teacher", "term"]
+    search_fields = ["reason"]
+    ordering_fields = ["start_date"]
+
+
+class LessonFilter(filters.FilterSet):
+    start_after = filters.IsoDateTimeFilter(field_name="start_at", lookup_expr="gte")
+    start_before = filters.IsoDateTimeFilter(field_name="start_at", lookup_expr="lt")
+    teacher = filters.NumberFilter(field_name="teacher_id")
+    student = filters.NumberFilter(field_name="student_id")
+
+    class Meta:
+        model = Lesson
+        fields = ["teacher", "student", "status", "kind", "term", "payment_status"]
+
+
+class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Lessons, scoped by role. A clash is a 409 naming the conflicting lesson. Lessons are cancelled, never deleted."""
+
+    permission_classes = [SchoolAdminParentOrTeacher]
+    parent_actions = {"list", "retrieve", "cancel"}
+    teacher_actions = {"list", "retrieve", "update", "partial_update"}
+    filterset_class = LessonFilter
+    ordering_fields = ["start_at"]
+
+    def get_queryset(self):
+        return lesson_list_visible_to(self.request.user)
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return LessonCreateSerializer
+        if self.action in {"update", "partial_update"}:
+            return LessonAdminUpdateSerializer if is_school_admin(self.request.user) else LessonTeacherUpdateSerializer
+        if self.action == "cancel":
+            return LessonCancelSerializer
+        return LessonSerializer
+
+    @extend_schema(request=LessonCreateSerializer, responses={201: LessonSerializer})
+    def create(self, request, *args, **kwargs):
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request) -> Response:
+        serializer = LessonCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data["check_availability"] = not data.pop("ignore_availability")
+        return Response(LessonSerializer(lesson_create(**data)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: LessonSerializer})
+    def update(self, request, *args, **kwargs):
+        lesson = self.get_object()
+        serializer = self.get_serializer(lesson, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        check_availability = not data.pop("ignore_availability", False)
+        moves = {name: data.pop(name) for name in ("start_at", "end_at", "room") if name in data}
+        if moves:
+            lesson = lesson_reschedule(
+                lesson=lesson,
+                start_at=moves.get("start_at", lesson.start_at),
+                end_at=moves.get("end_at", lesson.end_at if "start_at" not in moves else None),
+                room=moves.get("room", lesson.room),
+                check_availability=check_availability,
+            )
+        if data:
+            lesson = lesson_update(lesson=lesson, **data)
+        return Response(LessonSerializer(lesson).data)
+
+    @extend_schema(responses={200: LessonSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(request=LessonCancelSerializer, responses={200: LessonSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a lesson. A parent can cancel only before the school's notice window."""
+        serializer = LessonCancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lesson = lesson_cancel(
+            lesson=self.get_object(), reason=serializer.validated_data["reason"], enforce_notice=is_parent(request.user)
+        )
+        return Response(LessonSerializer(lesson).data, status=status.HTTP_200_OK)
+
+
+class PublicApi:
+    """No sign-in, rate-limited per address."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "public"
+
+
+class PublicTeacherListApi(PublicApi, generics.ListAPIView):
+    serializer_class = PublicTeacherSerializer
+    queryset = (
+        Teacher.objects.filter(active=True)
+        .prefetch_related(Prefetch("instruments", queryset=Instrument.objects.order_by("name")))
+        .order_by("user__last_name", "user__first_name", "id")
+    )
+    filterset_fields = ["instruments"]
+    ordering_fields = ["user__last_name"]
+    search_fields = ["user__first_name", "user__last_name", "bio"]
+
+
+class PublicTimeslotListApi(PublicApi, generics.GenericAPIView):
+    serializer_class = SlotSerializer
+    filter_backends = []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("instrument", int, required=True, description="An instrument id."),
+            OpenApiParameter("start", str, required=True, description="First local date, YYYY-MM-DD."),
+            OpenApiParameter("end", str, required=True, description="Last local date, at most 62 days later."),
+            OpenApiParameter("minutes", int, enum=[30, 45, 60], description="Lesson length (default 30)."),
+        ],
+        responses={200: SlotSerializer(many=True)},
+    )
+    def get(self, request):
+        """Free lesson times of every teacher of an instrument, in the school's local time with offsets."""
+        query = TimeslotQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        args = query.validated_data
+        slots = slots_free(
+            instrument_id=args["instrument"].pk, start_date=args["start"], end_date=args["end"], minutes=args["minutes"]
+        )
+        names = {t.pk: t.user.get_full_name() for t in Teacher.objects.filter(id__in={s.teacher_id for s in slots})}
+        page = self.paginate_queryset(slots)
+        data = [
+            {"start": s.start_at, "end": s.end_at, "teacher": {"id": s.teacher_id, "name": names[s.teacher_id]}}
+            for s in page
+        ]
+        return self.get_paginated_response(SlotSerializer(data, many=True).data)

@@ -1,0 +1,80 @@
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from scheduling.models import Lesson
+from scheduling.services import lesson_create
+from tests.factories import (
+    AcademicYearFactory,
+    AvailabilityFactory,
+    ClosureFactory,
+    InstrumentFactory,
+    ParentFactory,
+    StudentFactory,
+    TeacherFactory,
+    TermFactory,
+    TuitionPlanFactory,
+    UserFactory,
+)
+
+TORONTO = ZoneInfo("America/Toronto")
+
+
+@dataclass
+class World:
+    """Two families and two teachers who must never see each other's records, and an admin."""
+
+    admin: User
+    parent_a: User
+    parent_b: User
+    teacher_x: User
+    teacher_y: User
+    student_a: object
+    student_b: object
+    lesson_a: Lesson
+    lesson_b: Lesson
+    shared: dict
+
+    def user(self, role: str) -> User | None:
+        return None if role == "anonymous" else getattr(self, role)
+
+
+@pytest.fixture
+def world(school) -> World:
+    piano = InstrumentFactory(name="Piano")
+    admin = UserFactory(role=User.Role.ADMIN, is_staff=True, is_superuser=True, email="owner@example.com")
+    parent_a, parent_b = ParentFactory(email="a@example.com"), ParentFactory(email="b@example.com")
+    teacher_x, teacher_y = TeacherFactory(instruments=[piano]), TeacherFactory(instruments=[piano])
+    for teacher in (teacher_x, teacher_y):
+        AvailabilityFactory(teacher=teacher, weekday=0, start_time="15:00", end_time="19:00")
+    student_a = StudentFactory(family=parent_a.family, teacher=teacher_x, instrument=piano)
+    student_b = StudentFactory(family=parent_b.family, teacher=teacher_y, instrument=piano)
+    monday = date.today() + timedelta(days=(7 - date.today().weekday()) % 7 + 7)
+    start = datetime.combine(monday, datetime.min.time(), tzinfo=TORONTO).replace(hour=16)
+    lesson_a = lesson_create(teacher=teacher_x, student=student_a, start_at=start, end_at=start + timedelta(minutes=30))
+    lesson_b = lesson_create(teacher=teacher_y, student=student_b, start_at=start, end_at=start + timedelta(minutes=30))
+    year = AcademicYearFactory()
+    shared = {
+        "term": TermFactory(academic_year=year),
+        "closure": ClosureFactory(),
+        "plan": TuitionPlanFactory(instrument=piano),
+        "year": year,
+    }
+    return World(
+        admin, parent_a, parent_b, teacher_x.user, teacher_y.user, student_a, student_b, lesson_a, lesson_b, shared
+    )
+
+
+@pytest.fixture
+def as_role(world):
+    def client_for(role: str) -> APIClient:
+        client = APIClient()
+        if (user := world.user(role)) is not None:
+            client.force_authenticate(user)
+        return client
+
+    return client_for

@@ -1,0 +1,288 @@
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from accounts.models import Family, User
+from billing.models import TuitionPlan
+from cedarheights.models import AuditEvent, IdempotencyRecord
+from enrollment.models import Student
+from scheduling.models import Closure, Lesson
+from tests.factories import ParentFactory, StudentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_clashing_lesson_is_a_409_naming_the_lesson_it_clashes_with(world, as_role):
+    taken = world.lesson_a
+    body = {
+        "teacher": taken.teacher_id,
+        "student": StudentFactory().pk,
+        "kind": "makeup",
+        "start_at": taken.start_at.isoformat(),
+        "end_at": (taken.start_at + timedelta(minutes=30)).isoformat(),
+    }
+    response = as_role("admin").post("/api/v1/lessons/", body, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "lesson_conflict"
+    assert response.json()["conflicting_lesson"] == taken.pk
+    assert response.json()["request_id"]
+
+
+def test_a_lesson_moved_onto_another_is_a_409_and_stays_put(world, as_role):
+    lesson = world.lesson_a
+    other = Lesson.objects.create(
+        teacher=lesson.teacher,
+        student=StudentFactory(),
+        start_at=lesson.end_at,
+        end_at=lesson.end_at + timedelta(minutes=30),
+    )
+    response = as_role("admin").patch(
+        f"/api/v1/lessons/{lesson.pk}/", {"start_at": other.start_at.isoformat()}, format="json"
+    )
+    assert response.status_code == 409 and response.json()["conflicting_lesson"] == other.pk
+    lesson.refresh_from_db()
+    assert lesson.start_at == world.lesson_a.start_at
+
+
+def test_the_same_idempotency_key_creates_once_and_replays_the_first_answer(world, as_role):
+    client = as_role("admin")
+    key = str(uuid.uuid4())
+    body = {"reason": "Snow day", "start_date": "2027-01-15", "end_date": "2027-01-15"}
+    first = client.post("/api/v1/closures/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    again = client.post("/api/v1/closures/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert Closure.objects.filter(reason="Snow day").count() == 1
+
+    different = client.post(
+        "/api/v1/closures/", {**body, "reason": "Ice storm"}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    assert different.status_code == 400 and different.json()["code"] == "idempotency_key_reused"
+
+
+def test_a_failed_create_releases_its_key(world, as_role):
+    client = as_role("admin")
+    key = str(uuid.uuid4())
+    bad = client.post(
+        "/api/v1/closures/",
+        {"reason": "x", "start_date": "2027-01-15", "end_date": "2027-01-01"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+    assert bad.status_code == 400
+    assert not IdempotencyRecord.objects.filter(key=key).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_with_one_key_create_one_row(school):
+    admin = User.objects.create_superuser("owner@example.com", "a-long-test-password-1")
+    key, body = str(uuid.uuid4()), {"name": "Concurrent family"}
+    barrier, statuses = threading.Barrier(6), []
+
+    def post():
+        client = APIClient()
+        client.force_authenticate(admin)
+        barrier.wait()
+        statuses.append(client.post("/api/v1/families/", body, format="json", HTTP_IDEMPOTENCY_KEY=key).status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [201] * 6
+    assert Family.objects.filter(name="Concurrent family").count() == 1
+
+
+class TestProtectedFields:
+    def test_a_parent_cannot_move_a_child_to_another_teacher_family_or_status(self, world, as_role):
+        student = world.student_a
+        response = as_role("parent_a").patch(
+            f"/api/v1/students/{student.pk}/",
+            {
+                "first_name": "Avery",
+                "teacher": world.teacher_y.teacher.pk,
+                "family": world.student_b.family_id,
+                "status": "withdrawn",
+                "level": "advanced",
+                "notes": "vip",
+            },
+            format="json",
+        )
+        assert response.status_code == 200
+        fresh = Student.objects.get(pk=student.pk)
+        assert fresh.first_name == "Avery"  # what a parent may correct, they can
+        assert (fresh.teacher_id, fresh.family_id, fresh.status, fresh.level, fresh.notes) == (
+            student.teacher_id,
+            student.family_id,
+            student.status,
+            student.level,
+            student.notes,
+        )
+        assert AuditEvent.objects.filter(object_id=str(student.pk), actor=world.parent_a).exists()
+
+    def test_a_parent_cannot_raise_their_role_or_join_another_family(self, world, as_role):
+        as_role("parent_a").patch(
+            "/api/v1/auth/me/",
+            {"role": "admin", "family": world.student_b.family_id, "email": "new@example.com", "phone": "416-555-0199"},
+            format="json",
+        )
+        fresh = User.objects.get(pk=world.parent_a.pk)
+        assert (fresh.role, fresh.family_id, fresh.email) == ("parent", world.parent_a.family_id, "a@example.com")
+        assert fresh.phone == "416-555-0199"
+
+    def test_a_parent_cannot_read_or_write_the_schools_notes_on_their_family(self, world, as_role):
+        family = world.parent_a.family
+        Family.objects.filter(pk=family.pk).update(notes="late payer")
+        client = as_role("parent_a")
+        assert "notes" not in client.get(f"/api/v1/families/{family.pk}/").json()
+        client.patch(f"/api/v1/families/{family.pk}/", {"notes": "great family", "city": "Ottawa"}, format="json")
+        family.refresh_from_db()
+        assert (family.notes, family.city) == ("late payer", "Ottawa")
+
+    def test_a_parent_cannot_set_a_price(self, world, as_role):
+        plan = world.shared["plan"]
+        response = as_role("parent_a").patch(f"/api/v1/tuition-plans/{plan.pk}/", {"price_cents": 1}, format="json")
+        assert response.status_code == 403
+        assert TuitionPlan.objects.get(pk=plan.pk).price_cents == plan.price_cents
+
+    def test_a_teacher_marks_attendance_and_notes_but_nothing_else(self, world, as_role):
+        lesson = world.lesson_a
+        response = as_role("teacher_x").patch(
+            f"/api/v1/lessons/{lesson.pk}/",
+            {
+                "status": "completed",
+                "notes": "Scales in G",
+                "payment_status": "waived",
+                "teacher": world.teacher_y.teacher.pk,
+                "start_at": (lesson.start_at + timedelta(hours=1)).isoformat(),
+            },
+            format="json",
+        )
+        assert response.status_code == 200
+        fresh = Lesson.objects.get(pk=lesson.pk)
+        assert (fresh.status, fresh.notes) == ("completed", "Scales in G")
+        assert (fresh.payment_status, fresh.teacher_id, fresh.start_at) == (
+            lesson.payment_status,
+            lesson.teacher_id,
+            lesson.start_at,
+        )
+        assert (
+            as_role("teacher_x")
+            .patch(f"/api/v1/lessons/{lesson.pk}/", {"status": "cancelled"}, format="json")
+            .status_code
+            == 400
+        )
+
+
+def test_a_parent_cancels_before_the_notice_window_but_not_inside_it(world, as_role):
+    client = as_role("parent_a")
+    assert (
+        client.post(f"/api/v1/lessons/{world.lesson_a.pk}/cancel/", {"reason": "flu"}, format="json").json()["status"]
+        == "cancelled"
+    )
+    soon = Lesson.objects.create(
+        teacher=world.lesson_a.teacher,
+        student=world.student_a,
+        start_at=world.lesson_a.start_at.replace(year=2020) + timedelta(days=0),
+        end_at=world.lesson_a.end_at.replace(year=2020),
+    )
+    Lesson.objects.filter(pk=soon.pk).update(start_at=_in_hours(2), end_at=_in_hours(2.5))
+    late = client.post(f"/api/v1/lessons/{soon.pk}/cancel/", {}, format="json")
+    assert late.status_code == 409 and late.json()["code"] == "too_late"
+    assert Lesson.objects.get(pk=soon.pk).status == "scheduled"
+
+
+def _in_hours(hours: float):
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(hours=hours)
+
+
+def test_public_timeslots_are_local_times_with_offsets(world):
+    response = APIClient().get(
+        "/api/v1/public/timeslots/",
+        {
+            "instrument": world.student_a.instrument_id,
+            "start": world.lesson_a.start_at.date().isoformat(),
+            "end": world.lesson_a.start_at.date().isoformat(),
+            "minutes": 30,
+            "page_size": 100,
+        },
+    )
+    assert response.status_code == 200
+    starts = [slot["start"] for slot in response.json()["results"]]
+    assert starts and all(s.endswith(("-05:00", "-04:00")) for s in starts)
+    taken = world.lesson_a.start_at.astimezone(world.lesson_a.start_at.tzinfo).isoformat()
+    assert sum(1 for s in response.json()["results"] if s["start"] == taken) == 0  # both teachers are busy then
+    assert {s["teacher"]["name"] for s in response.json()["results"]} == {
+        world.teacher_x.get_full_name(),
+        world.teacher_y.get_full_name(),
+    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"instrument": 1, "start": "2026-12-10", "end": "2026-12-01"},
+        {"instrument": 1, "start": "2026-01-01", "end": "2026-12-31"},
+        {"instrument": "piano", "start": "2026-12-01", "end": "2026-12-02"},
+        {"start": "2026-12-01", "end": "2026-12-02"},
+        {"instrument": 1, "start": "tomorrow", "end": "2026-12-02", "minutes": 31},
+    ],
+)
+def test_bad_timeslot_questions_get_a_field_error(world, query):
+    response = APIClient().get("/api/v1/public/timeslots/", query)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and response.json()["fields"]
+
+
+def test_nul_bytes_and_huge_strings_are_a_400_never_a_500(world, as_role):
+    client = as_role("admin")
+    assert client.get("/api/v1/students/", {"search": "a\x00b"}).status_code == 400
+    assert client.post("/api/v1/families/", {"name": "a\x00b"}, format="json").status_code == 400
+    assert client.post("/api/v1/families/", {"name": "x" * 10_000}, format="json").status_code == 400
+    assert client.get("/api/v1/families/99999999999999999999999/").status_code == 404
+    assert client.get("/api/v1/nowhere/").json()["code"] == "not_found"
+
+
+LIST_URLS = [
+    "/api/v1/families/",
+    "/api/v1/students/",
+    "/api/v1/lessons/",
+    "/api/v1/teachers/",
+    "/api/v1/availability/",
+    "/api/v1/instruments/",
+    "/api/v1/terms/",
+    "/api/v1/closures/",
+    "/api/v1/academic-years/",
+    "/api/v1/tuition-plans/",
+    "/api/v1/public/teachers/",
+    "/api/v1/public/pricing/",
+]
+
+
+@pytest.mark.parametrize("url", LIST_URLS)
+@pytest.mark.parametrize("role", ["admin", "parent_a", "teacher_x"])
+def test_list_queries_do_not_grow_with_the_page_size(world, as_role, url, role):
+    for _ in range(6):  # more rows of everything a list shows
+        parent = ParentFactory(family=world.parent_a.family) if role == "parent_a" else ParentFactory()
+        StudentFactory(family=parent.family, teacher=world.teacher_x.teacher, instrument=world.student_a.instrument)
+    client = as_role(role)
+
+    def queries(page_size: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, {"page_size": page_size})
+        assert response.status_code in {200, 403}
+        return len(captured)
+
+    small, large = queries(1), queries(100)
+    assert small == large, f"{url} as {role}: {small} queries for 1 row, {large} for 100"
+    assert large <= 8
