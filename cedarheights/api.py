@@ -3,13 +3,15 @@
 import copy
 import hashlib
 import logging
+import re
 from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -17,6 +19,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from cedarheights.errors import DomainError, InvalidInput, LessonConflict
+from cedarheights.filters import check_offset
 from cedarheights.models import IdempotencyRecord
 
 logger = logging.getLogger(__name__)
@@ -61,6 +64,10 @@ def exception_handler(exc, context):
         used_by = sorted({str(type(obj)._meta.verbose_name_plural) for obj in blocking})
         message = f"It is still in use by {', '.join(used_by)}; remove or move those first."
         return Response(error_body(request, code="in_use", message=message), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DataError):
+        logger.warning("DataError reached the API: %s", exc)
+        message = "A value is outside what can be stored (too large, or out of range)."
+        return Response(error_body(request, code="invalid", message=message), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, IntegrityError):
         # Last resort: validation should have caught it; a clash with stored data is still not a 500.
         logger.warning("IntegrityError reached the API: %s", exc)
@@ -92,6 +99,16 @@ def json_not_found(request, exception=None):
     return page_not_found(request, exception)
 
 
+def csrf_failure(request, reason=""):
+    """A refused CSRF check: JSON under /api/, Django's page elsewhere."""
+    from django.views.csrf import csrf_failure as page
+
+    if request.path.startswith("/api/"):
+        message = "CSRF check failed: send the token from GET /api/v1/auth/csrf/ as X-CSRFToken."
+        return JsonResponse(error_body(request, code="csrf_failed", message=message), status=403)
+    return page(request, reason)
+
+
 def document_error_responses(result, generator, request, public):
     """drf-spectacular hook: every operation documents the one error body for every error status."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
@@ -105,7 +122,62 @@ def document_error_responses(result, generator, request, public):
     return result
 
 
-class ModelCleanSerializer(serializers.ModelSerializer):
+class StrictCharField(serializers.CharField):
+    """Text must be sent as text, and its length is checked before surrounding whitespace is trimmed."""
+
+    def run_validation(self, data=serializers.empty):
+        if data not in (serializers.empty, None) and not isinstance(data, str):
+            self.fail("invalid")
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().run_validation(data)
+
+
+class SaneDateTimeField(serializers.DateTimeField):
+    def to_internal_value(self, value):
+        try:
+            return check_offset(super().to_internal_value(value))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
+
+
+class StrictEmailField(StrictCharField, serializers.EmailField):
+    pass
+
+
+LOCAL_TIME_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": LOCAL_TIME_PATTERN,
+        "example": "16:00",
+        "description": "Local wall-clock time in the school's zone, HH:MM[:SS], no offset.",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A weekly time is a wall-clock time in the school's zone: an offset would be a lie."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.match(LOCAL_TIME_PATTERN, value):
+            raise serializers.ValidationError("Use a local time as HH:MM or HH:MM:SS, without an offset.")
+        return super().to_internal_value(value)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """The project's model serializer: strict text lengths and local wall-clock times."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.EmailField: StrictEmailField,
+        models.TimeField: LocalTimeField,
+        models.DateTimeField: SaneDateTimeField,
+    }
+
+
+class ModelCleanSerializer(ModelSerializer):
     """Runs the model's own validation (clean(), unique and database constraints) before a write.
 
     DRF skips `Model.full_clean()`; without this, a rule the model states would first be met as a 500.
@@ -130,6 +202,22 @@ class Pagination(PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request):
+        asked = request.query_params.get(self.page_size_query_param)
+        if asked is not None and not (asked.isdigit() and 1 <= int(asked) <= self.max_page_size):
+            message = f"A whole number from 1 to {self.max_page_size}."
+            raise exceptions.ValidationError({self.page_size_query_param: [message]})
+        return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size})
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+        return parameters
 
 
 class _Replayable(Exception):

@@ -1,14 +1,15 @@
 from rest_framework import serializers
 
 from accounts.models import Family, User
+from cedarheights.api import ModelSerializer, StrictCharField, StrictEmailField
 
 
 class LoginSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email", "first_name", "last_name", "phone", "role", "family"]
@@ -21,32 +22,32 @@ class TokenSerializer(serializers.Serializer):
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    old_password = StrictCharField(max_length=128, trim_whitespace=False)
+    new_password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class PasswordResetSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):
-    uid = serializers.CharField(max_length=64)
-    token = serializers.CharField(max_length=128)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    uid = StrictCharField(max_length=64)
+    token = StrictCharField(max_length=128)
+    new_password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class ParentSerializer(serializers.ModelSerializer):
+class ParentSerializer(ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email", "first_name", "last_name", "phone"]
         read_only_fields = fields
 
 
-class FamilySerializer(serializers.ModelSerializer):
+class FamilySerializer(ModelSerializer):
     """What a parent sees and edits of their own family."""
 
     parents = ParentSerializer(many=True, read_only=True)

@@ -1,9 +1,8 @@
-from rest_framework import serializers
-
+from cedarheights.api import ModelSerializer
 from enrollment.models import Student
 
 
-class StudentAdminSerializer(serializers.ModelSerializer):
+class StudentAdminSerializer(ModelSerializer):
     class Meta:
         model = Student
         fields = [
@@ -22,7 +21,7 @@ class StudentAdminSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class StudentParentSerializer(serializers.ModelSerializer):
+class StudentParentSerializer(ModelSerializer):
     """A parent corrects a child's name or birth date; teacher, level, status and family are the school's."""
 
     class Meta:
@@ -42,7 +41,7 @@ class StudentParentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "family", "instrument", "level", "teacher", "status", "created_at"]
 
 
-class StudentTeacherSerializer(serializers.ModelSerializer):
+class StudentTeacherSerializer(ModelSerializer):
     """What a teacher needs of a student: no family details."""
 
     class Meta:

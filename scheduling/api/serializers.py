@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from cedarheights.api import ModelCleanSerializer
+from cedarheights.api import ModelCleanSerializer, ModelSerializer, StrictCharField
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
 from scheduling.selectors import terms_overlapping
 
@@ -28,7 +28,7 @@ class TeacherSerializer(ModelCleanSerializer):
         extra_kwargs = {"user": {"write_only": True}}
 
 
-class PublicTeacherSerializer(serializers.ModelSerializer):
+class PublicTeacherSerializer(ModelSerializer):
     """What anyone may read: a name, the instruments, the bio. Nothing private."""
 
     first_name = serializers.CharField(source="user.first_name")
@@ -73,7 +73,7 @@ class PersonRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class LessonSerializer(serializers.ModelSerializer):
+class LessonSerializer(ModelSerializer):
     """A lesson as everyone reads it; what each role may change is in the write serializers below."""
 
     teacher_name = serializers.CharField(source="teacher.user.get_full_name", read_only=True)
@@ -101,7 +101,7 @@ class LessonSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LessonCreateSerializer(serializers.ModelSerializer):
+class LessonCreateSerializer(ModelSerializer):
     ignore_availability = serializers.BooleanField(default=False, write_only=True)
 
     class Meta:
@@ -119,7 +119,7 @@ class LessonCreateSerializer(serializers.ModelSerializer):
         ]
 
 
-class LessonAdminUpdateSerializer(serializers.ModelSerializer):
+class LessonAdminUpdateSerializer(ModelSerializer):
     ignore_availability = serializers.BooleanField(default=False, write_only=True)
 
     class Meta:
@@ -137,7 +137,7 @@ class LessonAdminUpdateSerializer(serializers.ModelSerializer):
         ]
 
 
-class LessonTeacherUpdateSerializer(serializers.ModelSerializer):
+class LessonTeacherUpdateSerializer(ModelSerializer):
     """A teacher marks attendance and writes notes on their own lessons; nothing else."""
 
     status = serializers.ChoiceField(choices=[Lesson.Status.SCHEDULED, Lesson.Status.COMPLETED, Lesson.Status.NO_SHOW])
@@ -148,7 +148,7 @@ class LessonTeacherUpdateSerializer(serializers.ModelSerializer):
 
 
 class LessonCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class SlotSerializer(serializers.Serializer):

@@ -1,5 +1,4 @@
 from django.db.models import Prefetch
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -10,6 +9,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from accounts.permissions import ReadOnlyOrSchoolAdmin, SchoolAdminParentOrTeacher
 from accounts.roles import is_parent, is_school_admin
 from cedarheights.api import IdempotentCreateMixin, idempotent
+from cedarheights.filters import FilterSet, IntegerFilter, IsoDateTimeFilter
 from scheduling.api.serializers import (
     AcademicYearSerializer,
     AvailabilitySerializer,
@@ -83,11 +83,11 @@ class ClosureViewSet(ReferenceViewSet):
     ordering_fields = ["start_date"]
 
 
-class LessonFilter(filters.FilterSet):
-    start_after = filters.IsoDateTimeFilter(field_name="start_at", lookup_expr="gte")
-    start_before = filters.IsoDateTimeFilter(field_name="start_at", lookup_expr="lt")
-    teacher = filters.NumberFilter(field_name="teacher_id")
-    student = filters.NumberFilter(field_name="student_id")
+class LessonFilter(FilterSet):
+    start_after = IsoDateTimeFilter(field_name="start_at", lookup_expr="gte")
+    start_before = IsoDateTimeFilter(field_name="start_at", lookup_expr="lt")
+    teacher = IntegerFilter(field_name="teacher_id")
+    student = IntegerFilter(field_name="student_id")
 
     class Meta:
         model = Lesson
