@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Family, User
 from cedarheights.errors import InvalidInput
-from cedarheights.services import audit_record
+from cedarheights.services import audited_create, audited_update
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone")
 
@@ -115,26 +115,9 @@ FAMILY_FIELDS = (
 )
 
 
-@transaction.atomic
 def family_create(*, actor, **fields) -> Family:
-    family = Family(**fields)
-    family.full_clean()
-    family.save()
-    audit_record(actor=actor, action="create", obj=family, changes={k: [None, str(v)] for k, v in fields.items()})
-    return family
+    return audited_create(actor=actor, model=Family, **fields)
 
 
-@transaction.atomic
 def family_update(*, actor, family: Family, **fields) -> Family:
-    changes = {
-        name: [str(getattr(family, name)), str(value)]
-        for name, value in fields.items()
-        if getattr(family, name) != value
-    }
-    for name, value in fields.items():
-        setattr(family, name, value)
-    family.full_clean()
-    family.save()
-    if changes:
-        audit_record(actor=actor, action="update", obj=family, changes=changes)
-    return family
+    return audited_update(actor=actor, obj=family, **fields)

@@ -37,3 +37,28 @@ def audit_record(*, actor, action: str, obj: models.Model, changes: dict[str, An
 def worker_heartbeat_record() -> WorkerHeartbeat:
     heartbeat, _ = WorkerHeartbeat.objects.update_or_create(id=1, defaults={"seen_at": timezone.now()})
     return heartbeat
+
+
+@transaction.atomic
+def audited_create(*, actor, model: type[models.Model], **fields: Any) -> models.Model:
+    """Create a family's or a child's record, validated, with its audit event."""
+    obj = model(**fields)
+    obj.full_clean()
+    obj.save()
+    audit_record(actor=actor, action="create", obj=obj, changes={k: [None, str(v)] for k, v in fields.items()})
+    return obj
+
+
+@transaction.atomic
+def audited_update(*, actor, obj: models.Model, **fields: Any) -> models.Model:
+    """Change a family's or a child's record, validated; the audit event lists what really changed."""
+    changes = {
+        name: [str(getattr(obj, name)), str(value)] for name, value in fields.items() if getattr(obj, name) != value
+    }
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj.save()
+    if changes:
+        audit_record(actor=actor, action="update", obj=obj, changes=changes)
+    return obj

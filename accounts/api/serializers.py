@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import Family, User
+from accounts.services import FAMILY_FIELDS
 from cedarheights.api import ModelSerializer, StrictCharField, StrictEmailField
 
 
@@ -54,18 +55,7 @@ class FamilySerializer(ModelSerializer):
 
     class Meta:
         model = Family
-        fields = [
-            "id",
-            "name",
-            "street",
-            "city",
-            "province",
-            "postal_code",
-            "emergency_contact_name",
-            "emergency_contact_phone",
-            "parents",
-            "created_at",
-        ]
+        fields = ["id", *(f for f in FAMILY_FIELDS if f != "notes"), "parents", "created_at"]
         read_only_fields = ["id", "parents", "created_at"]
 
 

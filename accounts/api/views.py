@@ -3,7 +3,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,7 +33,7 @@ from accounts.services import (
     token_revoke,
     user_update_profile,
 )
-from cedarheights.api import IdempotentCreateMixin
+from cedarheights.api import CreateRetrieveUpdateListViewSet
 from cedarheights.errors import DomainError, InvalidInput
 
 BAD_CREDENTIALS = "That email and password do not match an account."
@@ -168,14 +168,7 @@ class PasswordResetConfirmApi(AuthThrottled, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class FamilyViewSet(
-    IdempotentCreateMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
+class FamilyViewSet(CreateRetrieveUpdateListViewSet):
     """Families: the school sees all; a parent sees and edits only their own; teachers none."""
 
     permission_classes = [SchoolAdminOrParent]

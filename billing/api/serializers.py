@@ -27,15 +27,5 @@ class PublicPlanSerializer(TuitionPlanSerializer):
     instrument = serializers.SlugRelatedField(slug_field="name", read_only=True)
 
     class Meta(TuitionPlanSerializer.Meta):
-        fields = [
-            "id",
-            "name",
-            "instrument",
-            "lesson_minutes",
-            "interval",
-            "price_cents",
-            "currency",
-            "price_display",
-            "description",
-        ]
+        fields = [f for f in TuitionPlanSerializer.Meta.fields if f != "active"]
         read_only_fields = fields

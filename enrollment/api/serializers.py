@@ -1,23 +1,23 @@
 from cedarheights.api import ModelSerializer
 from enrollment.models import Student
 
+STUDENT_FIELDS = [
+    "id",
+    "family",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "instrument",
+    "level",
+    "teacher",
+    "status",
+]
+
 
 class StudentAdminSerializer(ModelSerializer):
     class Meta:
         model = Student
-        fields = [
-            "id",
-            "family",
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "instrument",
-            "level",
-            "teacher",
-            "status",
-            "notes",
-            "created_at",
-        ]
+        fields = [*STUDENT_FIELDS, "notes", "created_at"]
         read_only_fields = ["id", "created_at"]
 
 
@@ -26,19 +26,8 @@ class StudentParentSerializer(ModelSerializer):
 
     class Meta:
         model = Student
-        fields = [
-            "id",
-            "family",
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "instrument",
-            "level",
-            "teacher",
-            "status",
-            "created_at",
-        ]
-        read_only_fields = ["id", "family", "instrument", "level", "teacher", "status", "created_at"]
+        fields = [*STUDENT_FIELDS, "created_at"]
+        read_only_fields = [f for f in fields if f not in {"first_name", "last_name", "date_of_birth"}]
 
 
 class StudentTeacherSerializer(ModelSerializer):
@@ -46,5 +35,5 @@ class StudentTeacherSerializer(ModelSerializer):
 
     class Meta:
         model = Student
-        fields = ["id", "first_name", "last_name", "date_of_birth", "instrument", "level", "teacher", "status"]
+        fields = [f for f in STUDENT_FIELDS if f != "family"]
         read_only_fields = fields

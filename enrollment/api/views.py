@@ -1,21 +1,12 @@
-from rest_framework import mixins, viewsets
-
 from accounts.permissions import SchoolAdminParentOrTeacher
 from accounts.roles import is_parent, is_school_admin
-from cedarheights.api import IdempotentCreateMixin
+from cedarheights.api import CreateRetrieveUpdateListViewSet
 from enrollment.api.serializers import StudentAdminSerializer, StudentParentSerializer, StudentTeacherSerializer
 from enrollment.selectors import student_list_visible_to
 from enrollment.services import student_create, student_update
 
 
-class StudentViewSet(
-    IdempotentCreateMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
+class StudentViewSet(CreateRetrieveUpdateListViewSet):
     """Students, scoped by role: another family's child is a 404, never in a list."""
 
     permission_classes = [SchoolAdminParentOrTeacher]
