@@ -12,7 +12,7 @@ from django.db import DataError, IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -275,14 +275,3 @@ def _replay(*, scope: str, key: str, fingerprint: str) -> Response:
 class IdempotentCreateMixin:
     def create(self, request, *args, **kwargs):
         return idempotent(request, lambda: super(IdempotentCreateMixin, self).create(request, *args, **kwargs))
-
-
-class CreateRetrieveUpdateListViewSet(
-    IdempotentCreateMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.ListModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Records that are kept, not deleted (families, students): create idempotently, read, update, list."""

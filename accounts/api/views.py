@@ -33,8 +33,8 @@ from accounts.services import (
     token_revoke,
     user_update_profile,
 )
-from cedarheights.api import CreateRetrieveUpdateListViewSet
 from cedarheights.errors import DomainError, InvalidInput
+from cedarheights.viewsets import CreateRetrieveUpdateListViewSet
 
 BAD_CREDENTIALS = "That email and password do not match an account."
 

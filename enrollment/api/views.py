@@ -1,6 +1,6 @@
 from accounts.permissions import SchoolAdminParentOrTeacher
 from accounts.roles import is_parent, is_school_admin
-from cedarheights.api import CreateRetrieveUpdateListViewSet
+from cedarheights.viewsets import CreateRetrieveUpdateListViewSet
 from enrollment.api.serializers import StudentAdminSerializer, StudentParentSerializer, StudentTeacherSerializer
 from enrollment.selectors import student_list_visible_to
 from enrollment.services import student_create, student_update
