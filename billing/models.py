@@ -34,6 +34,8 @@ class TuitionPlan(models.Model):
     currency = models.CharField(max_length=3, default=default_currency)
     description = models.CharField(max_length=255, blank=True)
     active = models.BooleanField(default=True)
+    stripe_product_id = models.CharField(max_length=255, blank=True)
+    stripe_price_id = models.CharField(max_length=255, blank=True, help_text="Set by billing_sync_catalog.")
 
     class Meta:
         ordering = ["instrument__name", "lesson_minutes", "interval"]
@@ -77,6 +79,9 @@ class Payment(models.Model):
     currency = models.CharField(max_length=3, default=default_currency)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     failure_reason = models.CharField(max_length=255, blank=True)
+    description = models.CharField(max_length=255, blank=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    stripe_invoice_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
 
@@ -162,3 +167,76 @@ class Receipt(models.Model):
     @property
     def number(self) -> str:
         return f"{self.year}-{self.sequence:05d}"
+
+
+class BillingProfile(models.Model):
+    """A family's link to Stripe. The Stripe ids are stored the moment Stripe answers."""
+
+    family = models.OneToOneField("accounts.Family", related_name="billing", on_delete=models.PROTECT)
+    stripe_customer_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    default_payment_method_id = models.CharField(max_length=255, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    card_exp_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    card_exp_year = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Billing of {self.family}"
+
+
+class TuitionSubscription(models.Model):
+    """A family's recurring tuition for one enrollment, mirrored from Stripe's subscription."""
+
+    class Status(models.TextChoices):
+        INCOMPLETE = "incomplete", "Incomplete"
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Past due (grace period)"
+        UNPAID = "unpaid", "Unpaid"
+        CANCELED = "canceled", "Canceled"
+
+    family = models.ForeignKey("accounts.Family", related_name="subscriptions", on_delete=models.PROTECT)
+    enrollment = models.OneToOneField(
+        "enrollment.Enrollment", null=True, blank=True, related_name="subscription", on_delete=models.PROTECT
+    )
+    tuition_plan = models.ForeignKey(TuitionPlan, related_name="subscriptions", on_delete=models.PROTECT)
+    stripe_subscription_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.INCOMPLETE)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    stripe_state_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When Stripe's newest state we applied was created: older events never overwrite it.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.tuition_plan} for {self.family} ({self.get_status_display()})"
+
+
+class PaymentFailure(models.Model):
+    """A failed charge and its recovery: Stripe's reason, the retry schedule, who was told."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open (retrying)"
+        RECOVERED = "recovered", "Recovered"
+        GAVE_UP = "gave_up", "Gave up (enrollment paused)"
+
+    family = models.ForeignKey("accounts.Family", related_name="payment_failures", on_delete=models.PROTECT)
+    payment = models.OneToOneField(Payment, related_name="failure", on_delete=models.PROTECT)
+    subscription = models.ForeignKey(
+        TuitionSubscription, null=True, blank=True, related_name="failures", on_delete=models.PROTECT
+    )
+    reason = models.CharField(max_length=255)
+    decline_code = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    next_retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    owner_notified_at = models.DateTimeField(null=True, blank=True, help_text="When the daily digest mentioned it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.family}: {self.reason} ({self.get_status_display()})"

@@ -1,0 +1,56 @@
+"""Every email the school sends: logged, sent by django-q2 after commit, and sent once per dedupe key."""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, models, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from cedarheights.models import EmailLog
+
+
+def email_queue(
+    *, to: str, template: str, context: dict, related: models.Model | None = None, dedupe_key: str | None = None
+) -> EmailLog | None:
+    """Log an email and send it in the background once the transaction commits.
+
+    `templates/emails/<template>.txt` (first line: the subject) and `.html` are rendered now, so what
+    was sent is what the log shows. With a `dedupe_key` the same email is queued once, ever.
+    """
+    text = render_to_string(f"emails/{template}.txt", context)
+    subject, _, body = text.partition("\n")
+    try:
+        with transaction.atomic():
+            log = EmailLog.objects.create(
+                recipient=to,
+                template=template,
+                subject=subject.strip()[:255],
+                dedupe_key=dedupe_key,
+                related_type=ContentType.objects.get_for_model(related) if related is not None else None,
+                related_id=str(related.pk) if related is not None else "",
+            )
+    except IntegrityError:
+        return None  # already queued under this key
+    html = render_to_string(f"emails/{template}.html", context)
+    transaction.on_commit(lambda: async_task("cedarheights.emails.email_send", log.pk, body.lstrip("\n"), html))
+    return log
+
+
+def email_send(email_log_id: int, body: str, html: str) -> None:
+    """django-q2 task. Delivery is at least once: the row is claimed under a lock, so a repeat sends nothing."""
+    with transaction.atomic():
+        log = EmailLog.objects.select_for_update().get(pk=email_log_id)
+        if log.status == EmailLog.Status.SENT:
+            return
+        message = EmailMultiAlternatives(log.subject, body, settings.DEFAULT_FROM_EMAIL, [log.recipient])
+        message.attach_alternative(html, "text/html")
+        try:
+            message.send()
+        except Exception as error:  # any backend failure is recorded for the owner, then retried
+            log.status, log.error = EmailLog.Status.FAILED, f"{type(error).__name__}: {error}"
+            log.save(update_fields=["status", "error"])
+            raise
+        log.status, log.sent_at, log.error = EmailLog.Status.SENT, timezone.now(), ""
+        log.save(update_fields=["status", "sent_at", "error"])
