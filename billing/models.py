@@ -240,3 +240,28 @@ class PaymentFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.family}: {self.reason} ({self.get_status_display()})"
+
+
+class StripeEvent(models.Model):
+    """A webhook delivery from Stripe, stored before it is answered; its id makes a replay a no-op."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored (type not handled)"
+        FAILED = "failed", "Failed (will retry)"
+
+    stripe_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    created = models.DateTimeField(help_text="When Stripe created the event: orders events of one object.")
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_id}"

@@ -1,12 +1,31 @@
 """The ledger, receipts, refunds and credits: nothing written twice, nothing lost, always balanced."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from accounts.models import Family
-from billing.models import LedgerEntry, Payment, Receipt, ReceiptSequence, format_cents
+from billing import stripe_gateway
+from billing.models import (
+    BillingProfile,
+    LedgerEntry,
+    Payment,
+    PaymentFailure,
+    Receipt,
+    ReceiptSequence,
+    TuitionPlan,
+    TuitionSubscription,
+    format_cents,
+)
 from cedarheights.emails import email_queue
 from cedarheights.errors import InvalidInput
+from cedarheights.selectors import school_settings_get
+from enrollment.services import enrollment_set_billing_status
+from scheduling.models import Lesson
+from scheduling.services import lesson_update, weekly_slot_free
 
 
 def ledger_entry_add(
@@ -174,3 +193,235 @@ def credit_issue(*, family: Family, amount_cents: int, reason: str, reference: s
         description=f"Credit: {reason}",
         reference=reference,
     )
+
+
+def _retry_at(attempt: int):
+    """When the `attempt`-th retry is due (1-based), or None after the last."""
+    delays = settings.BILLING_RETRY_DAYS
+    return timezone.now() + timedelta(days=delays[attempt - 1]) if attempt <= len(delays) else None
+
+
+@transaction.atomic
+def payment_failure_open(
+    *, payment: Payment, reason: str, decline_code: str = "", subscription: TuitionSubscription | None = None
+) -> PaymentFailure:
+    """Record why a payment failed, schedule its retries, and tell the parents (update-card link).
+
+    The owner hears of it in the next daily digest, not in an email per failure.
+    """
+    payment_record_failed(payment=payment, reason=reason)
+    failure, created = PaymentFailure.objects.get_or_create(
+        payment=payment,
+        defaults={
+            "family_id": payment.family_id,
+            "subscription": subscription,
+            "reason": reason[:255] or "Declined",
+            "decline_code": decline_code[:100],
+            "next_retry_at": _retry_at(1),
+        },
+    )
+    if created:
+        for parent in payment.family.parents.all():
+            email_queue(
+                to=parent.email,
+                template="payment_failed",
+                related=failure,
+                dedupe_key=f"payment-failed:{failure.pk}:{parent.pk}",
+                context={
+                    "parent": parent,
+                    "failure": failure,
+                    "update_card_url": f"{settings.SITE_URL}/billing/",
+                    "amount": format_cents(payment.amount_cents, payment.currency),
+                },
+            )
+    return failure
+
+
+@transaction.atomic
+def payment_failure_recover(*, failure: PaymentFailure) -> PaymentFailure:
+    """The payment went through after all: the ledger and receipt follow, a paused enrollment resumes."""
+    failure = PaymentFailure.objects.select_for_update().get(pk=failure.pk)
+    payment_record_succeeded(payment=failure.payment)
+    if failure.status != PaymentFailure.Status.RECOVERED:
+        failure.status, failure.resolved_at, failure.next_retry_at = (
+            PaymentFailure.Status.RECOVERED,
+            timezone.now(),
+            None,
+        )
+        failure.save(update_fields=["status", "resolved_at", "next_retry_at"])
+    if failure.subscription_id:
+        TuitionSubscription.objects.filter(pk=failure.subscription_id).exclude(
+            status=TuitionSubscription.Status.CANCELED
+        ).update(status=TuitionSubscription.Status.ACTIVE)
+        if enrollment_id := failure.subscription.enrollment_id:
+            enrollment_set_billing_status(enrollment_id=enrollment_id, paused=False)
+    return failure
+
+
+@transaction.atomic
+def payment_failure_give_up(*, failure: PaymentFailure) -> PaymentFailure:
+    """After the last retry: the enrollment is paused and its weekly slot offered to others."""
+    failure.status, failure.next_retry_at, failure.resolved_at = PaymentFailure.Status.GAVE_UP, None, timezone.now()
+    failure.save(update_fields=["status", "next_retry_at", "resolved_at"])
+    enrollment = failure.subscription.enrollment if failure.subscription_id else None
+    if enrollment is not None:
+        enrollment_set_billing_status(enrollment_id=enrollment.pk, paused=True)
+        weekly_slot_free(student_id=enrollment.student_id, reason="Enrollment paused: tuition unpaid")
+    for parent in failure.family.parents.all():
+        email_queue(
+            to=parent.email,
+            template="enrollment_paused",
+            related=failure,
+            dedupe_key=f"paused:{failure.pk}:{parent.pk}",
+            context={"parent": parent, "failure": failure, "update_card_url": f"{settings.SITE_URL}/billing/"},
+        )
+    return failure
+
+
+def payment_retry(*, failure: PaymentFailure) -> PaymentFailure:
+    """Try a failed payment again now, with the family's current card (Stripe is called outside any lock)."""
+    payment = failure.payment
+    if payment.stripe_invoice_id:
+        outcome = stripe_gateway.invoice_pay(invoice_id=payment.stripe_invoice_id, attempt=failure.attempts)
+    else:
+        profile = BillingProfile.objects.get(family_id=failure.family_id)
+        outcome = stripe_gateway.payment_intent_charge(
+            payment_id=payment.pk,
+            attempt=failure.attempts,
+            customer_id=profile.stripe_customer_id,
+            payment_method_id=profile.default_payment_method_id,
+            amount_cents=payment.amount_cents,
+            currency=payment.currency,
+            description=payment.description,
+        )
+        if outcome.payment_intent_id:
+            Payment.objects.filter(pk=payment.pk).update(stripe_payment_intent_id=outcome.payment_intent_id)
+    if outcome.succeeded:
+        return payment_failure_recover(failure=failure)
+    with transaction.atomic():
+        failure = PaymentFailure.objects.select_for_update().get(pk=failure.pk)
+        failure.attempts += 1
+        failure.reason = (outcome.reason or failure.reason)[:255]
+        failure.next_retry_at = _retry_at(failure.attempts)
+        failure.save(update_fields=["attempts", "reason", "next_retry_at"])
+        Payment.objects.filter(pk=payment.pk).update(failure_reason=failure.reason)
+        if failure.next_retry_at is None:
+            return payment_failure_give_up(failure=failure)
+    return failure
+
+
+def billing_retry_due(*, now=None) -> list[PaymentFailure]:
+    """Run every retry that is due; one family's failure never stops the others."""
+    due = PaymentFailure.objects.filter(status=PaymentFailure.Status.OPEN, next_retry_at__lte=now or timezone.now())
+    return [payment_retry(failure=failure) for failure in due.select_related("payment", "subscription")]
+
+
+def failed_payments_digest_send() -> int:
+    """One email a day to the owner listing failures not reported yet; nothing when there are none."""
+    with transaction.atomic():
+        failures = list(
+            PaymentFailure.objects.select_for_update()
+            .filter(owner_notified_at__isnull=True)
+            .select_related("family", "payment")
+            .order_by("created_at")
+        )
+        if not failures:
+            return 0
+        school = school_settings_get()
+        email_queue(
+            to=school.contact_email,
+            template="failed_payments_digest",
+            dedupe_key=f"digest:{timezone.localdate():%Y-%m-%d}:{failures[0].pk}",
+            context={"school": school, "failures": failures, "admin_url": f"{settings.SITE_URL}/admin/"},
+        )
+        PaymentFailure.objects.filter(pk__in=[f.pk for f in failures]).update(owner_notified_at=timezone.now())
+    return len(failures)
+
+
+@transaction.atomic
+def billing_start(
+    *, family: Family, tuition_plan: TuitionPlan, payment_method_id: str = "", enrollment=None
+) -> TuitionSubscription:
+    """Start billing a family for a plan: the pipeline runs in django-q2 once this commits."""
+    subscription = TuitionSubscription.objects.create(family=family, tuition_plan=tuition_plan, enrollment=enrollment)
+    transaction.on_commit(lambda: async_task("billing.tasks.billing_pipeline", subscription.pk, payment_method_id))
+    return subscription
+
+
+def lesson_charge(*, lesson, amount_cents: int) -> Payment:
+    """Charge one lesson (demo, drop-in, make-up) with a payment intent; route success and failure as tuition."""
+    family = lesson.student.family
+    profile = BillingProfile.objects.filter(family=family).first()
+    if profile is None or not profile.default_payment_method_id:
+        raise InvalidInput(f"{family} has no card on file.")
+    payment = Payment.objects.create(
+        family=family,
+        purpose=Payment.Purpose.LESSON,
+        lesson=lesson,
+        amount_cents=amount_cents,
+        description=f"{lesson.get_kind_display()} lesson {timezone.localtime(lesson.start_at):%Y-%m-%d %H:%M}",
+    )
+    outcome = stripe_gateway.payment_intent_charge(
+        payment_id=payment.pk,
+        customer_id=profile.stripe_customer_id,
+        payment_method_id=profile.default_payment_method_id,
+        amount_cents=amount_cents,
+        currency=payment.currency,
+        description=payment.description,
+    )
+    with transaction.atomic():
+        if outcome.payment_intent_id:
+            Payment.objects.filter(pk=payment.pk).update(stripe_payment_intent_id=outcome.payment_intent_id)
+        if outcome.succeeded:
+            payment_record_succeeded(payment=payment)
+        else:
+            payment_failure_open(payment=payment, reason=outcome.reason, decline_code=outcome.decline_code)
+        lesson_update(
+            lesson=lesson,
+            payment_status=Lesson.PaymentStatus.PAID if outcome.succeeded else Lesson.PaymentStatus.FAILED,
+        )
+    return Payment.objects.get(pk=payment.pk)
+
+
+def payment_method_update(*, family: Family, payment_method_id: str) -> BillingProfile:
+    """The parent's new card becomes the default for every invoice and charge; open failures retry on it."""
+    profile, _ = BillingProfile.objects.get_or_create(family=family)
+    if not profile.stripe_customer_id:
+        parent = family.parents.order_by("id").first()
+        profile.stripe_customer_id = stripe_gateway.customer_create(
+            family_id=family.pk, email=parent.email if parent else "", name=family.name
+        )
+        profile.save(update_fields=["stripe_customer_id"])
+    card = stripe_gateway.payment_method_attach(
+        family_id=family.pk, customer_id=profile.stripe_customer_id, payment_method_id=payment_method_id
+    )
+    profile.default_payment_method_id, profile.card_brand, profile.card_last4 = (
+        payment_method_id,
+        card.brand,
+        card.last4,
+    )
+    profile.card_exp_month, profile.card_exp_year = card.exp_month, card.exp_year
+    profile.save()
+    # Due now: the next retry run tries the new card instead of waiting for the schedule.
+    PaymentFailure.objects.filter(family=family, status=PaymentFailure.Status.OPEN).update(next_retry_at=timezone.now())
+    return profile
+
+
+def catalog_sync(*, progress=None) -> list[TuitionPlan]:
+    """Every active tuition plan gets a Stripe product and price; running it again creates nothing new."""
+    synced = []
+    plans = list(TuitionPlan.objects.filter(active=True, stripe_price_id=""))
+    for n, plan in enumerate(plans, start=1):
+        product_id, price_id = stripe_gateway.product_and_price_create(
+            plan_id=plan.pk,
+            name=plan.name,
+            amount_cents=plan.price_cents,
+            currency=plan.currency,
+            interval=plan.interval,
+            existing_product_id=plan.stripe_product_id,
+        )
+        TuitionPlan.objects.filter(pk=plan.pk).update(stripe_product_id=product_id, stripe_price_id=price_id)
+        synced.append(plan)
+        if progress:
+            progress(n, len(plans), plan)
+    return synced

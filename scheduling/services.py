@@ -246,3 +246,15 @@ def lesson_update(*, lesson: Lesson, **fields) -> Lesson:
         lesson.cancelled_at, lesson.cancellation_reason = None, ""
     _save_or_conflict([lesson])
     return lesson
+
+
+def weekly_slot_free(*, student_id: int, reason: str) -> int:
+    """Cancel a student's future regular lessons (an enrollment paused): the slot goes back on offer."""
+    future = Lesson.objects.filter(
+        student_id=student_id, kind=Lesson.Kind.REGULAR, status=Lesson.Status.SCHEDULED, start_at__gt=timezone.now()
+    )
+    cancelled = 0
+    for lesson in future:
+        lesson_cancel(lesson=lesson, reason=reason)
+        cancelled += 1
+    return cancelled

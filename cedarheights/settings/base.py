@@ -155,6 +155,12 @@ STRIPE_LIVE_SECRET_KEY = env("STRIPE_LIVE_SECRET_KEY", default="")
 STRIPE_LIVE_PUBLIC_KEY = env("STRIPE_LIVE_PUBLIC_KEY", default="")
 STRIPE_API_HOST = env("STRIPE_API_HOST", default="http://127.0.0.1:8420")
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+# Our own webhook endpoint (/billing/stripe/webhook/) verifies with this secret before anything else.
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_cedarheightslocal")
+# Days after a failed payment at which it is tried again; after the last, the enrollment is paused.
+BILLING_RETRY_DAYS = env.list("BILLING_RETRY_DAYS", cast=int, default=[1, 3, 7])
+# Where the failed-payment emails send parents to update their card.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 SILENCED_SYSTEM_CHECKS = SILENCED_AXES_CHECKS + (["djstripe.W002"] if not STRIPE_LIVE_MODE else [])
 
 REST_FRAMEWORK = {

@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand
+
+from billing.services import catalog_sync
+
+
+class Command(BaseCommand):
+    help = "Create a Stripe product and price for every active tuition plan that has none. Safe to run again."
+
+    def handle(self, *args, **options):
+        def progress(n, total, plan):
+            self.stdout.write(f"[{n}/{total}] {plan.name} → {plan.stripe_price_id or 'price created'}")
+
+        synced = catalog_sync(progress=progress)
+        self.stdout.write(self.style.SUCCESS(f"{len(synced)} plan(s) synced; the others already had a price."))

@@ -1,0 +1,114 @@
+"""The billing pipeline: Stripe customer → card → subscription → route on the outcome.
+
+Steps call Stripe, so the run is not one transaction: each step stores the Stripe id it got before
+anything else, and a retried run skips what is already stored (a task killed after Stripe answered
+replays the same idempotency key and gets the same object back).
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from billing import stripe_gateway
+from billing.models import BillingProfile, Payment, TuitionSubscription
+from billing.services import payment_failure_open, payment_record_succeeded
+from cedarheights.pipeline import run_pipeline
+
+
+@dataclass
+class BillingContext:
+    subscription_id: int
+    payment_method_id: str = ""
+    outcome: stripe_gateway.ChargeOutcome | None = None
+
+    @property
+    def reference(self) -> str:
+        return f"subscription:{self.subscription_id}"
+
+
+def _subscription(ctx: BillingContext) -> TuitionSubscription:
+    return TuitionSubscription.objects.select_related("family", "tuition_plan").get(pk=ctx.subscription_id)
+
+
+def ensure_customer(ctx: BillingContext) -> None:
+    family = _subscription(ctx).family
+    profile, _ = BillingProfile.objects.get_or_create(family=family)
+    if profile.stripe_customer_id:
+        return
+    parent = family.parents.order_by("id").first()
+    customer_id = stripe_gateway.customer_create(
+        family_id=family.pk, email=parent.email if parent else "", name=family.name
+    )
+    BillingProfile.objects.filter(pk=profile.pk).update(stripe_customer_id=customer_id)
+
+
+def attach_payment_method(ctx: BillingContext) -> None:
+    profile = BillingProfile.objects.get(family_id=_subscription(ctx).family_id)
+    method = ctx.payment_method_id or profile.default_payment_method_id
+    if not method:
+        raise ValueError("The family has no card on file.")
+    if method == profile.default_payment_method_id:
+        return
+    card = stripe_gateway.payment_method_attach(
+        family_id=profile.family_id, customer_id=profile.stripe_customer_id, payment_method_id=method
+    )
+    BillingProfile.objects.filter(pk=profile.pk).update(
+        default_payment_method_id=method,
+        card_brand=card.brand,
+        card_last4=card.last4,
+        card_exp_month=card.exp_month,
+        card_exp_year=card.exp_year,
+    )
+
+
+def create_subscription(ctx: BillingContext) -> None:
+    subscription = _subscription(ctx)
+    if subscription.stripe_subscription_id:
+        return
+    plan = subscription.tuition_plan
+    if not plan.stripe_price_id:
+        raise ValueError(f"{plan} has no Stripe price yet: run `manage.py billing_sync_catalog`.")
+    profile = BillingProfile.objects.get(family_id=subscription.family_id)
+    stripe_id, status, ctx.outcome = stripe_gateway.subscription_create(
+        subscription_id=subscription.pk,
+        customer_id=profile.stripe_customer_id,
+        price_id=plan.stripe_price_id,
+        payment_method_id=profile.default_payment_method_id,
+    )
+    TuitionSubscription.objects.filter(pk=subscription.pk).update(
+        stripe_subscription_id=stripe_id,
+        status=status if status in TuitionSubscription.Status.values else TuitionSubscription.Status.INCOMPLETE,
+    )
+
+
+@transaction.atomic
+def route_outcome(ctx: BillingContext) -> None:
+    """The first invoice: paid → ledger, receipt, email; declined → failure recorded, retries, parent told."""
+    if ctx.outcome is None or ctx.outcome.invoice_id is None:
+        return  # already routed by an earlier run of this pipeline
+    subscription = _subscription(ctx)
+    payment, _ = Payment.objects.get_or_create(
+        stripe_invoice_id=ctx.outcome.invoice_id,
+        defaults={
+            "family": subscription.family,
+            "amount_cents": ctx.outcome.amount_cents,
+            "currency": subscription.tuition_plan.currency,
+            "description": f"{subscription.tuition_plan}",
+            "stripe_payment_intent_id": ctx.outcome.payment_intent_id,
+        },
+    )
+    if ctx.outcome.succeeded:
+        payment_record_succeeded(payment=payment)
+    else:
+        payment_failure_open(
+            payment=payment, reason=ctx.outcome.reason, decline_code=ctx.outcome.decline_code, subscription=subscription
+        )
+
+
+STEPS = (ensure_customer, attach_payment_method, create_subscription, route_outcome)
+
+
+def billing_pipeline_run(*, subscription_id: int, payment_method_id: str = "") -> BillingContext:
+    ctx = BillingContext(subscription_id=subscription_id, payment_method_id=payment_method_id)
+    run_pipeline("billing", STEPS, ctx, atomic=False)
+    return ctx

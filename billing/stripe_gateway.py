@@ -1,0 +1,221 @@
+"""The one module that talks to Stripe.
+
+Every creating call carries an idempotency key made from our own ids (`billing:family:42:customer`),
+so a retried step cannot create a second object within Stripe's 24 h replay window; callers store the
+returned id at once and check it before calling again, which covers the time after that window.
+Keys and the API host come from settings (the local Stripe server in development and tests).
+"""
+
+import time
+from contextlib import suppress
+from dataclasses import dataclass
+from functools import cache
+
+import stripe
+from django.conf import settings
+
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+class GatewayUnavailable(Exception):
+    """Stripe could not be reached or answered with a server error: try again later."""
+
+
+@dataclass(frozen=True)
+class ChargeOutcome:
+    succeeded: bool
+    reason: str = ""
+    decline_code: str = ""
+    payment_intent_id: str | None = None
+    invoice_id: str | None = None
+    amount_cents: int = 0
+
+
+@dataclass(frozen=True)
+class Card:
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+def _client() -> stripe.StripeClient:
+    key = settings.STRIPE_LIVE_SECRET_KEY if settings.STRIPE_LIVE_MODE else settings.STRIPE_TEST_SECRET_KEY
+    return _client_for(key, settings.STRIPE_API_HOST)
+
+
+@cache
+def _client_for(key: str, host: str) -> stripe.StripeClient:
+    return stripe.StripeClient(key, base_addresses={"api": host}, max_network_retries=2)
+
+
+def _call(method, *args, key: str | None = None, **params):
+    options = {"idempotency_key": key} if key else {}
+    try:
+        return method(*args, params=params, options=options) if params or options else method(*args)
+    except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+        raise GatewayUnavailable(str(error)) from error
+    except stripe.APIError as error:
+        raise GatewayUnavailable(str(error)) from error
+
+
+def customer_create(*, family_id: int, email: str, name: str) -> str:
+    customer = _call(
+        _client().v1.customers.create,
+        key=f"billing:family:{family_id}:customer",
+        email=email,
+        name=name,
+        metadata={"family_id": str(family_id)},
+    )
+    return customer.id
+
+
+def payment_method_attach(*, family_id: int, customer_id: str, payment_method_id: str) -> Card:
+    """Attach a card and make it the customer's default for invoices."""
+    client = _client()
+    method = _call(
+        client.v1.payment_methods.attach,
+        payment_method_id,
+        key=f"billing:family:{family_id}:attach:{payment_method_id}",
+        customer=customer_id,
+    )
+    _call(client.v1.customers.update, customer_id, invoice_settings={"default_payment_method": payment_method_id})
+    return Card(method.card.brand, method.card.last4, method.card.exp_month, method.card.exp_year)
+
+
+def product_and_price_create(
+    *, plan_id: int, name: str, amount_cents: int, currency: str, interval: str, existing_product_id: str = ""
+) -> tuple[str, str]:
+    client = _client()
+    product_id = (
+        existing_product_id
+        or _call(
+            client.v1.products.create,
+            key=f"billing:plan:{plan_id}:product",
+            name=name,
+            metadata={"tuition_plan_id": str(plan_id)},
+        ).id
+    )
+    price = _call(
+        client.v1.prices.create,
+        key=f"billing:plan:{plan_id}:price:{amount_cents}:{currency}:{interval}",
+        product=product_id,
+        unit_amount=amount_cents,
+        currency=currency,
+        recurring={"interval": interval},
+        metadata={"tuition_plan_id": str(plan_id)},
+    )
+    return product_id, price.id
+
+
+def _invoice_outcome(invoice) -> ChargeOutcome:
+    intent = invoice.payment_intent if not isinstance(invoice.payment_intent, str) else None
+    error = getattr(intent, "last_payment_error", None) if intent is not None else None
+    return ChargeOutcome(
+        succeeded=invoice.status == "paid",
+        reason=(error.message if error else "") or ("" if invoice.status == "paid" else f"Invoice {invoice.status}"),
+        decline_code=(getattr(error, "decline_code", None) or getattr(error, "code", None) or "") if error else "",
+        payment_intent_id=intent.id if intent is not None else None,
+        invoice_id=invoice.id,
+        amount_cents=invoice.amount_due,
+    )
+
+
+def subscription_create(
+    *, subscription_id: int, customer_id: str, price_id: str, payment_method_id: str
+) -> tuple[str, str, ChargeOutcome]:
+    """Start the subscription; returns its id, its status and how its first invoice went."""
+    subscription = _call(
+        _client().v1.subscriptions.create,
+        key=f"billing:subscription:{subscription_id}:create",
+        customer=customer_id,
+        items=[{"price": price_id}],
+        default_payment_method=payment_method_id,
+        metadata={"subscription_id": str(subscription_id)},
+        expand=["latest_invoice.payment_intent"],
+    )
+    return subscription.id, subscription.status, _invoice_outcome(subscription.latest_invoice)
+
+
+def invoice_pay(*, invoice_id: str, attempt: int) -> ChargeOutcome:
+    """Retry an open invoice with the customer's current default card."""
+    client = _client()
+    with suppress(stripe.CardError):  # a decline is read from the invoice below, with its reason
+        _call(client.v1.invoices.pay, invoice_id, key=f"billing:invoice:{invoice_id}:pay:{attempt}")
+    return _invoice_outcome(_call(client.v1.invoices.retrieve, invoice_id, expand=["payment_intent"]))
+
+
+def payment_intent_charge(
+    *,
+    payment_id: int,
+    customer_id: str,
+    payment_method_id: str,
+    amount_cents: int,
+    currency: str,
+    description: str,
+    attempt: int = 0,
+) -> ChargeOutcome:
+    """Charge one amount now (a demo, drop-in or make-up lesson) with the family's card."""
+    try:
+        intent = _call(
+            _client().v1.payment_intents.create,
+            key=f"billing:payment:{payment_id}:intent:{attempt}",
+            customer=customer_id,
+            payment_method=payment_method_id,
+            amount=amount_cents,
+            currency=currency,
+            description=description,
+            confirm=True,
+            off_session=True,
+            metadata={"payment_id": str(payment_id)},
+        )
+    except stripe.CardError as error:
+        return ChargeOutcome(
+            False,
+            reason=error.user_message or str(error),
+            decline_code=getattr(error.error, "decline_code", None) or error.code or "",
+            amount_cents=amount_cents,
+        )
+    return ChargeOutcome(
+        intent.status == "succeeded",
+        payment_intent_id=intent.id,
+        amount_cents=amount_cents,
+        reason="" if intent.status == "succeeded" else f"Payment {intent.status}",
+    )
+
+
+def refund_create(*, payment_intent_id: str, amount_cents: int, refund_key: str) -> str:
+    refund = _call(
+        _client().v1.refunds.create,
+        key=f"billing:refund:{refund_key}",
+        payment_intent=payment_intent_id,
+        amount=amount_cents,
+    )
+    return refund.id
+
+
+def payment_failure_reason(*, payment_intent_id: str) -> str | None:
+    """Stripe's words for why a payment intent failed, when Stripe still knows the intent."""
+    try:
+        intent = _call(_client().v1.payment_intents.retrieve, payment_intent_id)
+    except stripe.InvalidRequestError:
+        return None
+    error = getattr(intent, "last_payment_error", None)
+    return error.message if error else None
+
+
+def subscription_retrieve(*, stripe_subscription_id: str):
+    return _call(_client().v1.subscriptions.retrieve, stripe_subscription_id)
+
+
+def webhook_event_construct(*, payload: bytes, signature: str, secret: str) -> dict:
+    """Verify Stripe's signature on the raw body (tolerance 300 s); raise ValueError when it does not hold."""
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS)
+    except stripe.SignatureVerificationError as error:
+        raise ValueError(str(error)) from error
+    # stripe-python refuses old timestamps only; a signature from the future is refused too.
+    signed_at = int(dict(part.split("=", 1) for part in signature.split(",") if "=" in part)["t"])
+    if signed_at > time.time() + WEBHOOK_TOLERANCE_SECONDS:
+        raise ValueError("Timestamp is ahead of this server's clock by more than the tolerance.")
+    return event.to_dict()

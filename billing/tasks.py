@@ -1,0 +1,22 @@
+"""django-q2 tasks for billing. Each is idempotent: delivery is at least once."""
+
+from billing.pipelines import billing_pipeline_run
+from billing.services import billing_retry_due, failed_payments_digest_send
+
+
+def billing_pipeline(subscription_id: int, payment_method_id: str = "") -> None:
+    billing_pipeline_run(subscription_id=subscription_id, payment_method_id=payment_method_id)
+
+
+def billing_retry_failed() -> int:
+    return len(billing_retry_due())
+
+
+def failed_payments_digest() -> int:
+    return failed_payments_digest_send()
+
+
+def stripe_event_process(event_id: int) -> None:
+    from billing.webhooks import stripe_event_process as process
+
+    process(event_id=event_id)

@@ -1,0 +1,230 @@
+"""Stripe webhooks: verified, stored once, answered at once, processed in the background in any order.
+
+Delivery is at least once and unordered. The event id is claimed by a unique insert; processing runs in
+django-q2 and applies an event only if it is newer than the state already applied to its object, so a
+late `customer.subscription.updated` never overwrites a cancellation.
+"""
+
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from billing import stripe_gateway
+from billing.models import BillingProfile, Payment, PaymentFailure, StripeEvent, TuitionSubscription
+from billing.services import (
+    payment_failure_open,
+    payment_failure_recover,
+    payment_record_succeeded,
+    refund_record,
+)
+from cedarheights.emails import email_queue
+from cedarheights.selectors import school_settings_get
+from enrollment.services import enrollment_set_billing_status
+
+
+def stripe_event_receive(*, payload: bytes, signature: str) -> StripeEvent | None:
+    """Verify and store one delivery. Raises ValueError on a bad signature; None when already received."""
+    event = stripe_gateway.webhook_event_construct(
+        payload=payload, signature=signature, secret=settings.STRIPE_WEBHOOK_SECRET
+    )
+    try:
+        with transaction.atomic():
+            stored = StripeEvent.objects.create(
+                stripe_id=event["id"],
+                type=event["type"],
+                payload=event,
+                created=datetime.fromtimestamp(int(event["created"]), tz=UTC),
+                status=StripeEvent.Status.RECEIVED if event["type"] in HANDLERS else StripeEvent.Status.IGNORED,
+            )
+            if stored.status == StripeEvent.Status.RECEIVED:
+                transaction.on_commit(lambda: async_task("billing.tasks.stripe_event_process", stored.pk))
+    except IntegrityError:
+        return None  # a replay of an event we already hold
+    return stored
+
+
+def stripe_event_process(*, event_id: int) -> None:
+    """Apply one stored event, once. A failure is recorded and raised, so django-q2 tries again."""
+    with transaction.atomic():
+        event = StripeEvent.objects.select_for_update().get(pk=event_id)
+        if event.status != StripeEvent.Status.RECEIVED and event.status != StripeEvent.Status.FAILED:
+            return
+        try:
+            with transaction.atomic():
+                HANDLERS[event.type](event.payload["data"]["object"], event)
+        except Exception as error:
+            event.status, event.error = StripeEvent.Status.FAILED, f"{type(error).__name__}: {error}"
+            event.save(update_fields=["status", "error"])
+            raise
+        event.status, event.processed_at, event.error = StripeEvent.Status.PROCESSED, timezone.now(), ""
+        event.save(update_fields=["status", "processed_at", "error"])
+
+
+def _subscription_for(stripe_subscription_id: str | None) -> TuitionSubscription | None:
+    if not stripe_subscription_id:
+        return None
+    return TuitionSubscription.objects.select_for_update().filter(stripe_subscription_id=stripe_subscription_id).first()
+
+
+def _invoice_payment(invoice: dict) -> Payment | None:
+    """Our payment for a Stripe invoice; a renewal invoice we have not seen yet gets one now."""
+    if payment := Payment.objects.filter(stripe_invoice_id=invoice["id"]).first():
+        return payment
+    subscription = _subscription_for(invoice.get("subscription"))
+    if subscription is None:
+        return None
+    return Payment.objects.create(
+        family_id=subscription.family_id,
+        stripe_invoice_id=invoice["id"],
+        currency=invoice.get("currency", "cad"),
+        amount_cents=invoice.get("amount_due") or invoice.get("total") or 0,
+        description=str(subscription.tuition_plan),
+        stripe_payment_intent_id=invoice.get("payment_intent")
+        if isinstance(invoice.get("payment_intent"), str)
+        else None,
+    )
+
+
+def invoice_paid(invoice: dict, event: StripeEvent) -> None:
+    payment = _invoice_payment(invoice)
+    if payment is None:
+        return
+    if failure := PaymentFailure.objects.filter(payment=payment).first():
+        payment_failure_recover(failure=failure)
+    else:
+        payment_record_succeeded(payment=payment)
+
+
+def invoice_payment_failed(invoice: dict, event: StripeEvent) -> None:
+    payment = _invoice_payment(invoice)
+    if payment is None or payment.status == Payment.Status.SUCCEEDED:
+        return
+    error = (
+        (invoice.get("last_finalization_error") or {})
+        if isinstance(invoice.get("last_finalization_error"), dict)
+        else {}
+    )
+    reason = error.get("message") or invoice.get("billing_reason_message") or "The card was declined."
+    payment_failure_open(
+        payment=payment,
+        reason=reason or "The card was declined.",
+        subscription=_subscription_for(invoice.get("subscription")),
+    )
+
+
+def invoice_payment_action_required(invoice: dict, event: StripeEvent) -> None:
+    payment = _invoice_payment(invoice)
+    if payment is None:
+        return
+    for parent in payment.family.parents.all():
+        email_queue(
+            to=parent.email,
+            template="payment_action_required",
+            related=payment,
+            dedupe_key=f"action-required:{invoice['id']}:{parent.pk}",
+            context={"parent": parent, "payment": payment, "update_card_url": f"{settings.SITE_URL}/billing/"},
+        )
+
+
+TERMINAL = {TuitionSubscription.Status.CANCELED}
+
+
+def subscription_changed(subscription: dict, event: StripeEvent) -> None:
+    """Mirror Stripe's status, newest event wins; a canceled subscription never comes back."""
+    ours = _subscription_for(subscription["id"])
+    if ours is None:
+        return
+    status = "canceled" if event.type == "customer.subscription.deleted" else subscription.get("status")
+    if status == "incomplete_expired":
+        status = TuitionSubscription.Status.CANCELED
+    if status not in TuitionSubscription.Status.values:
+        return
+    if ours.stripe_state_at and event.created <= ours.stripe_state_at:
+        return  # older than what we already applied
+    if ours.status in TERMINAL:
+        return
+    previous = ours.status
+    ours.status, ours.stripe_state_at = status, event.created
+    if period_end := subscription.get("current_period_end"):
+        ours.current_period_end = datetime.fromtimestamp(int(period_end), tz=UTC)
+    ours.save(update_fields=["status", "stripe_state_at", "current_period_end"])
+    if status in {TuitionSubscription.Status.UNPAID, TuitionSubscription.Status.CANCELED} and previous != status:
+        if ours.enrollment_id:
+            enrollment_set_billing_status(enrollment_id=ours.enrollment_id, paused=True)
+        email_queue(
+            to=school_settings_get().contact_email,
+            template="subscription_stopped",
+            related=ours,
+            dedupe_key=f"stopped:{ours.pk}:{status}",
+            context={"subscription": ours, "status": status},
+        )
+
+
+def payment_intent_succeeded(intent: dict, event: StripeEvent) -> None:
+    if payment := Payment.objects.filter(stripe_payment_intent_id=intent["id"], stripe_invoice_id__isnull=True).first():
+        if failure := PaymentFailure.objects.filter(payment=payment).first():
+            payment_failure_recover(failure=failure)
+        else:
+            payment_record_succeeded(payment=payment)
+
+
+def payment_intent_failed(intent: dict, event: StripeEvent) -> None:
+    payment = Payment.objects.filter(stripe_payment_intent_id=intent["id"], stripe_invoice_id__isnull=True).first()
+    if payment is not None and payment.status != Payment.Status.SUCCEEDED:
+        error = intent.get("last_payment_error") or {}
+        payment_failure_open(
+            payment=payment,
+            reason=error.get("message") or "The card was declined.",
+            decline_code=error.get("decline_code") or error.get("code") or "",
+        )
+
+
+def charge_refunded(charge: dict, event: StripeEvent) -> None:
+    payment = Payment.objects.filter(stripe_payment_intent_id=charge.get("payment_intent")).first()
+    if payment is None:
+        return
+    for refund in (charge.get("refunds") or {}).get("data", []):
+        refund_record(
+            payment=payment, amount_cents=refund["amount"], reference=refund["id"], reason=refund.get("reason") or ""
+        )
+
+
+def dispute_created(dispute: dict, event: StripeEvent) -> None:
+    payment = Payment.objects.filter(stripe_payment_intent_id=dispute.get("payment_intent")).first()
+    email_queue(
+        to=school_settings_get().contact_email,
+        template="dispute_created",
+        related=payment,
+        dedupe_key=f"dispute:{dispute['id']}",
+        context={"dispute": dispute, "payment": payment},
+    )
+
+
+def payment_method_changed(method: dict, event: StripeEvent) -> None:
+    card = method.get("card") or {}
+    BillingProfile.objects.filter(default_payment_method_id=method["id"]).update(
+        card_brand=card.get("brand", ""),
+        card_last4=card.get("last4", ""),
+        card_exp_month=card.get("exp_month"),
+        card_exp_year=card.get("exp_year"),
+    )
+
+
+HANDLERS = {
+    "invoice.paid": invoice_paid,
+    "invoice.payment_succeeded": invoice_paid,
+    "invoice.payment_failed": invoice_payment_failed,
+    "invoice.payment_action_required": invoice_payment_action_required,
+    "customer.subscription.created": subscription_changed,
+    "customer.subscription.updated": subscription_changed,
+    "customer.subscription.deleted": subscription_changed,
+    "payment_intent.succeeded": payment_intent_succeeded,
+    "payment_intent.payment_failed": payment_intent_failed,
+    "charge.refunded": charge_refunded,
+    "charge.dispute.created": dispute_created,
+    "payment_method.attached": payment_method_changed,
+    "payment_method.updated": payment_method_changed,
+}

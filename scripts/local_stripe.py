@@ -1,0 +1,150 @@
+"""A local Stripe server for development, the demo and tests: localstripe plus what it lacks.
+
+Development tooling only: nothing in the app imports this. localstripe (pinned, GPL-3.0, run as its own
+process) speaks the 2017 API; this launcher adds what our gateway uses of today's API:
+- `GET /v1/account` (every dj-stripe sync asks it first);
+- prices (`POST/GET /v1/prices`), stored as localstripe plans with the same id;
+- subscriptions with `items[][price]` and `default_payment_method` (set on the customer instead);
+- payment intents with a `description`;
+- idempotency keys: a POST repeated with the same `Idempotency-Key` gets the first answer again.
+It binds 127.0.0.1 only and keeps its state in memory (no pickle in /tmp).
+
+    python scripts/local_stripe.py --port 8420
+"""
+
+import argparse
+import socket
+
+from aiohttp import web
+from localstripe import resources, server
+from localstripe.errors import UserError
+
+ACCOUNT = {
+    "id": "acct_cedarheightslocal",
+    "object": "account",
+    "country": "CA",
+    "default_currency": "cad",
+    "email": "office@cedarheights.test",
+    "charges_enabled": True,
+    "payouts_enabled": True,
+    "settings": {"dashboard": {"display_name": "Cedar Heights (local)"}},
+    "type": "standard",
+}
+
+
+def price_of(plan) -> dict:
+    """A localstripe plan, shown as the price object of today's API."""
+    exported = plan._export()
+    return {
+        "id": exported["id"],
+        "object": "price",
+        "active": exported["active"],
+        "currency": exported["currency"],
+        "unit_amount": exported["amount"],
+        "product": exported["product"],
+        "type": "recurring",
+        "recurring": {"interval": exported["interval"], "interval_count": exported["interval_count"]},
+        "metadata": exported.get("metadata") or {},
+        "nickname": exported.get("nickname"),
+        "livemode": False,
+        "created": exported.get("created"),
+    }
+
+
+async def create_price(request) -> web.Response:
+    data = await server.get_post_data(request) or {}
+    recurring = data.get("recurring") or {}
+    if not recurring.get("interval"):
+        raise UserError(400, "Only recurring prices are supported by the local server")
+    plan = resources.Plan._api_create(
+        id=data.get("lookup_key") or None,
+        amount=data.get("unit_amount"),
+        currency=data.get("currency"),
+        interval=recurring["interval"],
+        interval_count=recurring.get("interval_count", 1),
+        product=data.get("product"),
+        nickname=data.get("nickname"),
+        metadata=data.get("metadata"),
+    )
+    return server.json_response(price_of(plan))
+
+
+async def create_subscription(request) -> web.Response:
+    data = await server.get_post_data(request) or {}
+    expand = data.pop("expand", None)
+    for item in data.get("items") or []:
+        if "price" in item:
+            item["plan"] = item.pop("price")
+    if payment_method := data.pop("default_payment_method", None):
+        resources.Customer._api_update(data["customer"], invoice_settings={"default_payment_method": payment_method})
+    for unsupported in ("payment_settings", "collection_method", "off_session"):
+        data.pop(unsupported, None)
+    subscription = resources.Subscription._api_create(**data)
+    return server.json_response(subscription._export(expand=expand))
+
+
+REPLAYS: dict[str, tuple[int, bytes]] = {}
+
+
+@web.middleware
+async def idempotency(request, handler):
+    """As Stripe: the first response to a key is replayed for every later POST with that key."""
+    if request.method == "DELETE" and request.path == "/_config/data":
+        REPLAYS.clear()  # a reset forgets the keys too
+    key = request.headers.get("Idempotency-Key")
+    if request.method != "POST" or not key:
+        return await handler(request)
+    if key in REPLAYS:
+        status, body = REPLAYS[key]
+        return web.Response(
+            status=status, body=body, content_type="application/json", headers={"Idempotent-Replayed": "true"}
+        )
+    response = await handler(request)
+    if response.status < 500 and getattr(response, "body", None) is not None:
+        REPLAYS[key] = (response.status, response.body)
+    return response
+
+
+async def create_payment_intent(request) -> web.Response:
+    data = await server.get_post_data(request) or {}
+    expand = data.pop("expand", None)
+    data.pop("description", None)  # accepted by Stripe, unknown to localstripe
+    return server.json_response(resources.PaymentIntent._api_create(**data)._export(expand=expand))
+
+
+@web.middleware
+async def modern_api(request, handler):
+    try:
+        if request.path == "/v1/account" and request.method == "GET":
+            return server.json_response(ACCOUNT)
+        if request.path == "/v1/prices" and request.method == "POST":
+            return await create_price(request)
+        if request.path.startswith("/v1/prices/") and request.method == "GET":
+            return server.json_response(
+                price_of(resources.Plan._api_retrieve(request.match_info.get("id") or request.path.rsplit("/", 1)[1]))
+            )
+        if request.path == "/v1/subscriptions" and request.method == "POST":
+            return await create_subscription(request)
+        if request.path == "/v1/payment_intents" and request.method == "POST":
+            return await create_payment_intent(request)
+    except UserError as error:
+        return error.to_response()
+    return await handler(request)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8420)
+    args = parser.parse_args()
+    resources.Store.dump_to_disk = lambda self: None  # state lives in this process only
+    # After localstripe's own error and auth middlewares, before its handlers.
+    server.app.middlewares.extend([idempotency, modern_api])
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", args.port))
+    print(f"Local Stripe server on http://127.0.0.1:{args.port}", flush=True)
+    web.run_app(server.app, sock=sock, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()
