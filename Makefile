@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+STRIPE_PORT ?= 8420
 
 .PHONY: run test lint format migrate
 
@@ -24,14 +25,21 @@ migrate: $(VENV)/.runtime
 
 run: migrate
 	$(BIN)/python manage.py seed_demo
-	@echo ""
-	@echo "  Cedar Heights is starting at http://$(HOST):$(PORT)/"
-	@echo "  Back office (Django admin): http://$(HOST):$(PORT)/admin/   admin@cedarheights.test / cedarheights-admin"
-	@echo "  Background worker: django-q2 cluster (ORM broker). Ctrl-C stops everything."
-	@echo ""
+	@mkdir -p run
 	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/python manage.py qcluster & \
-	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+	$(BIN)/python scripts/local_stripe.py --port $(STRIPE_PORT) --state run/localstripe.pickle \
+	  --webhook http://$(HOST):$(PORT)/billing/stripe/webhook/ & \
+	for _ in $$(seq 50); do STRIPE_API_HOST=http://127.0.0.1:$(STRIPE_PORT) $(BIN)/python manage.py billing_sync_catalog > run/catalog.log 2>&1 && break; sleep 0.2; done; \
+	tail -n 1 run/catalog.log; \
+	echo ""; \
+	echo "  Cedar Heights is starting at http://$(HOST):$(PORT)/"; \
+	echo "  Back office (Django admin): http://$(HOST):$(PORT)/admin/   admin@cedarheights.test / cedarheights-admin"; \
+	echo "  Parents and teachers: http://$(HOST):$(PORT)/accounts/login/   e.g. linh.nguyen@example.com / cedarheights-demo"; \
+	echo "  Background worker: django-q2 cluster. Local Stripe server: http://127.0.0.1:$(STRIPE_PORT)/"; \
+	echo "  Ctrl-C stops everything."; \
+	echo ""; \
+	STRIPE_API_HOST=http://127.0.0.1:$(STRIPE_PORT) $(BIN)/python manage.py qcluster & \
+	STRIPE_API_HOST=http://127.0.0.1:$(STRIPE_PORT) $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -1,7 +1,14 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from accounts.models import ConsentRecord, Family, User
+from billing.admin import credit_view, family_balance_link
+from billing.models import format_cents
+from billing.selectors import balance_subquery
 from cedarheights.admin import AuditedAdmin
 from enrollment.models import Student
 
@@ -59,7 +66,8 @@ class ConsentInline(admin.TabularInline):
 
 @admin.register(Family)
 class FamilyAdmin(AuditedAdmin):
-    list_display = ["name", "city", "parent_emails", "student_count", "created_at"]
+    list_display = ["name", "city", "parent_emails", "student_count", "balance", "created_at"]
+    readonly_fields = ["balance_and_ledger"]
     search_fields = ["name", "parents__email", "parents__last_name", "students__first_name", "students__last_name"]
     list_filter = ["province", "city"]
     inlines = [ParentInline, StudentInline, ConsentInline]
@@ -68,17 +76,31 @@ class FamilyAdmin(AuditedAdmin):
         ("Address", {"fields": ["street", "city", "province", "postal_code"]}),
         ("Emergency contact", {"fields": ["emergency_contact_name", "emergency_contact_phone"]}),
         ("Notes", {"fields": ["notes"]}),
+        ("Billing", {"fields": ["balance_and_ledger"]}),
     ]
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return (
             super()
             .get_queryset(request)
-            .annotate(student_total=Count("students", distinct=True))
+            .annotate(student_total=Count("students", distinct=True), balance_cents=balance_subquery())
             .prefetch_related("parents")
         )
+
+    @admin.display(description="balance owed", ordering="balance_cents")
+    def balance(self, family: Family) -> str:
+        return format_cents(family.balance_cents, settings.SCHOOL_CURRENCY)
+
+    @admin.display(description="balance owed")
+    def balance_and_ledger(self, family: Family) -> str:
+        if not family.pk:
+            return "—"
+        credit_url = reverse("admin:accounts_family_credit", args=[family.pk])
+        return format_html('{} · <a href="{}">Add a credit</a>', family_balance_link(family), credit_url)
+
+    def get_urls(self):
+        credit = self.admin_site.admin_view(lambda request, pk: credit_view(self, request, pk))
+        return [path("<int:pk>/credit/", credit, name="accounts_family_credit"), *super().get_urls()]
 
     @admin.display(description="parents")
     def parent_emails(self, family: Family) -> str:

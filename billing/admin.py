@@ -1,6 +1,26 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from billing.models import LedgerEntry, Payment, Receipt, TuitionPlan, format_cents
+from accounts.models import Family
+from billing.models import (
+    BillingProfile,
+    LedgerEntry,
+    Payment,
+    PaymentFailure,
+    Receipt,
+    StripeEvent,
+    TuitionPlan,
+    TuitionSubscription,
+    format_cents,
+)
+from billing.selectors import family_balance_cents, ledger_with_running_balance
+from billing.services import credit_issue, payment_retry, refund_issue
+from billing.stripe_gateway import GatewayUnavailable
+from cedarheights.admin import ReadOnlyAdmin
+from cedarheights.errors import DomainError
 
 
 class MoneyMixin:
@@ -22,33 +42,177 @@ class TuitionPlanAdmin(admin.ModelAdmin):
         return plan.price_display
 
 
+class AmountForm(forms.Form):
+    amount = forms.DecimalField(min_value=0.01, decimal_places=2, help_text="In dollars, e.g. 35.00")
+    reason = forms.CharField(max_length=200)
+
+
+def _cents(form: AmountForm) -> int:
+    return int(form.cleaned_data["amount"] * 100)
+
+
 @admin.register(Payment)
-class PaymentAdmin(MoneyMixin, admin.ModelAdmin):
-    list_display = ["created_at", "family", "purpose", "amount", "status", "failure_reason", "paid_at"]
+class PaymentAdmin(MoneyMixin, ReadOnlyAdmin):
+    list_display = ["created_at", "family", "purpose", "amount", "status", "refunded", "failure_reason", "paid_at"]
     list_filter = ["status", "purpose"]
     list_select_related = ["family"]
-    search_fields = ["family__name", "failure_reason"]
-    autocomplete_fields = ["family", "lesson"]
+    search_fields = ["family__name", "failure_reason", "stripe_invoice_id", "stripe_payment_intent_id"]
     date_hierarchy = "created_at"
+    actions = ["refund_in_full"]
+
+    @admin.display(description="refunded", ordering="amount_refunded_cents")
+    def refunded(self, payment: Payment) -> str:
+        return format_cents(payment.amount_refunded_cents, payment.currency) if payment.amount_refunded_cents else "—"
+
+    @admin.action(description="Refund in full")
+    def refund_in_full(self, request, queryset):
+        for payment in queryset:
+            try:
+                refund_issue(
+                    payment=payment,
+                    amount_cents=payment.amount_cents - payment.amount_refunded_cents,
+                    reason=f"Refunded by {request.user}",
+                )
+            except (DomainError, GatewayUnavailable) as error:
+                self.message_user(request, f"{payment}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, f"Refunded: {payment}", messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/refund/", self.admin_site.admin_view(self.refund_view), name="billing_payment_refund"),
+            *super().get_urls(),
+        ]
+
+    def refund_view(self, request, pk: int):
+        """A partial refund: an amount and a reason."""
+        payment = Payment.objects.get(pk=pk)
+        form = AmountForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                refund_issue(payment=payment, amount_cents=_cents(form), reason=form.cleaned_data["reason"])
+            except (DomainError, GatewayUnavailable) as error:
+                form.add_error("amount", str(error))
+            else:
+                self.message_user(request, f"Refunded {form.cleaned_data['amount']} of {payment}.", messages.SUCCESS)
+                return redirect("admin:billing_payment_change", pk)
+        return render(
+            request,
+            "admin/billing/amount_form.html",
+            {**self.admin_site.each_context(request), "form": form, "title": f"Refund part of {payment}"},
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"refund_url": reverse("admin:billing_payment_refund", args=[object_id])}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+
+@admin.register(PaymentFailure)
+class PaymentFailureAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "family",
+        "payment_amount",
+        "reason",
+        "status",
+        "attempts",
+        "next_retry_at",
+        "owner_notified_at",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["family", "payment"]
+    search_fields = ["family__name", "reason"]
+    actions = ["retry_now"]
+
+    @admin.display(description="amount")
+    def payment_amount(self, failure: PaymentFailure) -> str:
+        return format_cents(failure.payment.amount_cents, failure.payment.currency)
+
+    @admin.action(description="Retry now")
+    def retry_now(self, request, queryset):
+        for failure in queryset.filter(status=PaymentFailure.Status.OPEN):
+            try:
+                result = payment_retry(failure=failure)
+            except GatewayUnavailable as error:
+                self.message_user(request, f"Stripe could not be reached: {error}", messages.ERROR)
+                return
+            level = messages.SUCCESS if result.status == PaymentFailure.Status.RECOVERED else messages.WARNING
+            self.message_user(request, f"{failure.family}: {result.get_status_display()} ({result.reason})", level)
+
+
+@admin.register(TuitionSubscription)
+class TuitionSubscriptionAdmin(ReadOnlyAdmin):
+    list_display = ["family", "tuition_plan", "status", "current_period_end", "stripe_subscription_id", "created_at"]
+    list_filter = ["status", "tuition_plan"]
+    list_select_related = ["family", "tuition_plan"]
+    search_fields = ["family__name", "stripe_subscription_id"]
+
+
+@admin.register(BillingProfile)
+class BillingProfileAdmin(ReadOnlyAdmin):
+    list_display = ["family", "stripe_customer_id", "card_brand", "card_last4", "card_exp_month", "card_exp_year"]
+    list_select_related = ["family"]
+    search_fields = ["family__name", "stripe_customer_id"]
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ["created", "type", "stripe_id", "status", "processed_at"]
+    list_filter = ["status", "type"]
+    search_fields = ["stripe_id", "type"]
+    date_hierarchy = "created"
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(MoneyMixin, admin.ModelAdmin):
-    list_display = ["created_at", "family", "kind", "amount", "description", "reference"]
-    list_filter = ["kind"]
+class LedgerEntryAdmin(MoneyMixin, ReadOnlyAdmin):
+    """The ledger is written by the billing services only; filter by family to see its running balance."""
+
+    list_display = ["created_at", "family", "kind", "amount", "running_balance", "description", "reference"]
+    list_filter = ["kind", "family"]
     list_select_related = ["family"]
     search_fields = ["family__name", "reference", "description"]
-    autocomplete_fields = ["family", "payment"]
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        if family_id := request.GET.get("family__id__exact"):
+            return ledger_with_running_balance(family_id=int(family_id)).select_related("family")
+        return super().get_queryset(request)
+
+    @admin.display(description="balance after")
+    def running_balance(self, entry: LedgerEntry) -> str:
+        balance = getattr(entry, "balance", None)
+        return format_cents(balance, entry.currency) if balance is not None else "(filter by family)"
+
+
+def family_balance_link(family: Family) -> str:
+    """The family's balance, linking to its ledger with the running balance."""
+    url = reverse("admin:billing_ledgerentry_changelist") + f"?family__id__exact={family.pk}"
+    return format_html('<a href="{}">{}</a>', url, format_cents(family_balance_cents(family_id=family.pk), "cad"))
+
+
+def credit_view(model_admin, request, pk: int):
+    """Billing's page under a family in the admin: add a credit to its account."""
+    family = Family.objects.get(pk=pk)
+    form = AmountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            credit_issue(family=family, amount_cents=_cents(form), reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            form.add_error("amount", error.message)
+        else:
+            model_admin.message_user(request, f"Credit of {form.cleaned_data['amount']} added for {family}.")
+            return redirect("admin:accounts_family_change", pk)
+    return render(
+        request,
+        "admin/billing/amount_form.html",
+        {**model_admin.admin_site.each_context(request), "form": form, "title": f"Credit for {family}"},
+    )
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(MoneyMixin, admin.ModelAdmin):
+class ReceiptAdmin(MoneyMixin, ReadOnlyAdmin):
     list_display = ["number", "family", "amount", "issued_at"]
     list_select_related = ["family"]
     search_fields = ["family__name", "sequence"]
     readonly_fields = ["payment", "family", "year", "sequence", "amount_cents", "currency", "issued_at"]
     date_hierarchy = "issued_at"
-
-    def has_add_permission(self, request):
-        return False  # receipts are numbered by the billing pipeline, never by hand

@@ -1,4 +1,4 @@
-from django.db.models import Case, F, IntegerField, QuerySet, Sum, Value, When, Window
+from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value, When, Window
 from django.db.models.functions import Coalesce
 
 from billing.models import LedgerEntry
@@ -27,3 +27,31 @@ def ledger_with_running_balance(*, family_id: int) -> QuerySet[LedgerEntry]:
         .annotate(balance=Window(Sum(SIGNED_AMOUNT), order_by=[F("created_at").asc(), F("id").asc()]))
         .order_by("created_at", "id")
     )
+
+
+def balance_subquery():
+    """Each family's balance as an annotation: lists show it without a query per row."""
+    owed = (
+        LedgerEntry.objects.filter(family=OuterRef("pk"))
+        .order_by()
+        .values("family")
+        .annotate(total=Sum(SIGNED_AMOUNT))
+        .values("total")
+    )
+    return Coalesce(Subquery(owed, output_field=IntegerField()), Value(0))
+
+
+def family_billing_overview(*, family_id: int) -> dict:
+    """What a parent's billing page shows: card, subscriptions, payments, receipts, balance (fixed queries)."""
+    from billing.models import BillingProfile, Payment, Receipt, TuitionSubscription
+
+    return {
+        "profile": BillingProfile.objects.filter(family_id=family_id).first(),
+        "subscriptions": TuitionSubscription.objects.filter(family_id=family_id)
+        .select_related("tuition_plan", "enrollment__student")
+        .order_by("-created_at"),
+        "payments": Payment.objects.filter(family_id=family_id).select_related("receipt").order_by("-created_at")[:50],
+        "open_failures": Payment.objects.filter(family_id=family_id, failure__status="open").count(),
+        "receipts": Receipt.objects.filter(family_id=family_id).order_by("-issued_at")[:50],
+        "balance_cents": family_balance_cents(family_id=family_id),
+    }

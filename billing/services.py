@@ -425,3 +425,17 @@ def catalog_sync(*, progress=None) -> list[TuitionPlan]:
         if progress:
             progress(n, len(plans), plan)
     return synced
+
+
+def refund_issue(*, payment: Payment, amount_cents: int, reason: str = "") -> Payment:
+    """Give money back: through Stripe when the payment went through Stripe, then on the ledger."""
+    payment = Payment.objects.get(pk=payment.pk)
+    refundable = payment.amount_cents - payment.amount_refunded_cents
+    if not 0 < amount_cents <= refundable:
+        raise InvalidInput(f"Refund between 0.01 and {format_cents(refundable, payment.currency)}.")
+    reference = f"refund:{payment.pk}:{payment.amount_refunded_cents}:{amount_cents}"
+    if payment.stripe_payment_intent_id:
+        reference = stripe_gateway.refund_create(
+            payment_intent_id=payment.stripe_payment_intent_id, amount_cents=amount_cents, refund_key=reference
+        )
+    return refund_record(payment=payment, amount_cents=amount_cents, reference=reference, reason=reason)

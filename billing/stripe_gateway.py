@@ -14,11 +14,19 @@ from functools import cache
 import stripe
 from django.conf import settings
 
+from cedarheights.errors import DomainError
+
 WEBHOOK_TOLERANCE_SECONDS = 300
 
 
 class GatewayUnavailable(Exception):
     """Stripe could not be reached or answered with a server error: try again later."""
+
+
+class CardRefused(DomainError):
+    """Stripe would not take the card (declined at attach, unknown or expired payment method)."""
+
+    code = "card_refused"
 
 
 @dataclass(frozen=True)
@@ -73,12 +81,15 @@ def customer_create(*, family_id: int, email: str, name: str) -> str:
 def payment_method_attach(*, family_id: int, customer_id: str, payment_method_id: str) -> Card:
     """Attach a card and make it the customer's default for invoices."""
     client = _client()
-    method = _call(
-        client.v1.payment_methods.attach,
-        payment_method_id,
-        key=f"billing:family:{family_id}:attach:{payment_method_id}",
-        customer=customer_id,
-    )
+    try:
+        method = _call(
+            client.v1.payment_methods.attach,
+            payment_method_id,
+            key=f"billing:family:{family_id}:attach:{payment_method_id}",
+            customer=customer_id,
+        )
+    except (stripe.CardError, stripe.InvalidRequestError) as error:
+        raise CardRefused(getattr(error, "user_message", None) or "The card was refused.") from error
     _call(client.v1.customers.update, customer_id, invoice_settings={"default_payment_method": payment_method_id})
     return Card(method.card.brand, method.card.last4, method.card.exp_month, method.card.exp_year)
 

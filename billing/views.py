@@ -1,8 +1,18 @@
-from django.http import HttpResponse, JsonResponse
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.roles import is_parent
+from billing.models import Receipt, format_cents
+from billing.selectors import family_billing_overview
+from billing.services import payment_method_update
+from billing.stripe_gateway import CardRefused, GatewayUnavailable
 from billing.webhooks import stripe_event_receive
+from cedarheights.errors import DomainError
 
 
 @csrf_exempt  # Stripe signs its deliveries; the signature is checked before anything is stored
@@ -13,3 +23,62 @@ def stripe_webhook(request):
     except ValueError as error:
         return JsonResponse({"code": "bad_signature", "message": str(error)}, status=400)
     return HttpResponse(status=200)
+
+
+def _family_id(request) -> int:
+    if not is_parent(request.user):
+        raise Http404("Billing pages are for parents.")
+    return request.user.family_id
+
+
+@login_required
+def billing_page(request):
+    """The parent's billing: balance, subscriptions, payments, receipts, and the card on file."""
+    overview = family_billing_overview(family_id=_family_id(request))
+    return render(
+        request,
+        "billing/page.html",
+        {
+            **overview,
+            "balance": format_cents(overview["balance_cents"], settings.SCHOOL_CURRENCY),
+            "stripe_js_url": settings.STRIPE_JS_URL,
+            "stripe_public_key": settings.STRIPE_PUBLIC_KEY,
+        },
+    )
+
+
+@login_required
+@require_POST
+def card_update(request):
+    """Stripe.js made a payment method in the browser (the card never reaches us); make it the default."""
+    family = request.user.family
+    _family_id(request)
+    method = request.POST.get("payment_method_id", "")
+    if not method.startswith("pm_") or len(method) > 255:
+        messages.error(request, "The card could not be read. Please try again.")
+        return redirect("billing")
+    try:
+        payment_method_update(family=family, payment_method_id=method)
+    except CardRefused as error:
+        messages.error(request, f"The card was refused: {error.message}")
+    except (DomainError, GatewayUnavailable) as error:
+        messages.error(request, f"The card was not saved: {error}")
+    else:
+        messages.success(request, "Your card is saved. Any failed payment will be tried again on it shortly.")
+    return redirect("billing")
+
+
+@login_required
+def receipt_page(request, number: str):
+    year, _, sequence = number.partition("-")
+    receipt = get_object_or_404(
+        Receipt.objects.select_related("payment", "family"),
+        family_id=_family_id(request),
+        year=int(year) if year.isdigit() else 0,
+        sequence=int(sequence) if sequence.isdigit() else 0,
+    )
+    return render(
+        request,
+        "billing/receipt.html",
+        {"receipt": receipt, "amount": format_cents(receipt.amount_cents, receipt.currency)},
+    )

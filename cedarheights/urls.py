@@ -3,7 +3,6 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from billing.views import stripe_webhook
 from cedarheights import health
 from cedarheights.api import json_not_found
 
@@ -14,7 +13,7 @@ urlpatterns = [
     path("api/v1/", include("cedarheights.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("billing/stripe/webhook/", stripe_webhook, name="stripe-webhook"),
+    path("billing/", include("billing.urls")),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
 ]

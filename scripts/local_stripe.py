@@ -6,18 +6,24 @@ process) speaks the 2017 API; this launcher adds what our gateway uses of today'
 - prices (`POST/GET /v1/prices`), stored as localstripe plans with the same id;
 - subscriptions with `items[][price]` and `default_payment_method` (set on the customer instead);
 - payment intents with a `description`;
+- Stripe.js's `createPaymentMethod({type: "card", card: element})` in its browser stand-in;
 - idempotency keys: a POST repeated with the same `Idempotency-Key` gets the first answer again.
-It binds 127.0.0.1 only and keeps its state in memory (no pickle in /tmp).
+It binds 127.0.0.1 only and keeps its state in memory, or in `--state FILE` (never the shared /tmp
+pickle). `--webhook URL` registers the app's endpoint, signed with `--webhook-secret`.
 
-    python scripts/local_stripe.py --port 8420
+    python scripts/local_stripe.py --port 8420 --state run/localstripe.pickle \
+        --webhook http://127.0.0.1:8000/billing/stripe/webhook/ --webhook-secret whsec_cedarheightslocal
 """
 
 import argparse
+import pickle
 import socket
+from pathlib import Path
 
 from aiohttp import web
 from localstripe import resources, server
 from localstripe.errors import UserError
+from localstripe.webhooks import register_webhook
 
 ACCOUNT = {
     "id": "acct_cedarheightslocal",
@@ -105,6 +111,32 @@ async def idempotency(request, handler):
     return response
 
 
+# localstripe's Stripe.js stand-in leaves createPaymentMethod empty; this gives it the modern call.
+CREATE_PAYMENT_METHOD_JS = """
+(function () {
+  const localStripe = Stripe;
+  Stripe = (apiKey) => {
+    const stripe = localStripe(apiKey);
+    stripe.createPaymentMethod = async ({type, card}) => {
+      const body = new URLSearchParams({type: type || 'card', key: apiKey});
+      Object.entries(card.value.card).forEach(([field, value]) => body.append(`card[${field}]`, value));
+      const response = await fetch(`${LOCALSTRIPE_BASE_API}/v1/payment_methods`, {
+        method: 'POST', headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body});
+      const result = await response.json().catch(() => ({}));
+      if (response.ok && !result.error) return {paymentMethod: result};
+      return {error: result.error || {message: 'Card refused'}};
+    };
+    return stripe;
+  };
+})();
+"""
+
+
+def stripe_js(request) -> web.Response:
+    source = (Path(server.__file__).parent / "localstripe-v3.js").read_text()
+    return web.Response(text=source + CREATE_PAYMENT_METHOD_JS, content_type="application/javascript")
+
+
 async def create_payment_intent(request) -> web.Response:
     data = await server.get_post_data(request) or {}
     expand = data.pop("expand", None)
@@ -115,6 +147,8 @@ async def create_payment_intent(request) -> web.Response:
 @web.middleware
 async def modern_api(request, handler):
     try:
+        if request.path == "/js.stripe.com/v3/":
+            return stripe_js(request)
         if request.path == "/v1/account" and request.method == "GET":
             return server.json_response(ACCOUNT)
         if request.path == "/v1/prices" and request.method == "POST":
@@ -135,8 +169,18 @@ async def modern_api(request, handler):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8420)
+    parser.add_argument("--state", type=Path, help="keep the state in this file across restarts")
+    parser.add_argument("--webhook", help="the app's webhook URL")
+    parser.add_argument("--webhook-secret", default="whsec_cedarheightslocal")
     args = parser.parse_args()
-    resources.Store.dump_to_disk = lambda self: None  # state lives in this process only
+    if args.state:
+        if args.state.exists():
+            resources.store.update(pickle.loads(args.state.read_bytes()))
+        resources.Store.dump_to_disk = lambda self: args.state.write_bytes(pickle.dumps(dict(self)))
+    else:
+        resources.Store.dump_to_disk = lambda self: None  # state lives in this process only
+    if args.webhook:
+        register_webhook("cedarheights", args.webhook, args.webhook_secret, None)
     # After localstripe's own error and auth middlewares, before its handlers.
     server.app.middlewares.extend([idempotency, modern_api])
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -155,6 +155,9 @@ STRIPE_LIVE_SECRET_KEY = env("STRIPE_LIVE_SECRET_KEY", default="")
 STRIPE_LIVE_PUBLIC_KEY = env("STRIPE_LIVE_PUBLIC_KEY", default="")
 STRIPE_API_HOST = env("STRIPE_API_HOST", default="http://127.0.0.1:8420")
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+# Stripe.js for card fields: Stripe's own in production, the local server's stand-in elsewhere.
+STRIPE_JS_URL = env("STRIPE_JS_URL", default=f"{STRIPE_API_HOST}/js.stripe.com/v3/")
+STRIPE_PUBLIC_KEY = STRIPE_LIVE_PUBLIC_KEY if STRIPE_LIVE_MODE else STRIPE_TEST_PUBLIC_KEY
 # Our own webhook endpoint (/billing/stripe/webhook/) verifies with this secret before anything else.
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_cedarheightslocal")
 # Days after a failed payment at which it is tried again; after the last, the enrollment is paused.
