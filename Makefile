@@ -23,7 +23,8 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 migrate: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --no-input
 
-run: migrate
+# The demo needs the development set too: it runs the local Stripe server.
+run: $(VENV)/.dev migrate
 	$(BIN)/python manage.py seed_demo
 	@mkdir -p run
 	@trap 'kill 0' INT TERM EXIT; \
