@@ -132,6 +132,23 @@ CREATE_PAYMENT_METHOD_JS = """
 """
 
 
+@web.middleware
+async def browser_api(request, handler):
+    """What Stripe.js does in the browser with the publishable key, before localstripe's own auth check:
+    load the script, and create a card payment method."""
+    if request.path == "/js.stripe.com/v3/":
+        return stripe_js(request)
+    if request.path == "/v1/payment_methods" and request.method == "POST":
+        data = await server.get_post_data(request, remove_auth=False) or {}
+        if str(data.pop("key", "")).startswith("pk_"):
+            data.pop("payment_user_agent", None)
+            try:
+                return server.json_response(resources.PaymentMethod._api_create(**data)._export())
+            except UserError as error:
+                return error.to_response()
+    return await handler(request)
+
+
 def stripe_js(request) -> web.Response:
     source = (Path(server.__file__).parent / "localstripe-v3.js").read_text()
     return web.Response(text=source + CREATE_PAYMENT_METHOD_JS, content_type="application/javascript")
@@ -147,8 +164,6 @@ async def create_payment_intent(request) -> web.Response:
 @web.middleware
 async def modern_api(request, handler):
     try:
-        if request.path == "/js.stripe.com/v3/":
-            return stripe_js(request)
         if request.path == "/v1/account" and request.method == "GET":
             return server.json_response(ACCOUNT)
         if request.path == "/v1/prices" and request.method == "POST":
@@ -182,6 +197,7 @@ def main() -> None:
     if args.webhook:
         register_webhook("cedarheights", args.webhook, args.webhook_secret, None)
     # After localstripe's own error and auth middlewares, before its handlers.
+    server.app.middlewares.insert(1, browser_api)  # after localstripe's error handling, before its auth
     server.app.middlewares.extend([idempotency, modern_api])
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
