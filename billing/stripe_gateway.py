@@ -230,3 +230,11 @@ def webhook_event_construct(*, payload: bytes, signature: str, secret: str) -> d
     if signed_at > time.time() + WEBHOOK_TOLERANCE_SECONDS:
         raise ValueError("Timestamp is ahead of this server's clock by more than the tolerance.")
     return event.to_dict()
+
+
+def object_retrieve(*, kind: str, stripe_id: str) -> dict | None:
+    """One Stripe object as a dict (`customers`, `subscriptions`, `invoices`, `prices`), or None if Stripe has none."""
+    try:
+        return _call(getattr(_client().v1, kind).retrieve, stripe_id).to_dict()
+    except stripe.InvalidRequestError:
+        return None

@@ -1,0 +1,100 @@
+"""Our billing records against Stripe's: what differs, and the repairs that are safe to make."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from billing import stripe_gateway
+from billing.models import BillingProfile, Payment, PaymentFailure, TuitionPlan, TuitionSubscription
+from billing.services import payment_failure_recover, payment_record_succeeded
+
+
+@dataclass
+class Mismatch:
+    record: str
+    problem: str
+    repair: Callable[[], None] | None = None  # None: a person must look at it
+
+    def __str__(self) -> str:
+        return f"{self.record}: {self.problem}" + ("" if self.repair else " (needs a person)")
+
+
+def _subscription_status(ours: TuitionSubscription, theirs: dict | None) -> Mismatch | None:
+    if theirs is None:
+        return Mismatch(str(ours), f"Stripe has no subscription {ours.stripe_subscription_id}")
+    status = theirs.get("status")
+    if status == ours.status or status not in TuitionSubscription.Status.values:
+        return None
+
+    def repair():
+        TuitionSubscription.objects.filter(pk=ours.pk).update(status=status)
+
+    return Mismatch(str(ours), f"status here {ours.status}, at Stripe {status}", repair)
+
+
+def _invoice_payment(payment: Payment, invoice: dict | None) -> Mismatch | None:
+    if invoice is None:
+        return Mismatch(str(payment), f"Stripe has no invoice {payment.stripe_invoice_id}")
+    if invoice.get("status") == "paid" and payment.status != Payment.Status.SUCCEEDED:
+
+        def repair():
+            with transaction.atomic():
+                failure = PaymentFailure.objects.filter(payment=payment).first()
+                if failure is not None:
+                    payment_failure_recover(failure=failure)
+                else:
+                    payment_record_succeeded(payment=payment)
+
+        return Mismatch(str(payment), "paid at Stripe, not recorded as paid here", repair)
+    if invoice.get("status") != "paid" and payment.status == Payment.Status.SUCCEEDED:
+        return Mismatch(str(payment), f"recorded as paid here, {invoice.get('status')} at Stripe")
+    return None
+
+
+def billing_reconcile(*, commit: bool = False, progress: Callable[[int, int], None] | None = None) -> list[Mismatch]:
+    """Compare customers, plans' prices, subscriptions and invoice payments; with `commit`, repair what is safe."""
+    checks: list[Callable[[], Mismatch | None]] = []
+    for profile in BillingProfile.objects.exclude(stripe_customer_id=None).select_related("family"):
+        checks.append(
+            lambda p=profile: (
+                None
+                if stripe_gateway.object_retrieve(kind="customers", stripe_id=p.stripe_customer_id)
+                else Mismatch(str(p), "Stripe has no such customer")
+            )
+        )
+    for plan in TuitionPlan.objects.exclude(stripe_price_id=""):
+
+        def check_plan(plan=plan):
+            price = stripe_gateway.object_retrieve(kind="prices", stripe_id=plan.stripe_price_id)
+            if price is None or price.get("unit_amount") != plan.price_cents:
+                return Mismatch(
+                    str(plan),
+                    f"price at Stripe is {price and price.get('unit_amount')}, "
+                    f"here {plan.price_cents}: run billing_sync_catalog after clearing it",
+                )
+            return None
+
+        checks.append(check_plan)
+    for subscription in TuitionSubscription.objects.exclude(stripe_subscription_id=None).select_related("family"):
+        checks.append(
+            lambda s=subscription: _subscription_status(
+                s, stripe_gateway.object_retrieve(kind="subscriptions", stripe_id=s.stripe_subscription_id)
+            )
+        )
+    for payment in Payment.objects.exclude(stripe_invoice_id=None).select_related("family"):
+        checks.append(
+            lambda p=payment: _invoice_payment(
+                p, stripe_gateway.object_retrieve(kind="invoices", stripe_id=p.stripe_invoice_id)
+            )
+        )
+
+    mismatches = []
+    for n, check in enumerate(checks, start=1):
+        if (mismatch := check()) is not None:
+            mismatches.append(mismatch)
+            if commit and mismatch.repair:
+                mismatch.repair()
+        if progress:
+            progress(n, len(checks))
+    return mismatches
