@@ -7,6 +7,8 @@ process) speaks the 2017 API; this launcher adds what our gateway uses of today'
 - subscriptions with `items[][price]` and `default_payment_method` (set on the customer instead);
 - payment intents with a `description`;
 - Stripe.js's `createPaymentMethod({type: "card", card: element})` in its browser stand-in;
+- `expand[]` values localstripe does not know (dj-stripe asks for `discounts`) are dropped;
+- product features (`GET /v1/products/{id}/features`, an empty list);
 - idempotency keys: a POST repeated with the same `Idempotency-Key` gets the first answer again.
 It binds 127.0.0.1 only and keeps its state in memory, or in `--state FILE` (never the shared /tmp
 pickle). `--webhook URL` registers the app's endpoint, signed with `--webhook-secret`.
@@ -162,8 +164,22 @@ async def create_payment_intent(request) -> web.Response:
 
 
 @web.middleware
+async def forgiving_expand(request, handler):
+    """Stripe ignores nothing it knows; localstripe refuses expansions it lacks: retry without them."""
+    try:
+        return await handler(request)
+    except UserError as error:
+        if request.method != "GET" or "Bad expand" not in str(error.to_response().body):
+            raise
+    query = [(k, v) for k, v in request.query.items() if not k.startswith("expand")]
+    return await handler(request.clone(rel_url=request.rel_url.with_query(query)))
+
+
+@web.middleware
 async def modern_api(request, handler):
     try:
+        if request.method == "GET" and request.path.startswith("/v1/products/") and request.path.endswith("/features"):
+            return server.json_response({"object": "list", "data": [], "has_more": False, "url": request.path})
         if request.path == "/v1/account" and request.method == "GET":
             return server.json_response(ACCOUNT)
         if request.path == "/v1/prices" and request.method == "POST":
@@ -179,6 +195,44 @@ async def modern_api(request, handler):
     except UserError as error:
         return error.to_response()
     return await handler(request)
+
+
+def _item_fields(item, data: dict) -> None:
+    data.setdefault("subscription", item._subscription)
+    data["price"] = price_of(item.plan)
+
+
+def _line_fields(line, data: dict) -> None:
+    plan = getattr(line, "plan", None)
+    if plan is not None and not isinstance(plan, str):
+        data["price"] = price_of(plan)
+    data.setdefault("discounts", [])
+    data.setdefault("discount_amounts", [])
+
+
+def _lists_not_null(obj, data: dict) -> None:
+    for field in ("default_tax_rates", "discounts", "total_tax_amounts", "total_discount_amounts"):
+        if data.get(field) is None:
+            data[field] = []
+
+
+# dj-stripe reads fields the 2017 API did not have: fill them in on the way out.
+MODERN_FIELDS = {
+    resources.SubscriptionItem: _item_fields,
+    resources.InvoiceLineItem: _line_fields,
+    resources.Subscription: _lists_not_null,
+    resources.Invoice: _lists_not_null,
+}
+
+
+def modern_exports() -> None:
+    for cls, fill in MODERN_FIELDS.items():
+        def export(self, expand=None, _original=cls._export, _fill=fill):
+            data = _original(self, expand=expand)
+            _fill(self, data)
+            return data
+
+        cls._export = export
 
 
 def main() -> None:
@@ -197,8 +251,9 @@ def main() -> None:
     if args.webhook:
         register_webhook("cedarheights", args.webhook, args.webhook_secret, None)
     # After localstripe's own error and auth middlewares, before its handlers.
+    modern_exports()
     server.app.middlewares.insert(1, browser_api)  # after localstripe's error handling, before its auth
-    server.app.middlewares.extend([idempotency, modern_api])
+    server.app.middlewares.extend([idempotency, forgiving_expand, modern_api])
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
