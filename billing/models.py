@@ -36,6 +36,14 @@ class TuitionPlan(models.Model):
     active = models.BooleanField(default=True)
     stripe_product_id = models.CharField(max_length=255, blank=True)
     stripe_price_id = models.CharField(max_length=255, blank=True, help_text="Set by billing_sync_catalog.")
+    djstripe_price = models.ForeignKey(
+        "djstripe.Price",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Stripe's price, as dj-stripe mirrors it.",
+    )
 
     class Meta:
         ordering = ["instrument__name", "lesson_minutes", "interval"]
@@ -82,6 +90,12 @@ class Payment(models.Model):
     description = models.CharField(max_length=255, blank=True)
     stripe_payment_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     stripe_invoice_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    djstripe_invoice = models.ForeignKey(
+        "djstripe.Invoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    djstripe_payment_intent = models.ForeignKey(
+        "djstripe.PaymentIntent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
 
@@ -174,6 +188,9 @@ class BillingProfile(models.Model):
 
     family = models.OneToOneField("accounts.Family", related_name="billing", on_delete=models.PROTECT)
     stripe_customer_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    djstripe_customer = models.ForeignKey(
+        "djstripe.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     default_payment_method_id = models.CharField(max_length=255, blank=True)
     card_brand = models.CharField(max_length=20, blank=True)
     card_last4 = models.CharField(max_length=4, blank=True)
@@ -200,6 +217,9 @@ class TuitionSubscription(models.Model):
     )
     tuition_plan = models.ForeignKey(TuitionPlan, related_name="subscriptions", on_delete=models.PROTECT)
     stripe_subscription_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    djstripe_subscription = models.ForeignKey(
+        "djstripe.Subscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.INCOMPLETE)
     current_period_end = models.DateTimeField(null=True, blank=True)
     stripe_state_at = models.DateTimeField(

@@ -12,6 +12,7 @@ from django.db import transaction
 from billing import stripe_gateway
 from billing.models import BillingProfile, Payment, TuitionSubscription
 from billing.services import payment_failure_open, payment_record_succeeded
+from billing.stripe_mirror import payment_mirror, profile_mirror, subscription_mirror
 from cedarheights.pipeline import run_pipeline
 
 
@@ -105,7 +106,18 @@ def route_outcome(ctx: BillingContext) -> None:
         )
 
 
-STEPS = (ensure_customer, attach_payment_method, create_subscription, route_outcome)
+def mirror_to_djstripe(ctx: BillingContext) -> None:
+    """dj-stripe's copy of what this run created at Stripe, linked from our rows (best effort)."""
+    subscription = _subscription(ctx)
+    profile_mirror(profile=BillingProfile.objects.get(family_id=subscription.family_id))
+    subscription_mirror(subscription=subscription)
+    for payment in Payment.objects.filter(family_id=subscription.family_id, djstripe_invoice__isnull=True).exclude(
+        stripe_invoice_id=None
+    ):
+        payment_mirror(payment=payment)
+
+
+STEPS = (ensure_customer, attach_payment_method, create_subscription, route_outcome, mirror_to_djstripe)
 
 
 def billing_pipeline_run(*, subscription_id: int, payment_method_id: str = "") -> BillingContext:

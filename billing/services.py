@@ -20,6 +20,7 @@ from billing.models import (
     TuitionSubscription,
     format_cents,
 )
+from billing.stripe_mirror import payment_mirror, plan_mirror
 from cedarheights.emails import email_queue
 from cedarheights.errors import InvalidInput
 from cedarheights.selectors import school_settings_get
@@ -376,6 +377,7 @@ def lesson_charge(*, lesson, amount_cents: int) -> Payment:
             payment_record_succeeded(payment=payment)
         else:
             payment_failure_open(payment=payment, reason=outcome.reason, decline_code=outcome.decline_code)
+        transaction.on_commit(lambda: payment_mirror(payment=Payment.objects.get(pk=payment.pk)))
         lesson_update(
             lesson=lesson,
             payment_status=Lesson.PaymentStatus.PAID if outcome.succeeded else Lesson.PaymentStatus.FAILED,
@@ -421,6 +423,8 @@ def catalog_sync(*, progress=None) -> list[TuitionPlan]:
             existing_product_id=plan.stripe_product_id,
         )
         TuitionPlan.objects.filter(pk=plan.pk).update(stripe_product_id=product_id, stripe_price_id=price_id)
+        plan.stripe_product_id, plan.stripe_price_id = product_id, price_id
+        plan_mirror(plan=plan)
         synced.append(plan)
         if progress:
             progress(n, len(plans), plan)

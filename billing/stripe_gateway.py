@@ -7,7 +7,7 @@ Keys and the API host come from settings (the local Stripe server in development
 """
 
 import time
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
 
@@ -234,7 +234,25 @@ def webhook_event_construct(*, payload: bytes, signature: str, secret: str) -> d
 
 def object_retrieve(*, kind: str, stripe_id: str) -> dict | None:
     """One Stripe object as a dict (`customers`, `subscriptions`, `invoices`, `prices`), or None if Stripe has none."""
+    found = object_fetch(kind=kind, stripe_id=stripe_id)
+    return found.to_dict() if found is not None else None
+
+
+def object_fetch(*, kind: str, stripe_id: str):
+    """The Stripe object itself (for dj-stripe's sync), e.g. kind `subscriptions`; None if Stripe has none."""
     try:
-        return _call(getattr(_client().v1, kind).retrieve, stripe_id).to_dict()
+        return _call(getattr(_client().v1, kind).retrieve, stripe_id)
     except stripe.InvalidRequestError:
         return None
+
+
+@contextmanager
+def djstripe_api():
+    """dj-stripe calls Stripe through stripe-python's global settings, read once at start-up: point them
+    where this gateway goes (the configured host, e.g. a test's local server) while it syncs."""
+    previous = stripe.api_base
+    stripe.api_base = settings.STRIPE_API_HOST
+    try:
+        yield
+    finally:
+        stripe.api_base = previous

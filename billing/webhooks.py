@@ -20,6 +20,7 @@ from billing.services import (
     payment_record_succeeded,
     refund_record,
 )
+from billing.stripe_mirror import mirror, payment_mirror, subscription_mirror
 from cedarheights.emails import email_queue
 from cedarheights.selectors import school_settings_get
 from enrollment.services import enrollment_set_billing_status
@@ -61,6 +62,33 @@ def stripe_event_process(*, event_id: int) -> None:
             raise
         event.status, event.processed_at, event.error = StripeEvent.Status.PROCESSED, timezone.now(), ""
         event.save(update_fields=["status", "processed_at", "error"])
+    mirror_event_object(event)
+
+
+MIRROR_KIND = {
+    "invoice": "invoices",
+    "subscription": "subscriptions",
+    "payment_intent": "payment_intents",
+    "charge": "charges",
+    "payment_method": "payment_methods",
+}
+
+
+def mirror_event_object(event: StripeEvent) -> None:
+    """After the event is applied, dj-stripe's copy of its object is refreshed and linked (best effort)."""
+    obj = event.payload["data"]["object"]
+    kind = MIRROR_KIND.get(obj.get("object"))
+    if kind == "subscriptions":
+        for ours in TuitionSubscription.objects.filter(stripe_subscription_id=obj["id"]):
+            subscription_mirror(subscription=ours)
+    elif kind == "invoices":
+        for payment in Payment.objects.filter(stripe_invoice_id=obj["id"]):
+            payment_mirror(payment=payment)
+    elif kind == "payment_intents":
+        for payment in Payment.objects.filter(stripe_payment_intent_id=obj["id"]):
+            payment_mirror(payment=payment)
+    elif kind:
+        mirror(kind=kind, stripe_id=obj["id"])
 
 
 def _subscription_for(stripe_subscription_id: str | None) -> TuitionSubscription | None:

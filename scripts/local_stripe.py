@@ -227,6 +227,7 @@ MODERN_FIELDS = {
 
 def modern_exports() -> None:
     for cls, fill in MODERN_FIELDS.items():
+
         def export(self, expand=None, _original=cls._export, _fill=fill):
             data = _original(self, expand=expand)
             _fill(self, data)

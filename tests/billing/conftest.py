@@ -82,8 +82,9 @@ def local_stripe_server():
     process.wait(timeout=10)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def stripe_server(local_stripe_server, settings):
+    """Every billing test talks to the local Stripe server, reset to empty (never to a host nobody serves)."""
     settings.STRIPE_API_HOST = local_stripe_server.url
     local_stripe_server.request("DELETE", "/_config/data")
     return local_stripe_server

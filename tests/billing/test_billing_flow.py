@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.utils import timezone
+from djstripe.models import Charge as DjstripeCharge
 
 from billing import stripe_gateway
 from billing.models import BillingProfile, LedgerEntry, Payment, PaymentFailure, Receipt, TuitionSubscription
@@ -81,6 +82,15 @@ def test_a_good_card_makes_an_active_subscription_a_paid_invoice_ledger_receipt_
     assert next(m.subject for m in mail.outbox if m.to == ["parent@example.com"]).startswith("Your receipt")
     profile = BillingProfile.objects.get(family=family)
     assert (profile.card_brand, profile.card_last4) == ("visa", "4242")
+    # dj-stripe mirrors every object, and our rows link to its copies.
+    assert profile.djstripe_customer.id == profile.stripe_customer_id
+    assert subscription.djstripe_subscription.id == subscription.stripe_subscription_id
+    assert subscription.djstripe_subscription.status == "active"
+    assert payment.djstripe_invoice.id == payment.stripe_invoice_id
+    assert payment.djstripe_payment_intent.id == payment.stripe_payment_intent_id
+    assert DjstripeCharge.objects.filter(payment_intent_id=payment.stripe_payment_intent_id).exists()
+    plan.refresh_from_db()
+    assert plan.djstripe_price.id == plan.stripe_price_id and plan.djstripe_price.unit_amount == 14_000
     run = PipelineRun.objects.get(pipeline="billing")
     assert run.status == "succeeded"
     assert list(run.steps.values_list("name", flat=True)) == [
@@ -88,6 +98,7 @@ def test_a_good_card_makes_an_active_subscription_a_paid_invoice_ledger_receipt_
         "attach_payment_method",
         "create_subscription",
         "route_outcome",
+        "mirror_to_djstripe",
     ]
 
 
