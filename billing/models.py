@@ -206,6 +206,7 @@ class TuitionSubscription(models.Model):
 
     class Status(models.TextChoices):
         INCOMPLETE = "incomplete", "Incomplete"
+        TRIALING = "trialing", "Starts with the first lesson"
         ACTIVE = "active", "Active"
         PAST_DUE = "past_due", "Past due (grace period)"
         UNPAID = "unpaid", "Unpaid"
@@ -216,6 +217,9 @@ class TuitionSubscription(models.Model):
         "enrollment.Enrollment", null=True, blank=True, related_name="subscription", on_delete=models.PROTECT
     )
     tuition_plan = models.ForeignKey(TuitionPlan, related_name="subscriptions", on_delete=models.PROTECT)
+    starts_at = models.DateTimeField(
+        null=True, blank=True, help_text="The first regular lesson: billing starts then, its first period prorated."
+    )
     stripe_subscription_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     djstripe_subscription = models.ForeignKey(
         "djstripe.Subscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

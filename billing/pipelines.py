@@ -6,11 +6,13 @@ replays the same idempotency key and gets the same object back).
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from billing import stripe_gateway
-from billing.models import BillingProfile, Payment, TuitionSubscription
+from billing.models import BillingProfile, Payment, TuitionPlan, TuitionSubscription
 from billing.services import payment_failure_open, payment_record_succeeded
 from billing.stripe_mirror import payment_mirror, profile_mirror, subscription_mirror
 from cedarheights.pipeline import run_pipeline
@@ -70,11 +72,14 @@ def create_subscription(ctx: BillingContext) -> None:
     if not plan.stripe_price_id:
         raise ValueError(f"{plan} has no Stripe price yet: run `manage.py billing_sync_catalog`.")
     profile = BillingProfile.objects.get(family_id=subscription.family_id)
+    trial_end, anchor = billing_start_times(subscription)
     stripe_id, status, ctx.outcome = stripe_gateway.subscription_create(
         subscription_id=subscription.pk,
         customer_id=profile.stripe_customer_id,
         price_id=plan.stripe_price_id,
         payment_method_id=profile.default_payment_method_id,
+        trial_end=trial_end,
+        billing_cycle_anchor=anchor,
     )
     TuitionSubscription.objects.filter(pk=subscription.pk).update(
         stripe_subscription_id=stripe_id,
@@ -82,11 +87,25 @@ def create_subscription(ctx: BillingContext) -> None:
     )
 
 
+def billing_start_times(subscription: TuitionSubscription) -> tuple[datetime | None, datetime | None]:
+    """Billing starts with the first regular lesson: nothing is charged before it (a trial until then), and a
+    monthly plan is then anchored to the 1st of each month, its first partial month prorated by Stripe."""
+    if subscription.starts_at is None or subscription.starts_at <= timezone.now():
+        return None, None
+    if subscription.tuition_plan.interval != TuitionPlan.Interval.MONTH:
+        return subscription.starts_at, None
+    local = timezone.localtime(subscription.starts_at)
+    first_of_next_month = (local.replace(day=1) + timedelta(days=32)).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    return subscription.starts_at, first_of_next_month
+
+
 @transaction.atomic
 def route_outcome(ctx: BillingContext) -> None:
     """The first invoice: paid → ledger, receipt, email; declined → failure recorded, retries, parent told."""
     if ctx.outcome is None or ctx.outcome.invoice_id is None:
-        return  # already routed by an earlier run of this pipeline
+        return  # nothing charged yet (billing starts with the first lesson), or routed by an earlier run
     subscription = _subscription(ctx)
     payment, _ = Payment.objects.get_or_create(
         stripe_invoice_id=ctx.outcome.invoice_id,

@@ -341,10 +341,13 @@ def failed_payments_digest_send() -> int:
 
 @transaction.atomic
 def billing_start(
-    *, family: Family, tuition_plan: TuitionPlan, payment_method_id: str = "", enrollment=None
+    *, family: Family, tuition_plan: TuitionPlan, payment_method_id: str = "", enrollment=None, starts_at=None
 ) -> TuitionSubscription:
-    """Start billing a family for a plan: the pipeline runs in django-q2 once this commits."""
-    subscription = TuitionSubscription.objects.create(family=family, tuition_plan=tuition_plan, enrollment=enrollment)
+    """Start billing a family for a plan (from `starts_at`, the first regular lesson, if given): the pipeline
+    runs in django-q2 once this commits."""
+    subscription = TuitionSubscription.objects.create(
+        family=family, tuition_plan=tuition_plan, enrollment=enrollment, starts_at=starts_at
+    )
     transaction.on_commit(lambda: async_task("billing.tasks.billing_pipeline", subscription.pk, payment_method_id))
     return subscription
 

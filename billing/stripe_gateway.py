@@ -9,6 +9,7 @@ Keys and the API host come from settings (the local Stripe server in development
 import time
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 import stripe
@@ -133,9 +134,23 @@ def _invoice_outcome(invoice) -> ChargeOutcome:
 
 
 def subscription_create(
-    *, subscription_id: int, customer_id: str, price_id: str, payment_method_id: str
-) -> tuple[str, str, ChargeOutcome]:
-    """Start the subscription; returns its id, its status and how its first invoice went."""
+    *,
+    subscription_id: int,
+    customer_id: str,
+    price_id: str,
+    payment_method_id: str,
+    trial_end: datetime | None = None,
+    billing_cycle_anchor: datetime | None = None,
+) -> tuple[str, str, ChargeOutcome | None]:
+    """Start the subscription; returns its id, its status and how its first invoice went (None: nothing
+    charged yet, it starts at `trial_end`; with an anchor, its first partial period is prorated)."""
+    timing = {}
+    if trial_end is not None:
+        timing["trial_end"] = int(trial_end.timestamp())
+    if billing_cycle_anchor is not None:
+        timing.update(
+            billing_cycle_anchor=int(billing_cycle_anchor.timestamp()), proration_behavior="create_prorations"
+        )
     subscription = _call(
         _client().v1.subscriptions.create,
         key=f"billing:subscription:{subscription_id}:create",
@@ -144,8 +159,11 @@ def subscription_create(
         default_payment_method=payment_method_id,
         metadata={"subscription_id": str(subscription_id)},
         expand=["latest_invoice.payment_intent"],
+        **timing,
     )
-    return subscription.id, subscription.status, _invoice_outcome(subscription.latest_invoice)
+    invoice = subscription.latest_invoice
+    charged = invoice is not None and not isinstance(invoice, str) and invoice.amount_due > 0
+    return subscription.id, subscription.status, _invoice_outcome(invoice) if charged else None
 
 
 def invoice_pay(*, invoice_id: str, attempt: int) -> ChargeOutcome:

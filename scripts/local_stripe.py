@@ -20,6 +20,7 @@ pickle). `--webhook URL` registers the app's endpoint, signed with `--webhook-se
 import argparse
 import pickle
 import socket
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -88,6 +89,8 @@ async def create_subscription(request) -> web.Response:
     for unsupported in ("payment_settings", "collection_method", "off_session"):
         data.pop(unsupported, None)
     subscription = resources.Subscription._api_create(**data)
+    if subscription.trial_end and int(subscription.trial_end) > time.time():
+        subscription.status = "trialing"  # as Stripe says until the trial ends; localstripe has no trials
     return server.json_response(subscription._export(expand=expand))
 
 

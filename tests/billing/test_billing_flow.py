@@ -223,3 +223,41 @@ def test_a_lesson_charge_succeeds_or_fails_like_tuition(stripe_server, family, d
     assert failed.status == "failed" and failed.failure_reason == "Your card was declined."
     assert Lesson.objects.get(pk=lesson.pk).payment_status == "failed"
     assert PaymentFailure.objects.filter(payment=failed, status="open").exists()
+
+
+def test_billing_starts_with_the_first_regular_lesson_and_prorates_the_first_month(
+    stripe_server,
+    family,
+    plan,
+    django_capture_on_commit_callbacks,
+):
+    first_lesson = datetime(2027, 1, 11, 16, 0, tzinfo=ZoneInfo("America/Toronto"))  # a Monday in the future
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription = billing_start(
+            family=family, tuition_plan=plan, starts_at=first_lesson, payment_method_id=stripe_server.card(GOOD)
+        )
+    subscription.refresh_from_db()
+
+    assert subscription.status == "trialing"
+    assert not Payment.objects.filter(family=family).exists()  # nothing charged before the first lesson
+    theirs = stripe_server.request("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
+    assert theirs["trial_end"] == int(first_lesson.timestamp())
+    anchor = datetime.fromtimestamp(theirs["billing_cycle_anchor"], tz=ZoneInfo("America/Toronto"))
+    assert (anchor.year, anchor.month, anchor.day, anchor.hour) == (2027, 2, 1, 0)  # then the 1st of each month
+
+
+def test_a_weekly_plan_starts_with_the_first_lesson_without_an_anchor(
+    stripe_server, family, school, django_capture_on_commit_callbacks
+):
+    weekly = TuitionPlanFactory(interval="week", price_cents=3_500)
+    catalog_sync()
+    weekly.refresh_from_db()
+    first_lesson = timezone.now() + timedelta(days=9)
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription = billing_start(
+            family=family, tuition_plan=weekly, starts_at=first_lesson, payment_method_id=stripe_server.card(GOOD)
+        )
+    subscription.refresh_from_db()
+    theirs = stripe_server.request("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
+    assert theirs["trial_end"] == int(first_lesson.timestamp()) and theirs["status"] == "trialing"
+    assert theirs["plan"]["interval"] == "week"
