@@ -6,7 +6,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.models import ConsentRecord, Family, User
-from billing.admin import credit_view, family_balance_link
+from billing.admin import credit_view, family_balance_link, start_billing_view
 from billing.models import format_cents
 from billing.selectors import balance_subquery
 from cedarheights.admin import AuditedAdmin
@@ -96,11 +96,22 @@ class FamilyAdmin(AuditedAdmin):
         if not family.pk:
             return "—"
         credit_url = reverse("admin:accounts_family_credit", args=[family.pk])
-        return format_html('{} · <a href="{}">Add a credit</a>', family_balance_link(family), credit_url)
+        start_url = reverse("admin:accounts_family_start_billing", args=[family.pk])
+        return format_html(
+            '{} · <a href="{}">Add a credit</a> · <a href="{}">Start billing</a>',
+            family_balance_link(family),
+            credit_url,
+            start_url,
+        )
 
     def get_urls(self):
         credit = self.admin_site.admin_view(lambda request, pk: credit_view(self, request, pk))
-        return [path("<int:pk>/credit/", credit, name="accounts_family_credit"), *super().get_urls()]
+        start = self.admin_site.admin_view(lambda request, pk: start_billing_view(self, request, pk))
+        return [
+            path("<int:pk>/credit/", credit, name="accounts_family_credit"),
+            path("<int:pk>/start-billing/", start, name="accounts_family_start_billing"),
+            *super().get_urls(),
+        ]
 
     @admin.display(description="parents")
     def parent_emails(self, family: Family) -> str:

@@ -17,7 +17,7 @@ from billing.models import (
     format_cents,
 )
 from billing.selectors import family_balance_cents, ledger_with_running_balance
-from billing.services import credit_issue, payment_retry, refund_issue
+from billing.services import billing_start, credit_issue, payment_retry, refund_issue
 from billing.stripe_gateway import GatewayUnavailable
 from cedarheights.admin import ReadOnlyAdmin
 from cedarheights.errors import DomainError
@@ -216,3 +216,28 @@ class ReceiptAdmin(MoneyMixin, ReadOnlyAdmin):
     search_fields = ["family__name", "sequence"]
     readonly_fields = ["payment", "family", "year", "sequence", "amount_cents", "currency", "issued_at"]
     date_hierarchy = "issued_at"
+
+
+class StartBillingForm(forms.Form):
+    tuition_plan = forms.ModelChoiceField(queryset=TuitionPlan.objects.filter(active=True).exclude(stripe_price_id=""))
+    starts_at = forms.DateTimeField(required=False, help_text="The first regular lesson; empty to bill from today.")
+
+
+def start_billing_view(model_admin, request, pk: int):
+    """Billing's page under a family in the admin: start a tuition subscription on the card on file."""
+    family = Family.objects.get(pk=pk)
+    form = StartBillingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not BillingProfile.objects.filter(family=family).exclude(default_payment_method_id="").exists():
+            form.add_error(None, "No card on file: the parent adds one on their billing page.")
+        else:
+            billing_start(
+                family=family, tuition_plan=form.cleaned_data["tuition_plan"], starts_at=form.cleaned_data["starts_at"]
+            )
+            model_admin.message_user(request, f"Billing is starting for {family}; see it under Tuition subscriptions.")
+            return redirect("admin:accounts_family_change", pk)
+    return render(
+        request,
+        "admin/billing/amount_form.html",
+        {**model_admin.admin_site.each_context(request), "form": form, "title": f"Start billing {family}"},
+    )

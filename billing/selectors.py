@@ -55,3 +55,16 @@ def family_billing_overview(*, family_id: int) -> dict:
         "receipts": Receipt.objects.filter(family_id=family_id).order_by("-issued_at")[:50],
         "balance_cents": family_balance_cents(family_id=family_id),
     }
+
+
+def subscription_list_visible_to(user):
+    """Admin: every subscription; a parent: their family's; anyone else: none."""
+    from accounts.roles import is_parent, is_school_admin
+    from billing.models import TuitionSubscription
+
+    subscriptions = TuitionSubscription.objects.select_related("tuition_plan").order_by("-created_at", "-id")
+    if is_school_admin(user):
+        return subscriptions
+    if is_parent(user):
+        return subscriptions.filter(family_id=user.family_id)
+    return subscriptions.none()

@@ -19,6 +19,7 @@ router.register("academic-years", scheduling.AcademicYearViewSet, basename="acad
 router.register("terms", scheduling.TermViewSet, basename="term")
 router.register("closures", scheduling.ClosureViewSet, basename="closure")
 router.register("tuition-plans", billing.TuitionPlanViewSet, basename="tuition-plan")
+router.register("billing/subscriptions", billing.SubscriptionViewSet, basename="subscription")
 
 auth_urls = [
     path("csrf/", accounts.CsrfApi.as_view(), name="auth-csrf"),

@@ -1,7 +1,8 @@
 from rest_framework import serializers
 
-from billing.models import TuitionPlan
-from cedarheights.api import ModelCleanSerializer
+from accounts.models import Family
+from billing.models import BillingProfile, TuitionPlan, TuitionSubscription
+from cedarheights.api import ModelCleanSerializer, ModelSerializer, StrictCharField
 
 
 class TuitionPlanSerializer(ModelCleanSerializer):
@@ -29,3 +30,41 @@ class PublicPlanSerializer(TuitionPlanSerializer):
     class Meta(TuitionPlanSerializer.Meta):
         fields = [f for f in TuitionPlanSerializer.Meta.fields if f != "active"]
         read_only_fields = fields
+
+
+class SubscriptionSerializer(ModelSerializer):
+    class Meta:
+        model = TuitionSubscription
+        fields = [
+            "id",
+            "family",
+            "tuition_plan",
+            "enrollment",
+            "status",
+            "starts_at",
+            "current_period_end",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class SubscriptionStartSerializer(serializers.Serializer):
+    family = serializers.PrimaryKeyRelatedField(queryset=Family.objects.all())
+    tuition_plan = serializers.PrimaryKeyRelatedField(queryset=TuitionPlan.objects.filter(active=True))
+    starts_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="The first regular lesson; billing starts then, prorated."
+    )
+    payment_method_id = StrictCharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        help_text="A Stripe payment method; the card on file when empty.",
+    )
+
+    def validate(self, attrs):
+        if not attrs["tuition_plan"].stripe_price_id:
+            raise serializers.ValidationError({"tuition_plan": ["Not on Stripe yet: run billing_sync_catalog."]})
+        has_card = BillingProfile.objects.filter(family=attrs["family"]).exclude(default_payment_method_id="").exists()
+        if not has_card and not attrs.get("payment_method_id"):
+            raise serializers.ValidationError({"payment_method_id": ["The family has no card on file."]})
+        return attrs

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from billing.models import TuitionSubscription
 from scheduling.models import Lesson
 from scheduling.services import lesson_create
 from tests.factories import (
@@ -57,6 +58,10 @@ def world(school) -> World:
     start = datetime.combine(monday, datetime.min.time(), tzinfo=TORONTO).replace(hour=16)
     lesson_a = lesson_create(teacher=teacher_x, student=student_a, start_at=start, end_at=start + timedelta(minutes=30))
     lesson_b = lesson_create(teacher=teacher_y, student=student_b, start_at=start, end_at=start + timedelta(minutes=30))
+    for family in (parent_a.family, parent_b.family):
+        TuitionSubscription.objects.create(
+            family=family, tuition_plan=TuitionPlanFactory(instrument=piano), status="active"
+        )
     year = AcademicYearFactory()
     shared = {
         "term": TermFactory(academic_year=year),

@@ -266,6 +266,7 @@ LIST_URLS = [
     "/api/v1/tuition-plans/",
     "/api/v1/public/teachers/",
     "/api/v1/public/pricing/",
+    "/api/v1/billing/subscriptions/",
 ]
 
 

@@ -12,14 +12,14 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIRequestFactory
 
 from accounts.models import Family
-from billing.models import TuitionPlan
+from billing.models import TuitionPlan, TuitionSubscription
 from enrollment.models import Student
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "parent_a", "parent_b", "teacher_x", "teacher_y", "admin"]
-OWNED = {Family, Student, Lesson}  # records of one family (and, for students and lessons, one teacher)
+OWNED = {Family, Student, Lesson, TuitionSubscription}  # one family's records (students and lessons: one teacher's)
 SHARED = {Teacher, WeeklyAvailability, Instrument, AcademicYear, Term, Closure, TuitionPlan}
 PUBLIC_PREFIXES = ("/api/v1/public/",)
 ANONYMOUS_ALLOWED = {
@@ -52,7 +52,12 @@ def model_behind(url: str, world) -> type:
 
 def b_side(model: type, world):
     """The object of family B / teacher Y that parent A and teacher X must not reach."""
-    return {Family: world.student_b.family, Student: world.student_b, Lesson: world.lesson_b}[model]
+    return {
+        Family: world.student_b.family,
+        Student: world.student_b,
+        Lesson: world.lesson_b,
+        TuitionSubscription: TuitionSubscription.objects.get(family=world.student_b.family),
+    }[model]
 
 
 def any_shared(model: type, world):
@@ -88,8 +93,8 @@ def test_every_operation_by_every_role(world, as_role, path, method):
         if model in OWNED and role in {"parent_a", "teacher_x"}:
             # Family B's records, taught by teacher Y: as if they did not exist.
             assert response.status_code in {403, 404}, where
-        # Teachers have no access to families at all.
-        owner = role in {"parent_b", "admin"} or (role == "teacher_y" and model is not Family)
+        # Teachers have no access to families or their billing at all.
+        owner = role in {"parent_b", "admin"} or (role == "teacher_y" and model not in {Family, TuitionSubscription})
         if model in OWNED and owner and method == "get":
             assert response.status_code == 200, where  # the owner does reach it: the test can fail
         if model in SHARED and role != "anonymous" and role != "admin" and method not in SAFE:
@@ -114,6 +119,9 @@ def all_ids(client, url: str) -> set[int]:
 def test_no_list_leaks_family_b_or_teacher_y(world, as_role, role):
     client = as_role(role)
     forbidden = {
+        "/api/v1/billing/subscriptions/": set(
+            TuitionSubscription.objects.filter(family=world.student_b.family).values_list("id", flat=True)
+        ),
         "/api/v1/families/": {world.student_b.family_id},
         "/api/v1/students/": {world.student_b.pk},
         "/api/v1/lessons/": {world.lesson_b.pk},

@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 from djstripe.models import Charge as DjstripeCharge
+from rest_framework.test import APIClient
 
 from billing import stripe_gateway
 from billing.models import BillingProfile, LedgerEntry, Payment, PaymentFailure, Receipt, TuitionSubscription
@@ -30,6 +31,7 @@ from tests.factories import (
     StudentFactory,
     TeacherFactory,
     TuitionPlanFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -261,3 +263,26 @@ def test_a_weekly_plan_starts_with_the_first_lesson_without_an_anchor(
     theirs = stripe_server.request("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
     assert theirs["trial_end"] == int(first_lesson.timestamp()) and theirs["status"] == "trialing"
     assert theirs["plan"]["interval"] == "week"
+
+
+def test_the_api_starts_billing_for_a_family_and_the_pipeline_runs_in_the_background(
+    stripe_server,
+    family,
+    plan,
+    django_capture_on_commit_callbacks,
+):
+    admin = UserFactory(role="admin", is_staff=True)
+    api = APIClient()
+    api.force_authenticate(admin)
+    no_card = api.post("/api/v1/billing/subscriptions/", {"family": family.pk, "tuition_plan": plan.pk}, format="json")
+    assert no_card.status_code == 400 and "payment_method_id" in no_card.json()["fields"]
+
+    body = {"family": family.pk, "tuition_plan": plan.pk, "payment_method_id": stripe_server.card(GOOD)}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/billing/subscriptions/", body, format="json", HTTP_IDEMPOTENCY_KEY="start-1")
+    assert response.status_code == 202 and response.json()["status"] == "incomplete"  # accepted; runs after commit
+    with django_capture_on_commit_callbacks(execute=True):
+        again = api.post("/api/v1/billing/subscriptions/", body, format="json", HTTP_IDEMPOTENCY_KEY="start-1")
+    assert again.json()["id"] == response.json()["id"]
+    assert api.get(f"/api/v1/billing/subscriptions/{response.json()['id']}/").json()["status"] == "active"
+    assert TuitionSubscription.objects.count() == 1 and len(stripe_server.list("subscriptions")) == 1
