@@ -21,7 +21,7 @@ from billing.models import (
     format_cents,
 )
 from billing.stripe_mirror import payment_mirror, plan_mirror
-from cedarheights.emails import email_queue
+from cedarheights.emails import email_owner, email_parents
 from cedarheights.errors import InvalidInput
 from cedarheights.selectors import school_settings_get
 from enrollment.services import enrollment_set_billing_status
@@ -124,19 +124,17 @@ def payment_record_succeeded(*, payment: Payment, paid_at=None) -> Payment:
         currency=payment.currency,
     )
     receipt = receipt_issue(payment=payment)
-    for parent in payment.family.parents.all():
-        email_queue(
-            to=parent.email,
-            template="receipt",
-            related=receipt,
-            dedupe_key=f"receipt:{receipt.pk}:{parent.pk}",
-            context={
-                "parent": parent,
-                "receipt": receipt,
-                "payment": payment,
-                "amount": format_cents(payment.amount_cents, payment.currency),
-            },
-        )
+    email_parents(
+        family=payment.family,
+        template="receipt",
+        related=receipt,
+        dedupe_key=f"receipt:{receipt.pk}",
+        context={
+            "receipt": receipt,
+            "payment": payment,
+            "amount": format_cents(payment.amount_cents, payment.currency),
+        },
+    )
     return payment
 
 
@@ -222,19 +220,17 @@ def payment_failure_open(
         },
     )
     if created:
-        for parent in payment.family.parents.all():
-            email_queue(
-                to=parent.email,
-                template="payment_failed",
-                related=failure,
-                dedupe_key=f"payment-failed:{failure.pk}:{parent.pk}",
-                context={
-                    "parent": parent,
-                    "failure": failure,
-                    "update_card_url": f"{settings.SITE_URL}/billing/",
-                    "amount": format_cents(payment.amount_cents, payment.currency),
-                },
-            )
+        email_parents(
+            family=payment.family,
+            template="payment_failed",
+            related=failure,
+            dedupe_key=f"payment-failed:{failure.pk}",
+            context={
+                "failure": failure,
+                "update_card_url": f"{settings.SITE_URL}/billing/",
+                "amount": format_cents(payment.amount_cents, payment.currency),
+            },
+        )
     return failure
 
 
@@ -268,14 +264,13 @@ def payment_failure_give_up(*, failure: PaymentFailure) -> PaymentFailure:
     if enrollment is not None:
         enrollment_set_billing_status(enrollment_id=enrollment.pk, paused=True)
         weekly_slot_free(student_id=enrollment.student_id, reason="Enrollment paused: tuition unpaid")
-    for parent in failure.family.parents.all():
-        email_queue(
-            to=parent.email,
-            template="enrollment_paused",
-            related=failure,
-            dedupe_key=f"paused:{failure.pk}:{parent.pk}",
-            context={"parent": parent, "failure": failure, "update_card_url": f"{settings.SITE_URL}/billing/"},
-        )
+    email_parents(
+        family=failure.family,
+        template="enrollment_paused",
+        related=failure,
+        dedupe_key=f"paused:{failure.pk}",
+        context={"failure": failure, "update_card_url": f"{settings.SITE_URL}/billing/"},
+    )
     return failure
 
 
@@ -329,8 +324,7 @@ def failed_payments_digest_send() -> int:
         if not failures:
             return 0
         school = school_settings_get()
-        email_queue(
-            to=school.contact_email,
+        email_owner(
             template="failed_payments_digest",
             dedupe_key=f"digest:{timezone.localdate():%Y-%m-%d}:{failures[0].pk}",
             context={"school": school, "failures": failures, "admin_url": f"{settings.SITE_URL}/admin/"},

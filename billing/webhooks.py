@@ -21,8 +21,7 @@ from billing.services import (
     refund_record,
 )
 from billing.stripe_mirror import mirror, payment_mirror, subscription_mirror
-from cedarheights.emails import email_queue
-from cedarheights.selectors import school_settings_get
+from cedarheights.emails import email_owner, email_parents
 from enrollment.services import enrollment_set_billing_status
 
 
@@ -147,14 +146,13 @@ def invoice_payment_action_required(invoice: dict, event: StripeEvent) -> None:
     payment = _invoice_payment(invoice)
     if payment is None:
         return
-    for parent in payment.family.parents.all():
-        email_queue(
-            to=parent.email,
-            template="payment_action_required",
-            related=payment,
-            dedupe_key=f"action-required:{invoice['id']}:{parent.pk}",
-            context={"parent": parent, "payment": payment, "update_card_url": f"{settings.SITE_URL}/billing/"},
-        )
+    email_parents(
+        family=payment.family,
+        template="payment_action_required",
+        related=payment,
+        dedupe_key=f"action-required:{invoice['id']}",
+        context={"payment": payment, "update_card_url": f"{settings.SITE_URL}/billing/"},
+    )
 
 
 TERMINAL = {TuitionSubscription.Status.CANCELED}
@@ -182,8 +180,7 @@ def subscription_changed(subscription: dict, event: StripeEvent) -> None:
     if status in {TuitionSubscription.Status.UNPAID, TuitionSubscription.Status.CANCELED} and previous != status:
         if ours.enrollment_id:
             enrollment_set_billing_status(enrollment_id=ours.enrollment_id, paused=True)
-        email_queue(
-            to=school_settings_get().contact_email,
+        email_owner(
             template="subscription_stopped",
             related=ours,
             dedupe_key=f"stopped:{ours.pk}:{status}",
@@ -222,8 +219,7 @@ def charge_refunded(charge: dict, event: StripeEvent) -> None:
 
 def dispute_created(dispute: dict, event: StripeEvent) -> None:
     payment = Payment.objects.filter(stripe_payment_intent_id=dispute.get("payment_intent")).first()
-    email_queue(
-        to=school_settings_get().contact_email,
+    email_owner(
         template="dispute_created",
         related=payment,
         dedupe_key=f"dispute:{dispute['id']}",

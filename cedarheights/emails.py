@@ -54,3 +54,30 @@ def email_send(email_log_id: int, body: str, html: str) -> None:
             raise
         log.status, log.sent_at, log.error = EmailLog.Status.SENT, timezone.now(), ""
         log.save(update_fields=["status", "sent_at", "error"])
+
+
+def email_parents(
+    *, family, template: str, context: dict, dedupe_key: str, related: models.Model | None = None
+) -> None:
+    """The same email to every parent of a family, each once (the key is made per parent)."""
+    for parent in family.parents.all():
+        email_queue(
+            to=parent.email,
+            template=template,
+            related=related,
+            dedupe_key=f"{dedupe_key}:{parent.pk}",
+            context={**context, "parent": parent},
+        )
+
+
+def email_owner(*, template: str, context: dict, dedupe_key: str, related: models.Model | None = None) -> None:
+    """An email to the school's contact address (School settings)."""
+    from cedarheights.selectors import school_settings_get
+
+    email_queue(
+        to=school_settings_get().contact_email,
+        template=template,
+        related=related,
+        dedupe_key=dedupe_key,
+        context=context,
+    )
