@@ -12,7 +12,13 @@ from cedarheights.models import EmailLog
 
 
 def email_queue(
-    *, to: str, template: str, context: dict, related: models.Model | None = None, dedupe_key: str | None = None
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    related: models.Model | None = None,
+    dedupe_key: str | None = None,
+    attachments: list[tuple[str, str, str]] | None = None,
 ) -> EmailLog | None:
     """Log an email and send it in the background once the transaction commits.
 
@@ -34,11 +40,12 @@ def email_queue(
     except IntegrityError:
         return None  # already queued under this key
     html = render_to_string(f"emails/{template}.html", context)
-    transaction.on_commit(lambda: async_task("cedarheights.emails.email_send", log.pk, body.lstrip("\n"), html))
+    files = attachments or []
+    transaction.on_commit(lambda: async_task("cedarheights.emails.email_send", log.pk, body.lstrip("\n"), html, files))
     return log
 
 
-def email_send(email_log_id: int, body: str, html: str) -> None:
+def email_send(email_log_id: int, body: str, html: str, attachments: list | None = None) -> None:
     """django-q2 task. Delivery is at least once: the row is claimed under a lock, so a repeat sends nothing."""
     with transaction.atomic():
         log = EmailLog.objects.select_for_update().get(pk=email_log_id)
@@ -46,6 +53,8 @@ def email_send(email_log_id: int, body: str, html: str) -> None:
             return
         message = EmailMultiAlternatives(log.subject, body, settings.DEFAULT_FROM_EMAIL, [log.recipient])
         message.attach_alternative(html, "text/html")
+        for filename, content, mimetype in attachments or []:
+            message.attach(filename, content, mimetype)
         try:
             message.send()
         except Exception as error:  # any backend failure is recorded for the owner, then retried
@@ -57,11 +66,18 @@ def email_send(email_log_id: int, body: str, html: str) -> None:
 
 
 def email_parents(
-    *, family, template: str, context: dict, dedupe_key: str, related: models.Model | None = None
+    *,
+    family,
+    template: str,
+    context: dict,
+    dedupe_key: str,
+    related: models.Model | None = None,
+    attachments: list[tuple[str, str, str]] | None = None,
 ) -> None:
     """The same email to every parent of a family, each once (the key is made per parent)."""
     for parent in family.parents.all():
         email_queue(
+            attachments=attachments,
             to=parent.email,
             template=template,
             related=related,

@@ -2,6 +2,8 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+pytest_plugins = ["tests.stripe_server"]  # the local Stripe server, for every test folder
+
 
 def pytest_collection_modifyitems(config, items):
     if connection.vendor == "postgresql":

@@ -1,0 +1,404 @@
+"""The enrollment pipeline: an online form (or the owner, or the API) to a booked demo lesson.
+
+validate_enrollment → create_family_account → assign_teacher → book_demo_lesson → queue_welcome_emails →
+hand_off_to_billing. Every step runs in one durable transaction (the runner's): a failure anywhere leaves
+no rows and sends nothing, and the failed run is still recorded. Emails and billing leave only after
+commit. A replayed submission (the same idempotency key) returns the same enrollments.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.models import ConsentRecord, Family, User, normalize_email
+from accounts.roles import is_parent
+from accounts.services import set_password_link_build
+from billing.models import TuitionPlan
+from billing.services import billing_start
+from cedarheights.emails import email_owner, email_parents, email_queue
+from cedarheights.errors import DomainError, InvalidInput, LessonConflict
+from cedarheights.pipeline import run_pipeline
+from cedarheights.selectors import school_settings_get
+from enrollment.calendar import lesson_ics
+from enrollment.models import Enrollment, PreferredWindow, Student
+from scheduling.models import Instrument, Lesson, Teacher, Term, WeeklyAvailability
+from scheduling.selectors import Window, slots_free
+from scheduling.services import lesson_create, term_lessons_generate
+
+MAX_SLOT_ATTEMPTS = 8  # slots lost to concurrent enrollments before a child goes on the waitlist
+PRIVACY_POLICY_VERSION = "2026-09"
+
+
+@dataclass(frozen=True)
+class ChildInput:
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    instrument_id: int
+    level: str = Student.Level.BEGINNER
+    lesson_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class EnrollmentInput:
+    children: list[ChildInput]
+    windows: list[Window]
+    tuition_plan_id: int
+    consent: bool
+    payment_method_id: str
+    parent_first_name: str = ""
+    parent_last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    policy_version: str = PRIVACY_POLICY_VERSION
+    source: str = Enrollment.Source.WEB
+
+
+@dataclass
+class EnrollmentContext:
+    form: EnrollmentInput
+    idempotency_key: uuid.UUID
+    user: User | None = None
+    site_url: str = ""
+    family: Family | None = None
+    parent: User | None = None
+    new_account: bool = False
+    enrollments: list[Enrollment] = field(default_factory=list)
+    teachers: dict[int, Teacher] = field(default_factory=dict)  # enrollment id → assigned teacher
+
+    @property
+    def reference(self) -> str:
+        return f"submission:{self.idempotency_key}"
+
+
+def child_key(key: uuid.UUID, index: int) -> uuid.UUID:
+    """Each child's enrollment has its own unique key, derived from the submission's."""
+    return uuid.uuid5(key, f"child:{index}")
+
+
+def _field_error(name: str, message: str) -> InvalidInput:
+    return InvalidInput(message, fields={name: [message]})
+
+
+def _age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def validate_enrollment(ctx: EnrollmentContext) -> None:
+    form, school = ctx.form, school_settings_get()
+    today = timezone.localdate()
+    signed_in = ctx.user is not None and is_parent(ctx.user)
+    if not signed_in:
+        for name in ("parent_first_name", "parent_last_name", "email", "phone"):
+            if not getattr(form, name).strip():
+                raise _field_error(name, "Please fill this in.")
+    if not form.consent:
+        raise _field_error("consent", "Please agree to the privacy policy to enroll.")
+    if not form.payment_method_id.startswith("pm_"):
+        raise _field_error("payment_method_id", "Please add a card.")
+    if not form.children:
+        raise _field_error("children", "Add at least one child.")
+    if not form.windows:
+        raise _field_error("windows", "Give at least one weekly time that suits you.")
+    if not TuitionPlan.objects.filter(pk=form.tuition_plan_id, active=True).exists():
+        raise _field_error("tuition_plan", "Choose one of the plans offered.")
+    seen = set()
+    for n, child in enumerate(form.children):
+        prefix = f"children-{n}-"
+        if child.date_of_birth > today:
+            raise _field_error(prefix + "date_of_birth", "The date of birth cannot be in the future.")
+        if _age_on(child.date_of_birth, today) < school.minimum_age_years:
+            raise _field_error(prefix + "date_of_birth", f"Students start at {school.minimum_age_years} years old.")
+        if not Instrument.objects.filter(pk=child.instrument_id, active=True).exists():
+            raise _field_error(prefix + "instrument", "Choose one of the instruments we teach.")
+        if not _windows_served(child.instrument_id, form.windows):
+            raise _field_error("windows", "No teacher of this instrument teaches at those times; please add others.")
+        identity = (child.first_name.strip().lower(), child.last_name.strip().lower(), child.date_of_birth)
+        if identity in seen or (signed_in and _already_enrolled(ctx.user.family_id, child)):
+            raise _field_error(prefix + "first_name", f"{child.first_name} is already enrolled.")
+        seen.add(identity)
+
+
+def _windows_served(instrument_id: int, windows: list[Window]) -> bool:
+    overlap = Q()
+    for w in windows:
+        overlap |= Q(weekday=w.weekday, start_time__lt=w.end_time, end_time__gt=w.start_time)
+    return WeeklyAvailability.objects.filter(overlap, teacher__active=True, teacher__instruments=instrument_id).exists()
+
+
+def _already_enrolled(family_id: int, child: ChildInput) -> bool:
+    return (
+        Enrollment.objects.filter(
+            student__family_id=family_id,
+            student__first_name__iexact=child.first_name.strip(),
+            student__date_of_birth=child.date_of_birth,
+        )
+        .exclude(status__in=[Enrollment.Status.CANCELLED, Enrollment.Status.COMPLETED])
+        .exists()
+    )
+
+
+def create_family_account(ctx: EnrollmentContext) -> None:
+    """The parent (no usable password: a set-password link follows), the family, consent, each child.
+
+    An address that already has an account is never attached to a new family, nor revealed: its owner is
+    asked to sign in and enroll from their account (see README, "Enrolling with an existing address").
+    """
+    form = ctx.form
+    if ctx.user is not None and is_parent(ctx.user):
+        ctx.parent, ctx.family = ctx.user, ctx.user.family
+    else:
+        email = normalize_email(form.email)
+        if User.objects.filter(email__iexact=email).exists():
+            raise _field_error(
+                "email",
+                "This address cannot start a new account. If it is yours, sign in first and enroll from your account.",
+            )
+        ctx.family = Family.objects.create(name=f"{form.parent_last_name.strip()} family")
+        ctx.parent = User.objects.create_user(
+            email=email,
+            first_name=form.parent_first_name.strip(),
+            last_name=form.parent_last_name.strip(),
+            phone=form.phone.strip(),
+            role=User.Role.PARENT,
+            family=ctx.family,
+        )
+        ctx.new_account = True
+    ConsentRecord.objects.create(
+        family=ctx.family,
+        purpose=ConsentRecord.Purpose.PRIVACY_POLICY,
+        policy_version=form.policy_version,
+        given_by=ctx.parent,
+        given_at=timezone.now(),
+    )
+    for n, child in enumerate(form.children):
+        student = Student(
+            family=ctx.family,
+            first_name=child.first_name.strip(),
+            last_name=child.last_name.strip(),
+            date_of_birth=child.date_of_birth,
+            instrument_id=child.instrument_id,
+            level=child.level,
+        )
+        student.full_clean()
+        student.save()
+        enrollment = Enrollment.objects.create(
+            student=student,
+            instrument_id=child.instrument_id,
+            lesson_minutes=child.lesson_minutes,
+            tuition_plan_id=form.tuition_plan_id,
+            idempotency_key=child_key(ctx.idempotency_key, n),
+            source=form.source,
+        )
+        PreferredWindow.objects.bulk_create(
+            PreferredWindow(enrollment=enrollment, weekday=w.weekday, start_time=w.start_time, end_time=w.end_time)
+            for w in form.windows
+        )
+        ctx.enrollments.append(enrollment)
+
+
+def _horizon() -> tuple[date, date]:
+    today = timezone.localdate()
+    return today, today + timedelta(days=school_settings_get().booking_horizon_days)
+
+
+def assign_teacher(ctx: EnrollmentContext) -> None:
+    """Rules, in order: teaches the instrument; below capacity; has a free slot in the family's windows within
+    the booking horizon. Then the fewest active students, then the earliest slot, then the lowest id.
+    No teacher fits: the enrollment is waitlisted (the owner and the parent are told), not refused."""
+    start, end = _horizon()
+    for enrollment in ctx.enrollments:
+        candidates = (
+            Teacher.objects.filter(active=True, instruments=enrollment.instrument_id)
+            .annotate(load=Count("students", filter=Q(students__status=Student.Status.ACTIVE)))
+            .values_list("id", "load", "capacity")
+        )
+        below_capacity = {pk: load for pk, load, capacity in candidates if load < capacity}
+        if below_capacity:
+            slots = slots_free(
+                teacher_ids=list(below_capacity),
+                start_date=start,
+                end_date=end,
+                minutes=enrollment.lesson_minutes,
+                windows=ctx.form.windows,
+            )
+            earliest: dict[int, datetime] = {}
+            for slot in slots:
+                earliest.setdefault(slot.teacher_id, slot.start_at)
+            if earliest:
+                chosen = min(earliest, key=lambda pk: (below_capacity[pk], earliest[pk], pk))
+                ctx.teachers[enrollment.pk] = Teacher.objects.get(pk=chosen)
+                continue
+        enrollment.status = Enrollment.Status.WAITLISTED
+        enrollment.save(update_fields=["status", "updated_at"])
+
+
+def _term_on(day: date) -> Term | None:
+    return Term.objects.filter(start_date__lte=day, end_date__gte=day).first()
+
+
+def book_demo_lesson(ctx: EnrollmentContext) -> None:
+    """The first free slot, under a lock on the teacher, the database having the last word; a slot lost to a
+    concurrent enrollment moves on to the next (bounded). The same weekly time then becomes the regular
+    lesson for the rest of the term, so no one else is offered it."""
+    school = school_settings_get()
+    start, end = _horizon()
+    for enrollment in ctx.enrollments:
+        teacher = ctx.teachers.get(enrollment.pk)
+        if teacher is None:
+            continue
+        teacher = Teacher.objects.select_for_update().get(pk=teacher.pk)
+        slots = slots_free(
+            teacher_ids=[teacher.pk],
+            start_date=start,
+            end_date=end,
+            minutes=enrollment.lesson_minutes,
+            windows=ctx.form.windows,
+        )
+        for slot in slots[:MAX_SLOT_ATTEMPTS]:
+            try:
+                with transaction.atomic():
+                    demo = _book(enrollment, teacher, slot.start_at, school.demo_lesson_minutes)
+                    break
+            except (LessonConflict, DomainError):
+                continue
+        else:
+            enrollment.status = Enrollment.Status.WAITLISTED
+            enrollment.save(update_fields=["status", "updated_at"])
+            continue
+        student = enrollment.student
+        student.teacher, student.status = teacher, Student.Status.ACTIVE
+        student.save(update_fields=["teacher", "status"])
+        enrollment.demo_lesson, enrollment.status = demo, Enrollment.Status.ACTIVE
+        enrollment.save(update_fields=["demo_lesson", "status", "updated_at"])
+
+
+def _book(enrollment: Enrollment, teacher: Teacher, start_at: datetime, demo_minutes: int) -> Lesson:
+    demo = lesson_create(
+        teacher=teacher,
+        student=enrollment.student,
+        start_at=start_at,
+        end_at=start_at + timedelta(minutes=demo_minutes),
+        kind=Lesson.Kind.DEMO,
+        payment_status=Lesson.PaymentStatus.WAIVED,
+    )
+    local = timezone.localtime(start_at)
+    if term := _term_on(local.date()):
+        term_lessons_generate(
+            student=enrollment.student,
+            teacher=teacher,
+            term=term,
+            weekday=local.weekday(),
+            start_time=time(local.hour, local.minute),
+            minutes=enrollment.lesson_minutes,
+            from_date=local.date() + timedelta(days=1),
+        )
+    return demo
+
+
+def first_regular_lesson(enrollment: Enrollment) -> Lesson | None:
+    return (
+        Lesson.objects.filter(student=enrollment.student, kind=Lesson.Kind.REGULAR, status=Lesson.Status.SCHEDULED)
+        .order_by("start_at")
+        .first()
+    )
+
+
+def queue_welcome_emails(ctx: EnrollmentContext) -> None:
+    """Parent (set-password link if new, each demo lesson, .ics attached) and each teacher; waitlisted
+    children honestly, and the owner told. Sent by django-q2 after commit, once each."""
+    booked = [e for e in ctx.enrollments if e.status == Enrollment.Status.ACTIVE]
+    waitlisted = [e for e in ctx.enrollments if e.status == Enrollment.Status.WAITLISTED]
+    set_password_url = set_password_link_build(user=ctx.parent, base_url=ctx.site_url) if ctx.new_account else ""
+    attachments = [
+        (f"demo-{e.student.first_name.lower()}.ics", lesson_ics(e.demo_lesson), "text/calendar") for e in booked
+    ]
+    email_parents(
+        family=ctx.family,
+        template="welcome_parent",
+        dedupe_key=f"welcome:{ctx.idempotency_key}",
+        related=ctx.enrollments[0],
+        attachments=attachments,
+        context={"booked": booked, "waitlisted": waitlisted, "set_password_url": set_password_url},
+    )
+    for enrollment in booked:
+        email_queue(
+            to=enrollment.demo_lesson.teacher.user.email,
+            template="welcome_teacher",
+            related=enrollment,
+            dedupe_key=f"welcome-teacher:{enrollment.pk}",
+            context={"enrollment": enrollment},
+            attachments=[
+                (
+                    f"demo-{enrollment.student.first_name.lower()}.ics",
+                    lesson_ics(enrollment.demo_lesson),
+                    "text/calendar",
+                )
+            ],
+        )
+    if waitlisted:
+        email_owner(
+            template="waitlist_owner",
+            dedupe_key=f"waitlist:{ctx.idempotency_key}",
+            related=waitlisted[0],
+            context={"waitlisted": waitlisted, "family": ctx.family},
+        )
+
+
+def hand_off_to_billing(ctx: EnrollmentContext) -> None:
+    """Billing starts for each booked child after commit, with the first regular lesson."""
+    for enrollment in ctx.enrollments:
+        if enrollment.status != Enrollment.Status.ACTIVE:
+            continue
+        first = first_regular_lesson(enrollment)
+        billing_start(
+            family=ctx.family,
+            tuition_plan=enrollment.tuition_plan,
+            enrollment=enrollment,
+            payment_method_id=ctx.form.payment_method_id,
+            starts_at=first.start_at if first else None,
+        )
+
+
+STEPS = (
+    validate_enrollment,
+    create_family_account,
+    assign_teacher,
+    book_demo_lesson,
+    queue_welcome_emails,
+    hand_off_to_billing,
+)
+
+
+def enrollment_submit(
+    *, form: EnrollmentInput, idempotency_key: uuid.UUID, user: User | None = None, site_url: str = ""
+) -> list[Enrollment]:
+    """Run the pipeline once per idempotency key; a replay (even a concurrent one) returns the same enrollments."""
+    if done := submission_enrollments(idempotency_key):
+        return done
+    ctx = EnrollmentContext(form=form, idempotency_key=idempotency_key, user=user, site_url=site_url)
+    try:
+        run_pipeline("enrollment", STEPS, ctx)
+    except IntegrityError:
+        if done := submission_enrollments(idempotency_key):
+            return done  # a concurrent replay committed first
+        raise
+    return ctx.enrollments
+
+
+def submission_enrollments(idempotency_key: uuid.UUID) -> list[Enrollment]:
+    first = Enrollment.objects.filter(idempotency_key=child_key(idempotency_key, 0)).first()
+    if first is None:
+        return []
+    keys = [child_key(idempotency_key, n) for n in range(first.student.family.students.count() + 1)]
+    found = {
+        e.idempotency_key: e
+        for e in Enrollment.objects.filter(idempotency_key__in=keys).select_related(
+            "student__teacher__user", "demo_lesson", "instrument"
+        )
+    }
+    return [found[k] for k in keys if k in found]
