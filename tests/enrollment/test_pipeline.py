@@ -1,0 +1,137 @@
+"""The enrollment pipeline on the real database, billing handed off to the local Stripe server."""
+
+import uuid
+from datetime import date, time, timedelta
+
+import pytest
+from django.core import mail
+
+from accounts.models import ConsentRecord, User
+from billing.models import TuitionSubscription
+from cedarheights.errors import InvalidInput
+from cedarheights.models import PipelineRun
+from enrollment.models import Enrollment, Student
+from enrollment.pipelines import ChildInput, enrollment_submit
+from scheduling.models import Lesson
+from scheduling.selectors import Window
+from tests.enrollment.conftest import form_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_two_children_get_a_teacher_a_demo_lesson_their_weekly_slot_emails_and_billing(
+    school_ready,
+    django_capture_on_commit_callbacks,
+):
+    piano = school_ready["piano"].pk
+    form = form_for(
+        school_ready,
+        children=[
+            ChildInput("Lucia", "Lopez", date(2016, 3, 4), piano),
+            ChildInput("Mateo", "Lopez", date(2014, 8, 9), piano, lesson_minutes=45),
+        ],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollments = enrollment_submit(form=form, idempotency_key=uuid.uuid4(), site_url="https://school.example")
+
+    assert [e.status for e in enrollments] == ["active", "active"]
+    demos = [e.demo_lesson for e in enrollments]
+    assert demos[0].start_at != demos[1].start_at and all(d.kind == "demo" for d in demos)
+    assert {d.teacher_id for d in demos} == {school_ready["teacher"].pk}
+    for enrollment in enrollments:
+        regular = Lesson.objects.filter(student=enrollment.student, kind="regular")
+        assert regular.exists()  # the same weekly time for the rest of the term
+        first = regular.order_by("start_at").first()
+        assert first.start_at.weekday() == enrollment.demo_lesson.start_at.weekday()
+        assert first.end_at - first.start_at == timedelta(minutes=enrollment.lesson_minutes)
+    parent = User.objects.get(email="new.parent@example.com")
+    assert not parent.has_usable_password() and parent.family.students.count() == 2
+    assert ConsentRecord.objects.get(family=parent.family).policy_version == "2026-09"
+    welcome = next(m for m in mail.outbox if m.to == ["new.parent@example.com"])
+    assert "/accounts/welcome/" in welcome.body and "Lucia" in welcome.body and "Mateo" in welcome.body
+    assert [a[0] for a in welcome.attachments] == ["demo-lucia.ics", "demo-mateo.ics"]
+    assert "BEGIN:VEVENT" in welcome.attachments[0][1]
+    assert any(m.to == [school_ready["teacher"].user.email] for m in mail.outbox)
+    subscriptions = TuitionSubscription.objects.filter(family=parent.family)
+    assert subscriptions.count() == 2 and {s.status for s in subscriptions} == {"trialing"}
+    run = PipelineRun.objects.get(pipeline="enrollment")
+    assert [s.name for s in run.steps.all()] == [
+        "validate_enrollment",
+        "create_family_account",
+        "assign_teacher",
+        "book_demo_lesson",
+        "queue_welcome_emails",
+        "hand_off_to_billing",
+    ]
+
+
+def test_a_replayed_submission_returns_the_same_enrollments(school_ready):
+    key, form = uuid.uuid4(), form_for(school_ready)
+    first = enrollment_submit(form=form, idempotency_key=key)
+    again = enrollment_submit(form=form, idempotency_key=key)
+    assert [e.pk for e in again] == [e.pk for e in first]
+    assert Enrollment.objects.count() == 1 and Student.objects.count() == 1
+
+
+def test_when_no_teacher_has_a_free_slot_the_child_is_waitlisted_and_everyone_told(
+    school_ready,
+    django_capture_on_commit_callbacks,
+):
+    school_ready["teacher"].capacity = 0
+    school_ready["teacher"].save()
+    with django_capture_on_commit_callbacks(execute=True):
+        [enrollment] = enrollment_submit(form=form_for(school_ready), idempotency_key=uuid.uuid4())
+    assert enrollment.status == "waitlisted" and enrollment.demo_lesson is None
+    assert "waiting list" in next(m.body for m in mail.outbox if m.to == ["new.parent@example.com"])
+    assert any(m.subject.startswith("Waitlist") for m in mail.outbox)
+    assert not TuitionSubscription.objects.exists()  # no charge while waiting
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            {"children": [ChildInput("Tiny", "Lopez", date.today() - timedelta(days=4 * 365), 0)]},
+            "children-0-date_of_birth",
+        ),
+        ({"phone": ""}, "phone"),
+        ({"email": ""}, "email"),
+        ({"consent": False}, "consent"),
+        ({"payment_method_id": ""}, "payment_method_id"),
+        ({"children": [ChildInput("Lucia", "Lopez", date.today() + timedelta(days=3), 0)]}, "children-0-date_of_birth"),
+    ],
+)
+def test_bad_input_is_a_field_error_and_writes_nothing(school_ready, change, field):
+    if "children" in change:  # the real instrument id
+        child = change["children"][0]
+        change = {
+            "children": [ChildInput(child.first_name, child.last_name, child.date_of_birth, school_ready["piano"].pk)]
+        }
+    with pytest.raises(InvalidInput) as refused:
+        enrollment_submit(form=form_for(school_ready, **change), idempotency_key=uuid.uuid4())
+    assert field in refused.value.fields
+    assert not Student.objects.exists() and not User.objects.filter(role="parent").exists()
+    assert PipelineRun.objects.get().failed_step == "validate_enrollment"
+
+
+def test_an_unknown_instrument_or_unserved_windows_are_refused(school_ready):
+
+    with pytest.raises(InvalidInput) as unknown:
+        enrollment_submit(
+            form=form_for(school_ready, children=[ChildInput("A", "B", date(2015, 1, 1), 999_999)]),
+            idempotency_key=uuid.uuid4(),
+        )
+    assert "children-0-instrument" in unknown.value.fields
+    with pytest.raises(InvalidInput) as unserved:
+        enrollment_submit(
+            form=form_for(school_ready, windows=[Window(6, time(3), time(4))]), idempotency_key=uuid.uuid4()
+        )
+    assert "windows" in unserved.value.fields
+
+
+def test_an_address_with_an_account_is_not_attached_to_a_new_family(school_ready):
+    User.objects.create_user("taken@example.com", "a-long-test-password-1", role="parent")
+    with pytest.raises(InvalidInput) as refused:
+        enrollment_submit(form=form_for(school_ready, email="TAKEN@example.com"), idempotency_key=uuid.uuid4())
+    assert "sign in" in refused.value.fields["email"][0]
+    assert not Student.objects.exists()

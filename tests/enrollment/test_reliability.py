@@ -1,0 +1,120 @@
+"""Enrollment under failure and contention (PostgreSQL, real threads on their own connections)."""
+
+import functools
+import itertools
+import threading
+import uuid
+from datetime import date, time
+
+import pytest
+from django.apps import apps
+from django.core import mail
+from django.db import connection
+
+from cedarheights.models import PipelineRun, StepRun
+from enrollment import pipelines
+from enrollment.models import Enrollment
+from enrollment.pipelines import ChildInput, enrollment_submit
+from scheduling.models import Lesson
+from scheduling.selectors import Window
+from tests.enrollment.conftest import form_for
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+RECORDS_OF_A_RUN = {PipelineRun, StepRun}
+
+
+def row_counts() -> dict[str, int]:
+    return {m._meta.label: m.objects.count() for m in apps.get_models() if m not in RECORDS_OF_A_RUN}
+
+
+class InjectedFault(Exception):
+    pass
+
+
+def failing_after(step):
+    @functools.wraps(step)  # the run records the real step's name
+    def run_then_fail(ctx):
+        step(ctx)
+        raise InjectedFault(f"injected after {step.__name__}")
+
+    return run_then_fail
+
+
+@pytest.mark.parametrize("failing", [step.__name__ for step in pipelines.STEPS])
+def test_a_fault_at_any_step_leaves_no_rows_and_sends_nothing(school_ready, monkeypatch, failing):
+    form = form_for(
+        school_ready,
+        children=[
+            ChildInput("Lucia", "Lopez", date(2016, 3, 4), school_ready["piano"].pk),
+            ChildInput("Mateo", "Lopez", date(2014, 8, 9), school_ready["piano"].pk),
+        ],
+    )
+    steps = tuple(failing_after(s) if s.__name__ == failing else s for s in pipelines.STEPS)
+    monkeypatch.setattr(pipelines, "STEPS", steps)
+    before, sent = row_counts(), len(mail.outbox)
+
+    with pytest.raises(InjectedFault):
+        enrollment_submit(form=form, idempotency_key=uuid.uuid4())
+
+    assert row_counts() == before
+    assert len(mail.outbox) == sent
+    run = PipelineRun.objects.get(pipeline="enrollment")
+    assert (run.status, run.failed_step) == ("failed", failing)
+    assert run.steps.get(name=failing).status == "failed"
+
+
+def run_in_threads(count: int, work) -> list:
+    barrier, results = threading.Barrier(count), [None] * count
+
+    def runner(n):
+        try:
+            barrier.wait()
+            results[n] = work(n)
+        except Exception as error:  # collected: the test asserts there were none
+            results[n] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_20_concurrent_enrollments_for_few_slots_never_overlap(school_ready):
+    # Only Mondays 16:00–17:00: two 30-minute weekly slots for the whole term.
+    windows = [Window(0, time(16), time(17))]
+    forms = [
+        form_for(
+            school_ready,
+            email=f"parent{n}@example.com",
+            windows=windows,
+            children=[ChildInput(f"Kid{n}", f"Family{n}", date(2015, 1, 1), school_ready["piano"].pk)],
+        )
+        for n in range(20)
+    ]
+
+    results = run_in_threads(20, lambda n: enrollment_submit(form=forms[n], idempotency_key=uuid.uuid4()))
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    enrollments = Enrollment.objects.all()
+    assert enrollments.count() == 20
+    booked = enrollments.filter(status="active")
+    assert booked.count() == 2 and enrollments.filter(status="waitlisted").count() == 18
+    demo_starts = [e.demo_lesson.start_at.astimezone().time() for e in booked]
+    assert len(set(demo_starts)) == 2
+    lessons = list(Lesson.objects.exclude(status="cancelled").order_by("start_at"))
+    for earlier, later in itertools.pairwise(lessons):
+        assert earlier.end_at <= later.start_at, f"{earlier} overlaps {later}"
+
+
+def test_the_same_submission_sent_10_times_at_once_enrolls_once(school_ready):
+    key, form = uuid.uuid4(), form_for(school_ready)
+
+    results = run_in_threads(10, lambda n: [e.pk for e in enrollment_submit(form=form, idempotency_key=key)])
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len({tuple(r) for r in results}) == 1
+    assert Enrollment.objects.count() == 1 and Lesson.objects.filter(kind="demo").count() == 1
