@@ -42,5 +42,6 @@ urlpatterns = [
     path("auth/", include(auth_urls)),
     path("public/", include(public_urls)),
     path("school-settings/", SchoolSettingsApi.as_view(), name="school-settings"),
+    path("enrollments/", enrollment.EnrollmentCreateApi.as_view(), name="enrollment-create"),
     path("", include(router.urls)),
 ]

@@ -75,6 +75,19 @@ class EnrollmentContext:
         return f"submission:{self.idempotency_key}"
 
 
+SUBMISSIONS = uuid.UUID("0f6a8c8e-8d0e-4c59-9b1e-ced4a4e1f001")
+
+
+def submission_key(sent: str | None) -> uuid.UUID:
+    """The submission's key from what the client sent (any string); a fresh one when it sent none."""
+    if not sent:
+        return uuid.uuid4()
+    try:
+        return uuid.UUID(sent)
+    except ValueError:
+        return uuid.uuid5(SUBMISSIONS, sent[:255])
+
+
 def child_key(key: uuid.UUID, index: int) -> uuid.UUID:
     """Each child's enrollment has its own unique key, derived from the submission's."""
     return uuid.uuid5(key, f"child:{index}")
@@ -98,7 +111,8 @@ def validate_enrollment(ctx: EnrollmentContext) -> None:
                 raise _field_error(name, "Please fill this in.")
     if not form.consent:
         raise _field_error("consent", "Please agree to the privacy policy to enroll.")
-    if not form.payment_method_id.startswith("pm_"):
+    # The owner enrolling from a phone call may leave the card to the family (billing starts once they add it).
+    if form.source != Enrollment.Source.ADMIN and not form.payment_method_id.startswith("pm_"):
         raise _field_error("payment_method_id", "Please add a card.")
     if not form.children:
         raise _field_error("children", "Add at least one child.")
@@ -351,6 +365,8 @@ def queue_welcome_emails(ctx: EnrollmentContext) -> None:
 
 def hand_off_to_billing(ctx: EnrollmentContext) -> None:
     """Billing starts for each booked child after commit, with the first regular lesson."""
+    if not ctx.form.payment_method_id:
+        return  # no card yet: the owner starts billing from the family's page once the parent adds one
     for enrollment in ctx.enrollments:
         if enrollment.status != Enrollment.Status.ACTIVE:
             continue

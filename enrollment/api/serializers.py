@@ -1,5 +1,9 @@
-from cedarheights.api import ModelSerializer
-from enrollment.models import Student
+from rest_framework import serializers
+
+from billing.models import TuitionPlan
+from cedarheights.api import LocalTimeField, ModelSerializer, StrictCharField, StrictEmailField
+from enrollment.models import Enrollment, Student
+from scheduling.models import Instrument, Weekday
 
 STUDENT_FIELDS = [
     "id",
@@ -37,3 +41,68 @@ class StudentTeacherSerializer(ModelSerializer):
         model = Student
         fields = [f for f in STUDENT_FIELDS if f != "family"]
         read_only_fields = fields
+
+
+class ChildSerializer(serializers.Serializer):
+    first_name = StrictCharField(max_length=100)
+    last_name = StrictCharField(max_length=100)
+    date_of_birth = serializers.DateField()
+    instrument = serializers.PrimaryKeyRelatedField(queryset=Instrument.objects.filter(active=True))
+    level = serializers.ChoiceField(choices=Student.Level.choices, default=Student.Level.BEGINNER)
+    lesson_minutes = serializers.ChoiceField(choices=Enrollment.LessonMinutes.choices, default=30)
+
+
+class WindowSerializer(serializers.Serializer):
+    weekday = serializers.ChoiceField(choices=Weekday.choices)
+    start_time = LocalTimeField()
+    end_time = LocalTimeField()
+
+    def validate(self, attrs):
+        if attrs["end_time"] <= attrs["start_time"]:
+            raise serializers.ValidationError({"end_time": ["The window must end after it starts."]})
+        return attrs
+
+
+class EnrollmentCreateSerializer(serializers.Serializer):
+    """An online enrollment. A signed-in parent may leave out their own details: their family is used."""
+
+    parent_first_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
+    parent_last_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
+    email = StrictEmailField(max_length=254, required=False, allow_blank=True, default="")
+    phone = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
+    children = ChildSerializer(many=True, min_length=1, max_length=6)
+    windows = WindowSerializer(many=True, min_length=1, max_length=14)
+    tuition_plan = serializers.PrimaryKeyRelatedField(queryset=TuitionPlan.objects.filter(active=True))
+    consent = serializers.BooleanField(help_text="Agreement to the privacy policy (its version is recorded).")
+    payment_method_id = StrictCharField(max_length=255, help_text="From Stripe.js's createPaymentMethod.")
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class LessonTimeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class EnrollmentResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    student = PersonSerializer()
+    status = serializers.ChoiceField(choices=Enrollment.Status.choices)
+    teacher = PersonSerializer(allow_null=True)
+    demo_lesson = LessonTimeSerializer(allow_null=True)
+
+    def to_representation(self, enrollment: Enrollment):
+        demo = enrollment.demo_lesson
+        return super().to_representation(
+            {
+                "id": enrollment.pk,
+                "status": enrollment.status,
+                "student": {"id": enrollment.student_id, "name": str(enrollment.student)},
+                "teacher": {"id": demo.teacher_id, "name": str(demo.teacher)} if demo else None,
+                "demo_lesson": {"id": demo.pk, "start": demo.start_at, "end": demo.end_at} if demo else None,
+            }
+        )

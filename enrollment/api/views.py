@@ -1,9 +1,25 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
 from accounts.permissions import SchoolAdminParentOrTeacher
 from accounts.roles import is_parent, is_school_admin
 from cedarheights.viewsets import CreateRetrieveUpdateListViewSet
-from enrollment.api.serializers import StudentAdminSerializer, StudentParentSerializer, StudentTeacherSerializer
+from enrollment.api.serializers import (
+    EnrollmentCreateSerializer,
+    EnrollmentResultSerializer,
+    StudentAdminSerializer,
+    StudentParentSerializer,
+    StudentTeacherSerializer,
+)
+from enrollment.models import Enrollment
+from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit, submission_key
 from enrollment.selectors import student_list_visible_to
 from enrollment.services import student_create, student_update
+from scheduling.selectors import Window
 
 
 class StudentViewSet(CreateRetrieveUpdateListViewSet):
@@ -31,3 +47,57 @@ class StudentViewSet(CreateRetrieveUpdateListViewSet):
         serializer.instance = student_update(
             actor=self.request.user, student=serializer.instance, **serializer.validated_data
         )
+
+
+class EnrollmentCreateApi(APIView):
+    """Enroll one or more children. Send an `Idempotency-Key` header: a replay returns the same enrollments."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "public"
+
+    @extend_schema(
+        request=EnrollmentCreateSerializer,
+        responses={201: EnrollmentResultSerializer(many=True)},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Any unique string per submission, e.g. a UUID.",
+            )
+        ],
+    )
+    def post(self, request):
+        serializer = EnrollmentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        form = EnrollmentInput(
+            children=[
+                ChildInput(
+                    c["first_name"],
+                    c["last_name"],
+                    c["date_of_birth"],
+                    c["instrument"].pk,
+                    c["level"],
+                    c["lesson_minutes"],
+                )
+                for c in data["children"]
+            ],
+            windows=[Window(w["weekday"], w["start_time"], w["end_time"]) for w in data["windows"]],
+            tuition_plan_id=data["tuition_plan"].pk,
+            consent=data["consent"],
+            payment_method_id=data["payment_method_id"],
+            parent_first_name=data["parent_first_name"],
+            parent_last_name=data["parent_last_name"],
+            email=data["email"],
+            phone=data["phone"],
+            source=Enrollment.Source.API,
+        )
+        enrollments = enrollment_submit(
+            form=form,
+            idempotency_key=submission_key(request.headers.get("Idempotency-Key")),
+            user=request.user if request.user.is_authenticated else None,
+            site_url=request.build_absolute_uri("/").rstrip("/"),
+        )
+        return Response(EnrollmentResultSerializer(enrollments, many=True).data, status=status.HTTP_201_CREATED)

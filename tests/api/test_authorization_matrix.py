@@ -28,6 +28,7 @@ ANONYMOUS_ALLOWED = {
     ("/api/v1/auth/token/", "post"),
     ("/api/v1/auth/password/reset/", "post"),
     ("/api/v1/auth/password/reset/confirm/", "post"),
+    ("/api/v1/enrollments/", "post"),
 }
 SAFE = {"get", "head", "options"}
 
