@@ -33,8 +33,9 @@ ERROR_SCHEMA = {
         "message": {"type": "string", "description": "A sentence a person can act on."},
         "fields": {
             "type": "object",
-            "additionalProperties": {"type": "array", "items": {}},
-            "description": "Per-field messages for invalid input (`non_field_errors` for the whole body).",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "Messages per field of invalid input; nested fields are named like "
+            "`children-0-date_of_birth`, the whole body `non_field_errors`.",
         },
         "request_id": {"type": "string", "description": "Quote it when reporting a problem."},
         "conflicting_lesson": {"type": "integer", "nullable": True, "description": "On `lesson_conflict`."},
@@ -79,7 +80,7 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        fields = flat_field_errors(response.data)
         response.data = error_body(request, code="invalid", message="Some fields need attention.", fields=fields)
     else:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
@@ -88,6 +89,29 @@ def exception_handler(exc, context):
             code = "permission_denied"
         response.data = error_body(request, code=code or "error", message=str(detail))
     return response
+
+
+def flat_field_errors(errors, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as one flat map: `children-0-date_of_birth` → messages (the names forms use)."""
+    flat: dict[str, list[str]] = {}
+
+    def add(name: str, messages: list[str]) -> None:
+        flat.setdefault(name or "non_field_errors", []).extend(messages)
+
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = prefix if key == "non_field_errors" and prefix else f"{prefix}-{key}" if prefix else str(key)
+            for field, messages in flat_field_errors(value, name).items():
+                add(field, messages)
+    elif isinstance(errors, list) and all(isinstance(item, str) for item in errors):
+        add(prefix, [str(item) for item in errors])
+    elif isinstance(errors, list):
+        for index, item in enumerate(errors):
+            for field, messages in flat_field_errors(item, f"{prefix}-{index}").items():
+                add(field, messages)
+    else:
+        add(prefix, [str(errors)])
+    return flat
 
 
 def json_not_found(request, exception=None):
