@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-pytest_plugins = ["tests.stripe_server"]  # the local Stripe server, for every test folder
+pytest_plugins = ["tests.stripe_server", "tests.school"]  # shared fixtures for every test folder
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,0 +1,119 @@
+import uuid
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+
+from accounts.roles import is_parent
+from cedarheights.errors import DomainError
+from enrollment.calendar import lesson_ics
+from enrollment.forms import ChildFormSet, DetailsForm, ParentForm, WindowFormSet
+from enrollment.models import Enrollment
+from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit, submission_enrollments
+from scheduling.selectors import Window
+
+
+def _filled(formset) -> list[dict]:
+    return [form.cleaned_data for form in formset.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+
+
+def _place_errors(error: DomainError, parent, children, windows, details) -> None:
+    """Each error next to its field: the pipeline names fields as the forms do (`children-0-date_of_birth`)."""
+    for name, messages in (error.fields or {"__all__": [error.message]}).items():
+        for message in messages:
+            group, _, rest = name.partition("-")
+            index, _, field = rest.partition("-")
+            if group in {"children", "windows"} and index.isdigit():
+                formset = children if group == "children" else windows
+                if int(index) < len(formset.forms):
+                    formset.forms[int(index)].add_error(field or None, message)
+                    continue
+            target = next((f for f in (parent, details) if f is not None and name in f.fields), None)
+            if target is not None:
+                target.add_error(name, message)
+            elif group == "windows":
+                windows.forms[0].add_error(None, message)
+            else:
+                details.add_error(None, message)
+
+
+def enroll(request):
+    """The public enrollment page: one or more children, weekly windows, a plan, consent and a card."""
+    signed_in = is_parent(request.user)
+    data = request.POST if request.method == "POST" else None
+    parent = None if signed_in else ParentForm(data)
+    children, windows, details = (
+        ChildFormSet(data, prefix="children"),
+        WindowFormSet(data, prefix="windows"),
+        DetailsForm(data),
+    )
+    forms_valid = all(f.is_valid() for f in (children, windows, details) + ((parent,) if parent else ()))
+    if request.method == "POST" and forms_valid:
+        key = details.cleaned_data["idempotency_key"]
+        form = EnrollmentInput(
+            children=[
+                ChildInput(
+                    c["first_name"],
+                    c["last_name"],
+                    c["date_of_birth"],
+                    c["instrument"].pk,
+                    c["level"],
+                    c["lesson_minutes"],
+                )
+                for c in _filled(children)
+            ],
+            windows=[Window(w["weekday"], w["start_time"], w["end_time"]) for w in _filled(windows)],
+            tuition_plan_id=details.cleaned_data["tuition_plan"].pk,
+            consent=details.cleaned_data["consent"],
+            payment_method_id=details.cleaned_data["payment_method_id"] or "",
+            **(parent.cleaned_data if parent else {}),
+        )
+        try:
+            enrollment_submit(
+                form=form,
+                idempotency_key=key,
+                user=request.user if signed_in else None,
+                site_url=request.build_absolute_uri("/").rstrip("/"),
+            )
+        except DomainError as error:
+            _place_errors(error, parent, children, windows, details)
+        else:
+            return redirect("enroll-done", key=key)
+    return render(
+        request,
+        "enrollment/enroll.html",
+        {
+            "parent_form": parent,
+            "children": children,
+            "windows": windows,
+            "details": details,
+            "stripe_js_url": settings.STRIPE_JS_URL,
+            "stripe_public_key": settings.STRIPE_PUBLIC_KEY,
+        },
+    )
+
+
+def enroll_done(request, key: uuid.UUID):
+    """The confirmation: each child's teacher and demo lesson in local time, and what happens next."""
+    enrollments = submission_enrollments(key)
+    if not enrollments:
+        raise Http404("No such enrollment.")
+    return render(
+        request,
+        "enrollment/done.html",
+        {
+            "key": key,
+            "booked": [e for e in enrollments if e.status == Enrollment.Status.ACTIVE],
+            "waitlisted": [e for e in enrollments if e.status == Enrollment.Status.WAITLISTED],
+        },
+    )
+
+
+def enroll_lesson_ics(request, key: uuid.UUID, lesson_id: int):
+    """An "add to calendar" file for a demo lesson of this submission (and of no other)."""
+    demo = next((e.demo_lesson for e in submission_enrollments(key) if e.demo_lesson_id == lesson_id), None)
+    if demo is None:
+        raise Http404("No such lesson.")
+    response = HttpResponse(lesson_ics(demo), content_type="text/calendar")
+    response["Content-Disposition"] = f'attachment; filename="lesson-{lesson_id}.ics"'
+    return response
