@@ -1,7 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from cedarheights.admin import AuditedAdmin
+from cedarheights.models import PipelineRun
 from enrollment.models import Enrollment, PreferredWindow, Student
+from enrollment.pipelines import waitlist_offer
+from enrollment.views import enrollment_forms, enrollment_forms_submit
 
 
 @admin.register(Student)
@@ -20,6 +26,8 @@ class PreferredWindowInline(admin.TabularInline):
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(admin.ModelAdmin):
+    change_list_template = "admin/enrollment/enrollment/change_list.html"
+    actions = ["offer_slot"]
     list_display = [
         "created_at",
         "student",
@@ -35,7 +43,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
     list_select_related = ["student__teacher__user", "instrument", "tuition_plan", "demo_lesson"]
     search_fields = ["student__first_name", "student__last_name", "student__family__name"]
     autocomplete_fields = ["student", "instrument", "tuition_plan"]
-    readonly_fields = ["idempotency_key", "demo_lesson", "created_at", "updated_at"]
+    readonly_fields = ["idempotency_key", "submission_key", "demo_lesson", "pipeline_run", "created_at", "updated_at"]
     date_hierarchy = "created_at"
     inlines = [PreferredWindowInline]
 
@@ -46,3 +54,51 @@ class EnrollmentAdmin(admin.ModelAdmin):
     @admin.display(description="demo lesson", ordering="demo_lesson__start_at")
     def demo_at(self, enrollment: Enrollment):
         return enrollment.demo_lesson.start_at if enrollment.demo_lesson else "—"
+
+    @admin.display(description="pipeline run")
+    def pipeline_run(self, enrollment: Enrollment):
+        run = PipelineRun.objects.filter(
+            pipeline="enrollment",
+            reference=f"submission:{enrollment.submission_key}",
+            status=PipelineRun.Status.SUCCEEDED,
+        ).first()
+        if run is None:
+            return "—"
+        steps = ", ".join(f"{step.name} {step.duration_ms:.1f} ms" for step in run.steps.all())
+        url = reverse("admin:cedarheights_pipelinerun_change", args=[run.pk])
+        return format_html('<a href="{}">{} ms</a>: {}', url, f"{run.duration_ms:.1f}", steps)
+
+    @admin.action(description="Offer the first free slot (waitlisted only)")
+    def offer_slot(self, request, queryset):
+        for enrollment in queryset.filter(status=Enrollment.Status.WAITLISTED):
+            result = waitlist_offer(enrollment=enrollment, site_url=request.build_absolute_uri("/").rstrip("/"))
+            if result.status == Enrollment.Status.ACTIVE:
+                self.message_user(
+                    request, f"{result.student}: demo lesson booked; the family is told.", messages.SUCCESS
+                )
+            else:
+                self.message_user(request, f"{result.student}: still no free slot.", messages.WARNING)
+
+    def get_urls(self):
+        phone = self.admin_site.admin_view(self.enroll_by_phone)
+        return [path("phone/", phone, name="enrollment_enrollment_phone"), *super().get_urls()]
+
+    def enroll_by_phone(self, request):
+        """The owner enrolls a family on the phone: the same pipeline; the card can follow later."""
+        forms = enrollment_forms(request, with_parent=True)
+        if key := enrollment_forms_submit(request, forms, source=Enrollment.Source.ADMIN):
+            self.message_user(request, "Enrolled. The family gets the welcome email with the lesson details.")
+            return redirect(reverse("admin:enrollment_enrollment_changelist") + f"?submission_key={key}")
+        parent, children, windows, details = forms
+        return render(
+            request,
+            "admin/enrollment/phone.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Enroll by phone",
+                "parent_form": parent,
+                "children": children,
+                "windows": windows,
+                "details": details,
+            },
+        )

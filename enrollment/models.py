@@ -75,6 +75,9 @@ class Enrollment(models.Model):
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     idempotency_key = models.UUIDField(unique=True, help_text="A replayed submission returns this same enrollment.")
+    submission_key = models.UUIDField(
+        null=True, blank=True, db_index=True, help_text="The form submission it came from (siblings share it)."
+    )
     source = models.CharField(max_length=5, choices=Source.choices, default=Source.WEB)
     demo_lesson = models.OneToOneField(
         "scheduling.Lesson", null=True, blank=True, related_name="demo_for_enrollment", on_delete=models.SET_NULL

@@ -206,6 +206,7 @@ def create_family_account(ctx: EnrollmentContext) -> None:
             lesson_minutes=child.lesson_minutes,
             tuition_plan_id=form.tuition_plan_id,
             idempotency_key=child_key(ctx.idempotency_key, n),
+            submission_key=ctx.idempotency_key,
             source=form.source,
         )
         PreferredWindow.objects.bulk_create(
@@ -418,3 +419,57 @@ def submission_enrollments(idempotency_key: uuid.UUID) -> list[Enrollment]:
         )
     }
     return [found[k] for k in keys if k in found]
+
+
+def waitlist_offer(*, enrollment: Enrollment, site_url: str = "") -> Enrollment:
+    """Offer a waitlisted child the first free slot now (a teacher freed one), by the rules of enrollment.
+
+    Billing is not started here: the owner starts it from the family's page once a card is on file.
+    """
+    with transaction.atomic():
+        enrollment = Enrollment.objects.select_for_update().select_related("student__family").get(pk=enrollment.pk)
+        if enrollment.status != Enrollment.Status.WAITLISTED:
+            raise InvalidInput(f"{enrollment.student} is not on the waitlist.")
+        windows = [Window(w.weekday, w.start_time, w.end_time) for w in enrollment.preferred_windows.all()]
+        family = enrollment.student.family
+        ctx = EnrollmentContext(
+            form=EnrollmentInput(
+                children=[],
+                windows=windows,
+                tuition_plan_id=enrollment.tuition_plan_id,
+                consent=True,
+                payment_method_id="",
+            ),
+            idempotency_key=enrollment.submission_key or uuid.uuid4(),
+            site_url=site_url,
+            family=family,
+            parent=family.parents.order_by("id").first(),
+            enrollments=[enrollment],
+        )
+        assign_teacher(ctx)
+        book_demo_lesson(ctx)
+        if enrollment.status == Enrollment.Status.ACTIVE:
+            demo_file = [
+                (
+                    f"demo-{enrollment.student.first_name.lower()}.ics",
+                    lesson_ics(enrollment.demo_lesson),
+                    "text/calendar",
+                )
+            ]
+            email_parents(
+                family=family,
+                template="welcome_parent",
+                dedupe_key=f"offer:{enrollment.pk}",
+                related=enrollment,
+                attachments=demo_file,
+                context={"booked": [enrollment], "waitlisted": [], "set_password_url": ""},
+            )
+            email_queue(
+                to=enrollment.demo_lesson.teacher.user.email,
+                template="welcome_teacher",
+                related=enrollment,
+                dedupe_key=f"welcome-teacher:{enrollment.pk}",
+                context={"enrollment": enrollment},
+                attachments=demo_file,
+            )
+        return enrollment

@@ -37,48 +37,52 @@ def _place_errors(error: DomainError, parent, children, windows, details) -> Non
                 details.add_error(None, message)
 
 
+def enrollment_forms(request, *, with_parent: bool):
+    """The page's forms, bound to what was posted: parent, children, weekly windows, plan and consent."""
+    data = request.POST if request.method == "POST" else None
+    parent = ParentForm(data) if with_parent else None
+    return parent, ChildFormSet(data, prefix="children"), WindowFormSet(data, prefix="windows"), DetailsForm(data)
+
+
+def enrollment_forms_submit(request, forms, *, source: str, user=None) -> uuid.UUID | None:
+    """Run the pipeline on valid forms; its errors go next to their fields. The submission's key, or None."""
+    parent, children, windows, details = forms
+    if request.method != "POST" or not all(f.is_valid() for f in forms if f is not None):
+        return None
+    key = details.cleaned_data["idempotency_key"]
+    form = EnrollmentInput(
+        children=[
+            ChildInput(
+                c["first_name"], c["last_name"], c["date_of_birth"], c["instrument"].pk, c["level"], c["lesson_minutes"]
+            )
+            for c in _filled(children)
+        ],
+        windows=[Window(w["weekday"], w["start_time"], w["end_time"]) for w in _filled(windows)],
+        tuition_plan_id=details.cleaned_data["tuition_plan"].pk,
+        consent=details.cleaned_data["consent"],
+        payment_method_id=details.cleaned_data["payment_method_id"] or "",
+        source=source,
+        **(parent.cleaned_data if parent else {}),
+    )
+    try:
+        enrollment_submit(
+            form=form, idempotency_key=key, user=user, site_url=request.build_absolute_uri("/").rstrip("/")
+        )
+    except DomainError as error:
+        _place_errors(error, parent, children, windows, details)
+        return None
+    return key
+
+
 def enroll(request):
     """The public enrollment page: one or more children, weekly windows, a plan, consent and a card."""
     signed_in = is_parent(request.user)
-    data = request.POST if request.method == "POST" else None
-    parent = None if signed_in else ParentForm(data)
-    children, windows, details = (
-        ChildFormSet(data, prefix="children"),
-        WindowFormSet(data, prefix="windows"),
-        DetailsForm(data),
-    )
-    forms_valid = all(f.is_valid() for f in (children, windows, details) + ((parent,) if parent else ()))
-    if request.method == "POST" and forms_valid:
-        key = details.cleaned_data["idempotency_key"]
-        form = EnrollmentInput(
-            children=[
-                ChildInput(
-                    c["first_name"],
-                    c["last_name"],
-                    c["date_of_birth"],
-                    c["instrument"].pk,
-                    c["level"],
-                    c["lesson_minutes"],
-                )
-                for c in _filled(children)
-            ],
-            windows=[Window(w["weekday"], w["start_time"], w["end_time"]) for w in _filled(windows)],
-            tuition_plan_id=details.cleaned_data["tuition_plan"].pk,
-            consent=details.cleaned_data["consent"],
-            payment_method_id=details.cleaned_data["payment_method_id"] or "",
-            **(parent.cleaned_data if parent else {}),
-        )
-        try:
-            enrollment_submit(
-                form=form,
-                idempotency_key=key,
-                user=request.user if signed_in else None,
-                site_url=request.build_absolute_uri("/").rstrip("/"),
-            )
-        except DomainError as error:
-            _place_errors(error, parent, children, windows, details)
-        else:
-            return redirect("enroll-done", key=key)
+    forms = enrollment_forms(request, with_parent=not signed_in)
+    if key := enrollment_forms_submit(
+        request, forms, source=Enrollment.Source.WEB, user=request.user if signed_in else None
+    ):
+        return redirect("enroll-done", key=key)
+    parent, children, windows, details = forms
     return render(
         request,
         "enrollment/enroll.html",
