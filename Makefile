@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STRIPE_PORT ?= 8420
 
-.PHONY: run test lint format migrate
+.PHONY: run test lint format migrate bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,3 +60,7 @@ test: lint
 	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; fi; \
 	DJANGO_SETTINGS_MODULE=cedarheights.settings.test $(BIN)/python manage.py makemigrations --check --dry-run && \
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The benchmark (bench/run.py): a school at scale on PostgreSQL, gunicorn on loopback, a table and bench/results.json.
+bench: $(VENV)/.dev
+	$(BIN)/python bench/run.py

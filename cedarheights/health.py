@@ -71,3 +71,10 @@ def ready(request):
         "checks": {name: problem or "ok" for name, problem in checks.items()},
     }
     return JsonResponse(body, status=503 if failing else 200)
+
+
+@database_free
+@require_GET
+def floor(request):
+    """The benchmark's floor: a constant body through the whole middleware stack, no database work."""
+    return JsonResponse({"floor": True})

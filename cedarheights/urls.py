@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -20,3 +21,6 @@ urlpatterns = [
 ]
 
 handler404 = json_not_found
+
+if settings.BENCH_FLOOR:  # only while `make bench` runs: what Django itself costs on this machine
+    urlpatterns.append(path("bench/floor", health.floor, name="bench-floor"))

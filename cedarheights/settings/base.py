@@ -214,6 +214,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# `make bench` turns this on to serve its floor view (bench/run.py).
+BENCH_FLOOR = env.bool("BENCH_FLOOR", default=False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

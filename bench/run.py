@@ -1,0 +1,580 @@
+"""`make bench`: latency, pipeline time and scale, measured against what Django itself costs here.
+
+1. Builds a school at scale on PostgreSQL with bulk inserts (once; reused by later runs).
+2. Serves it as in production (production settings, DEBUG off, gunicorn, 2 workers) on loopback and
+   drives each endpoint with 8 concurrent clients for a fixed time (then 32 for the floor and the two
+   busiest endpoints). The floor is a constant JSON view through the same middleware: Django's own cost.
+3. Measures in-process: the enrollment pipeline, the billing pipeline (against the local Stripe
+   server) and the slot finder for every teacher of one instrument over eight weeks.
+4. Prints a table and writes bench/results.json. All traffic stays on 127.0.0.1; it stops by itself.
+"""
+
+import http.client
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PYTHON = sys.executable
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cedarheights_bench")
+SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
+STRIPE_KEY = "sk_test_cedarheightslocalstripe000000"
+SCALE = {"teachers": 100, "families": 5000, "students": 8000}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def environment(stripe_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": DATABASE_URL,
+        "DJANGO_SETTINGS_MODULE": "cedarheights.settings.production",
+        "DJANGO_SECRET_KEY": "bench-" + "k" * 50,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "PUBLIC_API_RATE": "10000000/minute",
+        "AUTH_API_RATE": "10000000/minute",
+        "BENCH_FLOOR": "true",
+        "STRIPE_API_HOST": stripe_url,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def start_local_stripe() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [PYTHON, str(ROOT / "scripts/local_stripe.py"), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: stripe_request(url, "GET", "/v1/account"))
+    return process, url
+
+
+def stripe_request(url: str, method: str, path: str, data: dict | None = None) -> dict:
+    body = urllib.parse.urlencode(data).encode() if data else None
+    request = urllib.request.Request(
+        url + path, data=body, method=method, headers={"Authorization": f"Bearer {STRIPE_KEY}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def wait_until(probe, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if probe():
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("a service did not start in time")
+        time.sleep(0.2)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+def row(
+    name: str,
+    kind: str,
+    latencies_ms: list[float],
+    seconds: float | None = None,
+    queries=None,
+    errors: int = 0,
+    clients: int | None = None,
+) -> dict:
+    return {
+        "name": name,
+        "kind": kind,
+        "clients": clients,
+        "p50_ms": round(percentile(latencies_ms, 0.50), 2),
+        "p95_ms": round(percentile(latencies_ms, 0.95), 2),
+        "p99_ms": round(percentile(latencies_ms, 0.99), 2),
+        "rps": round(len(latencies_ms) / seconds, 1) if seconds else None,
+        "queries": queries,
+        "errors": errors,
+        "samples": len(latencies_ms),
+        "ratio_to_floor": None,
+    }
+
+
+# --- 1. the school at scale -------------------------------------------------------------------------
+
+
+def build_school() -> dict:
+    """100 teachers, 5 000 families, 8 000 students and a school year of weekly lessons, with bulk inserts."""
+    from django.db import transaction
+
+    from accounts.models import Family, User
+    from billing.models import TuitionPlan
+    from cedarheights.selectors import school_settings_get
+    from enrollment.models import Student
+    from scheduling.models import AcademicYear, Instrument, Lesson, Teacher, Term, WeeklyAvailability
+
+    if Teacher.objects.count() >= SCALE["teachers"]:
+        return {"built_seconds": 0.0, "lessons": Lesson.objects.count(), "reused": True}
+    started = time.perf_counter()
+    zone = ZoneInfo(school_settings_get().time_zone)
+    instruments = list(Instrument.objects.order_by("id"))
+    today = date.today()
+    first_year = today.year if today.month >= 9 else today.year - 1
+    with transaction.atomic():
+        year = AcademicYear.objects.create(
+            name=f"Bench {first_year}", start_date=date(first_year, 9, 1), end_date=date(first_year + 1, 6, 30)
+        )
+        term = Term.objects.create(
+            academic_year=year, name="Bench year", start_date=year.start_date, end_date=year.end_date
+        )
+        for instrument in instruments:
+            TuitionPlan.objects.get_or_create(
+                name=f"Bench {instrument} monthly", defaults={"instrument": instrument, "price_cents": 14_000}
+            )
+        users = User.objects.bulk_create(
+            User(
+                email=f"teacher{n}@bench.test", first_name="Teacher", last_name=f"{n:03d}", role="teacher", password="!"
+            )
+            for n in range(SCALE["teachers"])
+        )
+        teachers = Teacher.objects.bulk_create(Teacher(user=u, capacity=90, bio="Bench teacher") for u in users)
+        Teacher.instruments.through.objects.bulk_create(
+            Teacher.instruments.through(teacher=t, instrument=instruments[n % len(instruments)])
+            for n, t in enumerate(teachers)
+        )
+        # Monday to Saturday, 14:00–21:00: 84 half-hour slots a week.
+        WeeklyAvailability.objects.bulk_create(
+            WeeklyAvailability(teacher=t, weekday=day, start_time="14:00", end_time="21:00")
+            for t in teachers
+            for day in range(6)
+        )
+        families = Family.objects.bulk_create(
+            Family(name=f"Bench family {n}", city="Toronto", province="ON") for n in range(SCALE["families"])
+        )
+        User.objects.bulk_create(
+            User(
+                email=f"parent{n}@bench.test",
+                first_name="Parent",
+                last_name=f"{n}",
+                role="parent",
+                family=f,
+                password="!",
+            )
+            for n, f in enumerate(families)
+        )
+        by_instrument = {
+            i.pk: [t for n, t in enumerate(teachers) if n % len(instruments) == k] for k, i in enumerate(instruments)
+        }
+        load: dict[int, int] = {}
+        students, slots = [], []
+        for n in range(SCALE["students"]):
+            family = families[n % SCALE["families"]]
+            instrument = instruments[n % len(instruments)]
+            pool = by_instrument[instrument.pk]
+            teacher = pool[(n // len(instruments)) % len(pool)]
+            k = load.get(teacher.pk, 0)
+            load[teacher.pk] = k + 1
+            students.append(
+                Student(
+                    family=family,
+                    first_name=f"Kid{n}",
+                    last_name="Bench",
+                    date_of_birth=date(2014, 1, 1),
+                    instrument=instrument,
+                    teacher=teacher,
+                    status="active",
+                )
+            )
+            slots.append((teacher, k // 14, 14 * 60 + 30 * (k % 14)))  # weekday, minute of the day
+        students = Student.objects.bulk_create(students)
+        lessons, day = [], term.start_date
+        while day <= term.end_date:
+            for student, (teacher, weekday, minute) in zip(students, slots, strict=True):
+                if day.weekday() == weekday:
+                    start = datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=zone)
+                    lessons.append(
+                        Lesson(
+                            teacher=teacher,
+                            student=student,
+                            start_at=start,
+                            end_at=start + timedelta(minutes=30),
+                            term=term,
+                            status="completed" if day < today else "scheduled",
+                        )
+                    )
+            if len(lessons) >= 20_000:
+                Lesson.objects.bulk_create(lessons)
+                lessons = []
+            day += timedelta(days=1)
+        Lesson.objects.bulk_create(lessons)
+    return {
+        "built_seconds": round(time.perf_counter() - started, 1),
+        "lessons": Lesson.objects.count(),
+        "reused": False,
+    }
+
+
+def credentials() -> dict:
+    """A token for a parent of two, one for a teacher, and an admin session (for the admin's changelist)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import User
+
+    admin, _ = User.objects.get_or_create(
+        email="admin@bench.test", defaults={"role": "admin", "is_staff": True, "is_superuser": True}
+    )
+    parent = User.objects.get(email="parent0@bench.test")
+    teacher = User.objects.get(email="teacher0@bench.test")
+    session = SessionStore()
+    session.update(
+        {
+            SESSION_KEY: str(admin.pk),
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+            HASH_SESSION_KEY: admin.get_session_auth_hash(),
+        }
+    )
+    session.create()
+    return {
+        "parent": Token.objects.get_or_create(user=parent)[0].key,
+        "teacher": Token.objects.get_or_create(user=teacher)[0].key,
+        "admin_session": session.session_key,
+    }
+
+
+# --- 2. HTTP against gunicorn -------------------------------------------------------------------------
+
+
+def endpoints(creds: dict, piano_id: int, plan_id: int, cards: list[str]) -> list[dict]:
+    today = date.today()
+    monday = today - timedelta(days=today.weekday())
+    card_iter = iter(cards)
+    lock = threading.Lock()
+
+    def enrollment_body() -> bytes:
+        with lock:
+            card = next(card_iter, "pm_exhausted")
+        n = uuid.uuid4().hex[:12]
+        return json.dumps(
+            {
+                "parent_first_name": "Bench",
+                "parent_last_name": n,
+                "email": f"{n}@new.bench.test",
+                "phone": "416-555-0100",
+                "tuition_plan": plan_id,
+                "consent": True,
+                "payment_method_id": card,
+                "children": [
+                    {"first_name": "Kid", "last_name": n, "date_of_birth": "2015-05-05", "instrument": piano_id}
+                ],
+                "windows": [
+                    {"weekday": 6, "start_time": "10:00", "end_time": "12:00"},
+                    {"weekday": 0, "start_time": "14:00", "end_time": "21:00"},
+                ],
+            }
+        ).encode()
+
+    parent = {"Authorization": f"Token {creds['parent']}"}
+    teacher = {"Authorization": f"Token {creds['teacher']}"}
+    return [
+        {"name": "floor", "path": "/bench/floor"},
+        {"name": "health_live", "path": "/health/live"},
+        {
+            "name": "public_timeslots",
+            "path": f"/api/v1/public/timeslots/?instrument={piano_id}"
+            f"&start={today + timedelta(days=2)}&end={today + timedelta(days=29)}",
+        },
+        {"name": "public_teachers", "path": "/api/v1/public/teachers/"},
+        {"name": "parent_students", "path": "/api/v1/students/", "headers": parent},
+        {
+            "name": "teacher_lessons_week",
+            "path": f"/api/v1/lessons/?start_after={monday}T00:00:00-05:00"
+            f"&start_before={monday + timedelta(days=7)}T00:00:00-05:00",
+            "headers": teacher,
+        },
+        {
+            "name": "admin_lesson_list",
+            "path": "/admin/scheduling/lesson/",
+            "headers": {"Cookie": f"sessionid={creds['admin_session']}"},
+        },
+        {
+            "name": "enrollment_post",
+            "path": "/api/v1/enrollments/",
+            "method": "POST",
+            "body": enrollment_body,
+            "headers": {"Content-Type": "application/json"},
+            "unique_key": True,
+        },
+    ]
+
+
+def drive(port: int, spec: dict, clients: int, seconds: float) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = [0]
+    deadline = time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine, failed = [], 0
+        while time.monotonic() < deadline:
+            headers = dict(spec.get("headers", {}))
+            body = spec["body"]() if callable(spec.get("body")) else None
+            if spec.get("unique_key"):
+                headers["Idempotency-Key"] = str(uuid.uuid4())
+            started = time.perf_counter()
+            try:
+                conn.request(spec.get("method", "GET"), spec["path"], body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                failed += 1
+                continue
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status < 400:
+                mine.append(elapsed)
+            else:
+                failed += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors[0]
+
+
+def queries_per_request(spec: dict) -> int:
+    """The same request in-process, counting its queries."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    headers = {k: v for k, v in spec.get("headers", {}).items() if k != "Cookie"}
+    client = Client(headers=headers)
+    if "Cookie" in spec.get("headers", {}):
+        client.cookies["sessionid"] = spec["headers"]["Cookie"].split("=", 1)[1]
+    body = spec["body"]() if callable(spec.get("body")) else None
+    method = client.post if spec.get("method") == "POST" else client.get
+    kwargs = {"data": body, "content_type": "application/json"} if body else {}
+    if spec.get("unique_key"):
+        kwargs["headers"] = {"Idempotency-Key": str(uuid.uuid4())}
+    method(spec["path"], **kwargs)  # warm
+    if spec.get("unique_key"):
+        kwargs["headers"] = {"Idempotency-Key": str(uuid.uuid4())}
+        kwargs["data"] = spec["body"]()
+    with CaptureQueriesContext(connection) as captured:
+        method(spec["path"], **kwargs)
+    return len(captured)
+
+
+# --- 3. in-process ----------------------------------------------------------------------------------
+
+
+def in_process(stripe_url: str, piano_id: int, plan_id: int, cards: list[str]) -> list[dict]:
+    from datetime import time as clock
+
+    from billing.models import TuitionPlan, TuitionSubscription
+    from billing.pipelines import billing_pipeline_run
+    from billing.services import catalog_sync, payment_method_update
+    from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit
+    from scheduling.selectors import Window, slots_free
+    from tests.factories import ParentFactory
+
+    rows = []
+    timings = []
+    for n in range(200):
+        form = EnrollmentInput(
+            children=[ChildInput("Kid", f"InProcess{n}", date(2015, 5, 5), piano_id)],
+            windows=[Window(6, clock(10), clock(12)), Window(0, clock(14), clock(21))],
+            tuition_plan_id=plan_id,
+            consent=True,
+            payment_method_id="pm_in_process",
+            parent_first_name="Bench",
+            parent_last_name=f"InProcess{n}",
+            email=f"inproc{uuid.uuid4().hex}@bench.test",
+            phone="416-555-0100",
+        )
+        started = time.perf_counter()
+        enrollment_submit(form=form, idempotency_key=uuid.uuid4())
+        timings.append((time.perf_counter() - started) * 1000)
+    rows.append(row("enrollment_pipeline", "inprocess", timings))
+
+    catalog_sync()
+    plan = TuitionPlan.objects.get(pk=plan_id)
+    timings = []
+    for n in range(30):
+        family = ParentFactory(email=f"billing{uuid.uuid4().hex}@bench.test").family
+        payment_method_update(family=family, payment_method_id=cards[-1 - n])
+        subscription = TuitionSubscription.objects.create(family=family, tuition_plan=plan)
+        started = time.perf_counter()
+        billing_pipeline_run(subscription_id=subscription.pk)
+        timings.append((time.perf_counter() - started) * 1000)
+    rows.append(row("billing_pipeline", "inprocess", timings))
+
+    today = date.today()
+    timings = []
+    for _ in range(50):
+        started = time.perf_counter()
+        slots_free(instrument_id=piano_id, start_date=today, end_date=today + timedelta(weeks=8), minutes=30)
+        timings.append((time.perf_counter() - started) * 1000)
+    rows.append(row("slot_finder_8_weeks", "inprocess", timings))
+    return rows
+
+
+def main() -> None:
+    ensure_database()
+    stripe_process, stripe_url = start_local_stripe()
+    env = environment(stripe_url)
+    os.environ.update(env)
+    gunicorn = None
+    try:
+        subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+        # Production serves static files from the collected manifest (the admin's pages need it).
+        subprocess.run([PYTHON, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+        import django
+
+        django.setup()
+        from django.conf import settings
+
+        settings.BENCH_FLOOR = True
+        from billing.models import TuitionPlan
+        from scheduling.models import Instrument
+
+        dataset = build_school()
+        piano = Instrument.objects.get(name__iexact="piano")
+        plan = TuitionPlan.objects.filter(instrument=piano).order_by("id").first()
+        creds = credentials()
+        cards = [
+            stripe_request(
+                stripe_url,
+                "POST",
+                "/v1/payment_methods",
+                {
+                    "type": "card",
+                    "card[number]": "4242424242424242",
+                    "card[exp_month]": "12",
+                    "card[exp_year]": "2031",
+                    "card[cvc]": "123",
+                },
+            )["id"]
+            for _ in range(400)
+        ]
+
+        port = free_port()
+        gunicorn = subprocess.Popen(
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "cedarheights.wsgi",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_until(
+            lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/health/live") or True
+        )
+        specs = endpoints(creds, piano.pk, plan.pk, cards[:300])
+        rows = []
+        for spec in specs:
+            drive(port, spec, 2, 1)  # warm both workers
+            latencies, errors = drive(port, spec, 8, SECONDS)
+            rows.append(row(spec["name"], "http", latencies, SECONDS, queries_per_request(spec), errors, 8))
+        busiest = sorted((r for r in rows if r["name"] != "floor"), key=lambda r: -r["rps"])[:2]
+        for spec in [s for s in specs if s["name"] in {"floor"} | {r["name"] for r in busiest}]:
+            latencies, errors = drive(port, spec, 32, SECONDS)
+            rows.append(row(spec["name"], "http", latencies, SECONDS, None, errors, 32))
+        rows += in_process(stripe_url, piano.pk, plan.pk, cards)
+    finally:
+        for process in (gunicorn, stripe_process):
+            if process is not None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=20)
+
+    floor = {r["clients"]: r["p95_ms"] for r in rows if r["name"] == "floor"}
+    for r in rows:
+        if r["kind"] == "http" and floor.get(r["clients"]):
+            r["ratio_to_floor"] = round(r["p95_ms"] / floor[r["clients"]], 2)
+    from scheduling.models import Lesson
+
+    result = {
+        "rows": rows,
+        "dataset": {**SCALE, **dataset, "lessons": Lesson.objects.count()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "seconds_per_endpoint": SECONDS,
+        },
+    }
+    (ROOT / "bench" / "results.json").write_text(json.dumps(result, indent=2))
+    print(table(result))
+
+
+def table(result: dict) -> str:
+    lines = [
+        "| row | kind | clients | p50 ms | p95 ms | p99 ms | req/s | queries | × floor p95 | errors |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in result["rows"]:
+        lines.append(
+            f"| {r['name']} | {r['kind']} | {r['clients'] or ''} | {r['p50_ms']} | {r['p95_ms']} | "
+            f"{r['p99_ms']} | {r['rps'] or ''} | {'' if r['queries'] is None else r['queries']} | "
+            f"{r['ratio_to_floor'] or ''} | {r['errors']} |"
+        )
+    d = result["dataset"]
+    lines.append(
+        f"\nDataset: {d['teachers']} teachers, {d['families']} families, {d['students']} students, "
+        f"{d['lessons']} lessons (built in {d['built_seconds']} s{', reused' if d.get('reused') else ''})."
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
