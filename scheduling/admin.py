@@ -1,7 +1,11 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
+from django.utils import timezone
 
 from cedarheights.admin import DomainErrorAsMessageAdmin
 from cedarheights.errors import DomainError
@@ -178,6 +182,17 @@ class LessonAdmin(DomainErrorAsMessageAdmin):
     date_hierarchy = "start_at"
     actions = ["cancel_lessons"]
     list_per_page = 50
+    show_full_result_count = False  # "N of M" would count every lesson of every year on each page
+
+    def changelist_view(self, request, extra_context=None):
+        """The list opens on this week: what the owner looks at, and a page that stays fast with years of lessons."""
+        if not request.GET:
+            today = timezone.localdate()
+            monday = today - timedelta(days=today.weekday())
+            return HttpResponseRedirect(
+                f"{request.path}?start_at__gte={monday}&start_at__lt={monday + timedelta(days=7)}"
+            )
+        return super().changelist_view(request, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
         return ["teacher", "student", "cancelled_at", "cancellation_reason"] if obj else []

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import accumulate
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import FloatField, Func, Q, QuerySet
 from django.utils import timezone
 
 from accounts.roles import is_parent, is_school_admin, is_teacher
@@ -67,18 +67,52 @@ def _intersect(available: Sequence[Window], wanted: Sequence[Window] | None) -> 
     ]
 
 
-class _Busy:
-    """One teacher's lessons, sorted, answering "is [start, end) free with the buffer?" in O(log n)."""
+class EpochSeconds(Func):
+    """A datetime column as seconds since 1970 (a float): cheap to fetch and to compare in Python."""
 
-    def __init__(self, intervals: list[tuple[datetime, datetime]], buffer: timedelta):
+    template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # %%%%s: the template turns it into %%s, and Django's SQLite backend then into strftime's own %s.
+        template = "CAST(strftime('%%%%s', %(expressions)s) AS REAL)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+class _Busy:
+    """One teacher's lessons as sorted epoch seconds, answering "is [start, end) free with the buffer?" in O(log n)."""
+
+    def __init__(self, intervals: list[tuple[float, float]], buffer: float):
         intervals.sort()
         self.starts = [start for start, _ in intervals]
         self.max_ends = list(accumulate((end for _, end in intervals), max))
         self.buffer = buffer
 
-    def is_free(self, start: datetime, end: datetime) -> bool:
+    def is_free(self, start: float, end: float) -> bool:
         before = bisect_left(self.starts, end + self.buffer) - 1
         return before < 0 or self.max_ends[before] + self.buffer <= start
+
+
+def _window_starts(day: date, window: Window, length: timedelta, step: timedelta, zone: ZoneInfo) -> list[float]:
+    """The start times (epoch seconds) of every slot of `length` in `window` on `day`, stepped in wall-clock time.
+
+    Most days have one UTC offset all window long: the window's first start is converted once and the rest
+    follow in seconds. On a daylight-saving day each start is converted on its own.
+    """
+    first = datetime.combine(day, window.start_time)
+    last = datetime.combine(day, window.end_time) - length
+    if last < first:
+        return []
+    first_aware, last_aware = local_datetime(day, first.time(), zone), local_datetime(day, last.time(), zone)
+    if first_aware is not None and last_aware is not None and first_aware.utcoffset() == last_aware.utcoffset():
+        origin, seconds = first_aware.timestamp(), step.total_seconds()
+        return [origin + n * seconds for n in range(int((last - first) / step) + 1)]
+    starts, cursor = [], first
+    while cursor <= last:
+        if (aware := local_datetime(day, cursor.time(), zone)) is not None:
+            starts.append(aware.timestamp())
+        cursor += step
+    return starts
 
 
 def slots_free(
@@ -126,18 +160,19 @@ def slots_free(
     buffer = timedelta(minutes=school.buffer_minutes)
     range_start = datetime.combine(start_date, time.min, tzinfo=zone) - buffer
     range_end = datetime.combine(end_date + timedelta(days=1), time.min, tzinfo=zone) + buffer
-    intervals: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    intervals: dict[int, list[tuple[float, float]]] = defaultdict(list)
     for teacher_id, start, end in (
         Lesson.objects.filter(teacher_id__in=ids, start_at__lt=range_end, end_at__gt=range_start)
         .exclude(status=Lesson.Status.CANCELLED)
-        .values_list("teacher_id", "start_at", "end_at")
+        .values_list("teacher_id", EpochSeconds("start_at"), EpochSeconds("end_at"))
     ):
         intervals[teacher_id].append((start, end))
 
     length, step = timedelta(minutes=minutes), timedelta(minutes=school.slot_step_minutes)
+    length_seconds, earliest_seconds = length.total_seconds(), earliest.timestamp()
     slots: list[Slot] = []
     for teacher_id in ids:
-        busy = _Busy(intervals[teacher_id], buffer)
+        busy = _Busy(intervals[teacher_id], buffer.total_seconds())
         by_weekday: dict[int, list[Window]] = defaultdict(list)
         for window in _intersect(availability[teacher_id], windows):
             by_weekday[window.weekday].append(window)
@@ -145,16 +180,10 @@ def slots_free(
             if day in closed[None] or day in closed[teacher_id]:
                 continue
             for window in by_weekday.get(day.weekday(), ()):
-                # Step through the window as naive wall-clock times; only then attach the zone.
-                cursor = datetime.combine(day, window.start_time)
-                last_start = datetime.combine(day, window.end_time) - length
-                while cursor <= last_start:
-                    start = local_datetime(day, cursor.time(), zone)
-                    if start is not None and start >= earliest:
-                        end = start + length
-                        if busy.is_free(start, end):
-                            slots.append(Slot(start, end, teacher_id))
-                    cursor += step
+                for start in _window_starts(day, window, length, step, zone):
+                    if start >= earliest_seconds and busy.is_free(start, start + length_seconds):
+                        begins = datetime.fromtimestamp(start, zone)
+                        slots.append(Slot(begins, begins + length, teacher_id))
     slots.sort()
     return slots
 
