@@ -323,15 +323,29 @@ def first_regular_lesson(enrollment: Enrollment) -> Lesson | None:
     )
 
 
+def _demo_file(enrollment: Enrollment) -> tuple[str, str, str]:
+    """The demo lesson as an .ics attachment."""
+    return (f"demo-{enrollment.student.first_name.lower()}.ics", lesson_ics(enrollment.demo_lesson), "text/calendar")
+
+
+def _teacher_welcome(enrollment: Enrollment) -> None:
+    email_queue(
+        to=enrollment.demo_lesson.teacher.user.email,
+        template="welcome_teacher",
+        related=enrollment,
+        dedupe_key=f"welcome-teacher:{enrollment.pk}",
+        context={"enrollment": enrollment},
+        attachments=[_demo_file(enrollment)],
+    )
+
+
 def queue_welcome_emails(ctx: EnrollmentContext) -> None:
     """Parent (set-password link if new, each demo lesson, .ics attached) and each teacher; waitlisted
     children honestly, and the owner told. Sent by django-q2 after commit, once each."""
     booked = [e for e in ctx.enrollments if e.status == Enrollment.Status.ACTIVE]
     waitlisted = [e for e in ctx.enrollments if e.status == Enrollment.Status.WAITLISTED]
     set_password_url = set_password_link_build(user=ctx.parent, base_url=ctx.site_url) if ctx.new_account else ""
-    attachments = [
-        (f"demo-{e.student.first_name.lower()}.ics", lesson_ics(e.demo_lesson), "text/calendar") for e in booked
-    ]
+    attachments = [_demo_file(e) for e in booked]
     email_parents(
         family=ctx.family,
         template="welcome_parent",
@@ -341,20 +355,7 @@ def queue_welcome_emails(ctx: EnrollmentContext) -> None:
         context={"booked": booked, "waitlisted": waitlisted, "set_password_url": set_password_url},
     )
     for enrollment in booked:
-        email_queue(
-            to=enrollment.demo_lesson.teacher.user.email,
-            template="welcome_teacher",
-            related=enrollment,
-            dedupe_key=f"welcome-teacher:{enrollment.pk}",
-            context={"enrollment": enrollment},
-            attachments=[
-                (
-                    f"demo-{enrollment.student.first_name.lower()}.ics",
-                    lesson_ics(enrollment.demo_lesson),
-                    "text/calendar",
-                )
-            ],
-        )
+        _teacher_welcome(enrollment)
     if waitlisted:
         email_owner(
             template="waitlist_owner",
@@ -449,13 +450,7 @@ def waitlist_offer(*, enrollment: Enrollment, site_url: str = "") -> Enrollment:
         assign_teacher(ctx)
         book_demo_lesson(ctx)
         if enrollment.status == Enrollment.Status.ACTIVE:
-            demo_file = [
-                (
-                    f"demo-{enrollment.student.first_name.lower()}.ics",
-                    lesson_ics(enrollment.demo_lesson),
-                    "text/calendar",
-                )
-            ]
+            demo_file = [_demo_file(enrollment)]
             email_parents(
                 family=family,
                 template="welcome_parent",
@@ -464,12 +459,5 @@ def waitlist_offer(*, enrollment: Enrollment, site_url: str = "") -> Enrollment:
                 attachments=demo_file,
                 context={"booked": [enrollment], "waitlisted": [], "set_password_url": ""},
             )
-            email_queue(
-                to=enrollment.demo_lesson.teacher.user.email,
-                template="welcome_teacher",
-                related=enrollment,
-                dedupe_key=f"welcome-teacher:{enrollment.pk}",
-                context={"enrollment": enrollment},
-                attachments=demo_file,
-            )
+            _teacher_welcome(enrollment)
         return enrollment
