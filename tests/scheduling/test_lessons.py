@@ -223,3 +223,20 @@ class TestTermLessons:
                 student=StudentFactory(), teacher=teacher, term=term, weekday=0, start_time=time(16), minutes=30
             )
         assert Lesson.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_students_own_clash_in_a_later_week_books_no_week(teacher):
+    term = TermFactory(start_date=date(2026, 11, 1), end_date=date(2026, 11, 30))
+    student, other_teacher = StudentFactory(), TeacherFactory()
+    AvailabilityFactory(teacher=other_teacher, weekday=0, start_time="15:00", end_time="19:00")
+    clash = lesson_create(
+        teacher=other_teacher,
+        student=student,
+        start_at=at(date(2026, 11, 30), "16:15"),
+        end_at=at(date(2026, 11, 30), "16:45"),
+    )
+    with pytest.raises(LessonConflict, match="already has a lesson") as refused:
+        term_lessons_generate(student=student, teacher=teacher, term=term, weekday=0, start_time=time(16), minutes=30)
+    assert refused.value.conflicting_lesson_id == clash.pk
+    assert Lesson.objects.count() == 1
