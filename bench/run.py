@@ -279,6 +279,7 @@ def credentials() -> dict:
 def endpoints(creds: dict, piano_id: int, plan_id: int, cards: list[str]) -> list[dict]:
     today = date.today()
     monday = today - timedelta(days=today.weekday())
+    zone = ZoneInfo(os.environ.get("SCHOOL_TIME_ZONE", "America/Toronto"))
     card_iter = iter(cards)
     lock = threading.Lock()
 
@@ -325,7 +326,15 @@ def endpoints(creds: dict, piano_id: int, plan_id: int, cards: list[str]) -> lis
         },
         {
             "name": "admin_lesson_list",  # this week's lessons, where the owner lands
-            "path": f"/admin/scheduling/lesson/?start_at__gte={monday}&start_at__lt={monday + timedelta(days=7)}",
+            "path": "/admin/scheduling/lesson/?"
+            + urllib.parse.urlencode(
+                {
+                    "start_at__gte": datetime.combine(monday, datetime.min.time(), tzinfo=zone).isoformat(),
+                    "start_at__lt": datetime.combine(
+                        monday + timedelta(days=7), datetime.min.time(), tzinfo=zone
+                    ).isoformat(),
+                }
+            ),
             "headers": {"Cookie": f"sessionid={creds['admin_session']}"},
         },
         {

@@ -1,4 +1,5 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -188,10 +189,9 @@ class LessonAdmin(DomainErrorAsMessageAdmin):
         """The list opens on this week: what the owner looks at, and a page that stays fast with years of lessons."""
         if not request.GET:
             today = timezone.localdate()
-            monday = today - timedelta(days=today.weekday())
-            return HttpResponseRedirect(
-                f"{request.path}?start_at__gte={monday}&start_at__lt={monday + timedelta(days=7)}"
-            )
+            monday = timezone.make_aware(datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time()))
+            week = {"start_at__gte": monday.isoformat(), "start_at__lt": (monday + timedelta(days=7)).isoformat()}
+            return HttpResponseRedirect(f"{request.path}?{urlencode(week)}")
         return super().changelist_view(request, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
