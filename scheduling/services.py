@@ -30,6 +30,24 @@ def _lock(teacher: Teacher, student: Student) -> None:
     Student.objects.select_for_update().filter(pk=student.pk).first()
 
 
+def _teacher_busy(teacher: Teacher, start: datetime, end: datetime, lesson_id: int, zone) -> LessonConflict:
+    return LessonConflict(
+        f"{teacher} already teaches from {start.astimezone(zone):%a %-d %b %H:%M} to {end.astimezone(zone):%H:%M}.",
+        conflicting_lesson_id=lesson_id,
+    )
+
+
+def _student_busy(student: Student, start: datetime, lesson_id: int, zone) -> LessonConflict:
+    return LessonConflict(
+        f"{student} already has a lesson from {start.astimezone(zone):%a %-d %b %H:%M}.",
+        conflicting_lesson_id=lesson_id,
+    )
+
+
+def _room_busy(room: Room, lesson_id: int) -> LessonConflict:
+    return LessonConflict(f"{room} is taken at that time.", conflicting_lesson_id=lesson_id)
+
+
 def lesson_slot_validate(
     *,
     teacher: Teacher,
@@ -65,19 +83,12 @@ def lesson_slot_validate(
         start_at=start_at - buffer, end_at=end_at + buffer, exclude_lesson_id=exclude_lesson_id
     )
     if clash := overlapping.filter(teacher=teacher).first():
-        raise LessonConflict(
-            f"{teacher} already teaches from {clash.start_at.astimezone(zone):%a %-d %b %H:%M} "
-            f"to {clash.end_at.astimezone(zone):%H:%M}.",
-            conflicting_lesson_id=clash.pk,
-        )
+        raise _teacher_busy(teacher, clash.start_at, clash.end_at, clash.pk, zone)
     overlapping = lessons_overlapping(start_at=start_at, end_at=end_at, exclude_lesson_id=exclude_lesson_id)
     if clash := overlapping.filter(student=student).first():
-        raise LessonConflict(
-            f"{student} already has a lesson from {clash.start_at.astimezone(zone):%a %-d %b %H:%M}.",
-            conflicting_lesson_id=clash.pk,
-        )
+        raise _student_busy(student, clash.start_at, clash.pk, zone)
     if room is not None and (clash := overlapping.filter(room=room).first()):
-        raise LessonConflict(f"{room} is taken at that time.", conflicting_lesson_id=clash.pk)
+        raise _room_busy(room, clash.pk)
 
 
 def _save_or_conflict(lessons: list[Lesson]) -> None:
@@ -203,17 +214,11 @@ def _weekly_slot_validate(
         for pk, teacher_id, student_id, room_id, other_start, other_end in by_day[start.astimezone(zone).date()]:
             overlaps = other_start < end and other_end > start
             if teacher_id == teacher.pk and other_start < end + buffer and other_end + buffer > start:
-                message = (
-                    f"{teacher} already teaches from {other_start.astimezone(zone):%a %-d %b %H:%M} "
-                    f"to {other_end.astimezone(zone):%H:%M}."
-                )
-            elif student_id == student.pk and overlaps:
-                message = f"{student} already has a lesson from {other_start.astimezone(zone):%a %-d %b %H:%M}."
-            elif room is not None and room_id == room.pk and overlaps:
-                message = f"{room} is taken at that time."
-            else:
-                continue
-            raise LessonConflict(message, conflicting_lesson_id=pk)
+                raise _teacher_busy(teacher, other_start, other_end, pk, zone)
+            if student_id == student.pk and overlaps:
+                raise _student_busy(student, other_start, pk, zone)
+            if room is not None and room_id == room.pk and overlaps:
+                raise _room_busy(room, pk)
 
 
 @transaction.atomic
