@@ -409,17 +409,12 @@ def enrollment_submit(
 
 
 def submission_enrollments(idempotency_key: uuid.UUID) -> list[Enrollment]:
-    first = Enrollment.objects.filter(idempotency_key=child_key(idempotency_key, 0)).first()
-    if first is None:
-        return []
-    keys = [child_key(idempotency_key, n) for n in range(first.student.family.students.count() + 1)]
-    found = {
-        e.idempotency_key: e
-        for e in Enrollment.objects.filter(idempotency_key__in=keys).select_related(
-            "student__teacher__user", "demo_lesson", "instrument"
-        )
-    }
-    return [found[k] for k in keys if k in found]
+    """The enrollments one submission made, in the order of its children."""
+    return list(
+        Enrollment.objects.filter(submission_key=idempotency_key)
+        .select_related("student__teacher__user", "demo_lesson", "instrument")
+        .order_by("pk")
+    )
 
 
 def waitlist_offer(*, enrollment: Enrollment, site_url: str = "") -> Enrollment:
