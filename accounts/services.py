@@ -1,6 +1,7 @@
 from django.contrib.auth import password_validation, update_session_auth_hash
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -27,10 +28,8 @@ def user_update_profile(*, user: User, **fields) -> User:
 def _validated_new_password(user: User, new_password: str, field: str) -> str:
     try:
         password_validation.validate_password(new_password, user)
-    except Exception as error:  # django.core.exceptions.ValidationError
-        raise InvalidInput(
-            "Choose a stronger password.", fields={field: list(getattr(error, "messages", [str(error)]))}
-        ) from error
+    except ValidationError as error:
+        raise InvalidInput("Choose a stronger password.", fields={field: error.messages}) from error
     return new_password
 
 
