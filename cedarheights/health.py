@@ -34,10 +34,21 @@ def _database() -> str | None:
     return None
 
 
+# Once every migration this code knows is applied, that stays true for the life of the process (new
+# migrations come with new code): the probe then skips rebuilding the migration graph each time.
+_migrations_seen_applied = False
+
+
 def _migrations() -> str | None:
+    global _migrations_seen_applied
+    if _migrations_seen_applied:
+        return None
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    return f"{len(pending)} migration(s) not applied" if pending else None
+    if pending:
+        return f"{len(pending)} migration(s) not applied"
+    _migrations_seen_applied = True
+    return None
 
 
 def _worker() -> str | None:
