@@ -233,10 +233,6 @@ def payment_failure_reason(*, payment_intent_id: str) -> str | None:
     return error.message if error else None
 
 
-def subscription_retrieve(*, stripe_subscription_id: str):
-    return _call(_client().v1.subscriptions.retrieve, stripe_subscription_id)
-
-
 def webhook_event_construct(*, payload: bytes, signature: str, secret: str) -> dict:
     """Verify Stripe's signature on the raw body (tolerance 300 s); raise ValueError when it does not hold."""
     try:

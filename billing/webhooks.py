@@ -129,12 +129,9 @@ def invoice_payment_failed(invoice: dict, event: StripeEvent) -> None:
     payment = _invoice_payment(invoice)
     if payment is None or payment.status == Payment.Status.SUCCEEDED:
         return
-    error = (
-        (invoice.get("last_finalization_error") or {})
-        if isinstance(invoice.get("last_finalization_error"), dict)
-        else {}
-    )
-    reason = error.get("message") or invoice.get("billing_reason_message") or "The card was declined."
+    # The event's invoice names its payment intent; Stripe's words for the decline are on that.
+    intent = invoice.get("payment_intent")
+    reason = stripe_gateway.payment_failure_reason(payment_intent_id=intent) if isinstance(intent, str) else None
     payment_failure_open(
         payment=payment,
         reason=reason or "The card was declined.",
