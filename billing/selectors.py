@@ -1,7 +1,8 @@
 from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value, When, Window
 from django.db.models.functions import Coalesce
 
-from billing.models import LedgerEntry
+from accounts.roles import is_parent, is_school_admin
+from billing.models import BillingProfile, LedgerEntry, Payment, Receipt, TuitionSubscription
 
 # What a family owes: charges − payments + refunds − credits + adjustments (adjustments carry their sign).
 SIGNED_AMOUNT = Case(
@@ -43,8 +44,6 @@ def balance_subquery():
 
 def family_billing_overview(*, family_id: int) -> dict:
     """What a parent's billing page shows: card, subscriptions, payments, receipts, balance (fixed queries)."""
-    from billing.models import BillingProfile, Payment, Receipt, TuitionSubscription
-
     return {
         "profile": BillingProfile.objects.filter(family_id=family_id).first(),
         "subscriptions": TuitionSubscription.objects.filter(family_id=family_id)
@@ -59,9 +58,6 @@ def family_billing_overview(*, family_id: int) -> dict:
 
 def subscription_list_visible_to(user):
     """Admin: every subscription; a parent: their family's; anyone else: none."""
-    from accounts.roles import is_parent, is_school_admin
-    from billing.models import TuitionSubscription
-
     subscriptions = TuitionSubscription.objects.select_related("tuition_plan").order_by("-created_at", "-id")
     if is_school_admin(user):
         return subscriptions

@@ -1,5 +1,6 @@
 """django-q2 tasks for billing. Each is idempotent: delivery is at least once."""
 
+from billing import webhooks
 from billing.pipelines import billing_pipeline_run
 from billing.services import billing_retry_due, failed_payments_digest_send
 
@@ -17,6 +18,4 @@ def failed_payments_digest() -> int:
 
 
 def stripe_event_process(event_id: int) -> None:
-    from billing.webhooks import stripe_event_process as process
-
-    process(event_id=event_id)
+    webhooks.stripe_event_process(event_id=event_id)

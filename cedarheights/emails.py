@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from cedarheights.models import EmailLog
+from cedarheights.selectors import school_settings_get
 
 
 def email_queue(
@@ -88,8 +89,6 @@ def email_parents(
 
 def email_owner(*, template: str, context: dict, dedupe_key: str, related: models.Model | None = None) -> None:
     """An email to the school's contact address (School settings)."""
-    from cedarheights.selectors import school_settings_get
-
     email_queue(
         to=school_settings_get().contact_email,
         template=template,
