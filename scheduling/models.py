@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import DateRangeField, DateTimeRangeField, RangeBoundary, RangeOperators
@@ -192,6 +192,10 @@ class Closure(models.Model):
         _validate_date_order(self.start_date, self.end_date)
 
 
+# Bounds the search for overlapping lessons: a lesson overlapping [a, b) starts after a - LONGEST_LESSON.
+LONGEST_LESSON = timedelta(hours=4)
+
+
 class Lesson(models.Model):
     class Kind(models.TextChoices):
         DEMO = "demo", "Demo"
@@ -231,12 +235,18 @@ class Lesson(models.Model):
     class Meta:
         ordering = ["start_at"]
         indexes = [
-            models.Index(fields=["teacher", "start_at"]),
+            # Covering: the free-slot finder reads a teacher's lessons from the index alone.
+            models.Index(fields=["teacher", "start_at"], include=["end_at", "status"], name="lesson_teacher_start"),
             models.Index(fields=["student", "start_at"]),
             models.Index(fields=["start_at"]),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end_at__gt=models.F("start_at")), name="lesson_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(end_at__lte=models.F("start_at") + LONGEST_LESSON),
+                name="lesson_at_most_four_hours",
+                violation_error_message="A lesson lasts at most four hours.",
+            ),
             models.CheckConstraint(
                 condition=Q(status="cancelled") | Q(cancelled_at__isnull=True),
                 name="lesson_only_cancelled_has_cancelled_at",

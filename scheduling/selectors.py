@@ -1,19 +1,21 @@
 """Reads for scheduling: the free-slot finder and the conflict questions the services ask."""
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from itertools import accumulate
+from math import inf
 from zoneinfo import ZoneInfo
 
-from django.db.models import FloatField, Func, Q, QuerySet
+from django.db.models import F, FloatField, Func, Q, QuerySet
+from django.db.models import Window as SqlWindow
+from django.db.models.functions import Lead, RowNumber
 from django.utils import timezone
 
 from accounts.roles import is_parent, is_school_admin, is_teacher
 from cedarheights.selectors import school_settings_get
-from scheduling.models import Closure, Lesson, Teacher, Term, WeeklyAvailability
+from scheduling.models import LONGEST_LESSON, Closure, Lesson, Teacher, Term, WeeklyAvailability
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def _intersect(available: Sequence[Window], wanted: Sequence[Window] | None) -> 
 class EpochSeconds(Func):
     """A datetime column as seconds since 1970 (a float): cheap to fetch and to compare in Python."""
 
-    template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
+    template = "DATE_PART('epoch', %(expressions)s)"  # a float8 already; EXTRACT makes a slower numeric
     output_field = FloatField()
 
     def as_sqlite(self, compiler, connection, **extra):
@@ -79,18 +81,36 @@ class EpochSeconds(Func):
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
-class _Busy:
-    """One teacher's lessons as sorted epoch seconds, answering "is [start, end) free with the buffer?" in O(log n)."""
+def _free_stretches(
+    *, teacher_ids: Sequence[int], range_start: datetime, range_end: datetime, buffer: float, shortest: float
+) -> dict[int, list[tuple[float, float]]]:
+    """Each teacher's free time around their lessons in a range, as sorted (from, to) epoch seconds.
 
-    def __init__(self, intervals: list[tuple[float, float]], buffer: float):
-        intervals.sort()
-        self.starts = [start for start, _ in intervals]
-        self.max_ends = list(accumulate((end for _, end in intervals), max))
-        self.buffer = buffer
-
-    def is_free(self, start: float, end: float) -> bool:
-        before = bisect_left(self.starts, end + self.buffer) - 1
-        return before < 0 or self.max_ends[before] + self.buffer <= start
+    A teacher's lessons never overlap (the exclusion constraint), so the free stretches are the gaps between
+    consecutive lessons, less the buffer on both sides. The database keeps only the gaps of at least `shortest`
+    seconds, the first lesson (the time before it is free) and the last (the time after it): a full teacher
+    gives a row or two a day, not a row per lesson. A teacher without lessons is absent: free throughout.
+    """
+    by_teacher = {"partition_by": F("teacher_id"), "order_by": F("start_at").asc()}
+    rows = (
+        lessons_overlapping(start_at=range_start, end_at=range_end)
+        .filter(teacher_id__in=teacher_ids)
+        .annotate(
+            begins=EpochSeconds("start_at"),
+            ends=EpochSeconds("end_at"),
+            next_begins=SqlWindow(Lead(EpochSeconds("start_at")), **by_teacher),
+            position=SqlWindow(RowNumber(), **by_teacher),
+        )
+        .filter(Q(position=1) | Q(next_begins__isnull=True) | Q(next_begins__gte=F("ends") + shortest + 2 * buffer))
+        .order_by("teacher_id", "start_at")
+        .values_list("teacher_id", "begins", "ends", "next_begins", "position")
+    )
+    stretches: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for teacher_id, begins, ends, next_begins, position in rows:
+        if position == 1:
+            stretches[teacher_id].append((-inf, begins - buffer))
+        stretches[teacher_id].append((ends + buffer, inf if next_begins is None else next_begins - buffer))
+    return stretches
 
 
 def _window_starts(day: date, window: Window, length: timedelta, step: timedelta, zone: ZoneInfo) -> list[float]:
@@ -146,33 +166,35 @@ def slots_free(
         teachers = teachers.filter(instruments=instrument_id)
     if teacher_ids is not None:
         teachers = teachers.filter(id__in=teacher_ids)
-    ids = list(teachers.values_list("id", flat=True))
+    ids = list(teachers.order_by().values_list("id", flat=True))
     if not ids:
         return []
 
     availability: dict[int, list[Window]] = defaultdict(list)
-    for teacher_id, weekday, start, end in WeeklyAvailability.objects.filter(teacher_id__in=ids).values_list(
-        "teacher_id", "weekday", "start_time", "end_time"
+    for teacher_id, weekday, start, end in (
+        WeeklyAvailability.objects.filter(teacher_id__in=ids)
+        .order_by()
+        .values_list("teacher_id", "weekday", "start_time", "end_time")
     ):
         availability[teacher_id].append(Window(weekday, start, end))
 
     closed = closed_dates(teacher_ids=ids, start_date=start_date, end_date=end_date)
     buffer = timedelta(minutes=school.buffer_minutes)
-    range_start = datetime.combine(start_date, time.min, tzinfo=zone) - buffer
-    range_end = datetime.combine(end_date + timedelta(days=1), time.min, tzinfo=zone) + buffer
-    intervals: dict[int, list[tuple[float, float]]] = defaultdict(list)
-    for teacher_id, start, end in (
-        Lesson.objects.filter(teacher_id__in=ids, start_at__lt=range_end, end_at__gt=range_start)
-        .exclude(status=Lesson.Status.CANCELLED)
-        .values_list("teacher_id", EpochSeconds("start_at"), EpochSeconds("end_at"))
-    ):
-        intervals[teacher_id].append((start, end))
-
     length, step = timedelta(minutes=minutes), timedelta(minutes=school.slot_step_minutes)
     length_seconds, earliest_seconds = length.total_seconds(), earliest.timestamp()
-    slots: list[Slot] = []
+    free = _free_stretches(
+        teacher_ids=ids,
+        range_start=datetime.combine(start_date, time.min, tzinfo=zone) - buffer,
+        range_end=datetime.combine(end_date + timedelta(days=1), time.min, tzinfo=zone) + buffer,
+        buffer=buffer.total_seconds(),
+        shortest=length_seconds,
+    )
+    # Teachers mostly share their weekly hours: a window's starts on a day are worked out once for all of them.
+    starts_on: dict[tuple[date, Window], list[float]] = {}
+    found: list[tuple[float, int]] = []
     for teacher_id in ids:
-        busy = _Busy(intervals[teacher_id], buffer.total_seconds())
+        stretches = free.get(teacher_id, [(-inf, inf)])
+        stretch_ends = [to for _, to in stretches]
         by_weekday: dict[int, list[Window]] = defaultdict(list)
         for window in _intersect(availability[teacher_id], windows):
             by_weekday[window.weekday].append(window)
@@ -180,18 +202,33 @@ def slots_free(
             if day in closed[None] or day in closed[teacher_id]:
                 continue
             for window in by_weekday.get(day.weekday(), ()):
-                for start in _window_starts(day, window, length, step, zone):
-                    if start >= earliest_seconds and busy.is_free(start, start + length_seconds):
-                        begins = datetime.fromtimestamp(start, zone)
-                        slots.append(Slot(begins, begins + length, teacher_id))
-    slots.sort()
+                if (starts := starts_on.get((day, window))) is None:
+                    starts = starts_on[day, window] = _window_starts(day, window, length, step, zone)
+                if not starts:
+                    continue
+                # The stretches that can hold a slot starting inside this window, in order.
+                at = bisect_left(stretch_ends, starts[0] + length_seconds)
+                while at < len(stretches) and stretches[at][0] <= starts[-1]:
+                    since, until = stretches[at]
+                    first = bisect_left(starts, max(since, earliest_seconds))
+                    found.extend(
+                        (start, teacher_id) for start in starts[first : bisect_right(starts, until - length_seconds)]
+                    )
+                    at += 1
+    found.sort()
+    slots = []
+    for start, teacher_id in found:
+        begins = datetime.fromtimestamp(start, zone)
+        slots.append(Slot(begins, begins + length, teacher_id))
     return slots
 
 
 def lessons_overlapping(
     *, start_at: datetime, end_at: datetime, exclude_lesson_id: int | None = None
 ) -> QuerySet[Lesson]:
-    lessons = Lesson.objects.filter(start_at__lt=end_at, end_at__gt=start_at).exclude(status=Lesson.Status.CANCELLED)
+    lessons = Lesson.objects.filter(
+        start_at__lt=end_at, start_at__gt=start_at - LONGEST_LESSON, end_at__gt=start_at
+    ).exclude(status=Lesson.Status.CANCELLED)
     return lessons.exclude(id=exclude_lesson_id) if exclude_lesson_id else lessons
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from cedarheights.errors import ClosureConflict, DomainError, InvalidInput, LessonConflict, OutsideAvailability
 from cedarheights.selectors import school_settings_get
 from enrollment.models import Student
-from scheduling.models import Lesson, Room, Teacher, Term
+from scheduling.models import LONGEST_LESSON, Lesson, Room, Teacher, Term
 from scheduling.selectors import availability_covers, closed_dates, closure_on, lessons_overlapping, local_datetime
 
 CONSTRAINT_MESSAGES = {
@@ -63,6 +63,10 @@ def lesson_slot_validate(
         raise InvalidInput("Lesson times need a time zone.", fields={"start_at": ["Give a time with its offset."]})
     if end_at <= start_at:
         raise InvalidInput("The lesson must end after it starts.", fields={"end_at": ["Must be after the start."]})
+    if end_at - start_at > LONGEST_LESSON:
+        raise InvalidInput(
+            "A lesson lasts at most four hours.", fields={"end_at": ["At most four hours after the start."]}
+        )
     if not teacher.active:
         raise InvalidInput(
             f"{teacher} is not teaching at the moment.", fields={"teacher": ["This teacher is inactive."]}

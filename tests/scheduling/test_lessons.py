@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from cedarheights.errors import ClosureConflict, LessonConflict, OutsideAvailability
+from cedarheights.errors import ClosureConflict, InvalidInput, LessonConflict, OutsideAvailability
 from scheduling.models import Lesson
 from scheduling.services import lesson_cancel, lesson_create, lesson_reschedule, term_lessons_generate
 from tests.factories import (
@@ -54,6 +54,21 @@ class TestLessonService:
         lesson_create(teacher=teacher, student=student, start_at=at(MONDAY, "16:00"), end_at=at(MONDAY, "17:00"))
         with pytest.raises(LessonConflict, match="already has a lesson"):
             lesson_create(teacher=other, student=student, start_at=at(MONDAY, "16:30"), end_at=at(MONDAY, "17:00"))
+
+    def test_a_lesson_lasts_at_most_four_hours(self, teacher):
+        with pytest.raises(InvalidInput, match="at most four hours") as refused:
+            lesson_create(
+                teacher=teacher, student=StudentFactory(), start_at=at(MONDAY, "14:59"), end_at=at(MONDAY, "19:00")
+            )
+        assert refused.value.fields == {"end_at": ["At most four hours after the start."]}
+        lesson_create(
+            teacher=teacher,
+            student=StudentFactory(),
+            start_at=at(MONDAY, "15:00"),
+            end_at=at(MONDAY, "19:00"),
+            check_availability=False,
+        )
+        assert Lesson.objects.count() == 1
 
     def test_back_to_back_lessons_are_fine(self, teacher):
         lesson_create(
@@ -130,6 +145,12 @@ class TestDatabaseHasTheLastWord:
         with pytest.raises(IntegrityError, match="lesson_no_student_overlap"), transaction.atomic():
             Lesson.objects.create(
                 teacher=TeacherFactory(), student=student, start_at=at(MONDAY, "16:00"), end_at=at(MONDAY, "16:30")
+            )
+
+    def test_the_database_refuses_a_lesson_longer_than_four_hours(self, teacher):
+        with pytest.raises(IntegrityError, match="lesson_at_most_four_hours"), transaction.atomic():
+            Lesson.objects.create(
+                teacher=teacher, student=StudentFactory(), start_at=at(MONDAY, "12:00"), end_at=at(MONDAY, "16:01")
             )
 
     def test_cancelled_lessons_are_outside_the_constraint(self, teacher):

@@ -4,8 +4,11 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cedarheights.services import school_settings_update
+from scheduling.models import Lesson
 from scheduling.selectors import Window, slots_free
 from scheduling.services import lesson_cancel, lesson_create
 from tests.factories import AvailabilityFactory, ClosureFactory, InstrumentFactory, StudentFactory, TeacherFactory
@@ -181,3 +184,62 @@ def test_a_16_00_slot_stays_16_00_local_across_daylight_saving(monday_teacher, n
     # The wall clock stayed put, so the instant in UTC moved by exactly the hour the clocks changed.
     offsets = [first_of_each_day[d].astimezone(TORONTO).utcoffset() for d in (before, after)]
     assert abs(offsets[0] - offsets[1]) == timedelta(hours=1)
+
+
+# Lessons as (minutes after 22:00 on the Sunday, length in minutes, cancelled): a 4-hour lesson from Sunday night
+# reaches into Monday, the edge of the finder's bounded search for lessons.
+lesson_draws = st.lists(
+    st.tuples(st.integers(0, 22 * 60), st.sampled_from([15, 30, 45, 60, 120, 240]), st.booleans()), max_size=16
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    per_teacher=st.lists(lesson_draws, min_size=1, max_size=3),
+    buffer=st.sampled_from([0, 10, 15, 30]),
+    minutes=st.sampled_from([30, 45, 60]),
+)
+def test_the_finder_offers_exactly_the_times_a_direct_check_finds_free(school, per_teacher, buffer, minutes):
+    # Given teachers free on Mondays 00:00–03:00 and 13:00–20:00, with random lessons
+    school_settings_update(school_settings=school, buffer_minutes=buffer)
+    day, now = date(2026, 11, 30), at(date(2026, 11, 26), "09:00")
+    origin = at(day, "00:00") - timedelta(hours=2)
+    booked: dict[int, list[tuple[datetime, datetime]]] = {}
+    for draws in per_teacher:
+        teacher, student = TeacherFactory(), StudentFactory()
+        AvailabilityFactory(teacher=teacher, weekday=MONDAY, start_time="00:00", end_time="03:00")
+        AvailabilityFactory(teacher=teacher, weekday=MONDAY, start_time="13:00", end_time="20:00")
+        lessons, kept = [], []
+        for offset, length, cancelled in draws:
+            start, end = origin + timedelta(minutes=offset), origin + timedelta(minutes=offset + length)
+            if not cancelled and any(s < end and e > start for s, e in kept):
+                continue  # the database refuses a teacher's overlapping lessons
+            if not cancelled:
+                kept.append((start, end))
+            lessons.append(
+                Lesson(
+                    teacher=teacher,
+                    student=student,
+                    start_at=start,
+                    end_at=end,
+                    status=Lesson.Status.CANCELLED if cancelled else Lesson.Status.SCHEDULED,
+                    cancelled_at=now if cancelled else None,
+                )
+            )
+        Lesson.objects.bulk_create(lessons)
+        booked[teacher.pk] = kept
+
+    # When the finder looks for free slots on that Monday
+    found = slots_free(teacher_ids=list(booked), start_date=day, end_date=day, minutes=minutes, now=now)
+
+    # Then it offers every start on the 15-minute grid of a window that keeps the buffer from each lesson
+    gap, length = timedelta(minutes=buffer), timedelta(minutes=minutes)
+    expected = sorted(
+        (start, teacher_id)
+        for teacher_id, kept in booked.items()
+        for first, last in (("00:00", "03:00"), ("13:00", "20:00"))
+        for step in range(0, 24 * 4)
+        for start in (at(day, first) + timedelta(minutes=15 * step),)
+        if start + length <= at(day, last) and all(not (s - gap < start + length and e + gap > start) for s, e in kept)
+    )
+    assert [(s.start_at, s.teacher_id) for s in found] == expected
