@@ -11,3 +11,9 @@ class CedarHeightsConfig(AppConfig):
 class SchoolAdminConfig(admin_apps.AdminConfig):
     default = False
     default_site = "cedarheights.admin_site.SchoolAdminSite"
+
+    def ready(self):
+        super().ready()  # discovers every app's admin, dj-stripe's among them
+        from cedarheights.admin_site import stripe_mirror_trim
+
+        stripe_mirror_trim()

@@ -175,7 +175,7 @@ class LessonForm(forms.ModelForm):
 @admin.register(Lesson)
 class LessonAdmin(DomainErrorAsMessageAdmin):
     form = LessonForm
-    list_display = ["start_at", "end_at", "student", "teacher", "kind", "status", "room", "payment_status"]
+    list_display = ["when", "student", "teacher", "kind", "status", "room", "payment_status"]
     list_filter = ["status", "kind", "payment_status", "teacher", "term"]
     list_select_related = ["student", "teacher__user", "room"]
     search_fields = ["student__first_name", "student__last_name", "teacher__user__last_name", "notes"]
@@ -196,6 +196,11 @@ class LessonAdmin(DomainErrorAsMessageAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["teacher", "student", "cancelled_at", "cancellation_reason"] if obj else []
+
+    @admin.display(description="When", ordering="start_at")
+    def when(self, lesson: Lesson) -> str:
+        start, end = timezone.localtime(lesson.start_at), timezone.localtime(lesson.end_at)
+        return f"{start:%a %-d %b %Y, %H:%M}–{end:%H:%M}"
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

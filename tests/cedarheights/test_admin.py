@@ -131,3 +131,28 @@ def test_a_lesson_booked_in_the_admin_over_another_gets_a_form_error_and_keeps_t
     assert "already teaches" in str(response.context["adminform"].form.non_field_errors())
     assert b"squeezed in" in response.content
     assert Lesson.objects.count() == before
+
+
+def test_the_lesson_list_opens_on_this_week_with_each_lesson_in_local_time(owner, client):
+    zone = ZoneInfo("America/Toronto")
+    today = timezone.localdate(timezone=zone)
+    monday = datetime.combine(today - timedelta(days=today.weekday()), time.min, tzinfo=zone)
+    this_week = Lesson.objects.filter(start_at__gte=monday, start_at__lt=monday + timedelta(days=7))
+
+    response = client.get(reverse("admin:scheduling_lesson_changelist"), follow=True)
+
+    assert response.status_code == 200
+    shown = list(response.context["cl"].result_list)
+    assert shown and {lesson.pk for lesson in shown} <= set(this_week.values_list("pk", flat=True))
+    first = shown[0]
+    start, end = first.start_at.astimezone(zone), first.end_at.astimezone(zone)
+    assert f"{start:%a %-d %b %Y, %H:%M}–{end:%H:%M}".encode() in response.content
+
+
+def test_the_back_office_shows_stripe_customers_and_subscriptions_but_not_stripes_internals(owner, client):
+    response = client.get(reverse("admin:index"))
+
+    assert reverse("admin:djstripe_customer_changelist").encode() in response.content
+    assert reverse("admin:djstripe_subscription_changelist").encode() in response.content
+    assert b"/admin/djstripe/apikey/" not in response.content
+    assert client.get("/admin/djstripe/apikey/").status_code == 404
