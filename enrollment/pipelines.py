@@ -221,33 +221,41 @@ def _horizon() -> tuple[date, date]:
     return today, today + timedelta(days=school_settings_get().booking_horizon_days)
 
 
+def _earliest_slots(*, teacher_ids: list[int], minutes: int, windows: list[Window]) -> dict[int, datetime]:
+    """Each teacher's first free slot in the family's windows within the booking horizon; teachers without one
+    are left out."""
+    if not teacher_ids:
+        return {}
+    start, end = _horizon()
+    earliest: dict[int, datetime] = {}
+    for slot in slots_free(teacher_ids=teacher_ids, start_date=start, end_date=end, minutes=minutes, windows=windows):
+        earliest.setdefault(slot.teacher_id, slot.start_at)
+    return earliest
+
+
 def assign_teacher(ctx: EnrollmentContext) -> None:
     """Rules, in order: teaches the instrument; below capacity; has a free slot in the family's windows within
     the booking horizon. Then the fewest active students, then the earliest slot, then the lowest id.
-    No teacher fits: the enrollment is waitlisted (the owner and the parent are told), not refused."""
-    start, end = _horizon()
+    No teacher fits: the enrollment is waitlisted (the owner and the parent are told), not refused.
+
+    The least-loaded teachers are searched first, as they win whenever one of them has a slot; the others
+    only when none has (at most two searches, the first usually over a teacher or two)."""
     for enrollment in ctx.enrollments:
         candidates = (
             Teacher.objects.filter(active=True, instruments=enrollment.instrument_id)
             .annotate(load=Count("students", filter=Q(students__status=Student.Status.ACTIVE)))
             .values_list("id", "load", "capacity")
         )
-        below_capacity = {pk: load for pk, load, capacity in candidates if load < capacity}
-        if below_capacity:
-            slots = slots_free(
-                teacher_ids=list(below_capacity),
-                start_date=start,
-                end_date=end,
-                minutes=enrollment.lesson_minutes,
-                windows=ctx.form.windows,
-            )
-            earliest: dict[int, datetime] = {}
-            for slot in slots:
-                earliest.setdefault(slot.teacher_id, slot.start_at)
-            if earliest:
-                chosen = min(earliest, key=lambda pk: (below_capacity[pk], earliest[pk], pk))
-                ctx.teachers[enrollment.pk] = Teacher.objects.get(pk=chosen)
-                continue
+        loads = {pk: load for pk, load, capacity in candidates if load < capacity}
+        lightest = min(loads.values(), default=None)
+        search = {"minutes": enrollment.lesson_minutes, "windows": ctx.form.windows}
+        earliest = _earliest_slots(teacher_ids=[pk for pk, load in loads.items() if load == lightest], **search)
+        if not earliest:
+            earliest = _earliest_slots(teacher_ids=[pk for pk, load in loads.items() if load != lightest], **search)
+        if earliest:
+            chosen = min(earliest, key=lambda pk: (loads[pk], earliest[pk], pk))
+            ctx.teachers[enrollment.pk] = Teacher.objects.get(pk=chosen)
+            continue
         enrollment.status = Enrollment.Status.WAITLISTED
         enrollment.save(update_fields=["status", "updated_at"])
 

@@ -15,6 +15,7 @@ from enrollment.pipelines import ChildInput, enrollment_submit
 from scheduling.models import Lesson
 from scheduling.selectors import Window
 from tests.enrollment.conftest import form_for
+from tests.factories import AvailabilityFactory, ClosureFactory, StudentFactory, TeacherFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +136,26 @@ def test_an_address_with_an_account_is_not_attached_to_a_new_family(school_ready
         enrollment_submit(form=form_for(school_ready, email="TAKEN@example.com"), idempotency_key=uuid.uuid4())
     assert "sign in" in refused.value.fields["email"][0]
     assert not Student.objects.exists()
+
+
+@pytest.mark.parametrize(("closed_days", "winner"), [(14, "lighter"), (60, "busier")])
+def test_the_teacher_with_fewest_students_wins_unless_they_have_no_slot(school_ready, closed_days, winner):
+    # Given the school's piano teacher with one student, free this week, and a piano teacher with none,
+    # closed for the next two weeks (then free) or for longer than the booking horizon
+    busier = school_ready["teacher"]
+    StudentFactory(teacher=busier, instrument=school_ready["piano"], status=Student.Status.ACTIVE)
+    lighter = TeacherFactory(instruments=[school_ready["piano"]], capacity=20)
+    AvailabilityFactory(teacher=lighter, weekday=0, start_time="16:00", end_time="17:00")
+    AvailabilityFactory(teacher=lighter, weekday=2, start_time="16:00", end_time="18:00")
+    today = date.today()
+    ClosureFactory(reason="Tour", teacher=lighter, start_date=today, end_date=today + timedelta(days=closed_days))
+
+    # When a family enrolls
+    [enrollment] = enrollment_submit(form=form_for(school_ready), idempotency_key=uuid.uuid4())
+
+    # Then the teacher with fewer students gets the child even with a later slot, the other one when they have none
+    expected = {"lighter": lighter, "busier": busier}[winner]
+    assert enrollment.status == "active" and enrollment.student.teacher_id == expected.pk
+    assert enrollment.demo_lesson.teacher_id == expected.pk
+    if winner == "lighter":
+        assert enrollment.demo_lesson.start_at.date() > today + timedelta(days=14)
