@@ -156,3 +156,10 @@ def test_the_back_office_shows_stripe_customers_and_subscriptions_but_not_stripe
     assert reverse("admin:djstripe_subscription_changelist").encode() in response.content
     assert b"/admin/djstripe/apikey/" not in response.content
     assert client.get("/admin/djstripe/apikey/").status_code == 404
+
+
+def test_the_lesson_lists_row_checkbox_is_djangos_own_markup(owner):
+    lesson_admin = admin.site._registry[Lesson]
+    lesson = Lesson.objects.select_related("student", "teacher__user").first()
+
+    assert str(lesson_admin.action_checkbox(lesson)) == str(admin.ModelAdmin.action_checkbox(lesson_admin, lesson))
