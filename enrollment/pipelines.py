@@ -227,10 +227,10 @@ def _earliest_slots(*, teacher_ids: list[int], minutes: int, windows: list[Windo
     if not teacher_ids:
         return {}
     start, end = _horizon()
-    earliest: dict[int, datetime] = {}
-    for slot in slots_free(teacher_ids=teacher_ids, start_date=start, end_date=end, minutes=minutes, windows=windows):
-        earliest.setdefault(slot.teacher_id, slot.start_at)
-    return earliest
+    slots = slots_free(
+        teacher_ids=teacher_ids, start_date=start, end_date=end, minutes=minutes, windows=windows, per_teacher=1
+    )
+    return {slot.teacher_id: slot.start_at for slot in slots}
 
 
 def assign_teacher(ctx: EnrollmentContext) -> None:
@@ -281,8 +281,9 @@ def book_demo_lesson(ctx: EnrollmentContext) -> None:
             end_date=end,
             minutes=enrollment.lesson_minutes,
             windows=ctx.form.windows,
+            per_teacher=MAX_SLOT_ATTEMPTS,
         )
-        for slot in slots[:MAX_SLOT_ATTEMPTS]:
+        for slot in slots:
             try:
                 with transaction.atomic():
                     demo = _book(enrollment, teacher, slot.start_at, school.demo_lesson_minutes)

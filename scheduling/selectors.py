@@ -2,9 +2,10 @@
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import islice
 from math import inf
 from zoneinfo import ZoneInfo
 
@@ -144,13 +145,15 @@ def slots_free(
     teacher_ids: Sequence[int] | None = None,
     windows: Sequence[Window] | None = None,
     now: datetime | None = None,
+    per_teacher: int | None = None,
 ) -> list[Slot]:
     """Free lesson slots of `minutes`, for one teacher or all teachers of an instrument, between two local dates.
 
     A slot lies inside the teacher's weekly availability (and inside `windows`, the family's preferred
     times, when given), on a day without a closure, at least the minimum notice from now and within the
     booking horizon, and keeps the buffer from every lesson. Times are made in the school's local zone,
-    so a 16:00 slot stays 16:00 across daylight-saving changes. Sorted by start, then teacher id.
+    so a 16:00 slot stays 16:00 across daylight-saving changes. Sorted by start, then teacher id; with
+    `per_teacher`, only each teacher's earliest that many.
     """
     school = school_settings_get()
     zone = school.zone
@@ -191,12 +194,13 @@ def slots_free(
     )
     # Teachers mostly share their weekly hours: a window's starts on a day are worked out once for all of them.
     starts_on: dict[tuple[date, Window], list[float]] = {}
-    found: list[tuple[float, int]] = []
-    for teacher_id in ids:
+
+    def free_starts(teacher_id: int) -> Iterator[float]:
+        """The teacher's free starts, earliest first."""
         stretches = free.get(teacher_id, [(-inf, inf)])
         stretch_ends = [to for _, to in stretches]
         by_weekday: dict[int, list[Window]] = defaultdict(list)
-        for window in _intersect(availability[teacher_id], windows):
+        for window in sorted(_intersect(availability[teacher_id], windows), key=lambda w: w.start_time):
             by_weekday[window.weekday].append(window)
         for day in _dates(start_date, end_date):
             if day in closed[None] or day in closed[teacher_id]:
@@ -210,11 +214,12 @@ def slots_free(
                 at = bisect_left(stretch_ends, starts[0] + length_seconds)
                 while at < len(stretches) and stretches[at][0] <= starts[-1]:
                     since, until = stretches[at]
-                    first = bisect_left(starts, max(since, earliest_seconds))
-                    found.extend(
-                        (start, teacher_id) for start in starts[first : bisect_right(starts, until - length_seconds)]
-                    )
+                    yield from starts[
+                        bisect_left(starts, max(since, earliest_seconds)) : bisect_right(starts, until - length_seconds)
+                    ]
                     at += 1
+
+    found = [(start, teacher_id) for teacher_id in ids for start in islice(free_starts(teacher_id), per_teacher)]
     found.sort()
     slots = []
     for start, teacher_id in found:

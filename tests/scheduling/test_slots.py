@@ -243,3 +243,10 @@ def test_the_finder_offers_exactly_the_times_a_direct_check_finds_free(school, p
         if start + length <= at(day, last) and all(not (s - gap < start + length and e + gap > start) for s, e in kept)
     )
     assert [(s.start_at, s.teacher_id) for s in found] == expected
+    # And asked for each teacher's earliest two, it gives those
+    earliest_two = slots_free(
+        teacher_ids=list(booked), start_date=day, end_date=day, minutes=minutes, now=now, per_teacher=2
+    )
+    assert [(s.start_at, s.teacher_id) for s in earliest_two] == sorted(
+        slot for teacher_id in booked for slot in [e for e in expected if e[1] == teacher_id][:2]
+    )
