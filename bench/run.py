@@ -1,6 +1,7 @@
 """`make bench`: latency, pipeline time and scale, measured against what Django itself costs here.
 
-1. Builds a school at scale on PostgreSQL with bulk inserts (once; reused by later runs).
+1. Builds a school at scale on PostgreSQL with bulk inserts (once, into a template database); each run
+   works on a fresh copy of it, so every run starts from the same school.
 2. Serves it as in production (production settings, DEBUG off, gunicorn, 2 workers) on loopback and
    drives each endpoint with 8 concurrent clients for a fixed time (then 32 for the floor and the two
    busiest endpoints). The floor is a constant JSON view through the same middleware: Django's own cost.
@@ -29,7 +30,9 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PYTHON = sys.executable
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cedarheights_bench")
+# The built school (a template, never served) and the copy each run works on.
+SCHOOL_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cedarheights_bench_school")
+DATABASE_URL = SCHOOL_URL + "_run"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
 STRIPE_KEY = "sk_test_cedarheightslocalstripe000000"
 SCALE = {"teachers": 100, "families": 5000, "students": 8000}
@@ -41,10 +44,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def environment(stripe_url: str) -> dict[str, str]:
+def environment(stripe_url: str, database_url: str = DATABASE_URL) -> dict[str, str]:
     return {
         **os.environ,
-        "DATABASE_URL": DATABASE_URL,
+        "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "cedarheights.settings.production",
         "DJANGO_SECRET_KEY": "bench-" + "k" * 50,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
@@ -57,13 +60,26 @@ def environment(stripe_url: str) -> dict[str, str]:
     }
 
 
-def ensure_database() -> None:
+def _server(sql: str, *params) -> list[tuple]:
     import psycopg
 
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(SCHOOL_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        cursor = conn.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _name(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def copy_school() -> None:
+    """A fresh copy of the built school for this run (PostgreSQL copies the template's files: seconds)."""
+    _server(f'DROP DATABASE IF EXISTS "{_name(DATABASE_URL)}"')
+    _server(f'CREATE DATABASE "{_name(DATABASE_URL)}" TEMPLATE "{_name(SCHOOL_URL)}"')
+
+
+def drop_copy() -> None:
+    _server(f'DROP DATABASE IF EXISTS "{_name(DATABASE_URL)}" WITH (FORCE)')
 
 
 def start_local_stripe() -> tuple[subprocess.Popen, str]:
@@ -172,11 +188,17 @@ def build_school() -> dict:
             Teacher.instruments.through(teacher=t, instrument=instruments[n % len(instruments)])
             for n, t in enumerate(teachers)
         )
-        # Monday to Saturday, 14:00–21:00: 84 half-hour slots a week.
+        # Monday to Saturday, 14:00–21:00, which the students below nearly fill; Sundays 09:00–21:00 stay free
+        # for the families the benchmark enrolls (24 weekly slots a teacher).
         WeeklyAvailability.objects.bulk_create(
-            WeeklyAvailability(teacher=t, weekday=day, start_time="14:00", end_time="21:00")
-            for t in teachers
-            for day in range(6)
+            [
+                *(
+                    WeeklyAvailability(teacher=t, weekday=day, start_time="14:00", end_time="21:00")
+                    for t in teachers
+                    for day in range(6)
+                ),
+                *(WeeklyAvailability(teacher=t, weekday=6, start_time="09:00", end_time="21:00") for t in teachers),
+            ]
         )
         families = Family.objects.bulk_create(
             Family(name=f"Bench family {n}", city="Toronto", province="ON") for n in range(SCALE["families"])
@@ -300,7 +322,7 @@ def endpoints(creds: dict, piano_id: int, plan_id: int, cards: list[str]) -> lis
                     {"first_name": "Kid", "last_name": n, "date_of_birth": "2015-05-05", "instrument": piano_id}
                 ],
                 "windows": [
-                    {"weekday": 6, "start_time": "10:00", "end_time": "12:00"},
+                    {"weekday": 6, "start_time": "09:00", "end_time": "21:00"},
                     {"weekday": 0, "start_time": "14:00", "end_time": "21:00"},
                 ],
             }
@@ -431,7 +453,7 @@ def in_process(stripe_url: str, piano_id: int, plan_id: int, cards: list[str]) -
     for n in range(200):
         form = EnrollmentInput(
             children=[ChildInput("Kid", f"InProcess{n}", date(2015, 5, 5), piano_id)],
-            windows=[Window(6, clock(10), clock(12)), Window(0, clock(14), clock(21))],
+            windows=[Window(6, clock(9), clock(21)), Window(0, clock(14), clock(21))],
             tuition_plan_id=plan_id,
             consent=True,
             payment_method_id="pm_in_process",
@@ -469,14 +491,32 @@ def in_process(stripe_url: str, piano_id: int, plan_id: int, cards: list[str]) -
     return rows
 
 
+def prepare_school() -> dict:
+    """The built school, migrated (built first when missing), copied for this run."""
+    if not _server("SELECT 1 FROM pg_database WHERE datname = %s", _name(SCHOOL_URL)):
+        _server(f'CREATE DATABASE "{_name(SCHOOL_URL)}"')
+    env = environment("http://127.0.0.1:9", SCHOOL_URL)  # building calls no Stripe
+    subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
+    built = subprocess.run(
+        [PYTHON, __file__, "--build"], cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE, text=True
+    )
+    copy_school()
+    return json.loads(built.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
-    ensure_database()
+    if sys.argv[1:] == ["--build"]:  # the child process of prepare_school, connected to the template
+        import django
+
+        django.setup()
+        print(json.dumps(build_school()))
+        return
+    dataset = prepare_school()
     stripe_process, stripe_url = start_local_stripe()
     env = environment(stripe_url)
     os.environ.update(env)
     gunicorn = None
     try:
-        subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
         # Production serves static files from the collected manifest (the admin's pages need it).
         subprocess.run([PYTHON, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
         import django
@@ -488,7 +528,6 @@ def main() -> None:
         from billing.models import TuitionPlan
         from scheduling.models import Instrument
 
-        dataset = build_school()
         piano = Instrument.objects.get(name__iexact="piano")
         plan = TuitionPlan.objects.filter(instrument=piano).order_by("id").first()
         creds = credentials()
@@ -542,21 +581,27 @@ def main() -> None:
             latencies, errors = drive(port, spec, 32, SECONDS)
             rows.append(row(spec["name"], "http", latencies, SECONDS, None, errors, 32))
         rows += in_process(stripe_url, piano.pk, plan.pk, cards)
+        # What the enrollment rows measured: a booked teacher and demo lesson, or the waiting list.
+        from django.db.models import Count
+
+        from enrollment.models import Enrollment
+
+        enrollments = dict(Enrollment.objects.values_list("status").annotate(count=Count("id")).order_by())
     finally:
         for process in (gunicorn, stripe_process):
             if process is not None:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=20)
+        drop_copy()
 
     floor = {r["clients"]: r["p95_ms"] for r in rows if r["name"] == "floor"}
     for r in rows:
         if r["kind"] == "http" and floor.get(r["clients"]):
             r["ratio_to_floor"] = round(r["p95_ms"] / floor[r["clients"]], 2)
-    from scheduling.models import Lesson
-
     result = {
         "rows": rows,
-        "dataset": {**SCALE, **dataset, "lessons": Lesson.objects.count()},
+        "dataset": {**SCALE, **dataset},
+        "enrollments": enrollments,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -583,6 +628,11 @@ def table(result: dict) -> str:
     lines.append(
         f"\nDataset: {d['teachers']} teachers, {d['families']} families, {d['students']} students, "
         f"{d['lessons']} lessons (built in {d['built_seconds']} s{', reused' if d.get('reused') else ''})."
+    )
+    e = result["enrollments"]
+    lines.append(
+        f"Enrollments made by this run: {e.get('active', 0)} booked a teacher and a demo lesson, "
+        f"{e.get('waitlisted', 0)} waitlisted."
     )
     return "\n".join(lines)
 
