@@ -35,6 +35,26 @@ class Slot:
     teacher_id: int
 
 
+class FreeSlots(Sequence[Slot]):
+    """Free slots in order, kept as epoch seconds and made into datetimes only when read: a page of a
+    month's thousands of slots costs a page."""
+
+    def __init__(self, starts: list[tuple[float, int]], length: timedelta, zone: ZoneInfo):
+        self._starts, self._length, self._zone = starts, length, zone
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._slot(start, teacher_id) for start, teacher_id in self._starts[index]]
+        return self._slot(*self._starts[index])
+
+    def _slot(self, start: float, teacher_id: int) -> Slot:
+        begins = datetime.fromtimestamp(start, self._zone)
+        return Slot(begins, begins + self._length, teacher_id)
+
+
 def local_datetime(day: date, at: time, zone: ZoneInfo) -> datetime | None:
     """`day` at wall-clock `at` in `zone`; None when that time does not exist (the spring-forward gap)."""
     aware = datetime.combine(day, at, tzinfo=zone)
@@ -146,7 +166,7 @@ def slots_free(
     windows: Sequence[Window] | None = None,
     now: datetime | None = None,
     per_teacher: int | None = None,
-) -> list[Slot]:
+) -> Sequence[Slot]:
     """Free lesson slots of `minutes`, for one teacher or all teachers of an instrument, between two local dates.
 
     A slot lies inside the teacher's weekly availability (and inside `windows`, the family's preferred
@@ -221,11 +241,7 @@ def slots_free(
 
     found = [(start, teacher_id) for teacher_id in ids for start in islice(free_starts(teacher_id), per_teacher)]
     found.sort()
-    slots = []
-    for start, teacher_id in found:
-        begins = datetime.fromtimestamp(start, zone)
-        slots.append(Slot(begins, begins + length, teacher_id))
-    return slots
+    return FreeSlots(found, length, zone)
 
 
 def lessons_overlapping(

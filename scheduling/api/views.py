@@ -204,8 +204,8 @@ class PublicTimeslotListApi(PublicApi, generics.GenericAPIView):
         slots = slots_free(
             instrument_id=args["instrument"].pk, start_date=args["start"], end_date=args["end"], minutes=args["minutes"]
         )
-        names = {t.pk: t.user.get_full_name() for t in Teacher.objects.filter(id__in={s.teacher_id for s in slots})}
         page = self.paginate_queryset(slots)
+        names = {t.pk: t.user.get_full_name() for t in Teacher.objects.filter(id__in={s.teacher_id for s in page})}
         data = [
             {"start": s.start_at, "end": s.end_at, "teacher": {"id": s.teacher_id, "name": names[s.teacher_id]}}
             for s in page

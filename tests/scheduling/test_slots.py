@@ -52,12 +52,14 @@ def test_slots_lie_inside_the_availability_window(monday_teacher):
 def test_a_lesson_longer_than_the_window_gets_no_slot(monday_teacher):
     now = at(date(2026, 11, 26), "09:00")
     assert (
-        slots_free(
-            teacher_ids=[monday_teacher.pk],
-            start_date=date(2026, 11, 30),
-            end_date=date(2026, 11, 30),
-            minutes=75,
-            now=now,
+        list(
+            slots_free(
+                teacher_ids=[monday_teacher.pk],
+                start_date=date(2026, 11, 30),
+                end_date=date(2026, 11, 30),
+                minutes=75,
+                now=now,
+            )
         )
         == []
     )
@@ -150,13 +152,15 @@ def test_the_familys_windows_narrow_the_slots(monday_teacher):
     )
     assert local_starts(slots) == ["16:30"]
     assert (
-        slots_free(
-            teacher_ids=[monday_teacher.pk],
-            start_date=day,
-            end_date=day,
-            minutes=30,
-            now=now,
-            windows=[Window(1, time(16, 0), time(19, 0))],
+        list(
+            slots_free(
+                teacher_ids=[monday_teacher.pk],
+                start_date=day,
+                end_date=day,
+                minutes=30,
+                now=now,
+                windows=[Window(1, time(16, 0), time(19, 0))],
+            )
         )
         == []
     )
