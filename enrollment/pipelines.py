@@ -221,14 +221,15 @@ def _horizon() -> tuple[date, date]:
     return today, today + timedelta(days=school_settings_get().booking_horizon_days)
 
 
-def _earliest_slots(*, teacher_ids: list[int], minutes: int, windows: list[Window]) -> dict[int, datetime]:
-    """Each teacher's first free slot in the family's windows within the booking horizon; teachers without one
-    are left out."""
-    if not teacher_ids:
+def _earliest_slots(
+    *, teacher_ids: list[int], since: date, until: date, minutes: int, windows: list[Window]
+) -> dict[int, datetime]:
+    """Each teacher's first free slot in the family's windows between two dates; teachers without one are left
+    out."""
+    if not teacher_ids or until < since:
         return {}
-    start, end = _horizon()
     slots = slots_free(
-        teacher_ids=teacher_ids, start_date=start, end_date=end, minutes=minutes, windows=windows, per_teacher=1
+        teacher_ids=teacher_ids, start_date=since, end_date=until, minutes=minutes, windows=windows, per_teacher=1
     )
     return {slot.teacher_id: slot.start_at for slot in slots}
 
@@ -238,8 +239,11 @@ def assign_teacher(ctx: EnrollmentContext) -> None:
     the booking horizon. Then the fewest active students, then the earliest slot, then the lowest id.
     No teacher fits: the enrollment is waitlisted (the owner and the parent are told), not refused.
 
-    The least-loaded teachers are searched first, as they win whenever one of them has a slot; the others
-    only when none has (at most two searches, the first usually over a teacher or two)."""
+    The searches follow the rules: the least-loaded teachers first, as they win whenever one of them has a
+    slot, and among them the first week first, as their earliest slot decides (a weekly free time usually
+    shows there); the rest of the horizon, then the other teachers, only when nothing was found."""
+    start, end = _horizon()
+    week_end = min(end, start + timedelta(days=6))
     for enrollment in ctx.enrollments:
         candidates = (
             Teacher.objects.filter(active=True, instruments=enrollment.instrument_id)
@@ -247,11 +251,15 @@ def assign_teacher(ctx: EnrollmentContext) -> None:
             .values_list("id", "load", "capacity")
         )
         loads = {pk: load for pk, load, capacity in candidates if load < capacity}
-        lightest = min(loads.values(), default=None)
+        fewest = min(loads.values(), default=None)
+        lightest = [pk for pk, load in loads.items() if load == fewest]
+        others = [pk for pk, load in loads.items() if load != fewest]
         search = {"minutes": enrollment.lesson_minutes, "windows": ctx.form.windows}
-        earliest = _earliest_slots(teacher_ids=[pk for pk, load in loads.items() if load == lightest], **search)
-        if not earliest:
-            earliest = _earliest_slots(teacher_ids=[pk for pk, load in loads.items() if load != lightest], **search)
+        earliest = (
+            _earliest_slots(teacher_ids=lightest, since=start, until=week_end, **search)
+            or _earliest_slots(teacher_ids=lightest, since=week_end + timedelta(days=1), until=end, **search)
+            or _earliest_slots(teacher_ids=others, since=start, until=end, **search)
+        )
         if earliest:
             chosen = min(earliest, key=lambda pk: (loads[pk], earliest[pk], pk))
             ctx.teachers[enrollment.pk] = Teacher.objects.get(pk=chosen)

@@ -159,3 +159,20 @@ def test_the_teacher_with_fewest_students_wins_unless_they_have_no_slot(school_r
     assert enrollment.demo_lesson.teacher_id == expected.pk
     if winner == "lighter":
         assert enrollment.demo_lesson.start_at.date() > today + timedelta(days=14)
+
+
+@pytest.mark.parametrize("first_is_away", [True, False])
+def test_between_teachers_with_as_many_students_the_earliest_slot_then_the_lower_id_wins(school_ready, first_is_away):
+    # Given two piano teachers without students and the same hours, the school's (lower id) maybe away this week
+    first = school_ready["teacher"]
+    second = TeacherFactory(instruments=[school_ready["piano"]], capacity=20)
+    AvailabilityFactory(teacher=second, weekday=0, start_time="16:00", end_time="17:00")
+    AvailabilityFactory(teacher=second, weekday=2, start_time="16:00", end_time="18:00")
+    today = date.today()
+    if first_is_away:
+        ClosureFactory(reason="Away", teacher=first, start_date=today, end_date=today + timedelta(days=8))
+
+    [enrollment] = enrollment_submit(form=form_for(school_ready), idempotency_key=uuid.uuid4())
+
+    # Then the one free sooner gets the child; free at the same time, the lower id
+    assert enrollment.student.teacher_id == (second.pk if first_is_away else first.pk)
