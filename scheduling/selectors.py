@@ -216,15 +216,16 @@ def slots_free(
     starts_on: dict[tuple[date, Window], list[float]] = {}
 
     def free_starts(teacher_id: int) -> Iterator[float]:
-        """The teacher's free starts, earliest first."""
+        """The teacher's free starts, earliest first, each once (a teacher's windows may overlap)."""
         stretches = free.get(teacher_id, [(-inf, inf)])
         stretch_ends = [to for _, to in stretches]
         by_weekday: dict[int, list[Window]] = defaultdict(list)
-        for window in sorted(_intersect(availability[teacher_id], windows), key=lambda w: w.start_time):
+        for window in _intersect(availability[teacher_id], windows):
             by_weekday[window.weekday].append(window)
         for day in _dates(start_date, end_date):
             if day in closed[None] or day in closed[teacher_id]:
                 continue
+            today: list[float] = []
             for window in by_weekday.get(day.weekday(), ()):
                 if (starts := starts_on.get((day, window))) is None:
                     starts = starts_on[day, window] = _window_starts(day, window, length, step, zone)
@@ -234,10 +235,11 @@ def slots_free(
                 at = bisect_left(stretch_ends, starts[0] + length_seconds)
                 while at < len(stretches) and stretches[at][0] <= starts[-1]:
                     since, until = stretches[at]
-                    yield from starts[
+                    today += starts[
                         bisect_left(starts, max(since, earliest_seconds)) : bisect_right(starts, until - length_seconds)
                     ]
                     at += 1
+            yield from sorted(set(today)) if len(by_weekday[day.weekday()]) > 1 else today
 
     found = [(start, teacher_id) for teacher_id in ids for start in islice(free_starts(teacher_id), per_teacher)]
     found.sort()

@@ -254,3 +254,23 @@ def test_the_finder_offers_exactly_the_times_a_direct_check_finds_free(school, p
     assert [(s.start_at, s.teacher_id) for s in earliest_two] == sorted(
         slot for teacher_id in booked for slot in [e for e in expected if e[1] == teacher_id][:2]
     )
+
+
+def test_overlapping_windows_offer_each_time_once_and_the_earliest_first(school):
+    # Given a teacher with three overlapping Monday windows on different grids, busy until 16:05
+    teacher = TeacherFactory()
+    for start, end in (("16:00", "17:00"), ("16:10", "17:10"), ("16:30", "17:00")):
+        AvailabilityFactory(teacher=teacher, weekday=MONDAY, start_time=start, end_time=end)
+    day, now = date(2026, 11, 30), at(date(2026, 11, 26), "09:00")
+    lesson_create(
+        teacher=teacher,
+        student=StudentFactory(),
+        start_at=at(day, "15:50"),
+        end_at=at(day, "16:05"),
+        check_availability=False,
+    )
+    ask = {"teacher_ids": [teacher.pk], "start_date": day, "end_date": day, "minutes": 30, "now": now}
+
+    # Then every free start shows once, in order, and the first one is the second window's 16:10
+    assert local_starts(slots_free(**ask)) == ["16:10", "16:15", "16:25", "16:30", "16:40"]
+    assert local_starts(slots_free(**ask, per_teacher=1)) == ["16:10"]
