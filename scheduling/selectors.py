@@ -226,7 +226,8 @@ def slots_free(
             if day in closed[None] or day in closed[teacher_id]:
                 continue
             today: list[float] = []
-            for window in by_weekday.get(day.weekday(), ()):
+            day_windows = by_weekday.get(day.weekday(), ())
+            for window in day_windows:
                 if (starts := starts_on.get((day, window))) is None:
                     starts = starts_on[day, window] = _window_starts(day, window, length, step, zone)
                 if not starts:
@@ -239,19 +240,25 @@ def slots_free(
                         bisect_left(starts, max(since, earliest_seconds)) : bisect_right(starts, until - length_seconds)
                     ]
                     at += 1
-            yield from sorted(set(today)) if len(by_weekday[day.weekday()]) > 1 else today
+            yield from sorted(set(today)) if len(day_windows) > 1 else today
 
     found = [(start, teacher_id) for teacher_id in ids for start in islice(free_starts(teacher_id), per_teacher)]
     found.sort()
     return FreeSlots(found, length, zone)
 
 
+def overlapping(*, start_at: datetime, end_at: datetime) -> Q:
+    """Lessons overlapping [start_at, end_at): as none lasts longer than LONGEST_LESSON, they start after
+    start_at - LONGEST_LESSON, which lets an index on start_at find them."""
+    return Q(start_at__lt=end_at, start_at__gt=start_at - LONGEST_LESSON, end_at__gt=start_at)
+
+
 def lessons_overlapping(
     *, start_at: datetime, end_at: datetime, exclude_lesson_id: int | None = None
 ) -> QuerySet[Lesson]:
-    lessons = Lesson.objects.filter(
-        start_at__lt=end_at, start_at__gt=start_at - LONGEST_LESSON, end_at__gt=start_at
-    ).exclude(status=Lesson.Status.CANCELLED)
+    lessons = Lesson.objects.filter(overlapping(start_at=start_at, end_at=end_at)).exclude(
+        status=Lesson.Status.CANCELLED
+    )
     return lessons.exclude(id=exclude_lesson_id) if exclude_lesson_id else lessons
 
 

@@ -17,7 +17,14 @@ from cedarheights.errors import ClosureConflict, DomainError, InvalidInput, Less
 from cedarheights.selectors import school_settings_get
 from enrollment.models import Student
 from scheduling.models import LONGEST_LESSON, Lesson, Room, Teacher, Term
-from scheduling.selectors import availability_covers, closed_dates, closure_on, lessons_overlapping, local_datetime
+from scheduling.selectors import (
+    availability_covers,
+    closed_dates,
+    closure_on,
+    lessons_overlapping,
+    local_datetime,
+    overlapping,
+)
 
 CONSTRAINT_MESSAGES = {
     "lesson_no_teacher_overlap": "The teacher already has a lesson at this time.",
@@ -210,15 +217,7 @@ def _weekly_slot_validate(
     nearby = Q(teacher=teacher) | Q(student=student) | (Q(room=room) if room is not None else Q(pk__in=[]))
     # Only the lessons near one of the weeks, found by index; the first week was checked in full above.
     near_a_week = reduce(
-        or_,
-        (
-            Q(
-                start_at__lt=start + length + buffer,
-                start_at__gt=start - buffer - LONGEST_LESSON,
-                end_at__gt=start - buffer,
-            )
-            for start in starts[1:]
-        ),
+        or_, (overlapping(start_at=start - buffer, end_at=start + length + buffer) for start in starts[1:])
     )
     others = list(
         Lesson.objects.filter(near_a_week, nearby)
