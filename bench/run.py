@@ -183,7 +183,8 @@ def build_school() -> dict:
             )
             for n in range(SCALE["teachers"])
         )
-        teachers = Teacher.objects.bulk_create(Teacher(user=u, capacity=90, bio="Bench teacher") for u in users)
+        # 80 students each below; room for the ~400 a run enrolls (34 piano teachers).
+        teachers = Teacher.objects.bulk_create(Teacher(user=u, capacity=100, bio="Bench teacher") for u in users)
         Teacher.instruments.through.objects.bulk_create(
             Teacher.instruments.through(teacher=t, instrument=instruments[n % len(instruments)])
             for n, t in enumerate(teachers)
