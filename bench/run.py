@@ -10,6 +10,7 @@
 4. Prints a table and writes bench/results.json. All traffic stays on 127.0.0.1; it stops by itself.
 """
 
+import gc
 import http.client
 import json
 import os
@@ -588,6 +589,7 @@ def main() -> None:
         for spec in [s for s in specs if s["name"] in {"floor"} | {r["name"] for r in busiest}]:
             latencies, errors = drive(port, spec, 32, SECONDS)
             rows.append(row(spec["name"], "http", latencies, SECONDS, None, errors, 32))
+        gc.freeze()  # as cedarheights/wsgi.py does once the app is loaded
         rows += in_process(stripe_url, piano.pk, plan.pk, cards)
         # What the enrollment rows measured: a booked teacher and demo lesson, or the waiting list.
         from django.db.models import Count

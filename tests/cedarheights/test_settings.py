@@ -41,3 +41,18 @@ def test_production_settings_start_with_them():
         DJANGO_ALLOWED_HOSTS="school.example",
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_wsgi_app_leaves_what_loading_made_out_of_the_collectors_full_passes():
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    probe = "import gc; import cedarheights.wsgi; print(gc.get_freeze_count())"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SECRET_KEY": "k" * 60, "DJANGO_ALLOWED_HOSTS": "school.example"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split()[-1]) > 10_000  # Django's modules, models and settings
