@@ -7,8 +7,10 @@ commit. A replayed submission (the same idempotency key) returns the same enroll
 """
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import islice
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -69,6 +71,7 @@ class EnrollmentContext:
     new_account: bool = False
     enrollments: list[Enrollment] = field(default_factory=list)
     teachers: dict[int, Teacher] = field(default_factory=dict)  # enrollment id → assigned teacher
+    first_slots: dict[int, datetime] = field(default_factory=dict)  # enrollment id → the slot found for it
 
     @property
     def reference(self) -> str:
@@ -263,6 +266,7 @@ def assign_teacher(ctx: EnrollmentContext) -> None:
         if earliest:
             chosen = min(earliest, key=lambda pk: (loads[pk], earliest[pk], pk))
             ctx.teachers[enrollment.pk] = Teacher.objects.get(pk=chosen)
+            ctx.first_slots[enrollment.pk] = earliest[chosen]
             continue
         enrollment.status = Enrollment.Status.WAITLISTED
         enrollment.save(update_fields=["status", "updated_at"])
@@ -272,29 +276,36 @@ def _term_on(day: date) -> Term | None:
     return Term.objects.filter(start_date__lte=day, end_date__gte=day).first()
 
 
-def book_demo_lesson(ctx: EnrollmentContext) -> None:
-    """The first free slot, under a lock on the teacher, the database having the last word; a slot lost to a
-    concurrent enrollment moves on to the next (bounded). The same weekly time then becomes the regular
-    lesson for the rest of the term, so no one else is offered it."""
-    school = school_settings_get()
+def _starts_to_try(ctx: EnrollmentContext, enrollment: Enrollment, teacher: Teacher) -> Iterator[datetime]:
+    """The slot found while assigning the teacher, then, only if that one has gone since, the teacher's next
+    free slots as they are now. Booking checks each again in full under the teacher's lock."""
+    yield ctx.first_slots[enrollment.pk]
     start, end = _horizon()
+    free = slots_free(
+        teacher_ids=[teacher.pk],
+        start_date=start,
+        end_date=end,
+        minutes=enrollment.lesson_minutes,
+        windows=ctx.form.windows,
+        per_teacher=MAX_SLOT_ATTEMPTS,
+    )
+    yield from (slot.start_at for slot in free)
+
+
+def book_demo_lesson(ctx: EnrollmentContext) -> None:
+    """The slot found for the child, booked under a lock on the teacher, the database having the last word; a
+    slot lost to a concurrent enrollment moves on to the next (bounded). The same weekly time then becomes the
+    regular lesson for the rest of the term, so no one else is offered it."""
+    school = school_settings_get()
     for enrollment in ctx.enrollments:
         teacher = ctx.teachers.get(enrollment.pk)
         if teacher is None:
             continue
         teacher = Teacher.objects.select_for_update().get(pk=teacher.pk)
-        slots = slots_free(
-            teacher_ids=[teacher.pk],
-            start_date=start,
-            end_date=end,
-            minutes=enrollment.lesson_minutes,
-            windows=ctx.form.windows,
-            per_teacher=MAX_SLOT_ATTEMPTS,
-        )
-        for slot in slots:
+        for start_at in islice(_starts_to_try(ctx, enrollment, teacher), MAX_SLOT_ATTEMPTS):
             try:
                 with transaction.atomic():
-                    demo = _book(enrollment, teacher, slot.start_at, school.demo_lesson_minutes)
+                    demo = _book(enrollment, teacher, start_at, school.demo_lesson_minutes)
                     break
             except (LessonConflict, DomainError):
                 continue
