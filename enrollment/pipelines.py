@@ -201,7 +201,7 @@ def create_family_account(ctx: EnrollmentContext) -> None:
             instrument_id=child.instrument_id,
             level=child.level,
         )
-        student.full_clean()
+        student.full_clean(exclude=["family", "instrument"])  # both just checked or made: no query for each
         student.save()
         enrollment = Enrollment.objects.create(
             student=student,
