@@ -28,7 +28,7 @@ from cedarheights.selectors import school_settings_get
 from enrollment.calendar import lesson_ics
 from enrollment.models import Enrollment, PreferredWindow, Student
 from scheduling.models import Instrument, Lesson, Teacher, Term, WeeklyAvailability
-from scheduling.selectors import Window, slots_free
+from scheduling.selectors import Slot, Window, slots_free
 from scheduling.services import lesson_create, term_lessons_generate
 
 MAX_SLOT_ATTEMPTS = 8  # slots lost to concurrent enrollments before a child goes on the waitlist
@@ -70,8 +70,7 @@ class EnrollmentContext:
     parent: User | None = None
     new_account: bool = False
     enrollments: list[Enrollment] = field(default_factory=list)
-    teachers: dict[int, Teacher] = field(default_factory=dict)  # enrollment id → assigned teacher
-    first_slots: dict[int, datetime] = field(default_factory=dict)  # enrollment id → the slot found for it
+    slots: dict[int, Slot] = field(default_factory=dict)  # enrollment id → the slot found: its teacher and time
 
     @property
     def reference(self) -> str:
@@ -226,7 +225,7 @@ def _horizon() -> tuple[date, date]:
 
 def _earliest_slots(
     *, teacher_ids: list[int], since: date, until: date, minutes: int, windows: list[Window]
-) -> dict[int, datetime]:
+) -> dict[int, Slot]:
     """Each teacher's first free slot in the family's windows between two dates; teachers without one are left
     out."""
     if not teacher_ids or until < since:
@@ -234,7 +233,7 @@ def _earliest_slots(
     slots = slots_free(
         teacher_ids=teacher_ids, start_date=since, end_date=until, minutes=minutes, windows=windows, per_teacher=1
     )
-    return {slot.teacher_id: slot.start_at for slot in slots}
+    return {slot.teacher_id: slot for slot in slots}
 
 
 def assign_teacher(ctx: EnrollmentContext) -> None:
@@ -264,9 +263,8 @@ def assign_teacher(ctx: EnrollmentContext) -> None:
             or _earliest_slots(teacher_ids=others, since=start, until=end, **search)
         )
         if earliest:
-            chosen = min(earliest, key=lambda pk: (loads[pk], earliest[pk], pk))
-            ctx.teachers[enrollment.pk] = Teacher.objects.get(pk=chosen)
-            ctx.first_slots[enrollment.pk] = earliest[chosen]
+            chosen = min(earliest, key=lambda pk: (loads[pk], earliest[pk].start_at, pk))
+            ctx.slots[enrollment.pk] = earliest[chosen]
             continue
         enrollment.status = Enrollment.Status.WAITLISTED
         enrollment.save(update_fields=["status", "updated_at"])
@@ -279,7 +277,7 @@ def _term_on(day: date) -> Term | None:
 def _starts_to_try(ctx: EnrollmentContext, enrollment: Enrollment, teacher: Teacher) -> Iterator[datetime]:
     """The slot found while assigning the teacher, then, only if that one has gone since, the teacher's next
     free slots as they are now. Booking checks each again in full under the teacher's lock."""
-    yield ctx.first_slots[enrollment.pk]
+    yield ctx.slots[enrollment.pk].start_at
     start, end = _horizon()
     free = slots_free(
         teacher_ids=[teacher.pk],
@@ -298,10 +296,9 @@ def book_demo_lesson(ctx: EnrollmentContext) -> None:
     regular lesson for the rest of the term, so no one else is offered it."""
     school = school_settings_get()
     for enrollment in ctx.enrollments:
-        teacher = ctx.teachers.get(enrollment.pk)
-        if teacher is None:
+        if (found := ctx.slots.get(enrollment.pk)) is None:
             continue
-        teacher = Teacher.objects.select_for_update().get(pk=teacher.pk)
+        teacher = Teacher.objects.select_for_update().get(pk=found.teacher_id)
         for start_at in islice(_starts_to_try(ctx, enrollment, teacher), MAX_SLOT_ATTEMPTS):
             try:
                 with transaction.atomic():
