@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Upper
 
 
 class UserManager(BaseUserManager):
@@ -61,7 +61,9 @@ class User(AbstractUser):
     class Meta:
         ordering = ["last_name", "first_name", "email"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            # UPPER, as Django's iexact compiles on PostgreSQL: sign-in, password reset and enrollment's
+            # "already has an account" look an address up through this index instead of reading every user.
+            models.UniqueConstraint(Upper("email"), name="accounts_user_email_ci_unique"),
             models.CheckConstraint(
                 condition=models.Q(family__isnull=True) | models.Q(role="parent"),
                 name="accounts_user_only_parents_have_family",

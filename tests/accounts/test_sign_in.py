@@ -219,3 +219,28 @@ def test_a_new_parent_sets_a_password_from_the_welcome_link_and_is_signed_in():
     assert response.redirect_chain[-1][0] == "/accounts/profile/"
     assert response.context["user"] == parent
     assert Client().get(path, follow=True).context["validlink"] is False
+
+
+class TestEmailAddresses:
+    def test_one_account_per_address_whatever_its_case(self):
+        from django.db import IntegrityError, transaction
+
+        from accounts.models import User
+
+        UserFactory(email="ann@example.test")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            User.objects.bulk_create([User(email="ANN@example.test")])  # bulk_create skips save()'s lower-casing
+
+    @pytest.mark.postgres
+    def test_a_case_blind_lookup_reads_the_unique_index(self):
+        """Sign-in, password reset and enrollment find an address with iexact: an index, not every user."""
+        from django.db import connection, transaction
+
+        from accounts.models import User
+
+        UserFactory(email="ann@example.test")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table would be read whole anyway
+            plan = User.objects.filter(email__iexact="Ann@Example.test").explain()
+            assert "accounts_user_email_ci_unique" in plan, plan
+            assert User.objects.get_by_natural_key("ANN@example.test").email == "ann@example.test"
