@@ -286,3 +286,17 @@ class Lesson(models.Model):
     def clean(self) -> None:
         if self.start_at and self.end_at and self.end_at <= self.start_at:
             raise ValidationError({"end_at": "The lesson must end after it starts."})
+
+
+class TeacherSchedule(models.Model):
+    """A stamp that changes whenever one of the teacher's lessons is added, removed, moved, given to another
+    teacher or cancelled (or un-cancelled): the free-slot finder keeps a teacher's free time in the cache under
+    this stamp. Written only by PostgreSQL triggers on the lesson table (migration 0004), from a sequence, so a
+    stamp is never reused, even after a rollback; Django never saves it. A teacher without a row has had no
+    lesson written since that migration."""
+
+    teacher = models.OneToOneField(Teacher, primary_key=True, related_name="schedule", on_delete=models.CASCADE)
+    stamp = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.teacher}'s schedule, stamp {self.stamp}"

@@ -1,5 +1,6 @@
 """Reads for scheduling: the free-slot finder and the conflict questions the services ask."""
 
+import heapq
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -9,6 +10,8 @@ from itertools import islice
 from math import inf
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import F, FloatField, Func, Q, QuerySet
 from django.db.models import Window as SqlWindow
 from django.db.models.functions import Lead, RowNumber
@@ -17,6 +20,10 @@ from django.utils import timezone
 from accounts.roles import is_parent, is_school_admin, is_teacher
 from cedarheights.selectors import school_settings_get
 from scheduling.models import LONGEST_LESSON, Closure, Lesson, Teacher, Term, WeeklyAvailability
+
+# How long a teacher's free stretches for one range stay cached: only for memory's sake, as a changed
+# schedule gets a new stamp, hence a new key.
+FREE_TIME_SECONDS = 60 * 60
 
 
 @dataclass(frozen=True)
@@ -36,19 +43,46 @@ class Slot:
 
 
 class FreeSlots(Sequence[Slot]):
-    """Free slots in order, kept as epoch seconds and made into datetimes only when read: a page of a
-    month's thousands of slots costs a page."""
+    """Free slots by start, then teacher id. Each teacher's starts are kept as runs of epoch seconds, made into
+    datetimes only when read: counting a month's thousands of slots is a sum, and a page merges the
+    teachers' runs only as far as that page."""
 
-    def __init__(self, starts: list[tuple[float, int]], length: timedelta, zone: ZoneInfo):
-        self._starts, self._length, self._zone = starts, length, zone
+    def __init__(self, runs: dict[int, list[list[float]]], length: timedelta, zone: ZoneInfo):
+        self._runs, self._length, self._zone = runs, length, zone
+        self._count = sum(len(run) for teacher_runs in runs.values() for run in teacher_runs)
+        self._everything: list[tuple[float, int]] | None = None
 
     def __len__(self) -> int:
-        return len(self._starts)
+        return self._count
+
+    def __iter__(self) -> Iterator[Slot]:
+        return (self._slot(start, teacher_id) for start, teacher_id in self._all())
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return [self._slot(start, teacher_id) for start, teacher_id in self._starts[index]]
-        return self._slot(*self._starts[index])
+            first, stop, step = index.indices(self._count)
+            if self._everything is not None or step != 1:
+                picked = self._all()[index]
+            else:
+                picked = islice(self._merged(), first, stop)
+            return [self._slot(start, teacher_id) for start, teacher_id in picked]
+        position = range(self._count)[index]  # IndexError out of range, as a list's
+        return self._slot(*next(islice(self._merged(), position, None)))
+
+    def _merged(self) -> Iterator[tuple[float, int]]:
+        """In order, lazily: each teacher's runs are already in order."""
+        return heapq.merge(*(self._teacher_starts(teacher_id) for teacher_id in self._runs))
+
+    def _teacher_starts(self, teacher_id: int) -> Iterator[tuple[float, int]]:
+        return ((start, teacher_id) for run in self._runs[teacher_id] for start in run)
+
+    def _all(self) -> list[tuple[float, int]]:
+        """In order, all at once (a C sort beats a Python merge when every slot is read)."""
+        if self._everything is None:
+            self._everything = sorted(
+                (start, teacher_id) for teacher_id, runs in self._runs.items() for run in runs for start in run
+            )
+        return self._everything
 
     def _slot(self, start: float, teacher_id: int) -> Slot:
         begins = datetime.fromtimestamp(start, self._zone)
@@ -134,6 +168,43 @@ def _free_stretches(
     return stretches
 
 
+FREE_THROUGHOUT = [(-inf, inf)]
+
+
+def _free_stretches_cached(
+    *,
+    stamps: dict[int, int | None],
+    range_start: datetime,
+    range_end: datetime,
+    buffer: float,
+    shortest: float,
+) -> dict[int, list[tuple[float, float]]]:
+    """Every teacher's free stretches, from the cache where the teacher's schedule stamp is unchanged.
+
+    The stamps were read before the lessons, so an entry may hold lessons newer than its stamp, never
+    older; and a stamp is never reused (a sequence), so an entry made inside a transaction that then rolled
+    back is never read. Only PostgreSQL keeps stamps (triggers); elsewhere the lessons are read every time.
+    """
+
+    def read(teacher_ids: list[int]) -> dict[int, list[tuple[float, float]]]:
+        found = _free_stretches(
+            teacher_ids=teacher_ids, range_start=range_start, range_end=range_end, buffer=buffer, shortest=shortest
+        )
+        return {teacher_id: found.get(teacher_id, FREE_THROUGHOUT) for teacher_id in teacher_ids}
+
+    if connection.vendor != "postgresql":
+        return read(list(stamps))
+    span = f"{range_start.timestamp():.0f}:{range_end.timestamp():.0f}:{buffer:.0f}:{shortest:.0f}"
+    keys = {teacher_id: f"free-stretches:{teacher_id}:{stamp or 0}:{span}" for teacher_id, stamp in stamps.items()}
+    kept = cache.get_many(keys.values())
+    free = {teacher_id: kept[key] for teacher_id, key in keys.items() if key in kept}
+    if missing := [teacher_id for teacher_id in stamps if teacher_id not in free]:
+        fresh = read(missing)
+        cache.set_many({keys[teacher_id]: stretches for teacher_id, stretches in fresh.items()}, FREE_TIME_SECONDS)
+        free.update(fresh)
+    return free
+
+
 def _window_starts(day: date, window: Window, length: timedelta, step: timedelta, zone: ZoneInfo) -> list[float]:
     """The start times (epoch seconds) of every slot of `length` in `window` on `day`, stepped in wall-clock time.
 
@@ -189,7 +260,8 @@ def slots_free(
         teachers = teachers.filter(instruments=instrument_id)
     if teacher_ids is not None:
         teachers = teachers.filter(id__in=teacher_ids)
-    ids = list(teachers.order_by().values_list("id", flat=True))
+    stamps = dict(teachers.order_by().values_list("id", "schedule__stamp"))  # read before the lessons: see below
+    ids = list(stamps)
     if not ids:
         return []
 
@@ -205,8 +277,8 @@ def slots_free(
     buffer = timedelta(minutes=school.buffer_minutes)
     length, step = timedelta(minutes=minutes), timedelta(minutes=school.slot_step_minutes)
     length_seconds, earliest_seconds = length.total_seconds(), earliest.timestamp()
-    free = _free_stretches(
-        teacher_ids=ids,
+    free = _free_stretches_cached(
+        stamps=stamps,
         range_start=datetime.combine(start_date, time.min, tzinfo=zone) - buffer,
         range_end=datetime.combine(end_date + timedelta(days=1), time.min, tzinfo=zone) + buffer,
         buffer=buffer.total_seconds(),
@@ -215,18 +287,22 @@ def slots_free(
     # Teachers mostly share their weekly hours: a window's starts on a day are worked out once for all of them.
     starts_on: dict[tuple[date, Window], list[float]] = {}
 
-    def free_starts(teacher_id: int) -> Iterator[float]:
-        """The teacher's free starts, earliest first, each once (a teacher's windows may overlap)."""
-        stretches = free.get(teacher_id, [(-inf, inf)])
+    def free_runs(teacher_id: int) -> list[list[float]]:
+        """The teacher's free starts as runs, earliest first, each start once (a teacher's windows may overlap);
+        with `per_teacher`, only the earliest that many."""
+        stretches = free[teacher_id]
         stretch_ends = [to for _, to in stretches]
         by_weekday: dict[int, list[Window]] = defaultdict(list)
         for window in _intersect(availability[teacher_id], windows):
             by_weekday[window.weekday].append(window)
+        runs: list[list[float]] = []
+        left = per_teacher if per_teacher is not None else inf
         for day in _dates(start_date, end_date):
-            if day in closed[None] or day in closed[teacher_id]:
+            if left <= 0:
+                break
+            if day in closed[None] or day in closed[teacher_id] or not (day_windows := by_weekday.get(day.weekday())):
                 continue
-            today: list[float] = []
-            day_windows = by_weekday.get(day.weekday(), ())
+            today: list[list[float]] = []
             for window in day_windows:
                 if (starts := starts_on.get((day, window))) is None:
                     starts = starts_on[day, window] = _window_starts(day, window, length, step, zone)
@@ -236,15 +312,23 @@ def slots_free(
                 at = bisect_left(stretch_ends, starts[0] + length_seconds)
                 while at < len(stretches) and stretches[at][0] <= starts[-1]:
                     since, until = stretches[at]
-                    today += starts[
+                    if run := starts[
                         bisect_left(starts, max(since, earliest_seconds)) : bisect_right(starts, until - length_seconds)
-                    ]
+                    ]:
+                        today.append(run)
                     at += 1
-            yield from sorted(set(today)) if len(day_windows) > 1 else today
+            if len(day_windows) > 1 and today:
+                today = [sorted({start for run in today for start in run})]
+            for run in today:
+                if len(run) > left:
+                    run = run[: int(left)]
+                runs.append(run)
+                left -= len(run)
+                if left <= 0:
+                    break
+        return runs
 
-    found = [(start, teacher_id) for teacher_id in ids for start in islice(free_starts(teacher_id), per_teacher)]
-    found.sort()
-    return FreeSlots(found, length, zone)
+    return FreeSlots({teacher_id: free_runs(teacher_id) for teacher_id in ids}, length, zone)
 
 
 def overlapping(*, start_at: datetime, end_at: datetime) -> Q:

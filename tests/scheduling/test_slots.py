@@ -247,6 +247,13 @@ def test_the_finder_offers_exactly_the_times_a_direct_check_finds_free(school, p
         if start + length <= at(day, last) and all(not (s - gap < start + length and e + gap > start) for s, e in kept)
     )
     assert [(s.start_at, s.teacher_id) for s in found] == expected
+    # And a fresh answer counts them and pages through them in that order, each page merged on its own
+    fresh = slots_free(teacher_ids=list(booked), start_date=day, end_date=day, minutes=minutes, now=now)
+    assert len(fresh) == len(expected)
+    pages = [fresh[first : first + 3] for first in range(0, len(expected) + 3, 3)]
+    assert [(s.start_at, s.teacher_id) for page in pages for s in page] == expected
+    if expected:
+        assert (fresh[-1].start_at, fresh[-1].teacher_id) == expected[-1]
     # And asked for each teacher's earliest two, it gives those
     earliest_two = slots_free(
         teacher_ids=list(booked), start_date=day, end_date=day, minutes=minutes, now=now, per_teacher=2
