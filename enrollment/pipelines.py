@@ -70,7 +70,8 @@ class EnrollmentContext:
     parent: User | None = None
     new_account: bool = False
     enrollments: list[Enrollment] = field(default_factory=list)
-    slots: dict[int, Slot] = field(default_factory=dict)  # enrollment id → the slot found: its teacher and time
+    # enrollment id → the slot found with each fitting teacher, the assignment rules' choice first
+    slots: dict[int, list[Slot]] = field(default_factory=dict)
 
     @property
     def reference(self) -> str:
@@ -263,8 +264,8 @@ def assign_teacher(ctx: EnrollmentContext) -> None:
             or _earliest_slots(teacher_ids=others, since=start, until=end, **search)
         )
         if earliest:
-            chosen = min(earliest, key=lambda pk: (loads[pk], earliest[pk].start_at, pk))
-            ctx.slots[enrollment.pk] = earliest[chosen]
+            ranked = sorted(earliest, key=lambda pk: (loads[pk], earliest[pk].start_at, pk))
+            ctx.slots[enrollment.pk] = [earliest[pk] for pk in ranked[:MAX_SLOT_ATTEMPTS]]
             continue
         enrollment.status = Enrollment.Status.WAITLISTED
         enrollment.save(update_fields=["status", "updated_at"])
@@ -274,10 +275,22 @@ def _term_on(day: date) -> Term | None:
     return Term.objects.filter(start_date__lte=day, end_date__gte=day).first()
 
 
-def _starts_to_try(ctx: EnrollmentContext, enrollment: Enrollment, teacher: Teacher) -> Iterator[datetime]:
+def _lock_a_teacher(found: list[Slot]) -> tuple[Slot, Teacher]:
+    """The first teacher found whom no other enrollment is booking at this moment, locked; when every one is,
+    the first, once free. Families enrolling at the same moment are spread over the teachers who fit, rather
+    than queueing for one (the next family would have got the next teacher anyway, that one's load having
+    grown)."""
+    teachers = Teacher.objects.select_related(None).order_by()
+    for slot in found:
+        if teacher := teachers.select_for_update(skip_locked=True).filter(pk=slot.teacher_id).first():
+            return slot, teacher
+    return found[0], teachers.select_for_update().get(pk=found[0].teacher_id)
+
+
+def _starts_to_try(ctx: EnrollmentContext, enrollment: Enrollment, found: Slot, teacher: Teacher) -> Iterator[datetime]:
     """The slot found while assigning the teacher, then, only if that one has gone since, the teacher's next
     free slots as they are now. Booking checks each again in full under the teacher's lock."""
-    yield ctx.slots[enrollment.pk].start_at
+    yield found.start_at
     start, end = _horizon()
     free = slots_free(
         teacher_ids=[teacher.pk],
@@ -296,10 +309,10 @@ def book_demo_lesson(ctx: EnrollmentContext) -> None:
     regular lesson for the rest of the term, so no one else is offered it."""
     school = school_settings_get()
     for enrollment in ctx.enrollments:
-        if (found := ctx.slots.get(enrollment.pk)) is None:
+        if not (found := ctx.slots.get(enrollment.pk)):
             continue
-        teacher = Teacher.objects.select_for_update().get(pk=found.teacher_id)
-        for start_at in islice(_starts_to_try(ctx, enrollment, teacher), MAX_SLOT_ATTEMPTS):
+        slot, teacher = _lock_a_teacher(found)
+        for start_at in islice(_starts_to_try(ctx, enrollment, slot, teacher), MAX_SLOT_ATTEMPTS):
             try:
                 with transaction.atomic():
                     demo = _book(enrollment, teacher, start_at, school.demo_lesson_minutes)

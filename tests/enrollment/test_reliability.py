@@ -3,21 +3,23 @@
 import functools
 import itertools
 import threading
+import time as time_module
 import uuid
 from datetime import date, time
 
 import pytest
 from django.apps import apps
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 
 from cedarheights.models import PipelineRun, StepRun
 from enrollment import pipelines
 from enrollment.models import Enrollment
 from enrollment.pipelines import ChildInput, enrollment_submit
-from scheduling.models import Lesson
+from scheduling.models import Lesson, Teacher
 from scheduling.selectors import Window
 from tests.enrollment.conftest import form_for
+from tests.factories import AvailabilityFactory, TeacherFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 RECORDS_OF_A_RUN = {PipelineRun, StepRun}
@@ -108,6 +110,36 @@ def test_20_concurrent_enrollments_for_few_slots_never_overlap(school_ready):
     lessons = list(Lesson.objects.exclude(status="cancelled").order_by("start_at"))
     for earlier, later in itertools.pairwise(lessons):
         assert earlier.end_at <= later.start_at, f"{earlier} overlaps {later}"
+
+
+def test_a_family_is_not_kept_waiting_behind_another_familys_booking(school_ready):
+    # Given a second piano teacher with the same hours, and the first (the rules' choice: lower id) held
+    # locked by a booking still in progress on another connection
+    first, second = school_ready["teacher"], TeacherFactory(instruments=[school_ready["piano"]])
+    AvailabilityFactory(teacher=second, weekday=0, start_time="16:00", end_time="17:00")
+    AvailabilityFactory(teacher=second, weekday=2, start_time="16:00", end_time="18:00")
+    locked, enrolled = threading.Event(), threading.Event()
+
+    def booking_in_progress(n):
+        with transaction.atomic():
+            Teacher.objects.select_for_update().get(pk=first.pk)
+            locked.set()
+            enrolled.wait(timeout=10)
+
+    holder = threading.Thread(target=run_in_threads, args=(1, booking_in_progress))
+    holder.start()
+    assert locked.wait(timeout=10)
+
+    # When a family enrolls meanwhile
+    started = time_module.monotonic()
+    enrollment = enrollment_submit(form=form_for(school_ready), idempotency_key=uuid.uuid4())[0]
+    waited = time_module.monotonic() - started
+    enrolled.set()
+    holder.join()
+
+    # Then it is booked with the other teacher at once, instead of waiting for the lock
+    assert enrollment.status == "active" and enrollment.demo_lesson.teacher_id == second.pk
+    assert waited < 5
 
 
 def test_the_same_submission_sent_10_times_at_once_enrolls_once(school_ready):
