@@ -69,3 +69,10 @@ class FilterSet(filters.FilterSet):
 
 class FilterBackend(filters.DjangoFilterBackend):
     filterset_base = FilterSet
+
+    def filter_queryset(self, request, queryset, view):
+        # No query string, nothing to filter by: skip building and validating a form of every filter
+        # (a fifth of a plain list's time).
+        if not request.query_params:
+            return queryset
+        return super().filter_queryset(request, queryset, view)
