@@ -34,8 +34,10 @@ CONSTRAINT_MESSAGES = {
 
 
 def _lock(teacher: Teacher, student: Student) -> None:
-    Teacher.objects.select_for_update().filter(pk=teacher.pk).first()
-    Student.objects.select_for_update().filter(pk=student.pk).first()
+    # The two rows alone: the teacher manager's join would lock the teacher's user row too (and hold up their
+    # sign-in, which writes last_login, for the rest of the booking).
+    Teacher.objects.select_for_update().filter(pk=teacher.pk).order_by().values_list("pk").first()
+    Student.objects.select_for_update().filter(pk=student.pk).order_by().values_list("pk").first()
 
 
 def _teacher_busy(teacher: Teacher, start: datetime, end: datetime, lesson_id: int, zone) -> LessonConflict:

@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from cedarheights.errors import ClosureConflict, InvalidInput, LessonConflict, OutsideAvailability
 from scheduling.models import Lesson
@@ -200,6 +200,37 @@ def test_concurrent_bookings_of_one_slot_leave_exactly_one_lesson(teacher):
     # Then one booking won and every other one got a clear conflict
     assert sorted(outcomes) == ["booked"] + ["conflict"] * 7
     assert Lesson.objects.filter(teacher=teacher).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_in_progress_does_not_hold_up_the_teacher_signing_in(teacher):
+    # Given a booking that has its locks and is still running
+    locked, done = threading.Event(), threading.Event()
+
+    def booking():
+        try:
+            with transaction.atomic():
+                lesson_create(
+                    teacher=teacher, student=StudentFactory(), start_at=at(MONDAY, "16:00"), end_at=at(MONDAY, "16:30")
+                )
+                locked.set()
+                done.wait(timeout=10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=booking)
+    thread.start()
+    assert locked.wait(timeout=10)
+    try:
+        # Then the teacher's user row (what signing in writes) is not locked, while the teacher row is
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM accounts_user WHERE id = %s FOR UPDATE NOWAIT", [teacher.user_id])
+        with pytest.raises(OperationalError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM scheduling_teacher WHERE id = %s FOR UPDATE NOWAIT", [teacher.pk])
+    finally:
+        done.set()
+        thread.join()
 
 
 @pytest.mark.django_db
