@@ -33,12 +33,16 @@ class PublicTeacherSerializer(ModelSerializer):
 
     first_name = serializers.CharField(source="user.first_name")
     last_name = serializers.CharField(source="user.last_name")
-    instruments = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    instruments = serializers.SerializerMethodField()
 
     class Meta:
         model = Teacher
         fields = ["id", "first_name", "last_name", "instruments", "bio"]
         read_only_fields = fields
+
+    def get_instruments(self, teacher: Teacher) -> list[str]:
+        """Names, alphabetical; the view prefetches them as `taught`."""
+        return [instrument.name for instrument in teacher.taught]
 
 
 class AcademicYearSerializer(ModelCleanSerializer):
