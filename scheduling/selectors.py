@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 from math import inf
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
@@ -26,9 +27,8 @@ from scheduling.models import LONGEST_LESSON, Closure, Lesson, Teacher, Term, We
 FREE_TIME_SECONDS = 60 * 60
 
 
-@dataclass(frozen=True)
-class Window:
-    """A weekly window in local wall-clock time."""
+class Window(NamedTuple):
+    """A weekly window in local wall-clock time (a tuple: the finder hashes thousands of them a request)."""
 
     weekday: int
     start_time: time
@@ -286,6 +286,10 @@ def slots_free(
     )
     # Teachers mostly share their weekly hours: a window's starts on a day are worked out once for all of them.
     starts_on: dict[tuple[date, Window], list[float]] = {}
+    open_days: dict[int, list[date]] = defaultdict(list)  # weekday → the days the school is open, in order
+    for day in _dates(start_date, end_date):
+        if day not in closed[None]:
+            open_days[day.weekday()].append(day)
 
     def free_runs(teacher_id: int) -> list[list[float]]:
         """The teacher's free starts as runs, earliest first, each start once (a teacher's windows may overlap);
@@ -297,11 +301,13 @@ def slots_free(
             by_weekday[window.weekday].append(window)
         runs: list[list[float]] = []
         left = per_teacher if per_teacher is not None else inf
-        for day in _dates(start_date, end_date):
+        away = closed.get(teacher_id, set())
+        for day in sorted(day for weekday in by_weekday for day in open_days[weekday]):
             if left <= 0:
                 break
-            if day in closed[None] or day in closed[teacher_id] or not (day_windows := by_weekday.get(day.weekday())):
+            if day in away:
                 continue
+            day_windows = by_weekday[day.weekday()]
             today: list[list[float]] = []
             for window in day_windows:
                 if (starts := starts_on.get((day, window))) is None:
