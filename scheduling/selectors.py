@@ -260,7 +260,8 @@ def slots_free(
         teachers = teachers.filter(instruments=instrument_id)
     if teacher_ids is not None:
         teachers = teachers.filter(id__in=teacher_ids)
-    stamps = dict(teachers.order_by().values_list("id", "schedule__stamp"))  # read before the lessons: see below
+    # The stamps are read before the lessons (see _free_stretches_cached).
+    stamps = dict(teachers.order_by().values_list("id", "schedule__stamp"))
     ids = list(stamps)
     if not ids:
         return []
