@@ -69,6 +69,24 @@ def lesson_slot_validate(
     check_availability: bool = True,
 ) -> None:
     """Raise a DomainError naming what makes this time impossible; return when it is free."""
+    _slot_rules_validate(teacher=teacher, start_at=start_at, end_at=end_at, check_availability=check_availability)
+    school = school_settings_get()
+    zone, buffer = school.zone, timedelta(minutes=school.buffer_minutes)
+    overlapping = lessons_overlapping(
+        start_at=start_at - buffer, end_at=end_at + buffer, exclude_lesson_id=exclude_lesson_id
+    )
+    if clash := overlapping.filter(teacher=teacher).first():
+        raise _teacher_busy(teacher, clash.start_at, clash.end_at, clash.pk, zone)
+    overlapping = lessons_overlapping(start_at=start_at, end_at=end_at, exclude_lesson_id=exclude_lesson_id)
+    if clash := overlapping.filter(student=student).first():
+        raise _student_busy(student, clash.start_at, clash.pk, zone)
+    if room is not None and (clash := overlapping.filter(room=room).first()):
+        raise _room_busy(room, clash.pk)
+
+
+def _slot_rules_validate(*, teacher: Teacher, start_at: datetime, end_at: datetime, check_availability: bool) -> None:
+    """What a lesson time must be before any other lesson is looked at: aware, in order, at most four hours,
+    with an active teacher, on a day without a closure, inside the teacher's weekly hours."""
     if timezone.is_naive(start_at) or timezone.is_naive(end_at):
         raise InvalidInput("Lesson times need a time zone.", fields={"start_at": ["Give a time with its offset."]})
     if end_at <= start_at:
@@ -81,8 +99,7 @@ def lesson_slot_validate(
         raise InvalidInput(
             f"{teacher} is not teaching at the moment.", fields={"teacher": ["This teacher is inactive."]}
         )
-    school = school_settings_get()
-    zone = school.zone
+    zone = school_settings_get().zone
     local_start = start_at.astimezone(zone)
     if closure := closure_on(teacher_id=teacher.pk, day=local_start.date()):
         raise ClosureConflict(f"No lessons on {local_start:%A %-d %B %Y}: {closure.reason}.")
@@ -92,17 +109,6 @@ def lesson_slot_validate(
         raise OutsideAvailability(
             f"{teacher} does not teach on {local_start:%A} at {local_start:%H:%M}–{end_at.astimezone(zone):%H:%M}."
         )
-    buffer = timedelta(minutes=school.buffer_minutes)
-    overlapping = lessons_overlapping(
-        start_at=start_at - buffer, end_at=end_at + buffer, exclude_lesson_id=exclude_lesson_id
-    )
-    if clash := overlapping.filter(teacher=teacher).first():
-        raise _teacher_busy(teacher, clash.start_at, clash.end_at, clash.pk, zone)
-    overlapping = lessons_overlapping(start_at=start_at, end_at=end_at, exclude_lesson_id=exclude_lesson_id)
-    if clash := overlapping.filter(student=student).first():
-        raise _student_busy(student, clash.start_at, clash.pk, zone)
-    if room is not None and (clash := overlapping.filter(room=room).first()):
-        raise _room_busy(room, clash.pk)
 
 
 def _save_or_conflict(lessons: list[Lesson]) -> None:
@@ -210,23 +216,22 @@ def lesson_cancel(*, lesson: Lesson, reason: str = "", enforce_notice: bool = Fa
 def _weekly_slot_validate(
     *, teacher: Teacher, student: Student, starts: list[datetime], length: timedelta, room: Room | None
 ) -> None:
-    """`lesson_slot_validate` for every week of a weekly slot at once: the same rules, in a few queries."""
-    lesson_slot_validate(teacher=teacher, student=student, start_at=starts[0], end_at=starts[0] + length, room=room)
-    if len(starts) == 1:
-        return
+    """`lesson_slot_validate` for every week of a weekly slot at once: the same rules, in a few queries (the
+    weeks share their weekday and hours, so the first week's time speaks for the rest)."""
+    _slot_rules_validate(teacher=teacher, start_at=starts[0], end_at=starts[0] + length, check_availability=True)
     school = school_settings_get()
     zone, buffer = school.zone, timedelta(minutes=school.buffer_minutes)
     nearby = Q(teacher=teacher) | Q(student=student) | (Q(room=room) if room is not None else Q(pk__in=[]))
-    # Only the lessons near one of the weeks, found by index; the first week was checked in full above.
+    # Only the lessons near one of the weeks, found by index.
     near_a_week = reduce(
-        or_, (overlapping(start_at=start - buffer, end_at=start + length + buffer) for start in starts[1:])
+        or_, (overlapping(start_at=start - buffer, end_at=start + length + buffer) for start in starts)
     )
     others = list(
         Lesson.objects.filter(near_a_week, nearby)
         .exclude(status=Lesson.Status.CANCELLED)
         .values_list("pk", "teacher_id", "student_id", "room_id", "start_at", "end_at")
     )
-    for start in starts[1:]:
+    for start in starts:
         end = start + length
         for pk, teacher_id, student_id, room_id, other_start, other_end in others:
             overlaps = other_start < end and other_end > start
