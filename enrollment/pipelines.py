@@ -13,7 +13,8 @@ from datetime import date, datetime, time, timedelta
 from itertools import islice
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import ConsentRecord, Family, User, normalize_email
@@ -247,10 +248,19 @@ def assign_teacher(ctx: EnrollmentContext) -> None:
     shows there); the rest of the horizon, then the other teachers, only when nothing was found."""
     start, end = _horizon()
     week_end = min(end, start + timedelta(days=6))
+    # Counted per teacher from the (teacher, status) index alone, rather than joining every student.
+    active_students = (
+        Student.objects.filter(teacher=OuterRef("pk"), status=Student.Status.ACTIVE)
+        .order_by()
+        .values("teacher")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
     for enrollment in ctx.enrollments:
         candidates = (
             Teacher.objects.filter(active=True, instruments=enrollment.instrument_id)
-            .annotate(load=Count("students", filter=Q(students__status=Student.Status.ACTIVE)))
+            .annotate(load=Coalesce(Subquery(active_students), 0))
+            .order_by()
             .values_list("id", "load", "capacity")
         )
         loads = {pk: load for pk, load, capacity in candidates if load < capacity}
