@@ -80,8 +80,9 @@ class PersonRefSerializer(serializers.Serializer):
 class LessonSerializer(ModelSerializer):
     """A lesson as everyone reads it; what each role may change is in the write serializers below."""
 
-    teacher_name = serializers.CharField(source="teacher.user.get_full_name", read_only=True)
-    student_name = serializers.CharField(source="student.__str__", read_only=True)
+    # Methods, not dotted sources ending in a call: DRF inspects a callable source's signature on every row.
+    teacher_name = serializers.SerializerMethodField()
+    student_name = serializers.SerializerMethodField()
 
     class Meta:
         model = Lesson
@@ -103,6 +104,12 @@ class LessonSerializer(ModelSerializer):
             "cancellation_reason",
         ]
         read_only_fields = fields
+
+    def get_teacher_name(self, lesson: Lesson) -> str:
+        return lesson.teacher.user.get_full_name()
+
+    def get_student_name(self, lesson: Lesson) -> str:
+        return str(lesson.student)
 
 
 class LessonCreateSerializer(ModelSerializer):
