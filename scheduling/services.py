@@ -72,15 +72,15 @@ def lesson_slot_validate(
     _slot_rules_validate(teacher=teacher, start_at=start_at, end_at=end_at, check_availability=check_availability)
     school = school_settings_get()
     zone, buffer = school.zone, timedelta(minutes=school.buffer_minutes)
-    overlapping = lessons_overlapping(
+    within_buffer = lessons_overlapping(
         start_at=start_at - buffer, end_at=end_at + buffer, exclude_lesson_id=exclude_lesson_id
     )
-    if clash := overlapping.filter(teacher=teacher).first():
+    if clash := within_buffer.filter(teacher=teacher).first():
         raise _teacher_busy(teacher, clash.start_at, clash.end_at, clash.pk, zone)
-    overlapping = lessons_overlapping(start_at=start_at, end_at=end_at, exclude_lesson_id=exclude_lesson_id)
-    if clash := overlapping.filter(student=student).first():
+    at_the_time = lessons_overlapping(start_at=start_at, end_at=end_at, exclude_lesson_id=exclude_lesson_id)
+    if clash := at_the_time.filter(student=student).first():
         raise _student_busy(student, clash.start_at, clash.pk, zone)
-    if room is not None and (clash := overlapping.filter(room=room).first()):
+    if room is not None and (clash := at_the_time.filter(room=room).first()):
         raise _room_busy(room, clash.pk)
 
 
