@@ -310,7 +310,7 @@ def _starts_to_try(ctx: EnrollmentContext, enrollment: Enrollment, found: Slot, 
         windows=ctx.form.windows,
         per_teacher=MAX_SLOT_ATTEMPTS,
     )
-    yield from (slot.start_at for slot in free)
+    yield from (slot.start_at for slot in free if slot.start_at != found.start_at)  # that one was just tried
 
 
 def book_demo_lesson(ctx: EnrollmentContext) -> None:
