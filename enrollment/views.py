@@ -3,10 +3,11 @@ import uuid
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 
 from accounts.roles import is_parent
 from cedarheights.errors import DomainError
-from enrollment.calendar import lesson_ics
+from enrollment.calendar import lesson_ics, lesson_ics_filename
 from enrollment.forms import ChildFormSet, DetailsForm, ParentForm, WindowFormSet
 from enrollment.models import Enrollment
 from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit, submission_enrollments
@@ -119,5 +120,5 @@ def enroll_lesson_ics(request, key: uuid.UUID, lesson_id: int):
     if demo is None:
         raise Http404("No such lesson.")
     response = HttpResponse(lesson_ics(demo), content_type="text/calendar")
-    response["Content-Disposition"] = f'attachment; filename="lesson-{lesson_id}.ics"'
+    response["Content-Disposition"] = content_disposition_header(True, lesson_ics_filename(demo))
     return response

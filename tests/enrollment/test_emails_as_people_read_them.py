@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from cedarheights.models import EmailLog
@@ -47,3 +48,25 @@ def test_plain_text_emails_and_subjects_read_names_literally_and_html_escapes_th
     welcome = next(m for m in mail.outbox if m.to == ["new.parent@example.com"])
     assert "<b>Ciara</b> (Piano) will have a free demo lesson" in welcome.body
     assert "&lt;b&gt;Ciara&lt;/b&gt;" in welcome.alternatives[0][0]
+
+
+@pytest.mark.parametrize(
+    ("first_name", "file_name"),
+    [
+        ("<script>alert('x')</script>", "demo-scriptalertxscript.ics"),
+        ('Zoë "Z" ../../etc/passwd', "demo-zoe-z-etcpasswd.ics"),
+        ("Lucia", "demo-lucia.ics"),
+    ],
+)
+def test_a_childs_name_becomes_a_safe_file_name_in_the_attachment_and_the_download(
+    school_ready, django_capture_on_commit_callbacks, first_name, file_name
+):
+    """Failed before the fix: the attachment was `demo-<script>alert('x')</script>.ics`."""
+    enrollment = enroll(school_ready, django_capture_on_commit_callbacks, first_name=first_name, last_name="Lopez")[0]
+
+    welcome = next(m for m in mail.outbox if m.to == ["new.parent@example.com"])
+    teacher_email = next(m for m in mail.outbox if m.to == [school_ready["teacher"].user.email])
+    assert [a[0] for a in welcome.attachments] == [file_name]
+    assert [a[0] for a in teacher_email.attachments] == [file_name]
+    download = Client().get(f"/enroll/done/{enrollment.submission_key}/lesson/{enrollment.demo_lesson_id}.ics")
+    assert download["Content-Disposition"] == f'attachment; filename="{file_name}"'
