@@ -11,6 +11,7 @@ from django.utils import timezone
 from cedarheights.models import EmailLog
 from enrollment.pipelines import ChildInput, enrollment_submit
 from tests.enrollment.conftest import form_for
+from tests.factories import ParentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +71,25 @@ def test_a_childs_name_becomes_a_safe_file_name_in_the_attachment_and_the_downlo
     assert [a[0] for a in teacher_email.attachments] == [file_name]
     download = Client().get(f"/enroll/done/{enrollment.submission_key}/lesson/{enrollment.demo_lesson_id}.ics")
     assert download["Content-Disposition"] == f'attachment; filename="{file_name}"'
+
+
+def test_the_welcome_email_promises_only_pages_that_exist_and_links_them_absolutely(
+    school_ready, django_capture_on_commit_callbacks, settings
+):
+    """Failed before the fix: it promised "lessons and billing online", and linked neither page."""
+    settings.SITE_URL = "https://school.example"
+    enroll(school_ready, django_capture_on_commit_callbacks, first_name="Lucia", last_name="Lopez")
+
+    welcome = next(m for m in mail.outbox if m.to == ["new.parent@example.com"])
+    assert "lessons and billing online" not in welcome.body
+    for part in (welcome.body, welcome.alternatives[0][0]):
+        assert "https://school.example/billing/" in part and "https://school.example/accounts/profile/" in part
+
+
+def test_a_parents_profile_links_to_their_billing_and_a_teachers_does_not(school_ready):
+    """Failed before the fix: the profile had no way to the billing page."""
+    client = Client()
+    client.force_login(ParentFactory())
+    assert 'href="/billing/"' in client.get("/accounts/profile/").content.decode()
+    client.force_login(school_ready["teacher"].user)
+    assert 'href="/billing/"' not in client.get("/accounts/profile/").content.decode()
