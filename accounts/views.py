@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 
 from accounts.forms import ProfileForm
+from accounts.roles import is_parent
 from accounts.services import password_change, user_update_profile
 from cedarheights.errors import DomainError
 
@@ -62,4 +63,4 @@ def profile(request):
         else:
             messages.success(request, "Your details are saved.")
             return redirect("profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(request, "accounts/profile.html", {"form": form, "has_billing": is_parent(request.user)})

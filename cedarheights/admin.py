@@ -100,9 +100,34 @@ class AuditEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
 
 
+# Each pipeline step as the owner reads it; the run record keeps the code name (the step function's).
+STEP_NAMES = {
+    "validate_enrollment": "Validate enrollment",
+    "create_family_account": "Create the family's account",
+    "assign_teacher": "Assign a teacher",
+    "book_demo_lesson": "Book the demo lesson",
+    "queue_welcome_emails": "Queue the welcome emails",
+    "hand_off_to_billing": "Hand off to billing",
+    "ensure_customer": "Find or create the Stripe customer",
+    "attach_payment_method": "Attach the card",
+    "create_subscription": "Create the Stripe subscription",
+    "route_outcome": "Act on Stripe's answer",
+    "mirror_to_djstripe": "Copy to the Stripe mirror",
+}
+
+
+def step_title(name: str) -> str:
+    """`Validate enrollment (validate_enrollment)`; a step without a human name shows its code name."""
+    return f"{STEP_NAMES[name]} ({name})" if name in STEP_NAMES else name
+
+
+def duration_shown(milliseconds: float) -> str:
+    return f"{milliseconds:.0f} ms" if milliseconds >= 1 else "under 1 ms"
+
+
 class StepRunInline(admin.TabularInline):
     model = StepRun
-    fields = ["position", "name", "status", "duration_ms", "error"]
+    fields = ["position", "step", "status", "duration", "error"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -110,12 +135,29 @@ class StepRunInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="Step")
+    def step(self, step_run: StepRun) -> str:
+        return step_title(step_run.name)
+
+    @admin.display(description="Duration")
+    def duration(self, step_run: StepRun) -> str:
+        return duration_shown(step_run.duration_ms)
+
 
 @admin.register(PipelineRun)
 class PipelineRunAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "pipeline", "reference", "status", "failed_step", "duration_ms"]
+    list_display = ["started_at", "pipeline", "reference", "status", "failed", "duration"]
     list_filter = ["pipeline", "status"]
     search_fields = ["reference", "error"]
     date_hierarchy = "started_at"
-    readonly_fields = ["pipeline", "reference", "status", "failed_step", "error", "started_at", "duration_ms"]
+    fields = ["pipeline", "reference", "status", "failed", "error", "started_at", "duration"]
+    readonly_fields = fields
     inlines = [StepRunInline]
+
+    @admin.display(description="Failed step", ordering="failed_step")
+    def failed(self, run: PipelineRun) -> str:
+        return step_title(run.failed_step)
+
+    @admin.display(description="Duration", ordering="duration_ms")
+    def duration(self, run: PipelineRun) -> str:
+        return duration_shown(run.duration_ms)

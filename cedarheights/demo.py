@@ -300,8 +300,8 @@ def demo_school_seed(*, today: date | None = None) -> dict[str, int]:
     admin, created = User.objects.update_or_create(
         email=ADMIN_EMAIL,
         defaults={
-            "first_name": "School",
-            "last_name": "Owner",
+            "first_name": "Amira",
+            "last_name": "Haddad",
             "role": User.Role.ADMIN,
             "is_staff": True,
             "is_superuser": True,

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
+from django.template import engines
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -24,9 +25,12 @@ def email_queue(
     """Log an email and send it in the background once the transaction commits.
 
     `templates/emails/<template>.txt` (first line: the subject) and `.html` are rendered now, so what
-    was sent is what the log shows. With a `dedupe_key` the same email is queued once, ever.
+    was sent is what the log shows. With a `dedupe_key` the same email is queued once, ever. The text
+    part and subject go through the "text" template engine (no HTML escaping); the HTML part is escaped.
+    Every template gets `site_url`, so its links are absolute.
     """
-    text = render_to_string(f"emails/{template}.txt", context)
+    context = {"site_url": settings.SITE_URL, **context}
+    text = engines["text"].get_template(f"emails/{template}.txt").render(context)
     subject, _, body = text.partition("\n")
     try:
         with transaction.atomic():

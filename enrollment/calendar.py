@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from django.utils import timezone
+from django.utils.text import slugify
 
 from scheduling.models import Lesson
 
@@ -36,3 +37,8 @@ def lesson_ics(lesson: Lesson) -> str:
         "END:VCALENDAR",
     ]
     return "\r\n".join(lines) + "\r\n"
+
+
+def lesson_ics_filename(lesson: Lesson) -> str:
+    """A file name safe in any header or file system (`demo-lucia.ics`): the child's name, slugged."""
+    return f"{slugify(f'{lesson.kind} {lesson.student.first_name}')}.ics"

@@ -1,7 +1,9 @@
+import re
 import uuid
 
 from django import forms
-from django.forms import formset_factory
+from django.forms import BaseFormSet, formset_factory
+from django.http import QueryDict
 
 from billing.models import TuitionPlan
 from enrollment.models import Enrollment, Student
@@ -39,8 +41,64 @@ class WindowForm(forms.Form):
         return cleaned
 
 
-ChildFormSet = formset_factory(ChildForm, extra=3, min_num=1, max_num=6, validate_min=True)
-WindowFormSet = formset_factory(WindowForm, extra=3, min_num=1, max_num=14, validate_min=True)
+class PageFormSet(BaseFormSet):
+    """Formset errors in the page's words, not Django's ("Please submit at least 1 form.")."""
+
+    default_error_messages = {
+        "missing_management_form": "Part of the page was missing. Please load it again.",
+    }
+
+
+class ChildBlocks(PageFormSet):
+    default_error_messages = {
+        "too_few_forms": "Add at least one child.",
+        "too_many_forms": "Enroll up to %(num)d children at a time; write to us for more.",
+    }
+
+
+class WindowRows(PageFormSet):
+    default_error_messages = {
+        "too_few_forms": "Give at least one time you can come each week.",
+        "too_many_forms": "Give at most %(num)d weekly times.",
+    }
+
+
+CHILDREN_MAX = 4
+# One child block to start; "Add another child" adds one, up to four (the page does it in the browser, or,
+# without JavaScript, the server re-renders the page with one more block: see `child_blocks`).
+ChildFormSet = formset_factory(
+    ChildForm, formset=ChildBlocks, extra=0, min_num=1, max_num=CHILDREN_MAX, validate_min=True, validate_max=True
+)
+WindowFormSet = formset_factory(
+    WindowForm, formset=WindowRows, extra=3, min_num=1, max_num=14, validate_min=True, validate_max=True
+)
+
+
+def child_blocks(data: QueryDict, *, add: bool = False, remove: int | None = None) -> QueryDict:
+    """The posted page with its child blocks renumbered: one blank block more (`add`, up to four), one fewer
+    (`remove`, an index), or, on a submit, only the blocks the family filled (at least one), so errors show as
+    many blocks as were filled and the pipeline's `children-<n>` errors name the same blocks."""
+    try:
+        total = min(int(data.get("children-TOTAL_FORMS", 1)), ChildFormSet.absolute_max)
+    except ValueError:
+        total = 1
+    if add:
+        kept, total_after = list(range(total)), min(total + 1, CHILDREN_MAX)
+    elif remove is not None:
+        kept = [n for n in range(total) if n != remove] or [0]
+        total_after = len(kept)
+    else:
+        kept = [n for n in range(total) if ChildForm(data, prefix=f"children-{n}").has_changed()] or [0]
+        total_after = len(kept)
+    rows = [{name: data.getlist(f"children-{n}-{name}") for name in ChildForm.base_fields} for n in kept]
+    edited = data.copy()
+    for key in [key for key in edited if re.match(r"children-\d+-", key)]:
+        del edited[key]
+    for n, row in enumerate(rows):
+        for name, values in row.items():
+            edited.setlist(f"children-{n}-{name}", values)
+    edited["children-TOTAL_FORMS"] = str(total_after)
+    return edited
 
 
 class DetailsForm(forms.Form):

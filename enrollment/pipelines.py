@@ -26,7 +26,7 @@ from cedarheights.emails import email_owner, email_parents, email_queue
 from cedarheights.errors import DomainError, InvalidInput, LessonConflict
 from cedarheights.pipeline import run_pipeline
 from cedarheights.selectors import school_settings_get
-from enrollment.calendar import lesson_ics
+from enrollment.calendar import lesson_ics, lesson_ics_filename
 from enrollment.models import Enrollment, PreferredWindow, Student
 from scheduling.models import Instrument, Lesson, Teacher, Term, WeeklyAvailability
 from scheduling.selectors import Slot, Window, slots_free
@@ -373,7 +373,7 @@ def first_regular_lesson(enrollment: Enrollment) -> Lesson | None:
 
 def _demo_file(enrollment: Enrollment) -> tuple[str, str, str]:
     """The demo lesson as an .ics attachment."""
-    return (f"demo-{enrollment.student.first_name.lower()}.ics", lesson_ics(enrollment.demo_lesson), "text/calendar")
+    return (lesson_ics_filename(enrollment.demo_lesson), lesson_ics(enrollment.demo_lesson), "text/calendar")
 
 
 def _teacher_welcome(enrollment: Enrollment) -> None:

@@ -3,11 +3,12 @@ import uuid
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 
 from accounts.roles import is_parent
 from cedarheights.errors import DomainError
-from enrollment.calendar import lesson_ics
-from enrollment.forms import ChildFormSet, DetailsForm, ParentForm, WindowFormSet
+from enrollment.calendar import lesson_ics, lesson_ics_filename
+from enrollment.forms import ChildFormSet, DetailsForm, ParentForm, WindowFormSet, child_blocks
 from enrollment.models import Enrollment
 from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit, submission_enrollments
 from scheduling.selectors import Window
@@ -37,9 +38,19 @@ def _place_errors(error: DomainError, parent, children, windows, details) -> Non
                 details.add_error(None, message)
 
 
+def editing_children(request) -> bool:
+    """The family pressed "Add another child" or "Remove" (without JavaScript): re-render, do not enroll."""
+    return request.method == "POST" and ("add_child" in request.POST or "remove_child" in request.POST)
+
+
 def enrollment_forms(request, *, with_parent: bool):
     """The page's forms, bound to what was posted: parent, children, weekly windows, plan and consent."""
-    data = request.POST if request.method == "POST" else None
+    data = None
+    if request.method == "POST":
+        remove = request.POST.get("remove_child", "")
+        data = child_blocks(
+            request.POST, add="add_child" in request.POST, remove=int(remove) if remove.isdigit() else None
+        )
     parent = ParentForm(data) if with_parent else None
     return parent, ChildFormSet(data, prefix="children"), WindowFormSet(data, prefix="windows"), DetailsForm(data)
 
@@ -47,7 +58,7 @@ def enrollment_forms(request, *, with_parent: bool):
 def enrollment_forms_submit(request, forms, *, source: str, user=None) -> uuid.UUID | None:
     """Run the pipeline on valid forms; its errors go next to their fields. The submission's key, or None."""
     parent, children, windows, details = forms
-    if request.method != "POST" or not all(f.is_valid() for f in forms if f is not None):
+    if request.method != "POST" or editing_children(request) or not all(f.is_valid() for f in forms if f is not None):
         return None
     key = details.cleaned_data["idempotency_key"]
     form = EnrollmentInput(
@@ -91,6 +102,7 @@ def enroll(request):
             "children": children,
             "windows": windows,
             "details": details,
+            "editing_children": editing_children(request),
             "stripe_js_url": settings.STRIPE_JS_URL,
             "stripe_public_key": settings.STRIPE_PUBLIC_KEY,
         },
@@ -119,5 +131,5 @@ def enroll_lesson_ics(request, key: uuid.UUID, lesson_id: int):
     if demo is None:
         raise Http404("No such lesson.")
     response = HttpResponse(lesson_ics(demo), content_type="text/calendar")
-    response["Content-Disposition"] = f'attachment; filename="lesson-{lesson_id}.ics"'
+    response["Content-Disposition"] = content_disposition_header(True, lesson_ics_filename(demo))
     return response

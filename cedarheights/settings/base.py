@@ -72,6 +72,13 @@ TEMPLATES = [
             ],
         },
     },
+    # Plain text (emails' .txt bodies and subjects): no HTML escaping, or "O'Brien & Co" reads "O&#x27;Brien &amp; Co".
+    {
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}

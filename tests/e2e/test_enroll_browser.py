@@ -49,7 +49,14 @@ def test_a_parent_enrolls_two_children_with_a_card_and_sets_a_password(
     page.fill("#id_parent_last_name", "Lopez")
     page.fill("#id_email", "maya@example.com")
     page.fill("#id_phone", "416-555-0188")
+    assert page.locator("fieldset.child").count() == 1  # one block to start
     for n, (name, born) in enumerate([("Lucia", "2016-03-04"), ("Mateo", "2014-08-09")]):
+        if n:
+            page.click("text=Add another child")
+            assert page.locator("fieldset.child").count() == 2
+            assert page.evaluate("document.activeElement.id") == f"id_children-{n}-first_name"
+            assert page.inner_text("#child-status") == "Child 2 added."
+            assert page.inner_text(f"#child-{n} legend") == "Child 2"
         page.fill(f"#id_children-{n}-first_name", name)
         page.fill(f"#id_children-{n}-last_name", "Lopez")
         page.fill(f"#id_children-{n}-date_of_birth", born)
