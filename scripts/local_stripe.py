@@ -6,7 +6,7 @@ process) speaks the 2017 API; this launcher adds what our gateway uses of today'
 - prices (`POST/GET /v1/prices`), stored as localstripe plans with the same id;
 - subscriptions with `items[][price]` and `default_payment_method` (set on the customer instead);
 - payment intents with a `description`;
-- Stripe.js's `createPaymentMethod({type: "card", card: element})` in its browser stand-in;
+- in its Stripe.js stand-in, a card element as Stripe's (scripts/local_stripe.js) and `createPaymentMethod`;
 - `expand[]` values localstripe does not know (dj-stripe asks for `discounts`) are dropped;
 - product features (`GET /v1/products/{id}/features`, an empty list);
 - idempotency keys: a POST repeated with the same `Idempotency-Key` gets the first answer again.
@@ -116,27 +116,6 @@ async def idempotency(request, handler):
     return response
 
 
-# localstripe's Stripe.js stand-in leaves createPaymentMethod empty; this gives it the modern call.
-CREATE_PAYMENT_METHOD_JS = """
-(function () {
-  const localStripe = Stripe;
-  Stripe = (apiKey) => {
-    const stripe = localStripe(apiKey);
-    stripe.createPaymentMethod = async ({type, card}) => {
-      const body = new URLSearchParams({type: type || 'card', key: apiKey});
-      Object.entries(card.value.card).forEach(([field, value]) => body.append(`card[${field}]`, value));
-      const response = await fetch(`${LOCALSTRIPE_BASE_API}/v1/payment_methods`, {
-        method: 'POST', headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body});
-      const result = await response.json().catch(() => ({}));
-      if (response.ok && !result.error) return {paymentMethod: result};
-      return {error: result.error || {message: 'Card refused'}};
-    };
-    return stripe;
-  };
-})();
-"""
-
-
 @web.middleware
 async def browser_api(request, handler):
     """What Stripe.js does in the browser with the publishable key, before localstripe's own auth check:
@@ -155,8 +134,10 @@ async def browser_api(request, handler):
 
 
 def stripe_js(request) -> web.Response:
+    """localstripe's stand-in, then ours (scripts/local_stripe.js): Stripe's card element and createPaymentMethod."""
     source = (Path(server.__file__).parent / "localstripe-v3.js").read_text()
-    return web.Response(text=source + CREATE_PAYMENT_METHOD_JS, content_type="application/javascript")
+    ours = (Path(__file__).parent / "local_stripe.js").read_text()
+    return web.Response(text=source + ours, content_type="application/javascript")
 
 
 async def create_payment_intent(request) -> web.Response:
