@@ -230,18 +230,21 @@ def _in_trial(subscription) -> bool:
 
 def _subscription_fields(subscription, data: dict) -> None:
     """Stripe's view of a subscription in its trial, which localstripe lacks: `trialing`, its current period
-    ending when the trial does. Filled on export, so the `customer.subscription.created` event (exported
-    while localstripe still builds the subscription) says it too, not the `incomplete` it starts with."""
+    ending when the trial does (then at the billing cycle anchor, the first period being prorated). Filled on
+    export, so the `customer.subscription.created` event (exported while localstripe still builds the
+    subscription) says it too, not the `incomplete` it starts with."""
     _lists_not_null(subscription, data)
+    anchor = int(subscription.billing_cycle_anchor or 0)
     if _in_trial(subscription):
         data["status"] = "trialing"
         data["trial_start"] = data["trial_start"] or subscription.start_date
-        data["current_period_start"], data["current_period_end"] = subscription.start_date, int(subscription.trial_end)
-        for item in (data.get("items") or {}).get("data", []):
-            item["current_period_start"], item["current_period_end"] = (
-                data["current_period_start"],
-                data["current_period_end"],
-            )
+        data["current_period_end"] = int(subscription.trial_end)
+    elif anchor > time.time():
+        data["current_period_end"] = anchor  # after the trial, the prorated first period runs to the anchor
+    else:
+        return
+    for item in (data.get("items") or {}).get("data", []):
+        item["current_period_end"] = data["current_period_end"]
 
 
 # dj-stripe reads fields the 2017 API did not have: fill them in on the way out.

@@ -152,6 +152,7 @@ def test_the_owner_charges_the_first_month_now_and_sees_a_declined_card_at_once(
     subscription.refresh_from_db()
     theirs = school_ready["stripe"].request("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
     assert subscription.status == theirs["status"] == "past_due"
+    assert subscription.current_period_end == datetime.fromtimestamp(theirs["billing_cycle_anchor"], tz=UTC)
 
     again = owner.post(
         "/admin/billing/tuitionsubscription/",
