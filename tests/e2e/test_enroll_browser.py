@@ -29,6 +29,23 @@ def type_card(page, number: str, expiry: str = f"12 / {NEXT_YEAR}", cvc: str = "
         box.press_sequentially(text)
 
 
+def fill_enrollment(page, school_ready, *, parent, children, windows):
+    """The enrollment form but the card: the parent, each child (of the parent's surname, learning piano), the
+    weekly windows (weekday, from, to) and consent."""
+    for field, value in zip(["parent_first_name", "parent_last_name", "email", "phone"], parent, strict=True):
+        page.fill(f"#id_{field}", value)
+    for n, (name, born) in enumerate(children):
+        page.fill(f"#id_children-{n}-first_name", name)
+        page.fill(f"#id_children-{n}-last_name", parent[1])
+        page.fill(f"#id_children-{n}-date_of_birth", born)
+        page.select_option(f"#id_children-{n}-instrument", str(school_ready["piano"].pk))
+    for n, (weekday, start, end) in enumerate(windows):
+        page.select_option(f"#id_windows-{n}-weekday", weekday)
+        page.fill(f"#id_windows-{n}-start_time", start)
+        page.fill(f"#id_windows-{n}-end_time", end)
+    page.check("#id_consent")
+
+
 def card_error(page) -> str:
     return page.locator("#card-errors").inner_text().strip()
 
@@ -54,31 +71,23 @@ def browser_page(monkeypatch):
         browser.close()
 
 
-def test_a_parent_enrolls_two_children_with_a_card_and_sets_a_password(
-    live_server,
-    school_ready,
-    settings,
-    browser_page,
-):
+@pytest.fixture
+def enroll_page(live_server, school_ready, settings, browser_page):
+    """The enrollment form in the browser, its card through the local Stripe server's Stripe.js."""
     settings.STRIPE_JS_URL = f"{school_ready['stripe'].url}/js.stripe.com/v3/"
-    page = browser_page
-    page.goto(f"{live_server.url}/enroll/")
-    page.fill("#id_parent_first_name", "Maya")
-    page.fill("#id_parent_last_name", "Lopez")
-    page.fill("#id_email", "maya@example.com")
-    page.fill("#id_phone", "416-555-0188")
-    for n, (name, born) in enumerate([("Lucia", "2016-03-04"), ("Mateo", "2014-08-09")]):
-        page.fill(f"#id_children-{n}-first_name", name)
-        page.fill(f"#id_children-{n}-last_name", "Lopez")
-        page.fill(f"#id_children-{n}-date_of_birth", born)
-        page.select_option(f"#id_children-{n}-instrument", str(school_ready["piano"].pk))
-    page.select_option("#id_windows-0-weekday", "0")
-    page.fill("#id_windows-0-start_time", "16:00")
-    page.fill("#id_windows-0-end_time", "17:00")
-    page.select_option("#id_windows-1-weekday", "2")
-    page.fill("#id_windows-1-start_time", "16:00")
-    page.fill("#id_windows-1-end_time", "18:00")
-    page.check("#id_consent")
+    browser_page.goto(f"{live_server.url}/enroll/")
+    return browser_page
+
+
+def test_a_parent_enrolls_two_children_with_a_card_and_sets_a_password(live_server, school_ready, enroll_page):
+    page = enroll_page
+    fill_enrollment(
+        page,
+        school_ready,
+        parent=("Maya", "Lopez", "maya@example.com", "416-555-0188"),
+        children=[("Lucia", "2016-03-04"), ("Mateo", "2014-08-09")],
+        windows=[("0", "16:00", "17:00"), ("2", "16:00", "18:00")],
+    )
     type_card(page, "4242 4242 4242 4242")  # with spaces, as the README shows it
     page.click("#enroll-submit")
     page.wait_for_url(re.compile(r".*/enroll/done/.*"), timeout=30_000)
@@ -114,30 +123,17 @@ def test_a_parent_enrolls_two_children_with_a_card_and_sets_a_password(
     assert card_error(page) == "Your card number is invalid."
 
 
-def fill_one_child(page, school_ready):
-    page.fill("#id_parent_first_name", "Ana")
-    page.fill("#id_parent_last_name", "Silva")
-    page.fill("#id_email", "ana@example.com")
-    page.fill("#id_phone", "416-555-0190")
-    page.fill("#id_children-0-first_name", "Rui")
-    page.fill("#id_children-0-last_name", "Silva")
-    page.fill("#id_children-0-date_of_birth", f"{timezone.localdate().year - 9}-05-06")
-    page.select_option("#id_children-0-instrument", str(school_ready["piano"].pk))
-    page.select_option("#id_windows-0-weekday", "0")
-    page.fill("#id_windows-0-start_time", "16:00")
-    page.fill("#id_windows-0-end_time", "17:00")
-    page.check("#id_consent")
-
-
-def test_the_card_field_explains_each_problem_beside_the_card_and_the_form_stays_usable(
-    live_server, school_ready, settings, browser_page
-):
+def test_the_card_field_explains_each_problem_beside_the_card_and_the_form_stays_usable(school_ready, enroll_page):
     """Before the fix, an empty card threw in the stand-in (the button stayed disabled, nothing shown), and
     "4000 0000 0000 0341" typed with spaces was cut to 16 characters: a card that never declined."""
-    settings.STRIPE_JS_URL = f"{school_ready['stripe'].url}/js.stripe.com/v3/"
-    page = browser_page
-    page.goto(f"{live_server.url}/enroll/")
-    fill_one_child(page, school_ready)
+    page = enroll_page
+    fill_enrollment(
+        page,
+        school_ready,
+        parent=("Ana", "Silva", "ana@example.com", "416-555-0190"),
+        children=[("Rui", f"{timezone.localdate().year - 9}-05-06")],
+        windows=[("0", "16:00", "17:00")],
+    )
     for label in ("Card number", "MM / YY", "CVC", "Postal code"):
         assert page.get_by_label(label, exact=True).get_attribute("placeholder") == label
     assert "localstripe" not in page.inner_text("#card-element")
