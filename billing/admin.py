@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.models import Family
@@ -17,7 +18,7 @@ from billing.models import (
     format_cents,
 )
 from billing.selectors import family_balance_cents, ledger_with_running_balance
-from billing.services import billing_start, credit_issue, payment_retry, refund_issue
+from billing.services import billing_start, credit_issue, payment_retry, refund_issue, subscription_charge_now
 from billing.stripe_gateway import GatewayUnavailable
 from cedarheights.admin import ReadOnlyAdmin
 from cedarheights.errors import DomainError
@@ -146,6 +147,27 @@ class TuitionSubscriptionAdmin(ReadOnlyAdmin):
     list_filter = ["status", "tuition_plan"]
     list_select_related = ["family", "tuition_plan"]
     search_fields = ["family__name", "stripe_subscription_id"]
+    actions = ["charge_now"]
+
+    @admin.action(description="Charge the first month now (instead of at the first lesson)")
+    def charge_now(self, request, queryset):
+        for subscription in queryset:
+            try:
+                payment = subscription_charge_now(subscription=subscription)
+            except (DomainError, GatewayUnavailable) as error:
+                self.message_user(request, f"{subscription.family}: {error}", messages.ERROR)
+                continue
+            amount = format_cents(payment.amount_cents, payment.currency)
+            if payment.status == Payment.Status.SUCCEEDED:
+                self.message_user(request, f"{subscription.family}: {amount} paid.", messages.SUCCESS)
+                continue
+            retry = timezone.localtime(payment.failure.next_retry_at)
+            self.message_user(
+                request,
+                f"{subscription.family}: {amount} declined ({payment.failure_reason}). Next retry {retry:%B} "
+                f"{retry.day}; the parents were emailed a link to update their card (see Payment failures).",
+                messages.WARNING,
+            )
 
 
 @admin.register(BillingProfile)

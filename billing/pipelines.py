@@ -8,12 +8,11 @@ replays the same idempotency key and gets the same object back).
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from billing import stripe_gateway
 from billing.models import BillingProfile, Payment, TuitionPlan, TuitionSubscription
-from billing.services import payment_failure_open, payment_record_succeeded
+from billing.services import subscription_invoice_route, subscription_state_apply
 from billing.stripe_mirror import payment_mirror, profile_mirror, subscription_mirror
 from cedarheights.pipeline import run_pipeline
 
@@ -73,7 +72,7 @@ def create_subscription(ctx: BillingContext) -> None:
         raise ValueError(f"{plan} has no Stripe price yet: run `manage.py billing_sync_catalog`.")
     profile = BillingProfile.objects.get(family_id=subscription.family_id)
     trial_end, anchor = billing_start_times(subscription)
-    stripe_id, status, ctx.outcome = stripe_gateway.subscription_create(
+    state = stripe_gateway.subscription_create(
         subscription_id=subscription.pk,
         customer_id=profile.stripe_customer_id,
         price_id=plan.stripe_price_id,
@@ -81,9 +80,11 @@ def create_subscription(ctx: BillingContext) -> None:
         trial_end=trial_end,
         billing_cycle_anchor=anchor,
     )
-    TuitionSubscription.objects.filter(pk=subscription.pk).update(
-        stripe_subscription_id=stripe_id,
-        status=status if status in TuitionSubscription.Status.values else TuitionSubscription.Status.INCOMPLETE,
+    ctx.outcome = state.outcome
+    TuitionSubscription.objects.filter(pk=subscription.pk).update(stripe_subscription_id=state.id)
+    # Stamped with its time, so the `customer.subscription.created` event, as old, cannot overwrite it.
+    subscription_state_apply(
+        subscription=subscription, status=state.status, state_at=state.state_at, next_charge_at=state.next_charge_at
     )
 
 
@@ -101,28 +102,11 @@ def billing_start_times(subscription: TuitionSubscription) -> tuple[datetime | N
     return subscription.starts_at, first_of_next_month
 
 
-@transaction.atomic
 def route_outcome(ctx: BillingContext) -> None:
     """The first invoice: paid → ledger, receipt, email; declined → failure recorded, retries, parent told."""
     if ctx.outcome is None or ctx.outcome.invoice_id is None:
         return  # nothing charged yet (billing starts with the first lesson), or routed by an earlier run
-    subscription = _subscription(ctx)
-    payment, _ = Payment.objects.get_or_create(
-        stripe_invoice_id=ctx.outcome.invoice_id,
-        defaults={
-            "family": subscription.family,
-            "amount_cents": ctx.outcome.amount_cents,
-            "currency": subscription.tuition_plan.currency,
-            "description": f"{subscription.tuition_plan}",
-            "stripe_payment_intent_id": ctx.outcome.payment_intent_id,
-        },
-    )
-    if ctx.outcome.succeeded:
-        payment_record_succeeded(payment=payment)
-    else:
-        payment_failure_open(
-            payment=payment, reason=ctx.outcome.reason, decline_code=ctx.outcome.decline_code, subscription=subscription
-        )
+    subscription_invoice_route(subscription=_subscription(ctx), outcome=ctx.outcome)
 
 
 def mirror_to_djstripe(ctx: BillingContext) -> None:

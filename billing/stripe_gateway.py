@@ -9,7 +9,7 @@ Keys and the API host come from settings (the local Stripe server in development
 import time
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 
 import stripe
@@ -38,6 +38,18 @@ class ChargeOutcome:
     payment_intent_id: str | None = None
     invoice_id: str | None = None
     amount_cents: int = 0
+
+
+@dataclass(frozen=True)
+class SubscriptionState:
+    """What Stripe answered about a subscription: its status as of `state_at`, when it charges next, and how
+    the invoice made by this call went (None: nothing charged by it)."""
+
+    id: str
+    status: str
+    state_at: datetime
+    next_charge_at: datetime | None
+    outcome: ChargeOutcome | None
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,29 @@ def _invoice_outcome(invoice) -> ChargeOutcome:
     )
 
 
+def subscription_next_charge_at(subscription: dict) -> datetime | None:
+    """When Stripe charges a subscription next: the end of its trial while it is trialing, else the end of its
+    current period (on the subscription in older API versions, on its items since 2025-03-31)."""
+    if subscription.get("status") == "trialing" and subscription.get("trial_end"):
+        stamp = subscription["trial_end"]
+    else:
+        items = (subscription.get("items") or {}).get("data") or [{}]
+        stamp = subscription.get("current_period_end") or items[0].get("current_period_end")
+    return datetime.fromtimestamp(int(stamp), tz=UTC) if stamp else None
+
+
+def _subscription_state(subscription, state_at: datetime) -> SubscriptionState:
+    invoice = subscription.latest_invoice
+    charged = invoice is not None and not isinstance(invoice, str) and invoice.amount_due > 0
+    return SubscriptionState(
+        id=subscription.id,
+        status=subscription.status,
+        state_at=state_at,
+        next_charge_at=subscription_next_charge_at(subscription.to_dict()),
+        outcome=_invoice_outcome(invoice) if charged else None,
+    )
+
+
 def subscription_create(
     *,
     subscription_id: int,
@@ -141,9 +176,9 @@ def subscription_create(
     payment_method_id: str,
     trial_end: datetime | None = None,
     billing_cycle_anchor: datetime | None = None,
-) -> tuple[str, str, ChargeOutcome | None]:
-    """Start the subscription; returns its id, its status and how its first invoice went (None: nothing
-    charged yet, it starts at `trial_end`; with an anchor, its first partial period is prorated)."""
+) -> SubscriptionState:
+    """Start the subscription: nothing is charged before `trial_end`; with an anchor, its first partial period
+    is prorated. Its state is as of its creation (the `customer.subscription.created` event says the same)."""
     timing = {}
     if trial_end is not None:
         timing["trial_end"] = int(trial_end.timestamp())
@@ -161,9 +196,20 @@ def subscription_create(
         expand=["latest_invoice.payment_intent"],
         **timing,
     )
-    invoice = subscription.latest_invoice
-    charged = invoice is not None and not isinstance(invoice, str) and invoice.amount_due > 0
-    return subscription.id, subscription.status, _invoice_outcome(invoice) if charged else None
+    return _subscription_state(subscription, datetime.fromtimestamp(subscription.created, tz=UTC))
+
+
+def subscription_trial_end_now(*, stripe_subscription_id: str) -> SubscriptionState:
+    """End the trial now: Stripe makes the first invoice and charges the card on file at once."""
+    asked_at = datetime.now(tz=UTC)  # to the microsecond: newer than a creation stamped earlier in this second
+    subscription = _call(
+        _client().v1.subscriptions.update,
+        stripe_subscription_id,
+        key=f"billing:subscription:{stripe_subscription_id}:end-trial",
+        trial_end="now",
+        expand=["latest_invoice.payment_intent"],
+    )
+    return _subscription_state(subscription, asked_at)
 
 
 def invoice_pay(*, invoice_id: str, attempt: int) -> ChargeOutcome:

@@ -19,10 +19,10 @@ from billing.services import (
     payment_failure_recover,
     payment_record_succeeded,
     refund_record,
+    subscription_state_apply,
 )
 from billing.stripe_mirror import mirror, payment_mirror, subscription_mirror
 from cedarheights.emails import email_owner, email_parents
-from enrollment.services import enrollment_set_billing_status
 
 
 def stripe_event_receive(*, payload: bytes, signature: str) -> StripeEvent | None:
@@ -152,37 +152,17 @@ def invoice_payment_action_required(invoice: dict, event: StripeEvent) -> None:
     )
 
 
-TERMINAL = {TuitionSubscription.Status.CANCELED}
-
-
 def subscription_changed(subscription: dict, event: StripeEvent) -> None:
-    """Mirror Stripe's status, newest event wins; a canceled subscription never comes back."""
+    """Mirror Stripe's status, newest state wins; a canceled subscription never comes back."""
     ours = _subscription_for(subscription["id"])
     if ours is None:
         return
-    status = "canceled" if event.type == "customer.subscription.deleted" else subscription.get("status")
-    if status == "incomplete_expired":
-        status = TuitionSubscription.Status.CANCELED
-    if status not in TuitionSubscription.Status.values:
-        return
-    if ours.stripe_state_at and event.created <= ours.stripe_state_at:
-        return  # older than what we already applied
-    if ours.status in TERMINAL:
-        return
-    previous = ours.status
-    ours.status, ours.stripe_state_at = status, event.created
-    if period_end := subscription.get("current_period_end"):
-        ours.current_period_end = datetime.fromtimestamp(int(period_end), tz=UTC)
-    ours.save(update_fields=["status", "stripe_state_at", "current_period_end"])
-    if status in {TuitionSubscription.Status.UNPAID, TuitionSubscription.Status.CANCELED} and previous != status:
-        if ours.enrollment_id:
-            enrollment_set_billing_status(enrollment_id=ours.enrollment_id, paused=True)
-        email_owner(
-            template="subscription_stopped",
-            related=ours,
-            dedupe_key=f"stopped:{ours.pk}:{status}",
-            context={"subscription": ours, "status": status},
-        )
+    subscription_state_apply(
+        subscription=ours,
+        status="canceled" if event.type == "customer.subscription.deleted" else subscription.get("status"),
+        state_at=event.created,
+        next_charge_at=stripe_gateway.subscription_next_charge_at(subscription),
+    )
 
 
 def payment_intent_succeeded(intent: dict, event: StripeEvent) -> None:

@@ -6,7 +6,10 @@ process) speaks the 2017 API; this launcher adds what our gateway uses of today'
 - prices (`POST/GET /v1/prices`), stored as localstripe plans with the same id;
 - subscriptions with `items[][price]` and `default_payment_method` (set on the customer instead);
 - payment intents with a `description`;
-- Stripe.js's `createPaymentMethod({type: "card", card: element})` in its browser stand-in;
+- in its Stripe.js stand-in, a card element as Stripe's (scripts/local_stripe.js) and `createPaymentMethod`;
+- subscriptions in a trial are `trialing` until it ends (their current period ends with it), and
+  `trial_end=now` charges the first invoice at once, as Stripe does;
+- `DELETE /_config/webhooks/{id}` forgets a registered webhook (tests that record deliveries);
 - `expand[]` values localstripe does not know (dj-stripe asks for `discounts`) are dropped;
 - product features (`GET /v1/products/{id}/features`, an empty list);
 - idempotency keys: a POST repeated with the same `Idempotency-Key` gets the first answer again.
@@ -26,7 +29,7 @@ from pathlib import Path
 from aiohttp import web
 from localstripe import resources, server
 from localstripe.errors import UserError
-from localstripe.webhooks import register_webhook
+from localstripe.webhooks import _webhooks, register_webhook
 
 ACCOUNT = {
     "id": "acct_cedarheightslocal",
@@ -89,8 +92,20 @@ async def create_subscription(request) -> web.Response:
     for unsupported in ("payment_settings", "collection_method", "off_session"):
         data.pop(unsupported, None)
     subscription = resources.Subscription._api_create(**data)
-    if subscription.trial_end and int(subscription.trial_end) > time.time():
-        subscription.status = "trialing"  # as Stripe says until the trial ends; localstripe has no trials
+    return server.json_response(subscription._export(expand=expand))
+
+
+async def end_trial_now(request, subscription_id: str) -> web.Response:
+    """`trial_end=now` on a trialing subscription: as Stripe, its first invoice is made and charged at once
+    (localstripe only moves the date). Paid: active; declined: past_due with the invoice open."""
+    data = await server.get_post_data(request) or {}
+    expand = data.pop("expand", None)
+    subscription = resources.Subscription._api_retrieve(subscription_id)
+    if not _in_trial(subscription):
+        raise UserError(400, "This subscription is not in a trial.")
+    subscription.trial_end = int(time.time())
+    subscription.status = "trialing"  # so that a declined first invoice makes it past_due, as Stripe does
+    subscription._create_invoice()
     return server.json_response(subscription._export(expand=expand))
 
 
@@ -116,27 +131,6 @@ async def idempotency(request, handler):
     return response
 
 
-# localstripe's Stripe.js stand-in leaves createPaymentMethod empty; this gives it the modern call.
-CREATE_PAYMENT_METHOD_JS = """
-(function () {
-  const localStripe = Stripe;
-  Stripe = (apiKey) => {
-    const stripe = localStripe(apiKey);
-    stripe.createPaymentMethod = async ({type, card}) => {
-      const body = new URLSearchParams({type: type || 'card', key: apiKey});
-      Object.entries(card.value.card).forEach(([field, value]) => body.append(`card[${field}]`, value));
-      const response = await fetch(`${LOCALSTRIPE_BASE_API}/v1/payment_methods`, {
-        method: 'POST', headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body});
-      const result = await response.json().catch(() => ({}));
-      if (response.ok && !result.error) return {paymentMethod: result};
-      return {error: result.error || {message: 'Card refused'}};
-    };
-    return stripe;
-  };
-})();
-"""
-
-
 @web.middleware
 async def browser_api(request, handler):
     """What Stripe.js does in the browser with the publishable key, before localstripe's own auth check:
@@ -155,8 +149,10 @@ async def browser_api(request, handler):
 
 
 def stripe_js(request) -> web.Response:
+    """localstripe's stand-in, then ours (scripts/local_stripe.js): Stripe's card element and createPaymentMethod."""
     source = (Path(server.__file__).parent / "localstripe-v3.js").read_text()
-    return web.Response(text=source + CREATE_PAYMENT_METHOD_JS, content_type="application/javascript")
+    ours = (Path(__file__).parent / "local_stripe.js").read_text()
+    return web.Response(text=source + ours, content_type="application/javascript")
 
 
 async def create_payment_intent(request) -> web.Response:
@@ -193,6 +189,13 @@ async def modern_api(request, handler):
             )
         if request.path == "/v1/subscriptions" and request.method == "POST":
             return await create_subscription(request)
+        if request.path.startswith("/v1/subscriptions/") and request.method == "POST":
+            subscription_id = request.path.rsplit("/", 1)[1]
+            if (await server.get_post_data(request) or {}).get("trial_end") == "now":
+                return await end_trial_now(request, subscription_id)
+        if request.path.startswith("/_config/webhooks/") and request.method == "DELETE":
+            _webhooks.pop(request.path.rsplit("/", 1)[1], None)
+            return web.Response()
         if request.path == "/v1/payment_intents" and request.method == "POST":
             return await create_payment_intent(request)
     except UserError as error:
@@ -219,11 +222,36 @@ def _lists_not_null(obj, data: dict) -> None:
             data[field] = []
 
 
+def _in_trial(subscription) -> bool:
+    """Before its trial's end and not charged yet (a trial ended early has an invoice)."""
+    trial_end = int(subscription.trial_end or 0)
+    return trial_end > time.time() and not subscription.latest_invoice
+
+
+def _subscription_fields(subscription, data: dict) -> None:
+    """Stripe's view of a subscription in its trial, which localstripe lacks: `trialing`, its current period
+    ending when the trial does (then at the billing cycle anchor, the first period being prorated). Filled on
+    export, so the `customer.subscription.created` event (exported while localstripe still builds the
+    subscription) says it too, not the `incomplete` it starts with."""
+    _lists_not_null(subscription, data)
+    anchor = int(subscription.billing_cycle_anchor or 0)
+    if _in_trial(subscription):
+        data["status"] = "trialing"
+        data["trial_start"] = data["trial_start"] or subscription.start_date
+        data["current_period_end"] = int(subscription.trial_end)
+    elif anchor > time.time():
+        data["current_period_end"] = anchor  # after the trial, the prorated first period runs to the anchor
+    else:
+        return
+    for item in (data.get("items") or {}).get("data", []):
+        item["current_period_end"] = data["current_period_end"]
+
+
 # dj-stripe reads fields the 2017 API did not have: fill them in on the way out.
 MODERN_FIELDS = {
     resources.SubscriptionItem: _item_fields,
     resources.InvoiceLineItem: _line_fields,
-    resources.Subscription: _lists_not_null,
+    resources.Subscription: _subscription_fields,
     resources.Invoice: _lists_not_null,
 }
 

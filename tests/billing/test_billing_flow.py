@@ -183,12 +183,12 @@ def test_a_task_killed_after_stripe_answered_creates_nothing_twice(stripe_server
     lost_customer = stripe_gateway.customer_create(family_id=family.pk, email="parent@example.com", name=family.name)
     stripe_gateway.payment_method_attach(family_id=family.pk, customer_id=lost_customer, payment_method_id=card)
     BillingProfile.objects.create(family=family, stripe_customer_id=lost_customer, default_payment_method_id=card)
-    lost_sub, _, _ = stripe_gateway.subscription_create(
+    lost_sub = stripe_gateway.subscription_create(
         subscription_id=subscription.pk,
         customer_id=lost_customer,
         price_id=plan.stripe_price_id,
         payment_method_id=card,
-    )
+    ).id
     BillingProfile.objects.filter(family=family).update(stripe_customer_id=None)
 
     billing_pipeline_run(subscription_id=subscription.pk, payment_method_id=card)

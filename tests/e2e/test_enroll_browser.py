@@ -5,14 +5,56 @@ import shutil
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
+from billing.models import BillingProfile
 from enrollment.models import Enrollment
+from enrollment.pipelines import first_regular_lesson
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed (.ci/run installs it)"),
 ]
+
+
+NEXT_YEAR = f"{(timezone.localdate().year + 1) % 100:02d}"
+
+
+def type_card(page, number: str, expiry: str = f"12 / {NEXT_YEAR}", cvc: str = "123", postal: str = "M5V 2T6"):
+    """Typed key by key into the card element's boxes, found by their labels, as a parent types them."""
+    for label, text in [("Card number", number), ("MM / YY", expiry), ("CVC", cvc), ("Postal code", postal)]:
+        box = page.get_by_label(label, exact=True)
+        box.fill("")
+        box.press_sequentially(text)
+
+
+def fill_enrollment(page, school_ready, *, parent, children, windows):
+    """The enrollment form but the card: the parent, each child (of the parent's surname, learning piano; a
+    block added for each after the first), the weekly windows (weekday, from, to) and consent."""
+    for field, value in zip(["parent_first_name", "parent_last_name", "email", "phone"], parent, strict=True):
+        page.fill(f"#id_{field}", value)
+    assert page.locator("fieldset.child").count() == 1  # one block to start
+    for n, (name, born) in enumerate(children):
+        if n:  # each further child through "Add another child", as a parent adds one
+            page.click("text=Add another child")
+            assert page.locator("fieldset.child").count() == n + 1
+            assert page.evaluate("document.activeElement.id") == f"id_children-{n}-first_name"
+            assert page.inner_text("#child-status") == f"Child {n + 1} added."
+            assert page.inner_text(f"#child-{n} legend") == f"Child {n + 1}"
+        page.fill(f"#id_children-{n}-first_name", name)
+        page.fill(f"#id_children-{n}-last_name", parent[1])
+        page.fill(f"#id_children-{n}-date_of_birth", born)
+        page.select_option(f"#id_children-{n}-instrument", str(school_ready["piano"].pk))
+    for n, (weekday, start, end) in enumerate(windows):
+        page.select_option(f"#id_windows-{n}-weekday", weekday)
+        page.fill(f"#id_windows-{n}-start_time", start)
+        page.fill(f"#id_windows-{n}-end_time", end)
+    page.check("#id_consent")
+
+
+def card_error(page) -> str:
+    return page.locator("#card-errors").inner_text().strip()
 
 
 @pytest.fixture
@@ -36,41 +78,24 @@ def browser_page(monkeypatch):
         browser.close()
 
 
-def test_a_parent_enrolls_two_children_with_a_card_and_sets_a_password(
-    live_server,
-    school_ready,
-    settings,
-    browser_page,
-):
+@pytest.fixture
+def enroll_page(live_server, school_ready, settings, browser_page):
+    """The enrollment form in the browser, its card through the local Stripe server's Stripe.js."""
     settings.STRIPE_JS_URL = f"{school_ready['stripe'].url}/js.stripe.com/v3/"
-    page = browser_page
-    page.goto(f"{live_server.url}/enroll/")
-    page.fill("#id_parent_first_name", "Maya")
-    page.fill("#id_parent_last_name", "Lopez")
-    page.fill("#id_email", "maya@example.com")
-    page.fill("#id_phone", "416-555-0188")
-    assert page.locator("fieldset.child").count() == 1  # one block to start
-    for n, (name, born) in enumerate([("Lucia", "2016-03-04"), ("Mateo", "2014-08-09")]):
-        if n:
-            page.click("text=Add another child")
-            assert page.locator("fieldset.child").count() == 2
-            assert page.evaluate("document.activeElement.id") == f"id_children-{n}-first_name"
-            assert page.inner_text("#child-status") == "Child 2 added."
-            assert page.inner_text(f"#child-{n} legend") == "Child 2"
-        page.fill(f"#id_children-{n}-first_name", name)
-        page.fill(f"#id_children-{n}-last_name", "Lopez")
-        page.fill(f"#id_children-{n}-date_of_birth", born)
-        page.select_option(f"#id_children-{n}-instrument", str(school_ready["piano"].pk))
-    page.select_option("#id_windows-0-weekday", "0")
-    page.fill("#id_windows-0-start_time", "16:00")
-    page.fill("#id_windows-0-end_time", "17:00")
-    page.select_option("#id_windows-1-weekday", "2")
-    page.fill("#id_windows-1-start_time", "16:00")
-    page.fill("#id_windows-1-end_time", "18:00")
-    page.check("#id_consent")
-    card_inputs = page.query_selector_all("#card-element input")
-    for field, value in zip(card_inputs, ["4242424242424242", "12", "31", "123", "M5V 2T6"], strict=False):
-        field.fill(value)
+    browser_page.goto(f"{live_server.url}/enroll/")
+    return browser_page
+
+
+def test_a_parent_enrolls_two_children_with_a_card_and_sets_a_password(live_server, school_ready, enroll_page):
+    page = enroll_page
+    fill_enrollment(
+        page,
+        school_ready,
+        parent=("Maya", "Lopez", "maya@example.com", "416-555-0188"),
+        children=[("Lucia", "2016-03-04"), ("Mateo", "2014-08-09")],
+        windows=[("0", "16:00", "17:00"), ("2", "16:00", "18:00")],
+    )
+    type_card(page, "4242 4242 4242 4242")  # with spaces, as the README shows it
     page.click("#enroll-submit")
     page.wait_for_url(re.compile(r".*/enroll/done/.*"), timeout=30_000)
 
@@ -87,3 +112,54 @@ def test_a_parent_enrolls_two_children_with_a_card_and_sets_a_password(
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r".*/accounts/profile/"))
     assert "maya@example.com" in page.inner_text("main")
+
+    # The card typed with spaces is the Visa ending in 4242, and the first charge is the first regular lesson.
+    assert BillingProfile.objects.get().card_last4 == "4242"
+    page.goto(f"{live_server.url}/billing/")
+    billing = page.inner_text("main")
+    assert "Visa ending in 4242" in billing
+    for enrollment in Enrollment.objects.all():
+        first = timezone.localtime(first_regular_lesson(enrollment).start_at)
+        assert f"next payment {first:%B} {first.day}" in billing
+
+    # The change-card form: sent empty, it names the problem beside the card and stays usable.
+    page.click("#card-form [type=submit]")
+    assert card_error(page) == "Your card number is incomplete."
+    assert page.locator("#card-form [type=submit]").is_enabled()
+    type_card(page, "4242 4242 4242 4241")
+    assert card_error(page) == "Your card number is invalid."
+
+
+def test_the_card_field_explains_each_problem_beside_the_card_and_the_form_stays_usable(school_ready, enroll_page):
+    """Before the fix, an empty card threw in the stand-in (the button stayed disabled, nothing shown), and
+    "4000 0000 0000 0341" typed with spaces was cut to 16 characters: a card that never declined."""
+    page = enroll_page
+    fill_enrollment(
+        page,
+        school_ready,
+        parent=("Ana", "Silva", "ana@example.com", "416-555-0190"),
+        children=[("Rui", f"{timezone.localdate().year - 9}-05-06")],
+        windows=[("0", "16:00", "17:00")],
+    )
+    for label in ("Card number", "MM / YY", "CVC", "Postal code"):
+        assert page.get_by_label(label, exact=True).get_attribute("placeholder") == label
+    assert "localstripe" not in page.inner_text("#card-element")
+
+    page.click("#enroll-submit")
+    assert card_error(page) == "Your card number is incomplete."
+    assert page.locator("#enroll-submit").is_enabled() and "/enroll/done/" not in page.url
+
+    type_card(page, "4242-4242-4242-4241")
+    assert card_error(page) == "Your card number is invalid."
+    type_card(page, "4000 0000 0000 0341", expiry="01 / 20")
+    assert card_error(page) == "Your card's expiration year is in the past."
+    type_card(page, "4000 0000 0000 0341", cvc="12")
+    page.click("#enroll-submit")
+    assert card_error(page) == "Your card's security code is incomplete."
+    assert page.locator("#enroll-submit").is_enabled()
+
+    type_card(page, "4000 0000 0000 0341")
+    assert card_error(page) == ""
+    page.click("#enroll-submit")
+    page.wait_for_url(re.compile(r".*/enroll/done/.*"), timeout=30_000)
+    assert BillingProfile.objects.get().card_last4 == "0341"  # the declining card, whole
