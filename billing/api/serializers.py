@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from accounts.models import Family
 from billing.models import BillingProfile, TuitionPlan, TuitionSubscription
-from cedarheights.api import ModelCleanSerializer, ModelSerializer, StrictCharField
+from cedarheights.api import ModelCleanSerializer, ModelSerializer, Serializer, StrictCharField
 
 
 class TuitionPlanSerializer(ModelCleanSerializer):
@@ -48,7 +48,7 @@ class SubscriptionSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class SubscriptionStartSerializer(serializers.Serializer):
+class SubscriptionStartSerializer(Serializer):
     family = serializers.PrimaryKeyRelatedField(queryset=Family.objects.all())
     tuition_plan = serializers.PrimaryKeyRelatedField(queryset=TuitionPlan.objects.filter(active=True))
     starts_at = serializers.DateTimeField(
