@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import ConsentRecord, Family, User, normalize_email
 from accounts.roles import is_parent
 from accounts.services import set_password_link_build
-from billing.models import TuitionPlan
+from billing.selectors import tuition_plans_offered
 from billing.services import billing_start
 from cedarheights.emails import email_owner, email_parents, email_queue
 from cedarheights.errors import DomainError, InvalidInput, LessonConflict
@@ -122,7 +122,7 @@ def validate_enrollment(ctx: EnrollmentContext) -> None:
         raise _field_error("children", "Add at least one child.")
     if not form.windows:
         raise _field_error("windows", "Give at least one weekly time that suits you.")
-    if not TuitionPlan.objects.filter(pk=form.tuition_plan_id, active=True).exists():
+    if not tuition_plans_offered().filter(pk=form.tuition_plan_id).exists():
         raise _field_error("tuition_plan", "Choose one of the plans offered.")
     seen = set()
     for n, child in enumerate(form.children):

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from billing.models import TuitionPlan
+from billing.api.serializers import OfferedPlanField
 from cedarheights.api import LocalTimeField, ModelSerializer, Serializer, StrictCharField, StrictEmailField
 from enrollment.models import Enrollment, Student
 from scheduling.models import Instrument, Weekday
@@ -72,7 +72,7 @@ class EnrollmentCreateSerializer(Serializer):
     phone = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
     children = ChildSerializer(many=True, min_length=1, max_length=6)
     windows = WindowSerializer(many=True, min_length=1, max_length=14)
-    tuition_plan = serializers.PrimaryKeyRelatedField(queryset=TuitionPlan.objects.filter(active=True))
+    tuition_plan = OfferedPlanField()
     consent = serializers.BooleanField(help_text="Agreement to the privacy policy (its version is recorded).")
     payment_method_id = StrictCharField(max_length=255, help_text="From Stripe.js's createPaymentMethod.")
 
