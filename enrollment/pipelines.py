@@ -285,6 +285,18 @@ def _term_on(day: date) -> Term | None:
     return Term.objects.filter(start_date__lte=day, end_date__gte=day).first()
 
 
+def _lock_first_choices_in_order(ctx: EnrollmentContext) -> None:
+    """Several children: lock each child's first-choice teacher up front, in one statement, in pk order.
+
+    Locked child by child, two families could take their teachers in opposite orders (one holds X and waits
+    for Y, the other holds Y and waits for X) and PostgreSQL would end one with a deadlock. Taken in one
+    global order, whoever holds the first waits for no one. Each child then books with its first choice, as
+    a lock this transaction holds is never skipped; a single child keeps the SKIP LOCKED spread below."""
+    first_choices = {found[0].teacher_id for found in ctx.slots.values() if found}
+    if len(ctx.enrollments) > 1 and first_choices:
+        list(Teacher.objects.select_related(None).select_for_update().filter(pk__in=first_choices).order_by("pk"))
+
+
 def _lock_a_teacher(found: list[Slot]) -> tuple[Slot, Teacher]:
     """The first teacher found whom no other enrollment is booking at this moment, locked; when every one is,
     the first, once free. Families enrolling at the same moment are spread over the teachers who fit, rather
@@ -318,6 +330,7 @@ def book_demo_lesson(ctx: EnrollmentContext) -> None:
     slot lost to a concurrent enrollment moves on to the next (bounded). The same weekly time then becomes the
     regular lesson for the rest of the term, so no one else is offered it."""
     school = school_settings_get()
+    _lock_first_choices_in_order(ctx)
     for enrollment in ctx.enrollments:
         if not (found := ctx.slots.get(enrollment.pk)):
             continue
