@@ -8,14 +8,20 @@ import pytest
 from django.utils import timezone
 
 from enrollment.models import Enrollment
-from enrollment.pipelines import ChildInput, enrollment_submit
-from scheduling.models import Lesson
+from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit
+from scheduling.models import Instrument, Lesson
 from tests.enrollment.conftest import form_for
 from tests.enrollment.test_reliability import run_in_threads
 from tests.factories import AvailabilityFactory, InstrumentFactory, TeacherFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROUNDS = 3  # each teacher has six weekly half-hours in the families' windows: two per round
+
+
+def two_children(ready, family: str, *, first: Instrument, then: Instrument) -> EnrollmentInput:
+    born = timezone.localdate() - timedelta(days=9 * 365)
+    children = [ChildInput("Ana", family, born, first.pk), ChildInput("Ben", family, born, then.pk)]
+    return form_for(ready, email=f"{family.lower()}@example.com", children=children)
 
 
 def test_crossing_submissions_never_deadlock_and_never_overlap(school_ready):
@@ -29,26 +35,11 @@ def test_crossing_submissions_never_deadlock_and_never_overlap(school_ready):
     teacher_y = TeacherFactory(instruments=[violin], capacity=20)
     AvailabilityFactory(teacher=teacher_y, weekday=0, start_time="16:00", end_time="17:00")
     AvailabilityFactory(teacher=teacher_y, weekday=2, start_time="16:00", end_time="18:00")
-    born = timezone.localdate() - timedelta(days=9 * 365)
 
     for round_ in range(ROUNDS):
         forms = [
-            form_for(
-                school_ready,
-                email=f"x-then-y-{round_}@example.com",
-                children=[
-                    ChildInput("Ana", f"One{round_}", born, piano.pk),
-                    ChildInput("Ben", f"One{round_}", born, violin.pk),
-                ],
-            ),
-            form_for(
-                school_ready,
-                email=f"y-then-x-{round_}@example.com",
-                children=[
-                    ChildInput("Cai", f"Two{round_}", born, violin.pk),
-                    ChildInput("Dee", f"Two{round_}", born, piano.pk),
-                ],
-            ),
+            two_children(school_ready, f"One{round_}", first=piano, then=violin),
+            two_children(school_ready, f"Two{round_}", first=violin, then=piano),
         ]
 
         results = run_in_threads(
