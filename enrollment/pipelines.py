@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -23,7 +23,7 @@ from accounts.services import set_password_link_build
 from billing.selectors import tuition_plans_offered
 from billing.services import billing_start
 from cedarheights.emails import email_owner, email_parents, email_queue
-from cedarheights.errors import DomainError, InvalidInput, LessonConflict
+from cedarheights.errors import DomainError, InvalidInput, LessonConflict, TryAgain
 from cedarheights.pipeline import run_pipeline
 from cedarheights.selectors import school_settings_get
 from enrollment.calendar import lesson_ics
@@ -33,6 +33,8 @@ from scheduling.selectors import Slot, Window, slots_free
 from scheduling.services import lesson_create, term_lessons_generate
 
 MAX_SLOT_ATTEMPTS = 8  # slots lost to concurrent enrollments before a child goes on the waitlist
+SUBMIT_ATTEMPTS = 3  # whole runs of a submission that PostgreSQL ended for a concurrent transaction
+ENDED_FOR_A_CONCURRENT_TRANSACTION = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 PRIVACY_POLICY_VERSION = "2026-09"
 
 
@@ -456,17 +458,27 @@ STEPS = (
 def enrollment_submit(
     *, form: EnrollmentInput, idempotency_key: uuid.UUID, user: User | None = None, site_url: str = ""
 ) -> list[Enrollment]:
-    """Run the pipeline once per idempotency key; a replay (even a concurrent one) returns the same enrollments."""
-    if done := submission_enrollments(idempotency_key):
-        return done
-    ctx = EnrollmentContext(form=form, idempotency_key=idempotency_key, user=user, site_url=site_url)
-    try:
-        run_pipeline("enrollment", STEPS, ctx)
-    except IntegrityError:
+    """Run the pipeline once per idempotency key; a replay (even a concurrent one) returns the same enrollments.
+
+    A run PostgreSQL ended to let a concurrent transaction through (a deadlock or a serialization failure)
+    left no rows: it runs again whole, a bounded number of times, then the parent is asked to send it again.
+    """
+    for _attempt in range(SUBMIT_ATTEMPTS):
         if done := submission_enrollments(idempotency_key):
-            return done  # a concurrent replay committed first
-        raise
-    return ctx.enrollments
+            return done
+        ctx = EnrollmentContext(form=form, idempotency_key=idempotency_key, user=user, site_url=site_url)
+        try:
+            run_pipeline("enrollment", STEPS, ctx)
+        except IntegrityError:
+            if done := submission_enrollments(idempotency_key):
+                return done  # a concurrent replay committed first
+            raise
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) not in ENDED_FOR_A_CONCURRENT_TRANSACTION:
+                raise
+            continue
+        return ctx.enrollments
+    raise TryAgain("Many families are enrolling at this moment: please send the form again.")
 
 
 def submission_enrollments(idempotency_key: uuid.UUID) -> list[Enrollment]:
