@@ -17,7 +17,7 @@ from billing.models import (
     TuitionSubscription,
     format_cents,
 )
-from billing.selectors import family_balance_cents, ledger_with_running_balance
+from billing.selectors import family_balance_cents, ledger_with_running_balance, tuition_plans_offered
 from billing.services import billing_start, credit_issue, payment_retry, refund_issue, subscription_charge_now
 from billing.stripe_gateway import GatewayUnavailable
 from cedarheights.admin import ReadOnlyAdmin
@@ -241,7 +241,7 @@ class ReceiptAdmin(MoneyMixin, ReadOnlyAdmin):
 
 
 class StartBillingForm(forms.Form):
-    tuition_plan = forms.ModelChoiceField(queryset=TuitionPlan.objects.filter(active=True).exclude(stripe_price_id=""))
+    tuition_plan = forms.ModelChoiceField(queryset=tuition_plans_offered())
     starts_at = forms.DateTimeField(required=False, help_text="The first regular lesson; empty to bill from today.")
 
 

@@ -2,7 +2,7 @@ from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.roles import is_parent, is_school_admin
-from billing.models import BillingProfile, LedgerEntry, Payment, Receipt, TuitionSubscription
+from billing.models import BillingProfile, LedgerEntry, Payment, Receipt, TuitionPlan, TuitionSubscription
 
 # What a family owes: charges − payments + refunds − credits + adjustments (adjustments carry their sign).
 SIGNED_AMOUNT = Case(
@@ -12,6 +12,12 @@ SIGNED_AMOUNT = Case(
     default=-F("amount_cents"),
     output_field=IntegerField(),
 )
+
+
+def tuition_plans_offered() -> QuerySet[TuitionPlan]:
+    """The plans a family may choose, wherever it enrolls (form, API, the owner's Enroll by phone): active and
+    on Stripe. A plan without a Stripe price would be accepted and then fail in background billing."""
+    return TuitionPlan.objects.filter(active=True).exclude(stripe_price_id="")
 
 
 def family_balance_cents(*, family_id: int) -> int:

@@ -1,5 +1,7 @@
 """The ledger, receipts, refunds and credits: nothing written twice, nothing lost, always balanced."""
 
+import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,10 +25,13 @@ from billing.models import (
 from billing.stripe_mirror import payment_mirror, plan_mirror
 from cedarheights.emails import email_owner, email_parents
 from cedarheights.errors import InvalidInput
+from cedarheights.pipeline import run_pipeline
 from cedarheights.selectors import school_settings_get
 from enrollment.services import enrollment_set_billing_status
 from scheduling.models import Lesson
 from scheduling.services import lesson_update, weekly_slot_free
+
+logger = logging.getLogger(__name__)
 
 
 def ledger_entry_add(
@@ -306,10 +311,34 @@ def payment_retry(*, failure: PaymentFailure) -> PaymentFailure:
     return failure
 
 
+@dataclass
+class RetryContext:
+    failure: PaymentFailure
+
+    @property
+    def reference(self) -> str:
+        return f"payment_failure:{self.failure.pk}"
+
+
+def retry_payment(ctx: RetryContext) -> None:
+    ctx.failure = payment_retry(failure=ctx.failure)
+
+
 def billing_retry_due(*, now=None) -> list[PaymentFailure]:
-    """Run every retry that is due; one family's failure never stops the others."""
+    """Run every retry that is due and return those that ran. Each runs in its own transaction with its own
+    run record (pipeline `billing_retry`): an error in one family's retry rolls back only that retry, is
+    recorded for the owner, and never stops the others."""
     due = PaymentFailure.objects.filter(status=PaymentFailure.Status.OPEN, next_retry_at__lte=now or timezone.now())
-    return [payment_retry(failure=failure) for failure in due.select_related("payment", "subscription")]
+    retried = []
+    for failure in due.select_related("payment", "subscription").order_by("next_retry_at", "pk"):
+        ctx = RetryContext(failure=failure)
+        try:
+            run_pipeline("billing_retry", (retry_payment,), ctx)
+        except Exception:
+            logger.exception("The retry of payment failure %s raised; it stays open and the others go on.", failure.pk)
+            continue
+        retried.append(ctx.failure)
+    return retried
 
 
 def failed_payments_digest_send() -> int:

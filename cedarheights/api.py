@@ -4,7 +4,7 @@ import copy
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -133,13 +133,26 @@ def csrf_failure(request, reason=""):
     return page(request, reason)
 
 
+REFUSED_FIELDS_DESCRIPTION = (
+    "Invalid input (see `Error`). A field the caller may not write (read-only, unknown, or not theirs by role) "
+    "is refused too, never ignored: each is named in `fields`, and nothing is changed."
+)
+
+
 def document_error_responses(result, generator, request, public):
-    """drf-spectacular hook: every operation documents the one error body for every error status."""
-    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    """drf-spectacular hook: every operation documents the one error body for every error status, and a request
+    body admits only the fields it lists."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    for name, schema in schemas.items():
+        if name.endswith("Request") and schema.get("type") == "object":  # COMPONENT_SPLIT_REQUEST's request bodies
+            schema["additionalProperties"] = False
     reference = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": REFUSED_FIELDS_DESCRIPTION, **reference})
             for code in ERROR_STATUSES:
                 responses.setdefault(code, {"description": "Error (see `Error`).", **reference})
             operation.setdefault("parameters", [])
@@ -189,8 +202,47 @@ class LocalTimeField(serializers.TimeField):
         return super().to_internal_value(value)
 
 
-class ModelSerializer(serializers.ModelSerializer):
-    """The project's model serializer: strict text lengths and local wall-clock times."""
+READ_ONLY_MESSAGE = "This field cannot be written here."
+UNKNOWN_MESSAGE = "There is no such field."
+
+
+class RefuseUnwritableFields:
+    """A key the caller may not write (read-only, unknown, or not theirs by role) is a 400 naming it.
+
+    DRF's `to_internal_value` reads only the writable fields and drops every other key without a word, so a
+    parent's `teacher` was answered 200 and ignored. Each role's serializer lists what it may write; this
+    makes the rest an error, at every level of a nested body.
+    """
+
+    def to_internal_value(self, data):
+        refused = self.refused_fields(data)
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as invalid:
+            if refused and isinstance(invalid.detail, Mapping):
+                raise serializers.ValidationError({**invalid.detail, **refused}) from invalid
+            raise
+        if refused:
+            raise serializers.ValidationError(refused)
+        return value
+
+    def refused_fields(self, data) -> dict[str, list[str]]:
+        if not isinstance(data, Mapping):
+            return {}  # not an object at all: DRF's own error says so
+        writable = {name for name, field in self.fields.items() if not field.read_only}
+        return {
+            name: [READ_ONLY_MESSAGE if name in self.fields else UNKNOWN_MESSAGE]
+            for name in data
+            if name not in writable
+        }
+
+
+class Serializer(RefuseUnwritableFields, serializers.Serializer):
+    """The project's serializer for request bodies."""
+
+
+class ModelSerializer(RefuseUnwritableFields, serializers.ModelSerializer):
+    """The project's model serializer: unwritable fields refused, strict text lengths, local wall-clock times."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,

@@ -20,6 +20,14 @@ class InvalidInput(DomainError):
     code = "invalid"
 
 
+class TryAgain(DomainError):
+    """Concurrent work won every attempt (PostgreSQL ended ours: deadlock, serialization failure); nothing was
+    kept, and sending the same request again (the same idempotency key) is safe."""
+
+    code = "try_again"
+    status = 409
+
+
 class LessonConflict(DomainError):
     """The lesson would overlap another lesson of the same teacher, student or room."""
 

@@ -5,7 +5,7 @@ from django import forms
 from django.forms import BaseFormSet, formset_factory
 from django.http import QueryDict
 
-from billing.models import TuitionPlan
+from billing.selectors import tuition_plans_offered
 from enrollment.models import Enrollment, Student
 from scheduling.models import Instrument, Weekday
 
@@ -102,9 +102,7 @@ def child_blocks(data: QueryDict, *, add: bool = False, remove: int | None = Non
 
 
 class DetailsForm(forms.Form):
-    tuition_plan = forms.ModelChoiceField(
-        queryset=TuitionPlan.objects.filter(active=True).exclude(stripe_price_id=""), empty_label=None
-    )
+    tuition_plan = forms.ModelChoiceField(queryset=tuition_plans_offered(), empty_label=None)
     consent = forms.BooleanField(label="I agree to the privacy policy (version 2026-09) for my family and children.")
     payment_method_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=255)
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -20,10 +20,10 @@ from django.utils import timezone
 from accounts.models import ConsentRecord, Family, User, normalize_email
 from accounts.roles import is_parent
 from accounts.services import set_password_link_build
-from billing.models import TuitionPlan
+from billing.selectors import tuition_plans_offered
 from billing.services import billing_start
 from cedarheights.emails import email_owner, email_parents, email_queue
-from cedarheights.errors import DomainError, InvalidInput, LessonConflict
+from cedarheights.errors import DomainError, InvalidInput, LessonConflict, TryAgain
 from cedarheights.pipeline import run_pipeline
 from cedarheights.selectors import school_settings_get
 from enrollment.calendar import lesson_ics, lesson_ics_filename
@@ -33,6 +33,8 @@ from scheduling.selectors import Slot, Window, slots_free
 from scheduling.services import lesson_create, term_lessons_generate
 
 MAX_SLOT_ATTEMPTS = 8  # slots lost to concurrent enrollments before a child goes on the waitlist
+SUBMIT_ATTEMPTS = 3  # whole runs of a submission that PostgreSQL ended for a concurrent transaction
+ENDED_FOR_A_CONCURRENT_TRANSACTION = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 PRIVACY_POLICY_VERSION = "2026-09"
 
 
@@ -122,7 +124,7 @@ def validate_enrollment(ctx: EnrollmentContext) -> None:
         raise _field_error("children", "Add at least one child.")
     if not form.windows:
         raise _field_error("windows", "Give at least one weekly time that suits you.")
-    if not TuitionPlan.objects.filter(pk=form.tuition_plan_id, active=True).exists():
+    if not tuition_plans_offered().filter(pk=form.tuition_plan_id).exists():
         raise _field_error("tuition_plan", "Choose one of the plans offered.")
     seen = set()
     for n, child in enumerate(form.children):
@@ -285,6 +287,18 @@ def _term_on(day: date) -> Term | None:
     return Term.objects.filter(start_date__lte=day, end_date__gte=day).first()
 
 
+def _lock_first_choices_in_order(ctx: EnrollmentContext) -> None:
+    """Several children: lock each child's first-choice teacher up front, in one statement, in pk order.
+
+    Locked child by child, two families could take their teachers in opposite orders (one holds X and waits
+    for Y, the other holds Y and waits for X) and PostgreSQL would end one with a deadlock. Taken in one
+    global order, whoever holds the first waits for no one. Each child then books with its first choice, as
+    a lock this transaction holds is never skipped; a single child keeps the SKIP LOCKED spread below."""
+    first_choices = {found[0].teacher_id for found in ctx.slots.values() if found}
+    if len(ctx.enrollments) > 1 and first_choices:
+        list(Teacher.objects.select_related(None).select_for_update().filter(pk__in=first_choices).order_by("pk"))
+
+
 def _lock_a_teacher(found: list[Slot]) -> tuple[Slot, Teacher]:
     """The first teacher found whom no other enrollment is booking at this moment, locked; when every one is,
     the first, once free. Families enrolling at the same moment are spread over the teachers who fit, rather
@@ -318,6 +332,7 @@ def book_demo_lesson(ctx: EnrollmentContext) -> None:
     slot lost to a concurrent enrollment moves on to the next (bounded). The same weekly time then becomes the
     regular lesson for the rest of the term, so no one else is offered it."""
     school = school_settings_get()
+    _lock_first_choices_in_order(ctx)
     for enrollment in ctx.enrollments:
         if not (found := ctx.slots.get(enrollment.pk)):
             continue
@@ -443,17 +458,27 @@ STEPS = (
 def enrollment_submit(
     *, form: EnrollmentInput, idempotency_key: uuid.UUID, user: User | None = None, site_url: str = ""
 ) -> list[Enrollment]:
-    """Run the pipeline once per idempotency key; a replay (even a concurrent one) returns the same enrollments."""
-    if done := submission_enrollments(idempotency_key):
-        return done
-    ctx = EnrollmentContext(form=form, idempotency_key=idempotency_key, user=user, site_url=site_url)
-    try:
-        run_pipeline("enrollment", STEPS, ctx)
-    except IntegrityError:
+    """Run the pipeline once per idempotency key; a replay (even a concurrent one) returns the same enrollments.
+
+    A run PostgreSQL ended to let a concurrent transaction through (a deadlock or a serialization failure)
+    left no rows: it runs again whole, a bounded number of times, then the parent is asked to send it again.
+    """
+    for _attempt in range(SUBMIT_ATTEMPTS):
         if done := submission_enrollments(idempotency_key):
-            return done  # a concurrent replay committed first
-        raise
-    return ctx.enrollments
+            return done
+        ctx = EnrollmentContext(form=form, idempotency_key=idempotency_key, user=user, site_url=site_url)
+        try:
+            run_pipeline("enrollment", STEPS, ctx)
+        except IntegrityError:
+            if done := submission_enrollments(idempotency_key):
+                return done  # a concurrent replay committed first
+            raise
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) not in ENDED_FOR_A_CONCURRENT_TRANSACTION:
+                raise
+            continue
+        return ctx.enrollments
+    raise TryAgain("Many families are enrolling at this moment: please send the form again.")
 
 
 def submission_enrollments(idempotency_key: uuid.UUID) -> list[Enrollment]:

@@ -2,10 +2,10 @@ from rest_framework import serializers
 
 from accounts.models import Family, User
 from accounts.services import FAMILY_FIELDS
-from cedarheights.api import ModelSerializer, StrictCharField, StrictEmailField
+from cedarheights.api import ModelSerializer, Serializer, StrictCharField, StrictEmailField
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(Serializer):
     email = StrictEmailField(max_length=254)
     password = StrictCharField(max_length=128, trim_whitespace=False)
 
@@ -22,16 +22,16 @@ class TokenSerializer(serializers.Serializer):
     user = MeSerializer(read_only=True)
 
 
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(Serializer):
     old_password = StrictCharField(max_length=128, trim_whitespace=False)
     new_password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
-class PasswordResetSerializer(serializers.Serializer):
+class PasswordResetSerializer(Serializer):
     email = StrictEmailField(max_length=254)
 
 
-class PasswordResetConfirmSerializer(serializers.Serializer):
+class PasswordResetConfirmSerializer(Serializer):
     uid = StrictCharField(max_length=64)
     token = StrictCharField(max_length=128)
     new_password = StrictCharField(max_length=128, trim_whitespace=False)

@@ -2,7 +2,7 @@ from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate, login, logout
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -168,6 +168,15 @@ class PasswordResetConfirmApi(AuthThrottled, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+# The school also writes its internal notes; a parent may not.
+FAMILY_WRITE = extend_schema(
+    request=FamilyAdminSerializer,
+    responses=FamilySerializer,
+    description="A parent may write every field but `notes` of their own family; `notes` from a parent is a 400.",
+)
+
+
+@extend_schema_view(create=FAMILY_WRITE, update=FAMILY_WRITE, partial_update=FAMILY_WRITE)
 class FamilyViewSet(CreateRetrieveUpdateListViewSet):
     """Families: the school sees all; a parent sees and edits only their own; teachers none."""
 

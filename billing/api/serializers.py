@@ -2,7 +2,8 @@ from rest_framework import serializers
 
 from accounts.models import Family
 from billing.models import BillingProfile, TuitionPlan, TuitionSubscription
-from cedarheights.api import ModelCleanSerializer, ModelSerializer, StrictCharField
+from billing.selectors import tuition_plans_offered
+from cedarheights.api import ModelCleanSerializer, ModelSerializer, Serializer, StrictCharField
 
 
 class TuitionPlanSerializer(ModelCleanSerializer):
@@ -48,9 +49,20 @@ class SubscriptionSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class SubscriptionStartSerializer(serializers.Serializer):
+class OfferedPlanField(serializers.PrimaryKeyRelatedField):
+    """A tuition plan on offer (`tuition_plans_offered`): active and on Stripe."""
+
+    default_error_messages = {
+        "does_not_exist": "Choose one of the plans offered (an active plan on Stripe: run billing_sync_catalog).",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=tuition_plans_offered(), **kwargs)
+
+
+class SubscriptionStartSerializer(Serializer):
     family = serializers.PrimaryKeyRelatedField(queryset=Family.objects.all())
-    tuition_plan = serializers.PrimaryKeyRelatedField(queryset=TuitionPlan.objects.filter(active=True))
+    tuition_plan = OfferedPlanField()
     starts_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="The first regular lesson; billing starts then, prorated."
     )
@@ -62,8 +74,6 @@ class SubscriptionStartSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        if not attrs["tuition_plan"].stripe_price_id:
-            raise serializers.ValidationError({"tuition_plan": ["Not on Stripe yet: run billing_sync_catalog."]})
         has_card = BillingProfile.objects.filter(family=attrs["family"]).exclude(default_payment_method_id="").exists()
         if not has_card and not attrs.get("payment_method_id"):
             raise serializers.ValidationError({"payment_method_id": ["The family has no card on file."]})

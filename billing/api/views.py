@@ -10,7 +10,7 @@ from billing.api.serializers import (
     TuitionPlanSerializer,
 )
 from billing.models import TuitionPlan
-from billing.selectors import subscription_list_visible_to
+from billing.selectors import subscription_list_visible_to, tuition_plans_offered
 from billing.services import billing_start
 from cedarheights.api import idempotent
 from scheduling.api.views import PublicApi, ReferenceViewSet
@@ -28,7 +28,7 @@ class PublicPricingApi(PublicApi, generics.ListAPIView):
     """The tuition plans on offer."""
 
     serializer_class = PublicPlanSerializer
-    queryset = TuitionPlan.objects.filter(active=True).select_related("instrument").order_by("price_cents", "name")
+    queryset = tuition_plans_offered().select_related("instrument").order_by("price_cents", "name")
     filterset_fields = ["instrument", "interval", "lesson_minutes"]
     ordering_fields = ["price_cents", "name"]
 

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from billing.models import TuitionPlan
-from cedarheights.api import LocalTimeField, ModelSerializer, StrictCharField, StrictEmailField
+from billing.api.serializers import OfferedPlanField
+from cedarheights.api import LocalTimeField, ModelSerializer, Serializer, StrictCharField, StrictEmailField
 from enrollment.models import Enrollment, Student
 from scheduling.models import Instrument, Weekday
 
@@ -43,7 +43,7 @@ class StudentTeacherSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-class ChildSerializer(serializers.Serializer):
+class ChildSerializer(Serializer):
     first_name = StrictCharField(max_length=100)
     last_name = StrictCharField(max_length=100)
     date_of_birth = serializers.DateField()
@@ -52,7 +52,7 @@ class ChildSerializer(serializers.Serializer):
     lesson_minutes = serializers.ChoiceField(choices=Enrollment.LessonMinutes.choices, default=30)
 
 
-class WindowSerializer(serializers.Serializer):
+class WindowSerializer(Serializer):
     weekday = serializers.ChoiceField(choices=Weekday.choices)
     start_time = LocalTimeField()
     end_time = LocalTimeField()
@@ -63,7 +63,7 @@ class WindowSerializer(serializers.Serializer):
         return attrs
 
 
-class EnrollmentCreateSerializer(serializers.Serializer):
+class EnrollmentCreateSerializer(Serializer):
     """An online enrollment. A signed-in parent may leave out their own details: their family is used."""
 
     parent_first_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
@@ -72,7 +72,7 @@ class EnrollmentCreateSerializer(serializers.Serializer):
     phone = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
     children = ChildSerializer(many=True, min_length=1, max_length=6)
     windows = WindowSerializer(many=True, min_length=1, max_length=14)
-    tuition_plan = serializers.PrimaryKeyRelatedField(queryset=TuitionPlan.objects.filter(active=True))
+    tuition_plan = OfferedPlanField()
     consent = serializers.BooleanField(help_text="Agreement to the privacy policy (its version is recorded).")
     payment_method_id = StrictCharField(max_length=255, help_text="From Stripe.js's createPaymentMethod.")
 

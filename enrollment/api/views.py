@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -21,7 +21,14 @@ from enrollment.selectors import student_list_visible_to
 from enrollment.services import student_create, student_update
 from scheduling.selectors import Window
 
+# The school writes every field; a parent only their own child's name and birth date.
+STUDENT_WRITE = extend_schema(
+    request=StudentAdminSerializer,
+    description="A parent may write only `first_name`, `last_name` and `date_of_birth`; any other field is a 400.",
+)
 
+
+@extend_schema_view(create=STUDENT_WRITE, update=STUDENT_WRITE, partial_update=STUDENT_WRITE)
 class StudentViewSet(CreateRetrieveUpdateListViewSet):
     """Students, scoped by role: another family's child is a 404, never in a list."""
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from cedarheights.api import ModelCleanSerializer, ModelSerializer, StrictCharField
+from cedarheights.api import ModelCleanSerializer, ModelSerializer, Serializer, StrictCharField
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
 from scheduling.selectors import terms_overlapping
 
@@ -158,7 +158,7 @@ class LessonTeacherUpdateSerializer(ModelSerializer):
         fields = ["status", "notes"]
 
 
-class LessonCancelSerializer(serializers.Serializer):
+class LessonCancelSerializer(Serializer):
     reason = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 

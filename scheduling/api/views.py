@@ -126,7 +126,11 @@ class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.L
         data["check_availability"] = not data.pop("ignore_availability")
         return Response(LessonSerializer(lesson_create(**data)).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: LessonSerializer})
+    @extend_schema(
+        request=LessonAdminUpdateSerializer,
+        responses={200: LessonSerializer},
+        description="A teacher may write only `status` and `notes` of their own lessons; any other field is a 400.",
+    )
     def update(self, request, *args, **kwargs):
         lesson = self.get_object()
         serializer = self.get_serializer(lesson, data=request.data, partial=kwargs.get("partial", False))
@@ -146,7 +150,11 @@ class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.L
             lesson = lesson_update(lesson=lesson, **data)
         return Response(LessonSerializer(lesson).data)
 
-    @extend_schema(responses={200: LessonSerializer})
+    @extend_schema(
+        request=LessonAdminUpdateSerializer,
+        responses={200: LessonSerializer},
+        description="A teacher may write only `status` and `notes` of their own lessons; any other field is a 400.",
+    )
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
 

@@ -7,11 +7,13 @@ by a family or teacher, or as shared school data, or this test fails asking for 
 import re
 
 import pytest
+from django.apps import apps
 from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIRequestFactory
 
 from accounts.models import Family
+from accounts.services import FAMILY_FIELDS
 from billing.models import TuitionPlan, TuitionSubscription
 from enrollment.models import Student
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
@@ -152,3 +154,110 @@ def test_filters_cannot_reach_around_the_scope(world, as_role):
         f"/api/v1/lessons/?teacher={world.lesson_b.teacher_id}",
     ):
         assert client.get(url).json()["count"] == 0, url
+
+
+# What each role may write of each record it reaches. Every other field of the record, and any field the API
+# does not have, is refused by name: never ignored behind a 200.
+WRITABLE = {
+    Student: {
+        "admin": {
+            "family",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "instrument",
+            "level",
+            "teacher",
+            "status",
+            "notes",
+        },
+        "parent_b": {"first_name", "last_name", "date_of_birth"},
+    },
+    Family: {"admin": set(FAMILY_FIELDS), "parent_b": set(FAMILY_FIELDS) - {"notes"}},
+    Lesson: {
+        "admin": {"kind", "status", "start_at", "end_at", "room", "term", "notes", "payment_status"},
+        "teacher_y": {"status", "notes"},
+    },
+    Teacher: {"admin": {"instruments", "bio", "capacity", "active"}},
+    WeeklyAvailability: {"admin": {"teacher", "weekday", "start_time", "end_time"}},
+    Instrument: {"admin": {"name", "active"}},
+    AcademicYear: {"admin": {"name", "start_date", "end_date"}},
+    Term: {"admin": {"academic_year", "name", "start_date", "end_date"}},
+    Closure: {"admin": {"reason", "start_date", "end_date", "teacher", "term"}},
+    TuitionPlan: {
+        "admin": {"name", "instrument", "lesson_minutes", "interval", "price_cents", "currency", "description"}
+        | {"active"}
+    },
+}
+UNKNOWN = "nickname"  # a field no endpoint has
+BODILESS = {("/api/v1/auth/logout/", "post")}
+WRITES = [(p, m) for p, m in OPERATIONS if m in {"post", "put", "patch"} and (p, m) not in BODILESS]
+REFUSED = {401, 403, 404}
+
+
+def a_side(model: type, world):
+    """Family A's record of the same kind: its values are what a forbidden write would try to set."""
+    return {Family: world.student_a.family, Student: world.student_a, Lesson: world.lesson_a}.get(model)
+
+
+def row_counts() -> dict[str, int]:
+    return {m._meta.label: m.objects.count() for m in apps.get_models()}
+
+
+@pytest.mark.parametrize(("path", "method"), WRITES, ids=[f"{m.upper()} {p}" for p, m in WRITES])
+def test_a_field_the_caller_may_not_write_is_a_400_naming_it_and_nothing_changes(world, as_role, path, method):
+    """Before the fix, DRF dropped read-only and unknown keys: a parent's PATCH of `teacher` answered 200."""
+    admin = as_role("admin")
+    url, model, current, other = path, None, None, {}
+    if "{id}" in path:
+        model = model_behind(path.replace("{id}", "1"), world)
+        target = b_side(model, world) if model in OWNED else any_shared(model, world)
+        url = path.replace("{id}", str(target.pk))
+        current = admin.get(path.replace("{id}", str(target.pk)).removesuffix("cancel/")).json()
+        if (source := a_side(model, world)) is not None:
+            other = admin.get(path.replace("{id}", str(source.pk)).removesuffix("cancel/")).json()
+    counts = row_counts()
+
+    checked = 0
+    for role in ROLES:
+        probe = {UNKNOWN: "x"}
+        if current is not None and method in {"put", "patch"}:
+            may_write = WRITABLE[model].get(role, set())
+            probe |= {name: other.get(name, value) for name, value in current.items() if name not in may_write}
+        elif current is None:
+            probe["id"] = 999_999
+        response = getattr(as_role(role), method)(url, probe, format="json")
+        where = f"{role} {method.upper()} {url} → {response.status_code}"
+        if response.status_code in REFUSED:
+            continue  # refused outright: test_every_operation_by_every_role says who may
+        assert response.status_code == 400, f"{where}: {response.content[:300]}"
+        named = response.json()["fields"]
+        assert set(probe) <= set(named), f"{where}: not named {sorted(set(probe) - set(named))}"
+        checked += 1
+        if current is not None:
+            assert admin.get(url.removesuffix("cancel/")).json() == current, f"{where} changed the record"
+    assert checked, f"no role may {method.upper()} {path}: nothing was checked"
+    assert row_counts() == counts
+
+
+def test_a_parent_setting_their_childs_teacher_is_refused_and_the_rename_with_it(world, as_role):
+    response = as_role("parent_b").patch(
+        f"/api/v1/students/{world.student_b.pk}/",
+        {"first_name": "Renamed", "teacher": world.student_a.teacher_id},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid" and list(body["fields"]) == ["teacher"] and body["request_id"] is not None
+    world.student_b.refresh_from_db()
+    assert world.student_b.first_name != "Renamed" and world.student_b.teacher_id != world.student_a.teacher_id
+
+
+def test_an_unknown_field_inside_a_child_of_an_enrollment_is_named_where_it_is(world, as_role):
+    body = {"children": [{"first_name": "Ana", "favourite_colour": "blue"}], "windows": []}
+
+    response = as_role("anonymous").post("/api/v1/enrollments/", body, format="json")
+
+    assert response.status_code == 400
+    assert "children-0-favourite_colour" in response.json()["fields"]

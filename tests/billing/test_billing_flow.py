@@ -148,6 +148,36 @@ def test_a_declined_card_is_recorded_retried_told_and_recovers_after_the_card_is
     assert Enrollment.objects.get(pk=enrollment.pk).status == "active"
 
 
+def test_a_retry_that_raises_is_recorded_and_the_families_after_it_are_still_retried(
+    stripe_server,
+    plan,
+    django_capture_on_commit_callbacks,
+    school,
+):
+    """Before each retry had its own transaction and run record, the second family's error left
+    billing_retry_due and the third family was never retried."""
+    families = [ParentFactory(email=f"parent{n}@example.com").family for n in range(3)]
+    for family in families:
+        start(family, plan, stripe_server.card(DECLINES), django_capture_on_commit_callbacks)
+        payment_method_update(family=family, payment_method_id=stripe_server.card(GOOD))
+    first, broken, last = families
+    # The broken family's invoice id points to an invoice the Stripe server does not have: Stripe answers 404.
+    Payment.objects.filter(family=broken).update(stripe_invoice_id="in_not_on_the_server")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = billing_retry_due()
+
+    assert [failure.family_id for failure in retried] == [first.pk, last.pk]
+    status = dict(PaymentFailure.objects.values_list("family_id", "status"))
+    assert status == {first.pk: "recovered", broken.pk: "open", last.pk: "recovered"}
+    assert PaymentFailure.objects.get(family=broken).attempts == 1  # its own transaction rolled back
+    failed = PipelineRun.objects.get(pipeline="billing_retry", status="failed")
+    broken_failure = PaymentFailure.objects.get(family=broken)
+    assert failed.reference == f"payment_failure:{broken_failure.pk}"
+    assert failed.error.startswith("InvalidRequestError") and failed.failed_step == "retry_payment"
+    assert PipelineRun.objects.filter(pipeline="billing_retry", status="succeeded").count() == 2
+
+
 def test_after_the_last_retry_the_enrollment_is_paused_and_its_slot_freed(
     stripe_server,
     family,

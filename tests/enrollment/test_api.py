@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from enrollment.models import Enrollment, Student
-from tests.factories import ParentFactory
+from tests.factories import ParentFactory, TuitionPlanFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/enrollments/"
@@ -108,3 +108,17 @@ def test_a_date_of_birth_in_the_future_is_refused(school_ready):
     payload["children"][0]["date_of_birth"] = str(date.today() + timedelta(days=10))
     response = APIClient().post(URL, payload, format="json")
     assert response.status_code == 400 and "children-0-date_of_birth" in response.json()["fields"]
+
+
+def test_an_active_plan_not_yet_on_stripe_is_not_offered_and_is_refused_with_a_400_on_the_plan(school_ready):
+    """Before `tuition_plans_offered`, the API took any active plan and billing failed later, in the background."""
+    unsynced = TuitionPlanFactory(instrument=school_ready["piano"], name="Piano 60 min, monthly")
+    assert unsynced.active and not unsynced.stripe_price_id
+
+    response = APIClient().post(URL, body(school_ready, tuition_plan=unsynced.pk), format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["tuition_plan"]
+    assert Enrollment.objects.count() == 0
+    offered = [plan["id"] for plan in APIClient().get("/api/v1/public/pricing/").json()["results"]]
+    assert offered == [school_ready["plan"].pk]
