@@ -11,7 +11,6 @@ from accounts.models import Family
 from cedarheights.models import PipelineRun, StepRun
 from cedarheights.pipeline import run_pipeline
 
-
 PAUSE_S = 0.02  # a step known to take at least this long
 
 
