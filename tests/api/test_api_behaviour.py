@@ -63,7 +63,8 @@ def test_a_lesson_moved_onto_another_is_a_409_and_stays_put(world, as_role):
 def test_the_same_idempotency_key_creates_once_and_replays_the_first_answer(world, as_role):
     client = as_role("admin")
     key = str(uuid.uuid4())
-    body = {"reason": "Snow day", "start_date": "2027-01-15", "end_date": "2027-01-15"}
+    day = (timezone.localdate() + timedelta(weeks=6)).isoformat()
+    body = {"reason": "Snow day", "start_date": day, "end_date": day}
     first = client.post("/api/v1/closures/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
     again = client.post("/api/v1/closures/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
     assert first.status_code == again.status_code == 201
@@ -79,9 +80,10 @@ def test_the_same_idempotency_key_creates_once_and_replays_the_first_answer(worl
 def test_a_failed_create_releases_its_key(world, as_role):
     client = as_role("admin")
     key = str(uuid.uuid4())
+    start = timezone.localdate() + timedelta(weeks=6)
     bad = client.post(
         "/api/v1/closures/",
-        {"reason": "x", "start_date": "2027-01-15", "end_date": "2027-01-01"},
+        {"reason": "x", "start_date": start.isoformat(), "end_date": (start - timedelta(weeks=2)).isoformat()},
         format="json",
         HTTP_IDEMPOTENCY_KEY=key,
     )
