@@ -22,19 +22,32 @@ from django_q.tasks import async_task, schedule
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
-from billing.models import TuitionPlan
-from billing.services import billing_start, catalog_sync
+from billing.models import BillingProfile, TuitionPlan, TuitionSubscription
+from billing.services import (
+    billing_start,
+    catalog_sync,
+    payment_failure_open,
+    payment_record_succeeded,
+)
 from cedarheights.models import AuditEvent
+from cedarheights.pipeline import run_pipeline
 from cedarheights.services import audit_record
 from scheduling.models import Lesson
+from scheduling.services import lesson_create
 from tests.billing.conftest import event, sign
 from tests.factories import (
+    AvailabilityFactory,
+    ClosureFactory,
     ConsentFactory,
+    EnrollmentFactory,
+    InstrumentFactory,
     LedgerEntryFactory,
     ParentFactory,
     PaymentFactory,
+    RoomFactory,
     StudentFactory,
     TeacherFactory,
+    TermFactory,
     TuitionPlanFactory,
 )
 
@@ -71,12 +84,31 @@ def queries_for(client, url: str) -> int:
 
 
 def add_more_rows() -> None:
-    for _ in range(5):
+    """Five more rows of every list the owner works in, each made as the school makes it."""
+    zone = ZoneInfo("America/Toronto")
+    today = timezone.localdate(timezone=zone)
+    monday = datetime.combine(today - timedelta(days=today.weekday()), time(8, 0), tzinfo=zone)
+    for n in range(5):
         parent = ParentFactory()
-        StudentFactory(family=parent.family, teacher=TeacherFactory())
+        teacher = TeacherFactory(instruments=[InstrumentFactory(name=f"Extra instrument {n}")])
+        AvailabilityFactory(teacher=teacher)
+        student = StudentFactory(family=parent.family, teacher=teacher)
         ConsentFactory(family=parent.family, given_by=parent)
-        PaymentFactory(family=parent.family)
+        plan = TuitionPlanFactory()
+        EnrollmentFactory(student=student, tuition_plan=plan, status="waitlisted")
+        TuitionSubscription.objects.create(family=parent.family, tuition_plan=plan, status="active")
+        BillingProfile.objects.create(family=parent.family, card_brand="visa", card_last4="4242")
+        start = monday + timedelta(days=n % 7, hours=n)  # this week: the lesson list opens on it
+        end = start + timedelta(minutes=30)
+        lesson_create(teacher=teacher, student=student, start_at=start, end_at=end, check_availability=False)
+        RoomFactory()
+        far = today + timedelta(days=3650 + n)  # clear of the demo's terms, which no term may overlap
+        ClosureFactory(term=TermFactory(start_date=far, end_date=far), start_date=far)
+        payment_record_succeeded(payment=PaymentFactory(family=parent.family))  # ledger lines, receipt, email
+        payment_failure_open(payment=PaymentFactory(family=parent.family), reason="Your card was declined.")
         LedgerEntryFactory(family=parent.family)
+        audit_record(actor=None, action=AuditEvent.Action.VIEW, obj=parent.family)
+        run_pipeline("extra", (lambda ctx: None,), None, atomic=False)
 
 
 @pytest.mark.parametrize(("model", "model_admin"), MODEL_ADMINS, ids=IDS)
