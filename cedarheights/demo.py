@@ -392,7 +392,15 @@ def demo_school_seed(*, today: date | None = None) -> dict[str, int]:
         for child in children:
             _demo_student(family, child, instruments, teachers, plans, current, today)
 
-    _demo_waitlisted(Family.objects.get(name=WAITLISTED_FAMILY), WAITLISTED, instruments, plans)
+    _demo_enrollment(  # no teacher, no lessons: on the waitlist
+        Family.objects.get(name=WAITLISTED_FAMILY),
+        WAITLISTED,
+        instruments,
+        plans,
+        teacher=None,
+        status=Enrollment.Status.WAITLISTED,
+        source=Enrollment.Source.WEB,
+    )
     for billing in BILLING:
         _demo_billing(Family.objects.get(name=billing.family), billing, today)
 
@@ -405,8 +413,8 @@ def demo_school_seed(*, today: date | None = None) -> dict[str, int]:
     }
 
 
-def _demo_student(family, child: DemoStudent, instruments, teachers, plans, term: Term, today: date) -> None:
-    teacher = teachers[child.teacher_email]
+def _demo_enrollment(family, child: DemoStudent, instruments, plans, *, teacher, status: str, source: str):
+    """The child, their enrollment and the weekly time they asked for."""
     student, _ = Student.objects.update_or_create(
         family=family,
         first_name=child.first_name,
@@ -415,26 +423,40 @@ def _demo_student(family, child: DemoStudent, instruments, teachers, plans, term
             "date_of_birth": child.date_of_birth,
             "instrument": instruments[child.instrument],
             "teacher": teacher,
-            "status": Student.Status.ACTIVE,
+            "status": Student.Status.ACTIVE if teacher else Student.Status.PROSPECTIVE,
         },
     )
-    key = uuid.uuid5(DEMO_NAMESPACE, f"{family.name}/{child.first_name}")
     enrollment, _ = Enrollment.objects.update_or_create(
-        idempotency_key=key,
+        idempotency_key=uuid.uuid5(DEMO_NAMESPACE, f"{family.name}/{child.first_name}"),
         defaults={
             "student": student,
             "instrument": instruments[child.instrument],
             "lesson_minutes": child.minutes,
             "tuition_plan": plans[child.plan],
-            "status": Enrollment.Status.ACTIVE,
-            "source": Enrollment.Source.ADMIN,
+            "status": status,
+            "source": source,
         },
     )
     start = _hhmm(child.start)
-    end = (datetime.combine(today, start) + timedelta(minutes=child.minutes)).time()
+    end = (datetime.combine(date.min, start) + timedelta(minutes=child.minutes)).time()
     PreferredWindow.objects.update_or_create(
         enrollment=enrollment, weekday=child.weekday, start_time=start, defaults={"end_time": end}
     )
+    return enrollment
+
+
+def _demo_student(family, child: DemoStudent, instruments, teachers, plans, term: Term, today: date) -> None:
+    teacher = teachers[child.teacher_email]
+    student = _demo_enrollment(
+        family,
+        child,
+        instruments,
+        plans,
+        teacher=teacher,
+        status=Enrollment.Status.ACTIVE,
+        source=Enrollment.Source.ADMIN,
+    ).student
+    start = _hhmm(child.start)
     # A few weeks of lessons: from four weeks ago to the end of the current term.
     term_lessons_generate(
         student=student,
@@ -447,31 +469,6 @@ def _demo_student(family, child: DemoStudent, instruments, teachers, plans, term
     )
     for lesson in Lesson.objects.filter(student=student, status=Lesson.Status.SCHEDULED, end_at__lt=timezone.now()):
         lesson_update(lesson=lesson, status=Lesson.Status.COMPLETED)
-
-
-def _demo_waitlisted(family, child: DemoStudent, instruments, plans) -> None:
-    """A child waiting for a teacher: no teacher, no lessons, an enrollment on the waitlist."""
-    student, _ = Student.objects.update_or_create(
-        family=family,
-        first_name=child.first_name,
-        last_name=child.last_name,
-        defaults={"date_of_birth": child.date_of_birth, "instrument": instruments[child.instrument]},
-    )
-    enrollment, _ = Enrollment.objects.update_or_create(
-        idempotency_key=uuid.uuid5(DEMO_NAMESPACE, f"{family.name}/{child.first_name}"),
-        defaults={
-            "student": student,
-            "instrument": instruments[child.instrument],
-            "lesson_minutes": child.minutes,
-            "tuition_plan": plans[child.plan],
-            "status": Enrollment.Status.WAITLISTED,
-            "source": Enrollment.Source.WEB,
-        },
-    )
-    start = _hhmm(child.start)
-    PreferredWindow.objects.update_or_create(
-        enrollment=enrollment, weekday=child.weekday, start_time=start, defaults={"end_time": time(start.hour + 2)}
-    )
 
 
 def _demo_billing(family, billing: DemoBilling, today: date) -> None:
