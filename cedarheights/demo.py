@@ -1,4 +1,11 @@
-"""A believable demo school, built through the services; running it again changes nothing."""
+"""A believable demo school, built through the services; running it again changes nothing.
+
+Its billing is a month as the owner sees it: a family that paid, one refunded for a cancelled lesson, one
+whose card was declined (retrying), and a child on the waitlist. It is written through our own billing
+services and never calls Stripe (the demo is seeded before the local Stripe server starts): its Stripe ids
+are plainly fake (`cus_demo_…`, `sub_demo_…`, `in_demo_…`, `pi_demo_…`), so Stripe has none of them, and
+a retry of the demo's declined payment, once due, stops at Stripe's "No such invoice".
+"""
 
 import uuid
 from dataclasses import dataclass
@@ -8,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ConsentRecord, Family, User
-from billing.models import TuitionPlan
+from billing.models import BillingProfile, Payment, TuitionPlan, TuitionSubscription
+from billing.services import credit_issue, payment_failure_open, payment_record_succeeded, refund_record
 from cedarheights.selectors import school_settings_get
 from enrollment.models import Enrollment, PreferredWindow, Student
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Room, Teacher, Term, WeeklyAvailability
@@ -223,6 +231,27 @@ FAMILIES = [
     ),
 ]
 
+
+@dataclass(frozen=True)
+class DemoBilling:
+    """One family's month of tuition: its card, its subscriptions' state, and how the month's charge went."""
+
+    family: str
+    card_last4: str
+    subscription_status: str
+    outcome: str  # "paid", "refunded" (paid, then part refunded) or "declined"
+
+
+BILLING = [
+    DemoBilling("Nguyen family", "4242", TuitionSubscription.Status.ACTIVE, "paid"),
+    DemoBilling("Tremblay family", "4444", TuitionSubscription.Status.ACTIVE, "refunded"),
+    DemoBilling("Okonkwo family", "0341", TuitionSubscription.Status.PAST_DUE, "declined"),
+]
+
+# A child no teacher can take yet: piano on Sunday mornings, when no piano teacher works.
+WAITLISTED = DemoStudent("Meera", "Singh", date(2019, 10, 2), "Piano", "", SUN, "09:00", 30, "Piano 30 min, monthly")
+WAITLISTED_FAMILY = "Singh family"
+
 PLANS = [
     # name, instrument, minutes, interval, price in cents
     ("Piano 30 min, monthly", "Piano", 30, TuitionPlan.Interval.MONTH, 14000),
@@ -363,6 +392,18 @@ def demo_school_seed(*, today: date | None = None) -> dict[str, int]:
         for child in children:
             _demo_student(family, child, instruments, teachers, plans, current, today)
 
+    _demo_enrollment(  # no teacher, no lessons: on the waitlist
+        Family.objects.get(name=WAITLISTED_FAMILY),
+        WAITLISTED,
+        instruments,
+        plans,
+        teacher=None,
+        status=Enrollment.Status.WAITLISTED,
+        source=Enrollment.Source.WEB,
+    )
+    for billing in BILLING:
+        _demo_billing(Family.objects.get(name=billing.family), billing, today)
+
     return {
         "teachers": Teacher.objects.count(),
         "families": Family.objects.count(),
@@ -372,8 +413,8 @@ def demo_school_seed(*, today: date | None = None) -> dict[str, int]:
     }
 
 
-def _demo_student(family, child: DemoStudent, instruments, teachers, plans, term: Term, today: date) -> None:
-    teacher = teachers[child.teacher_email]
+def _demo_enrollment(family, child: DemoStudent, instruments, plans, *, teacher, status: str, source: str):
+    """The child, their enrollment and the weekly time they asked for."""
     student, _ = Student.objects.update_or_create(
         family=family,
         first_name=child.first_name,
@@ -382,26 +423,40 @@ def _demo_student(family, child: DemoStudent, instruments, teachers, plans, term
             "date_of_birth": child.date_of_birth,
             "instrument": instruments[child.instrument],
             "teacher": teacher,
-            "status": Student.Status.ACTIVE,
+            "status": Student.Status.ACTIVE if teacher else Student.Status.PROSPECTIVE,
         },
     )
-    key = uuid.uuid5(DEMO_NAMESPACE, f"{family.name}/{child.first_name}")
     enrollment, _ = Enrollment.objects.update_or_create(
-        idempotency_key=key,
+        idempotency_key=uuid.uuid5(DEMO_NAMESPACE, f"{family.name}/{child.first_name}"),
         defaults={
             "student": student,
             "instrument": instruments[child.instrument],
             "lesson_minutes": child.minutes,
             "tuition_plan": plans[child.plan],
-            "status": Enrollment.Status.ACTIVE,
-            "source": Enrollment.Source.ADMIN,
+            "status": status,
+            "source": source,
         },
     )
     start = _hhmm(child.start)
-    end = (datetime.combine(today, start) + timedelta(minutes=child.minutes)).time()
+    end = (datetime.combine(date.min, start) + timedelta(minutes=child.minutes)).time()
     PreferredWindow.objects.update_or_create(
         enrollment=enrollment, weekday=child.weekday, start_time=start, defaults={"end_time": end}
     )
+    return enrollment
+
+
+def _demo_student(family, child: DemoStudent, instruments, teachers, plans, term: Term, today: date) -> None:
+    teacher = teachers[child.teacher_email]
+    student = _demo_enrollment(
+        family,
+        child,
+        instruments,
+        plans,
+        teacher=teacher,
+        status=Enrollment.Status.ACTIVE,
+        source=Enrollment.Source.ADMIN,
+    ).student
+    start = _hhmm(child.start)
     # A few weeks of lessons: from four weeks ago to the end of the current term.
     term_lessons_generate(
         student=student,
@@ -414,3 +469,69 @@ def _demo_student(family, child: DemoStudent, instruments, teachers, plans, term
     )
     for lesson in Lesson.objects.filter(student=student, status=Lesson.Status.SCHEDULED, end_at__lt=timezone.now()):
         lesson_update(lesson=lesson, status=Lesson.Status.COMPLETED)
+
+
+def _demo_billing(family, billing: DemoBilling, today: date) -> None:
+    """The family's card, a subscription per enrollment, and this month's charge of each, paid or declined."""
+    zone = school_settings_get().zone
+    slug = family.name.split()[0].lower()
+    month = today.replace(day=1)
+    charged_at = datetime.combine(month, time.min, tzinfo=zone)  # Stripe invoices on the 1st
+    BillingProfile.objects.update_or_create(
+        family=family,
+        defaults={
+            "stripe_customer_id": f"cus_demo_{slug}",
+            "default_payment_method_id": f"pm_demo_{slug}",
+            "card_brand": "visa",
+            "card_last4": billing.card_last4,
+            "card_exp_month": 12,
+            "card_exp_year": today.year + 3,
+        },
+    )
+    enrollments = Enrollment.objects.filter(student__family=family, status=Enrollment.Status.ACTIVE)
+    for enrollment in enrollments.select_related("student", "tuition_plan").order_by("pk"):
+        key = f"{slug}_{enrollment.student.first_name.lower()}"
+        plan = enrollment.tuition_plan
+        subscription, _ = TuitionSubscription.objects.update_or_create(
+            enrollment=enrollment,
+            defaults={
+                "family": family,
+                "tuition_plan": plan,
+                "status": billing.subscription_status,
+                "stripe_subscription_id": f"sub_demo_{key}",
+                "starts_at": Lesson.objects.filter(student=enrollment.student).order_by("start_at").first().start_at,
+                "current_period_end": datetime.combine((month + timedelta(days=32)).replace(day=1), time.min, zone),
+            },
+        )
+        payment, _ = Payment.objects.get_or_create(
+            stripe_invoice_id=f"in_demo_{key}",
+            defaults={
+                "family": family,
+                "amount_cents": plan.price_cents,
+                "currency": plan.currency,
+                "description": f"{plan.name}: {enrollment.student.first_name}, {month:%B %Y}",
+                "stripe_payment_intent_id": f"pi_demo_{key}",
+            },
+        )
+        if billing.outcome == "declined":
+            payment_failure_open(
+                payment=payment,
+                reason="Your card has insufficient funds.",
+                decline_code="insufficient_funds",
+                subscription=subscription,
+            )
+            continue
+        payment_record_succeeded(payment=payment, paid_at=charged_at)
+        if billing.outcome == "refunded":  # the lesson is credited, and its price goes back to the card
+            credit_issue(
+                family=family,
+                amount_cents=plan.price_cents // 4,
+                reason="a lesson the school cancelled",
+                reference=f"credit_demo_{key}",
+            )
+            refund_record(
+                payment=payment,
+                amount_cents=plan.price_cents // 4,
+                reference=f"re_demo_{key}",
+                reason="a lesson the school cancelled",
+            )

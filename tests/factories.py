@@ -1,12 +1,24 @@
-from datetime import UTC, date
+from datetime import UTC, date, timedelta
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import ConsentRecord, Family, User
 from billing.models import LedgerEntry, Payment, TuitionPlan
 from enrollment.models import Enrollment, Student
 from scheduling.models import AcademicYear, Closure, Instrument, Room, Teacher, Term, WeeklyAvailability
+
+
+def years_ago(years: int) -> date:
+    """A birth date `years` old today (a day either side over leap years): tests never age out."""
+    return timezone.localdate() - timedelta(days=round(years * 365.25))
+
+
+def school_year_start(n: int) -> date:
+    """1 September of the `n`-th school year from the current one: each factory year its own, never past."""
+    today = timezone.localdate()
+    return date(today.year - (today.month < 9) + n, 9, 1)
 
 
 class FamilyFactory(DjangoModelFactory):
@@ -78,7 +90,7 @@ class StudentFactory(DjangoModelFactory):
     family = factory.SubFactory(FamilyFactory)
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
-    date_of_birth = date(2015, 5, 1)
+    date_of_birth = factory.LazyFunction(lambda: years_ago(11))
     instrument = factory.SubFactory(InstrumentFactory)
     status = Student.Status.ACTIVE
 
@@ -95,8 +107,8 @@ class AcademicYearFactory(DjangoModelFactory):
         model = AcademicYear
 
     name = factory.Sequence(lambda n: f"Year {n}")
-    start_date = date(2026, 9, 1)
-    end_date = date(2027, 8, 31)
+    start_date = factory.Sequence(school_year_start)  # school years never overlap, as terms must not
+    end_date = factory.LazyAttribute(lambda year: year.start_date.replace(year=year.start_date.year + 1) - timedelta(1))
 
 
 class TermFactory(DjangoModelFactory):
@@ -105,8 +117,8 @@ class TermFactory(DjangoModelFactory):
 
     academic_year = factory.SubFactory(AcademicYearFactory)
     name = factory.Sequence(lambda n: f"Term {n}")
-    start_date = date(2026, 9, 1)
-    end_date = date(2026, 12, 31)
+    start_date = factory.SelfAttribute("academic_year.start_date")  # the fall term of its year
+    end_date = factory.LazyAttribute(lambda term: term.start_date.replace(month=12, day=31))
 
 
 class ClosureFactory(DjangoModelFactory):
@@ -114,7 +126,7 @@ class ClosureFactory(DjangoModelFactory):
         model = Closure
 
     reason = "Holiday"
-    start_date = date(2026, 10, 12)
+    start_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(weeks=6))
     end_date = factory.SelfAttribute("start_date")
 
 

@@ -263,7 +263,11 @@ def test_billing_starts_with_the_first_regular_lesson_and_prorates_the_first_mon
     plan,
     django_capture_on_commit_callbacks,
 ):
-    first_lesson = datetime(2027, 1, 11, 16, 0, tzinfo=ZoneInfo("America/Toronto"))  # a Monday in the future
+    zone = ZoneInfo("America/Toronto")
+    in_three_weeks = timezone.localdate(timezone=zone) + timedelta(weeks=3)
+    monday = in_three_weeks - timedelta(days=in_three_weeks.weekday())
+    first_lesson = datetime.combine(monday, time(16, 0), tzinfo=zone)  # a Monday in the future
+    next_first = (monday.replace(day=1) + timedelta(days=32)).replace(day=1)
     with django_capture_on_commit_callbacks(execute=True):
         subscription = billing_start(
             family=family, tuition_plan=plan, starts_at=first_lesson, payment_method_id=stripe_server.card(GOOD)
@@ -274,8 +278,8 @@ def test_billing_starts_with_the_first_regular_lesson_and_prorates_the_first_mon
     assert not Payment.objects.filter(family=family).exists()  # nothing charged before the first lesson
     theirs = stripe_server.request("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
     assert theirs["trial_end"] == int(first_lesson.timestamp())
-    anchor = datetime.fromtimestamp(theirs["billing_cycle_anchor"], tz=ZoneInfo("America/Toronto"))
-    assert (anchor.year, anchor.month, anchor.day, anchor.hour) == (2027, 2, 1, 0)  # then the 1st of each month
+    anchor = datetime.fromtimestamp(theirs["billing_cycle_anchor"], tz=zone)
+    assert anchor == datetime.combine(next_first, time.min, tzinfo=zone)  # then the 1st of each month
 
 
 def test_a_weekly_plan_starts_with_the_first_lesson_without_an_anchor(

@@ -1,13 +1,17 @@
 """The shared pipeline runner: every run recorded, a failed one even after its transaction rolled back."""
 
+import time
 from dataclasses import dataclass, field
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Family
 from cedarheights.models import PipelineRun, StepRun
 from cedarheights.pipeline import run_pipeline
+
+PAUSE_S = 0.02  # a step known to take at least this long
 
 
 @dataclass
@@ -25,21 +29,32 @@ def add_note(ctx: Ctx) -> None:
     Family.objects.filter(name="Rivera family").update(notes="prefers Saturdays")
 
 
+def wait_for_the_bank(ctx: Ctx) -> None:
+    time.sleep(PAUSE_S)
+
+
 def explode(ctx: Ctx) -> None:
     raise ValueError("card declined")
 
 
 @pytest.mark.django_db
-def test_a_successful_run_is_recorded_with_each_step_in_order():
-    run = run_pipeline("demo", (create_family, add_note), Ctx())
+def test_a_successful_run_is_recorded_with_each_step_in_order_and_its_time():
+    """Made to fail: the run's duration set to 0, a step's duration to 0, the steps' positions reversed."""
+    before, started = timezone.now(), time.perf_counter()
+    run = run_pipeline("demo", (create_family, wait_for_the_bank, add_note), Ctx())
+    wall_ms = (time.perf_counter() - started) * 1000
 
     assert run.status == PipelineRun.Status.SUCCEEDED
     assert run.reference.startswith("family:")
-    assert list(run.steps.values_list("position", "name", "status")) == [
+    steps = list(run.steps.order_by("position"))
+    assert [(s.position, s.name, s.status) for s in steps] == [
         (1, "create_family", "succeeded"),
-        (2, "add_note", "succeeded"),
+        (2, "wait_for_the_bank", "succeeded"),
+        (3, "add_note", "succeeded"),
     ]
-    assert all(step.duration_ms >= 0 for step in run.steps.all())
+    assert steps[1].duration_ms >= PAUSE_S * 1000  # the step that waited is timed as waiting
+    assert sum(s.duration_ms for s in steps) <= run.duration_ms <= wall_ms  # the run holds its steps
+    assert before <= run.started_at <= timezone.now()
     assert Family.objects.get().notes == "prefers Saturdays"
 
 

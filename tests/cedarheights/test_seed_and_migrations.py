@@ -4,8 +4,12 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db.models import Count
+from django.utils import timezone
 
-from enrollment.models import Student
+from accounts.models import Family
+from billing.models import Payment, PaymentFailure, Receipt, TuitionSubscription
+from billing.selectors import family_balance_cents
+from enrollment.models import Enrollment, Student
 from scheduling.models import Closure, Lesson, Teacher
 
 
@@ -26,6 +30,32 @@ def test_seed_demo_builds_a_believable_school_and_running_it_again_changes_no_co
     assert Student.objects.values("family").annotate(n=Count("id")).filter(n__gte=2)
     assert Closure.objects.filter(teacher=None).exists()
     assert Lesson.objects.count() > 20
+
+
+@pytest.mark.django_db
+def test_the_demo_school_has_a_month_of_billing_and_a_waitlist_to_look_at():
+    """Made to fail: each of the demo's billing stories and its waitlisted child removed in turn."""
+    call_command("seed_demo", stdout=StringIO())
+
+    paid = Payment.objects.filter(status__in=["succeeded", "partially_refunded"])
+    assert paid.count() == 3 and Receipt.objects.filter(payment__in=paid).count() == 3
+    [refunded] = Payment.objects.filter(status="partially_refunded", ledger_entries__kind="refund")
+    [failure] = PaymentFailure.objects.all()
+    assert (failure.status, failure.payment.status, failure.subscription.status) == ("open", "failed", "past_due")
+    assert failure.next_retry_at > timezone.now()
+    assert TuitionSubscription.objects.filter(status="active").count() == 3
+    balances = {f.name: family_balance_cents(family_id=f.pk) for f in Family.objects.filter(payments__isnull=False)}
+    assert balances == {
+        "Nguyen family": 0,
+        "Tremblay family": 0,  # the cancelled lesson credited, its price refunded
+        "Okonkwo family": failure.payment.amount_cents,  # the declined month is still owed
+    }
+    assert refunded.family.name == "Tremblay family"
+    [waiting] = Enrollment.objects.filter(status="waitlisted")
+    assert waiting.student.teacher is None and not waiting.student.lessons.exists()
+    # Stripe is never called: every Stripe id is a plainly fake demo id.
+    assert not Payment.objects.exclude(stripe_invoice_id__startswith="in_demo_").exists()
+    assert not TuitionSubscription.objects.exclude(stripe_subscription_id__startswith="sub_demo_").exists()
 
 
 @pytest.mark.django_db

@@ -12,7 +12,7 @@ from enrollment.pipelines import enrollment_submit
 from scheduling.selectors import Window
 from tests.enrollment.conftest import form_for
 from tests.enrollment.test_page import page_data
-from tests.factories import AvailabilityFactory, UserFactory
+from tests.factories import AvailabilityFactory, UserFactory, years_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,8 @@ def test_the_owner_enrolls_a_family_by_phone_without_a_card(owner, school_ready)
 
 def test_a_bad_phone_enrollment_shows_the_error_and_keeps_the_input(owner, school_ready):
     response = owner.post(
-        "/admin/enrollment/enrollment/phone/", page_data(school_ready, **{"children-0-date_of_birth": "2023-01-01"})
+        "/admin/enrollment/enrollment/phone/",
+        page_data(school_ready, **{"children-0-date_of_birth": years_ago(3).isoformat()}),
     )
     assert response.status_code == 200 and "Students start at 5" in response.content.decode()
     assert 'value="Lucia"' in response.content.decode() and not Enrollment.objects.exists()

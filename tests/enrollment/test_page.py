@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from enrollment.models import Enrollment, Student
+from tests.factories import years_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +71,8 @@ def test_errors_appear_next_to_their_fields_and_keep_what_was_typed(school_ready
 
 
 def test_a_child_too_young_is_an_error_on_that_child(school_ready):
-    response = Client().post("/enroll/", page_data(school_ready, **{"children-0-date_of_birth": "2023-01-01"}))
+    too_young = {"children-0-date_of_birth": years_ago(3).isoformat()}  # the school takes children from 5
+    response = Client().post("/enroll/", page_data(school_ready, **too_young))
     assert "Students start at 5" in str(response.context["children"].forms[0].errors["date_of_birth"])
     assert not Student.objects.exists()
 

@@ -1,4 +1,8 @@
-"""Booking, moving and cancelling lessons without double booking: the services and the database."""
+"""Booking, moving and cancelling lessons without double booking: the services and the database.
+
+Fixed dates on purpose: these services never read the clock (no notice period is enforced here), so a
+Monday in the past books, clashes and generates a term exactly as it did in the future.
+"""
 
 import threading
 from datetime import date, datetime, time, timedelta

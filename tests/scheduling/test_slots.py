@@ -1,4 +1,8 @@
-"""The free-slot finder at its edges and across daylight-saving changes in America/Toronto."""
+"""The free-slot finder at its edges and across daylight-saving changes in America/Toronto.
+
+Fixed dates on purpose: the finder is given its `now`, so what it answers is a pure function of the dates
+here (real DST transitions among them), and a date in the past tests exactly what it tested when it was new.
+"""
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
