@@ -77,6 +77,16 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the worker write at the same time. WAL lets readers go on beside the one writer;
+    # IMMEDIATE takes the write lock when a transaction begins, so two transactions that read and then write
+    # wait in turn instead of failing with "database is locked"; `timeout` is how long one waits (seconds).
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 # Per process: the school's settings, rate-limit counters, and teachers' free time (kept under a schedule stamp
 # the database changes, so never stale). Room for a large school's teachers over several date ranges.
 CACHES = {
