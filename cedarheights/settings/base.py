@@ -241,9 +241,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
-        # One JSON line per request replaces runserver's own access line.
+        # One JSON line per request, and nothing else about it: it replaces runserver's own access line
+        # and django.request's "Not Found: …" lines. Unhandled errors (5xx) still log with their traceback.
         "cedarheights.requests": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.server": {"level": "WARNING"},
+        "django.server": {"level": "CRITICAL"},
+        "django.request": {"level": "ERROR"},
+        # Through the root handler only: Django's default console handler on "django" printed each line twice.
+        "django": {"level": "INFO"},
         "axes": {"level": "WARNING"},
     },
 }
