@@ -50,13 +50,17 @@ class Supervisor:
     def start(self, name: str, *args: str) -> None:
         self.children[name] = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=self.env, start_new_session=True)
 
+    def running(self) -> bool:
+        """Every child runs and no stop was asked for."""
+        return not (self.stop_requested or self.exited())
+
     def exited(self) -> str | None:
         """The name of a child that has stopped by itself, if any."""
         return next((name for name, child in self.children.items() if child.poll() is not None), None)
 
     def wait_until(self, answers, every: float = 0.2) -> bool:
         """Poll `answers()` until it is true; False if a stop was asked for or a child stopped first."""
-        while not (self.stop_requested or self.exited()):
+        while self.running():
             if answers():
                 return True
             time.sleep(every)
@@ -92,18 +96,19 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--stripe-port", type=int, default=8420)
+    parser.add_argument("--state-dir", type=Path, default=ROOT / "run", help="the local Stripe server's state")
     args = parser.parse_args()
     site = f"http://{args.host}:{args.port}"
     stripe = f"http://127.0.0.1:{args.stripe_port}"
     database = database_described()
-    (ROOT / "run").mkdir(exist_ok=True)
+    args.state_dir.mkdir(exist_ok=True)
     supervisor = Supervisor({**os.environ, "STRIPE_API_HOST": stripe, "PYTHONUNBUFFERED": "1"})
     stopped_by_itself = None
     try:
         supervisor.start(
             "local Stripe server",
             "scripts/local_stripe.py",
-            *("--port", str(args.stripe_port), "--state", "run/localstripe.pickle"),
+            *("--port", str(args.stripe_port), "--state", str(args.state_dir / "localstripe.pickle")),
             *("--webhook", f"{site}/billing/stripe/webhook/"),
         )
         if supervisor.wait_until(lambda: status_of(f"{stripe}/v1/account") is not None):
@@ -114,7 +119,7 @@ def main() -> int:
                 capture_output=True,
                 text=True,
             )
-            (ROOT / "run" / "catalog.log").write_text(catalog.stdout + catalog.stderr)
+            (args.state_dir / "catalog.log").write_text(catalog.stdout + catalog.stderr)
             # Its summary, or what went wrong (the Stripe library logs each request on stderr).
             print((catalog.stdout if catalog.returncode == 0 else catalog.stderr).strip().splitlines()[-1], flush=True)
             supervisor.start("worker", "manage.py", "qcluster")
@@ -129,7 +134,7 @@ def main() -> int:
                 "  Ctrl-C stops everything.\n",
                 flush=True,
             )
-        if status_of(f"{site}/health/ready") != 200 and not supervisor.stop_requested:
+        if supervisor.running() and status_of(f"{site}/health/ready") != 200:
             print("  Waiting for the background worker…", flush=True)
             if supervisor.wait_until(lambda: status_of(f"{site}/health/ready") == 200, every=1):
                 print("  Ready: the background worker is running.", flush=True)

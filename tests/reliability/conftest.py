@@ -71,7 +71,17 @@ class Launcher:
         self.log = directory / "run.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "scripts/run.py", "--port", str(self.port), "--stripe-port", str(self.stripe_port)],
+                [
+                    *(
+                        sys.executable,
+                        "scripts/run.py",
+                        "--port",
+                        str(self.port),
+                        "--stripe-port",
+                        str(self.stripe_port),
+                    ),
+                    *("--state-dir", str(directory / "run")),  # never the developer's own run/
+                ],
                 cwd=ROOT,
                 env=site.env,
                 stdout=out,
