@@ -23,24 +23,11 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 migrate: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --no-input
 
-# The demo needs the development set too: it runs the local Stripe server.
+# The demo needs the development set too: it runs the local Stripe server. scripts/run.py starts it, the
+# worker and the web server, and stops them together on Ctrl-C.
 run: $(VENV)/.dev migrate
 	$(BIN)/python manage.py seed_demo
-	@mkdir -p run
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/python scripts/local_stripe.py --port $(STRIPE_PORT) --state run/localstripe.pickle \
-	  --webhook http://$(HOST):$(PORT)/billing/stripe/webhook/ & \
-	for _ in $$(seq 50); do STRIPE_API_HOST=http://127.0.0.1:$(STRIPE_PORT) $(BIN)/python manage.py billing_sync_catalog > run/catalog.log 2>&1 && break; sleep 0.2; done; \
-	tail -n 1 run/catalog.log; \
-	echo ""; \
-	echo "  Cedar Heights is starting at http://$(HOST):$(PORT)/"; \
-	echo "  Back office (Django admin): http://$(HOST):$(PORT)/admin/   admin@cedarheights.test / cedarheights-admin"; \
-	echo "  Parents and teachers: http://$(HOST):$(PORT)/accounts/login/   e.g. linh.nguyen@example.com / cedarheights-demo"; \
-	echo "  Background worker: django-q2 cluster. Local Stripe server: http://127.0.0.1:$(STRIPE_PORT)/"; \
-	echo "  Ctrl-C stops everything."; \
-	echo ""; \
-	STRIPE_API_HOST=http://127.0.0.1:$(STRIPE_PORT) $(BIN)/python manage.py qcluster & \
-	STRIPE_API_HOST=http://127.0.0.1:$(STRIPE_PORT) $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+	$(BIN)/python scripts/run.py --host $(HOST) --port $(PORT) --stripe-port $(STRIPE_PORT)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -7,6 +7,13 @@ class CedarHeightsConfig(AppConfig):
     name = "cedarheights"
     verbose_name = "School"
 
+    def ready(self):
+        from django_q.signals import post_spawn
+
+        from cedarheights.tasks import worker_started
+
+        post_spawn.connect(worker_started, dispatch_uid="cedarheights.worker_started")
+
 
 class SchoolAdminConfig(admin_apps.AdminConfig):
     default = False

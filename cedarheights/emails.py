@@ -51,23 +51,46 @@ def email_queue(
 
 
 def email_send(email_log_id: int, body: str, html: str, attachments: list | None = None) -> None:
-    """django-q2 task. Delivery is at least once: the row is claimed under a lock, so a repeat sends nothing."""
-    with transaction.atomic():
-        log = EmailLog.objects.select_for_update().get(pk=email_log_id)
-        if log.status == EmailLog.Status.SENT:
-            return
-        message = EmailMultiAlternatives(log.subject, body, settings.DEFAULT_FROM_EMAIL, [log.recipient])
-        message.attach_alternative(html, "text/html")
-        for filename, content, mimetype in attachments or []:
-            message.attach(filename, content, mimetype)
-        try:
-            message.send()
-        except Exception as error:  # any backend failure is recorded for the owner, then retried
-            log.status, log.error = EmailLog.Status.FAILED, f"{type(error).__name__}: {error}"
-            log.save(update_fields=["status", "error"])
-            raise
-        log.status, log.sent_at, log.error = EmailLog.Status.SENT, timezone.now(), ""
-        log.save(update_fields=["status", "sent_at", "error"])
+    """django-q2 task: send a logged email at most once, even when the task runs again.
+
+    Claim, send, record: the row is claimed as `sending` in a transaction that commits before the backend is
+    called, and the outcome is recorded after it. A run that finds its email `sent` does nothing. A run that
+    finds it `sending` knows an earlier run began to send and never recorded how it went (the process died, or
+    the database refused the record): the email may have gone out, so the row becomes `unconfirmed` for the
+    owner to check, and nothing is sent again. A backend that raises has sent nothing: the row is `failed`
+    and the task's retry sends it.
+    """
+    log = _email_claim(email_log_id)
+    if log is None:
+        return
+    message = EmailMultiAlternatives(log.subject, body, settings.DEFAULT_FROM_EMAIL, [log.recipient])
+    message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments or []:
+        message.attach(filename, content, mimetype)
+    try:
+        message.send()
+    except Exception as error:  # any backend failure is recorded for the owner, then retried
+        EmailLog.objects.filter(pk=log.pk).update(
+            status=EmailLog.Status.FAILED, error=f"{type(error).__name__}: {error}"
+        )
+        raise
+    EmailLog.objects.filter(pk=log.pk).update(status=EmailLog.Status.SENT, sent_at=timezone.now(), error="")
+
+
+@transaction.atomic(durable=True)
+def _email_claim(email_log_id: int) -> EmailLog | None:
+    """The row to send, now `sending` and committed, or None when this run must not send."""
+    log = EmailLog.objects.select_for_update().get(pk=email_log_id)
+    if log.status == EmailLog.Status.SENDING:
+        log.status = EmailLog.Status.UNCONFIRMED
+        log.error = "A send was begun and never recorded: it may have gone out, so it was not sent again."
+        log.save(update_fields=["status", "error"])
+        return None
+    if log.status not in (EmailLog.Status.QUEUED, EmailLog.Status.FAILED):
+        return None
+    log.status = EmailLog.Status.SENDING
+    log.save(update_fields=["status"])
+    return log
 
 
 def email_parents(

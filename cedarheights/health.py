@@ -81,7 +81,11 @@ def ready(request):
         "status": "fail" if failing else "ok",
         "checks": {name: problem or "ok" for name, problem in checks.items()},
     }
-    return JsonResponse(body, status=503 if failing else 200)
+    response = JsonResponse(body, status=503 if failing else 200)
+    # "Not ready" is this probe's answer, not a server error: the request's JSON line says it, once
+    # (Django's own request logger would add an error line to every poll while the worker starts).
+    response._has_been_logged = True
+    return response
 
 
 @database_free

@@ -68,13 +68,16 @@ class EmailLog(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # A send was begun and never recorded (the worker died, or recording failed): it may have gone out.
+        UNCONFIRMED = "unconfirmed", "Unconfirmed: may have been sent"
 
     recipient = models.EmailField()
     template = models.CharField(max_length=100)
     subject = models.CharField(max_length=255)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True)
     dedupe_key = models.CharField(
         max_length=200,

@@ -1,5 +1,7 @@
+from collections.abc import Sequence
+
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.db import connections
+from django.db import connections, models
 
 
 class PostgresExclusionConstraint(ExclusionConstraint):
@@ -26,3 +28,25 @@ class PostgresExclusionConstraint(ExclusionConstraint):
     def validate(self, model, instance, exclude=None, using="default"):
         if self._applies(using):
             super().validate(model, instance, exclude=exclude, using=using)
+
+
+class CoveringIndex(models.Index):
+    """An index whose `covering` columns ride in it as non-key columns (INCLUDE) where the backend has them.
+
+    SQLite (the embedded default) has no non-key columns: there it is the plain index on `fields`, declared
+    as such, so Django has nothing to warn about (models.W040).
+    """
+
+    def __init__(self, *, covering: Sequence[str], **kwargs):
+        super().__init__(**kwargs)
+        self.covering = tuple(covering)
+
+    def deconstruct(self):
+        path, expressions, kwargs = super().deconstruct()
+        return path, expressions, {**kwargs, "covering": self.covering}
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        index = self.clone()
+        if schema_editor.connection.features.supports_covering_indexes:
+            index.include = index.covering
+        return super(CoveringIndex, index).create_sql(model, schema_editor, using=using, **kwargs)

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Func, Q
 from django.db.models.functions import Lower
 
-from scheduling.constraints import PostgresExclusionConstraint
+from scheduling.constraints import CoveringIndex, PostgresExclusionConstraint
 
 
 class TsTzRange(Func):
@@ -236,7 +236,7 @@ class Lesson(models.Model):
         ordering = ["start_at"]
         indexes = [
             # Covering: the free-slot finder reads a teacher's lessons from the index alone.
-            models.Index(fields=["teacher", "start_at"], include=["end_at", "status"], name="lesson_teacher_start"),
+            CoveringIndex(fields=["teacher", "start_at"], covering=["end_at", "status"], name="lesson_teacher_start"),
             models.Index(fields=["student", "start_at"]),
             models.Index(fields=["start_at"]),
         ]

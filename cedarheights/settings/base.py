@@ -84,6 +84,16 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the worker write at the same time. WAL lets readers go on beside the one writer;
+    # IMMEDIATE takes the write lock when a transaction begins, so two transactions that read and then write
+    # wait in turn instead of failing with "database is locked"; `timeout` is how long one waits (seconds).
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 # Per process: the school's settings, rate-limit counters, and teachers' free time (kept under a schedule stamp
 # the database changes, so never stale). Room for a large school's teachers over several date ranges.
 CACHES = {
@@ -238,9 +248,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
-        # One JSON line per request replaces runserver's own access line.
+        # One JSON line per request, and nothing else about it: it replaces runserver's own access line
+        # and django.request's "Not Found: …" lines. Unhandled errors (5xx) still log with their traceback.
         "cedarheights.requests": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.server": {"level": "WARNING"},
+        "django.server": {"level": "CRITICAL"},
+        "django.request": {"level": "ERROR"},
+        # Through the root handler only: Django's default console handler on "django" printed each line twice.
+        "django": {"level": "INFO"},
         "axes": {"level": "WARNING"},
     },
 }

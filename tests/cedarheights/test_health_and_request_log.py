@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.test.utils import override_settings
 from django.utils import timezone
+from django_q.signals import post_spawn
 
 from cedarheights.models import WorkerHeartbeat
 from cedarheights.services import worker_heartbeat_record
@@ -72,3 +73,23 @@ def test_an_unusable_request_id_is_replaced_by_a_fresh_one(client, incoming):
     response = client.get("/health/live", headers={"X-Request-ID": incoming} if incoming else {})
     assert response["X-Request-ID"] != incoming
     assert len(response["X-Request-ID"]) == 32
+
+
+@pytest.mark.django_db
+def test_a_not_ready_answer_logs_one_line_not_an_error(client, caplog):
+    """Made to fail first: Django's request logger added "Service Unavailable: /health/ready" to each poll."""
+    with caplog.at_level(logging.INFO):
+        response = client.get("/health/ready")
+    assert response.status_code == 503
+    assert [record.name for record in caplog.records] == ["cedarheights.requests"]
+
+
+@pytest.mark.django_db
+def test_a_worker_process_that_starts_is_seen_at_once(client, settings):
+    """django-q2's scheduler runs first half a minute after the cluster starts; a spawned worker beats now."""
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": False}
+    assert client.get("/health/ready").status_code == 503
+
+    post_spawn.send(sender="django_q", proc_name="Process-1")  # what each new worker process sends
+
+    assert client.get("/health/ready").json()["checks"]["worker"] == "ok"

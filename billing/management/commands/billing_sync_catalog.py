@@ -11,4 +11,7 @@ class Command(BaseCommand):
             self.stdout.write(f"[{n}/{total}] {plan.name} → {plan.stripe_price_id or 'price created'}")
 
         synced = catalog_sync(progress=progress)
-        self.stdout.write(self.style.SUCCESS(f"{len(synced)} plan(s) synced; the others already had a price."))
+        if synced:
+            self.stdout.write(self.style.SUCCESS(f"{len(synced)} tuition plan(s) given a Stripe price."))
+        else:
+            self.stdout.write(self.style.SUCCESS("Every active tuition plan already has a Stripe price."))
