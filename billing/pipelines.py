@@ -14,7 +14,7 @@ from billing import stripe_gateway
 from billing.models import BillingProfile, Payment, TuitionPlan, TuitionSubscription
 from billing.services import subscription_invoice_route, subscription_state_apply
 from billing.stripe_mirror import payment_mirror, profile_mirror, subscription_mirror
-from cedarheights.pipeline import run_pipeline
+from cedarheights.pipeline import run_pipeline, step
 
 
 @dataclass
@@ -32,6 +32,7 @@ def _subscription(ctx: BillingContext) -> TuitionSubscription:
     return TuitionSubscription.objects.select_related("family", "tuition_plan").get(pk=ctx.subscription_id)
 
 
+@step("Find or create the Stripe customer")
 def ensure_customer(ctx: BillingContext) -> None:
     family = _subscription(ctx).family
     profile, _ = BillingProfile.objects.get_or_create(family=family)
@@ -44,6 +45,7 @@ def ensure_customer(ctx: BillingContext) -> None:
     BillingProfile.objects.filter(pk=profile.pk).update(stripe_customer_id=customer_id)
 
 
+@step("Attach the card")
 def attach_payment_method(ctx: BillingContext) -> None:
     profile = BillingProfile.objects.get(family_id=_subscription(ctx).family_id)
     method = ctx.payment_method_id or profile.default_payment_method_id
@@ -63,6 +65,7 @@ def attach_payment_method(ctx: BillingContext) -> None:
     )
 
 
+@step("Create the Stripe subscription")
 def create_subscription(ctx: BillingContext) -> None:
     subscription = _subscription(ctx)
     if subscription.stripe_subscription_id:
@@ -102,6 +105,7 @@ def billing_start_times(subscription: TuitionSubscription) -> tuple[datetime | N
     return subscription.starts_at, first_of_next_month
 
 
+@step("Act on Stripe's answer")
 def route_outcome(ctx: BillingContext) -> None:
     """The first invoice: paid → ledger, receipt, email; declined → failure recorded, retries, parent told."""
     if ctx.outcome is None or ctx.outcome.invoice_id is None:
@@ -109,6 +113,7 @@ def route_outcome(ctx: BillingContext) -> None:
     subscription_invoice_route(subscription=_subscription(ctx), outcome=ctx.outcome)
 
 
+@step("Copy to the Stripe mirror")
 def mirror_to_djstripe(ctx: BillingContext) -> None:
     """dj-stripe's copy of what this run created at Stripe, linked from our rows (best effort)."""
     subscription = _subscription(ctx)

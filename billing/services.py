@@ -25,7 +25,7 @@ from billing.models import (
 from billing.stripe_mirror import payment_mirror, plan_mirror
 from cedarheights.emails import email_owner, email_parents
 from cedarheights.errors import InvalidInput
-from cedarheights.pipeline import run_pipeline
+from cedarheights.pipeline import run_pipeline, step
 from cedarheights.selectors import school_settings_get
 from enrollment.services import enrollment_set_billing_status
 from scheduling.models import Lesson
@@ -320,6 +320,7 @@ class RetryContext:
         return f"payment_failure:{self.failure.pk}"
 
 
+@step("Retry the declined payment")
 def retry_payment(ctx: RetryContext) -> None:
     ctx.failure = payment_retry(failure=ctx.failure)
 

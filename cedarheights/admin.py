@@ -4,6 +4,7 @@ from django.http import HttpResponseRedirect
 
 from cedarheights.errors import DomainError
 from cedarheights.models import AuditEvent, EmailLog, PipelineRun, SchoolSettings, StepRun
+from cedarheights.pipeline import step_title
 from cedarheights.selectors import school_settings_get
 from cedarheights.services import audit_record, school_settings_update
 
@@ -101,26 +102,6 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 
 # Each pipeline step as the owner reads it; the run record keeps the code name (the step function's).
-STEP_NAMES = {
-    "validate_enrollment": "Validate enrollment",
-    "create_family_account": "Create the family's account",
-    "assign_teacher": "Assign a teacher",
-    "book_demo_lesson": "Book the demo lesson",
-    "queue_welcome_emails": "Queue the welcome emails",
-    "hand_off_to_billing": "Hand off to billing",
-    "ensure_customer": "Find or create the Stripe customer",
-    "attach_payment_method": "Attach the card",
-    "create_subscription": "Create the Stripe subscription",
-    "route_outcome": "Act on Stripe's answer",
-    "mirror_to_djstripe": "Copy to the Stripe mirror",
-}
-
-
-def step_title(name: str) -> str:
-    """`Validate enrollment (validate_enrollment)`; a step without a human name shows its code name."""
-    return f"{STEP_NAMES[name]} ({name})" if name in STEP_NAMES else name
-
-
 def duration_shown(milliseconds: float) -> str:
     return f"{milliseconds:.0f} ms" if milliseconds >= 1 else "under 1 ms"
 

@@ -18,6 +18,26 @@ from cedarheights.models import PipelineRun, StepRun
 
 Step = Callable[[Any], None]
 
+# Each step's name as the owner reads it, keyed by its code name; filled by `@step` as the apps load, so
+# the admin shows "Validate enrollment (validate_enrollment)" without knowing the apps above it.
+STEP_TITLES: dict[str, str] = {}
+
+
+def step(title: str) -> Callable[[Step], Step]:
+    """Name a pipeline step for people: `@step("Assign a teacher")` above `def assign_teacher(ctx)`."""
+
+    def register(function: Step) -> Step:
+        if STEP_TITLES.setdefault(function.__name__, title) != title:
+            raise ValueError(f"Two pipeline steps are named {function.__name__}")
+        return function
+
+    return register
+
+
+def step_title(name: str) -> str:
+    """`Validate enrollment (validate_enrollment)`; a step without a title shows its code name."""
+    return f"{STEP_TITLES[name]} ({name})" if name in STEP_TITLES else name
+
 
 def _record(
     *, pipeline: str, reference: str, started_at, started: float, steps: list[StepRun], error: BaseException | None

@@ -24,7 +24,7 @@ from billing.selectors import tuition_plans_offered
 from billing.services import billing_start
 from cedarheights.emails import email_owner, email_parents, email_queue
 from cedarheights.errors import DomainError, InvalidInput, LessonConflict, TryAgain
-from cedarheights.pipeline import run_pipeline
+from cedarheights.pipeline import run_pipeline, step
 from cedarheights.selectors import school_settings_get
 from enrollment.calendar import lesson_ics, lesson_ics_filename
 from enrollment.models import Enrollment, PreferredWindow, Student
@@ -107,6 +107,7 @@ def _age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+@step("Validate enrollment")
 def validate_enrollment(ctx: EnrollmentContext) -> None:
     form, school = ctx.form, school_settings_get()
     today = timezone.localdate()
@@ -162,6 +163,7 @@ def _already_enrolled(family_id: int, child: ChildInput) -> bool:
     )
 
 
+@step("Create the family's account")
 def create_family_account(ctx: EnrollmentContext) -> None:
     """The parent (no usable password: a set-password link follows), the family, consent, each child.
 
@@ -240,6 +242,7 @@ def _earliest_slots(
     return {slot.teacher_id: slot for slot in slots}
 
 
+@step("Assign a teacher")
 def assign_teacher(ctx: EnrollmentContext) -> None:
     """Rules, in order: teaches the instrument; below capacity; has a free slot in the family's windows within
     the booking horizon. Then the fewest active students, then the earliest slot, then the lowest id.
@@ -327,6 +330,7 @@ def _starts_to_try(ctx: EnrollmentContext, enrollment: Enrollment, found: Slot, 
     yield from (slot.start_at for slot in free if slot.start_at != found.start_at)  # that one was just tried
 
 
+@step("Book the demo lesson")
 def book_demo_lesson(ctx: EnrollmentContext) -> None:
     """The slot found for the child, booked under a lock on the teacher, the database having the last word; a
     slot lost to a concurrent enrollment moves on to the next (bounded). The same weekly time then becomes the
@@ -402,6 +406,7 @@ def _teacher_welcome(enrollment: Enrollment) -> None:
     )
 
 
+@step("Queue the welcome emails")
 def queue_welcome_emails(ctx: EnrollmentContext) -> None:
     """Parent (set-password link if new, each demo lesson, .ics attached) and each teacher; waitlisted
     children honestly, and the owner told. Sent by django-q2 after commit, once each."""
@@ -428,6 +433,7 @@ def queue_welcome_emails(ctx: EnrollmentContext) -> None:
         )
 
 
+@step("Hand off to billing")
 def hand_off_to_billing(ctx: EnrollmentContext) -> None:
     """Billing starts for each booked child after commit, with the first regular lesson."""
     if not ctx.form.payment_method_id:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Family
 from cedarheights.models import PipelineRun, StepRun
-from cedarheights.pipeline import run_pipeline
+from cedarheights.pipeline import STEP_TITLES, run_pipeline, step, step_title
 
 PAUSE_S = 0.02  # a step known to take at least this long
 
@@ -98,3 +98,23 @@ def test_a_non_atomic_pipeline_keeps_what_earlier_steps_committed():
         run_pipeline("demo", (create_family, explode), Ctx(), atomic=False)
     assert Family.objects.count() == 1
     assert PipelineRun.objects.get().failed_step == "explode"
+
+
+def test_every_step_of_the_schools_pipelines_has_a_title_the_owner_reads():
+    from billing.pipelines import STEPS as BILLING_STEPS
+    from billing.services import retry_payment
+    from enrollment.pipelines import STEPS as ENROLLMENT_STEPS
+
+    for function in (*ENROLLMENT_STEPS, *BILLING_STEPS, retry_payment):
+        assert function.__name__ in STEP_TITLES, f"{function.__name__} has no @step title"
+    assert step_title("assign_teacher") == "Assign a teacher (assign_teacher)"
+    assert step_title("a_step_nobody_named") == "a_step_nobody_named"
+
+
+def test_two_steps_of_one_code_name_with_different_titles_are_refused():
+    def assign_teacher(ctx):  # the name of enrollment's step, another title
+        pass
+
+    with pytest.raises(ValueError, match="assign_teacher"):
+        step("Pick somebody")(assign_teacher)
+    assert step_title("assign_teacher") == "Assign a teacher (assign_teacher)"
