@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = "Billing"
+
+    def ready(self):
+        # Their steps' titles (@step) are registered on import: every process, not only the worker, names them.
+        from billing import pipelines, services  # noqa: F401
