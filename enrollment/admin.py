@@ -7,7 +7,7 @@ from cedarheights.admin import AuditedAdmin
 from cedarheights.models import PipelineRun
 from enrollment.models import Enrollment, PreferredWindow, Student
 from enrollment.pipelines import waitlist_offer
-from enrollment.views import enrollment_forms, enrollment_forms_submit
+from enrollment.views import editing_children, enrollment_forms, enrollment_forms_submit
 
 
 @admin.register(Student)
@@ -100,5 +100,6 @@ class EnrollmentAdmin(admin.ModelAdmin):
                 "children": children,
                 "windows": windows,
                 "details": details,
+                "editing_children": editing_children(request),
             },
         )
