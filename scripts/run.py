@@ -102,7 +102,9 @@ def main() -> int:
     stripe = f"http://127.0.0.1:{args.stripe_port}"
     database = database_described()
     args.state_dir.mkdir(exist_ok=True)
-    supervisor = Supervisor({**os.environ, "STRIPE_API_HOST": stripe, "PYTHONUNBUFFERED": "1"})
+    # Links in emails (SITE_URL) point to this server unless the environment or `.env` (read by the settings
+    # just loaded) names another address.
+    supervisor = Supervisor({"SITE_URL": site, **os.environ, "STRIPE_API_HOST": stripe, "PYTHONUNBUFFERED": "1"})
     stopped_by_itself = None
     try:
         supervisor.start(

@@ -88,3 +88,5 @@ def test_ten_families_enroll_while_the_worker_runs_and_every_email_goes_out_once
     assert emails == [("sent", emails[0][1])] and emails[0][1] >= FAMILIES
     # The console backend prints each email once, with one Message-ID header.
     assert len(re.findall(r"^Message-ID: <", output, flags=re.MULTILINE)) == emails[0][1]
+    # Their links lead to this server, on whatever port it was started (SITE_URL defaulted to port 8000).
+    assert f"{launcher.url}/billing/" in output
