@@ -244,3 +244,9 @@ class TestEmailAddresses:
             plan = User.objects.filter(email__iexact="Ann@Example.test").explain()
             assert "accounts_user_email_ci_unique" in plan, plan
             assert User.objects.get_by_natural_key("ANN@example.test").email == "ann@example.test"
+
+
+@pytest.mark.django_db
+def test_the_sign_in_page_shows_a_new_family_the_way_to_enroll():
+    page = Client().get("/accounts/login/").content.decode()
+    assert 'href="/enroll/"' in page
