@@ -1,7 +1,10 @@
 """The parent's billing page: only their own family's, card updates through Stripe.js's payment method."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from billing.models import BillingProfile, Payment
 from billing.services import payment_record_succeeded
@@ -30,6 +33,21 @@ def test_a_parent_sees_their_payments_and_receipts_and_no_one_elses(school):
     assert signed_in(mine).get(f"/billing/receipts/{other.receipt.number}/").status_code == 404
     assert signed_in(mine).get("/billing/receipts/nonsense/").status_code == 404
     assert Client().get("/billing/").status_code == 302  # sign in first
+
+
+def test_a_payment_is_dated_when_it_was_paid_as_its_receipt_is():
+    """The page showed the day the row was written (the demo's November payment read 'today', its receipt the
+    1st of November)."""
+    parent = ParentFactory()
+    paid_at = timezone.now() - timedelta(days=40)
+    paid = payment_record_succeeded(
+        payment=Payment.objects.create(family=parent.family, amount_cents=14_000, description="Piano"),
+        paid_at=paid_at,
+    )
+    shown = f"{timezone.localtime(paid_at):%B} {timezone.localtime(paid_at).day}, {timezone.localtime(paid_at).year}"
+    page = signed_in(parent).get("/billing/").content.decode()
+    assert shown in page
+    assert shown in signed_in(parent).get(f"/billing/receipts/{paid.receipt.number}/").content.decode()
 
 
 def test_the_card_form_loads_stripe_js_from_the_configured_server(school, settings):
