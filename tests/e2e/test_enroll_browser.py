@@ -163,3 +163,30 @@ def test_the_card_field_explains_each_problem_beside_the_card_and_the_form_stays
     page.click("#enroll-submit")
     page.wait_for_url(re.compile(r".*/enroll/done/.*"), timeout=30_000)
     assert BillingProfile.objects.get().card_last4 == "0341"  # the declining card, whole
+
+
+def test_a_card_kept_after_an_error_is_said_so_and_another_card_typed_replaces_it(school_ready, enroll_page):
+    """The page came back (a child's name missing) with an empty card box and no word of the card: a parent who
+    typed another card was charged on the first one."""
+    page = enroll_page
+    born = f"{timezone.localdate().year - 9}-05-06"
+    fill_enrollment(
+        page,
+        school_ready,
+        parent=("Ana", "Silva", "ana@example.com", "416-555-0190"),
+        children=[("", born)],
+        windows=[("0", "16:00", "17:00")],
+    )
+    page.locator("#id_children-0-first_name").evaluate("box => box.removeAttribute('required')")
+    type_card(page, "4242 4242 4242 4242")
+    page.click("#enroll-submit")
+    page.wait_for_load_state()
+    assert "This field is required." in page.inner_text("main")
+    assert page.locator("#card-kept").is_visible()
+
+    page.fill("#id_children-0-first_name", "Rui")
+    type_card(page, "4000 0000 0000 0341")
+    assert not page.locator("#card-kept").is_visible()
+    page.click("#enroll-submit")
+    page.wait_for_url(re.compile(r".*/enroll/done/.*"), timeout=30_000)
+    assert BillingProfile.objects.get().card_last4 == "0341"
