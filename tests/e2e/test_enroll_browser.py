@@ -179,8 +179,8 @@ def test_a_card_kept_after_an_error_is_said_so_and_another_card_typed_replaces_i
     )
     page.locator("#id_children-0-first_name").evaluate("box => box.removeAttribute('required')")
     type_card(page, "4242 4242 4242 4242")
-    page.click("#enroll-submit")
-    page.wait_for_load_state()
+    with page.expect_navigation(timeout=30_000):  # the card is made first, then the form is sent
+        page.click("#enroll-submit")
     assert "This field is required." in page.inner_text("main")
     assert page.locator("#card-kept").is_visible()
 
