@@ -453,7 +453,7 @@ def in_process(stripe_url: str, piano_id: int, plan_id: int, cards: list[str]) -
 
     from billing.models import TuitionPlan, TuitionSubscription
     from billing.pipelines import billing_pipeline_run
-    from billing.services import catalog_sync, payment_method_update
+    from billing.services import payment_method_update
     from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit
     from scheduling.selectors import Window, slots_free
     from tests.factories import ParentFactory
@@ -477,9 +477,6 @@ def in_process(stripe_url: str, piano_id: int, plan_id: int, cards: list[str]) -
         timings.append((time.perf_counter() - started) * 1000)
     rows.append(row("enrollment_pipeline", "inprocess", timings))
 
-    # Each run has a fresh local Stripe server: the plans' prices from an earlier run are not on it.
-    TuitionPlan.objects.update(stripe_product_id="", stripe_price_id="", djstripe_price=None)
-    catalog_sync()
     plan = TuitionPlan.objects.get(pk=plan_id)
     timings = []
     for n in range(30):
@@ -541,8 +538,13 @@ def main() -> None:
 
         settings.BENCH_FLOOR = True
         from billing.models import TuitionPlan
+        from billing.services import catalog_sync
         from scheduling.models import Instrument
 
+        # Each run has a fresh local Stripe server: the plans' prices from an earlier run are not on it, and a
+        # plan without a price is not offered (enrollments would be refused).
+        TuitionPlan.objects.update(stripe_product_id="", stripe_price_id="", djstripe_price=None)
+        catalog_sync()
         piano = Instrument.objects.get(name__iexact="piano")
         plan = TuitionPlan.objects.filter(instrument=piano).order_by("id").first()
         creds = credentials()
