@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SECRET_KEY = "sk_test_cedarheightslocalstripe000000"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -58,7 +58,7 @@ class LocalStripe:
 
 @pytest.fixture(scope="session")
 def local_stripe_server():
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "local_stripe.py"), "--port", str(port)],
         stdout=subprocess.DEVNULL,

@@ -6,15 +6,14 @@ attribute 'set'` from django-q2's handler and make's "Segmentation fault".
 """
 
 import re
-
-from tests.reliability.conftest import free_port
+import uuid
 
 
 def test_ctrl_c_stops_every_process_once_and_quietly(sqlite_site, launch):
     launcher = launch(sqlite_site)
     launcher.wait_for_output("Ctrl-C stops everything.")
     launcher.wait_for("/health/ready")
-    assert launcher.status_of(f"/not-a-page-{free_port()}") == 404
+    assert launcher.status_of(f"/not-a-page-{uuid.uuid4().hex}") == 404
 
     status = launcher.interrupt()
 
