@@ -1,3 +1,7 @@
+import time
+
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, logout
 from django.http import JsonResponse
 from django.utils import timezone
 
@@ -41,3 +45,28 @@ class RejectNulBytesMiddleware:
             body = error_body(request, code="invalid", message="Requests may not contain NUL characters.")
             return JsonResponse(body, status=400)
         return self.get_response(request)
+
+
+class SessionLifetimeMiddleware:
+    """End a signed-in session after SESSION_IDLE_MINUTES without a request, or SESSION_MAX_HOURS after sign-in,
+    whoever it belongs to (the owner's admin included). The last request is written down only when a minute has
+    passed since the last time, so an active session is saved once a minute rather than on every request."""
+
+    STARTED = "_session_started"
+    SEEN = "_session_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session, now = request.session, int(time.time())
+        if SESSION_KEY in session and self.STARTED in session:
+            idle, age = now - session[self.SEEN], now - session[self.STARTED]
+            if idle > settings.SESSION_IDLE_MINUTES * 60 or age > settings.SESSION_MAX_HOURS * 3600:
+                logout(request)  # the session's row is deleted, and the request goes on signed out
+            elif idle >= settings.SESSION_ACTIVITY_RESOLUTION:
+                session[self.SEEN] = now
+        response = self.get_response(request)
+        if SESSION_KEY in session and self.STARTED not in session:  # signed in by this request (or before the limits)
+            session[self.STARTED] = session[self.SEEN] = now
+        return response

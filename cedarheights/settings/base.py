@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cedarheights.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "cedarheights.middleware.SchoolTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -113,6 +114,14 @@ CSRF_FAILURE_VIEW = "cedarheights.api.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "profile"
 LOGOUT_REDIRECT_URL = "login"
+# Sessions (OWASP ASVS 3.3.1, 3.3.2, level 2) end after this long without a request, or this long after sign-in,
+# whatever the user (the owner's admin included): cedarheights.middleware.SessionLifetimeMiddleware decides. The
+# last request is written down at most once a minute, so the cookie and the session's row outlive the idle limit
+# by that minute and never end a session the middleware would keep.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_MAX_HOURS = env.int("SESSION_MAX_HOURS", default=12)
+SESSION_ACTIVITY_RESOLUTION = 60  # seconds
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60 + SESSION_ACTIVITY_RESOLUTION
 # A password-reset or set-password link works once, for this many seconds (three days).
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24 * 3)
 
