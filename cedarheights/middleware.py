@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 from cedarheights.selectors import school_settings_get
 
@@ -69,4 +70,21 @@ class SessionLifetimeMiddleware:
         response = self.get_response(request)
         if SESSION_KEY in session and self.STARTED not in session:  # signed in by this request (or before the limits)
             session[self.STARTED] = session[self.SEEN] = now
+        return response
+
+
+class NoStoreForCallersMiddleware:
+    """`Cache-Control: no-store` on every answer made for one caller, so no browser or proxy keeps a copy: whatever a
+    signed-in request gets (pages, receipts, API answers; DRF sets `request.user` for token callers too), and the
+    sign-in roads, where credentials and tokens pass. Public pages and the public API keep their caching."""
+
+    SIGN_IN_PATHS = ("/accounts/", "/api/v1/auth/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated or request.path.startswith(self.SIGN_IN_PATHS):
+            patch_cache_control(response, no_store=True, private=True)
         return response

@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "cedarheights.middleware.SessionLifetimeMiddleware",
+    # After the authentication middleware: static files (WhiteNoise, above) keep their caching.
+    "cedarheights.middleware.NoStoreForCallersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "cedarheights.middleware.SchoolTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
