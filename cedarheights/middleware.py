@@ -1,5 +1,7 @@
 import time
+from urllib.parse import urlsplit
 
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.http import JsonResponse
@@ -88,3 +90,16 @@ class NoStoreForCallersMiddleware:
         if request.user.is_authenticated or request.path.startswith(self.SIGN_IN_PATHS):
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's policy (settings.CONTENT_SECURITY_POLICY) plus the origin STRIPE_JS_URL names, for its script, its
+    card frames and its calls: Stripe's own in production, the local Stripe server's elsewhere."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only:
+            stripe = "{0.scheme}://{0.netloc}".format(urlsplit(settings.STRIPE_JS_URL))
+            stripe_directives = {name: [stripe] for name in ("script-src", "frame-src", "connect-src")}
+            parts.update = stripe_directives | (parts.update or {})
+        return parts
