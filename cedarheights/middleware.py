@@ -1,5 +1,12 @@
+import time
+from urllib.parse import urlsplit
+
+from csp.middleware import CSPMiddleware
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, logout
 from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 from cedarheights.selectors import school_settings_get
 
@@ -41,3 +48,58 @@ class RejectNulBytesMiddleware:
             body = error_body(request, code="invalid", message="Requests may not contain NUL characters.")
             return JsonResponse(body, status=400)
         return self.get_response(request)
+
+
+class SessionLifetimeMiddleware:
+    """End a signed-in session after SESSION_IDLE_MINUTES without a request, or SESSION_MAX_HOURS after sign-in,
+    whoever it belongs to (the owner's admin included). The last request is written down only when a minute has
+    passed since the last time, so an active session is saved once a minute rather than on every request."""
+
+    STARTED = "_session_started"
+    SEEN = "_session_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session, now = request.session, int(time.time())
+        if SESSION_KEY in session and self.STARTED in session:
+            idle, age = now - session[self.SEEN], now - session[self.STARTED]
+            if idle > settings.SESSION_IDLE_MINUTES * 60 or age > settings.SESSION_MAX_HOURS * 3600:
+                logout(request)  # the session's row is deleted, and the request goes on signed out
+            elif idle >= settings.SESSION_ACTIVITY_RESOLUTION:
+                session[self.SEEN] = now
+        response = self.get_response(request)
+        if SESSION_KEY in session and self.STARTED not in session:  # signed in by this request (or before the limits)
+            session[self.STARTED] = session[self.SEEN] = now
+        return response
+
+
+class NoStoreForCallersMiddleware:
+    """`Cache-Control: no-store` on every answer made for one caller, so no browser or proxy keeps a copy: whatever a
+    signed-in request gets (pages, receipts, API answers; DRF sets `request.user` for token callers too), and the
+    sign-in roads, where credentials and tokens pass. Public pages and the public API keep their caching."""
+
+    SIGN_IN_PATHS = ("/accounts/", "/api/v1/auth/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated or request.path.startswith(self.SIGN_IN_PATHS):
+            patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's policy (settings.CONTENT_SECURITY_POLICY) plus the origin STRIPE_JS_URL names, for its script, its
+    card frames and its calls: Stripe's own in production, the local Stripe server's elsewhere."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only:
+            stripe = "{0.scheme}://{0.netloc}".format(urlsplit(settings.STRIPE_JS_URL))
+            stripe_directives = {name: [stripe] for name in ("script-src", "frame-src", "connect-src")}
+            parts.update = stripe_directives | (parts.update or {})
+        return parts

@@ -6,6 +6,7 @@ Every variable is listed in `.env.example`. With no `DATABASE_URL` the embedded 
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "django_q",
     "djstripe",
     "anymail",
+    "csp",
     "cedarheights",
     "accounts",
     "scheduling",
@@ -48,6 +50,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cedarheights.middleware.SessionLifetimeMiddleware",
+    # After the authentication middleware: static files (WhiteNoise, above) keep their caching.
+    "cedarheights.middleware.NoStoreForCallersMiddleware",
+    "cedarheights.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "cedarheights.middleware.SchoolTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -113,6 +119,14 @@ CSRF_FAILURE_VIEW = "cedarheights.api.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "profile"
 LOGOUT_REDIRECT_URL = "login"
+# Sessions (OWASP ASVS 3.3.1, 3.3.2, level 2) end after this long without a request, or this long after sign-in,
+# whatever the user (the owner's admin included): cedarheights.middleware.SessionLifetimeMiddleware decides. The
+# last request is written down at most once a minute, so the cookie and the session's row outlive the idle limit
+# by that minute and never end a session the middleware would keep.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_MAX_HOURS = env.int("SESSION_MAX_HOURS", default=12)
+SESSION_ACTIVITY_RESOLUTION = 60  # seconds
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60 + SESSION_ACTIVITY_RESOLUTION
 # A password-reset or set-password link works once, for this many seconds (three days).
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24 * 3)
 
@@ -183,6 +197,24 @@ DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 # Stripe.js for card fields: Stripe's own in production, the local server's stand-in elsewhere.
 STRIPE_JS_URL = env("STRIPE_JS_URL", default=f"{STRIPE_API_HOST}/js.stripe.com/v3/")
 STRIPE_PUBLIC_KEY = STRIPE_LIVE_PUBLIC_KEY if STRIPE_LIVE_MODE else STRIPE_TEST_PUBLIC_KEY
+# Content-Security-Policy (django-csp) on every page: scripts and <style> blocks only from this site or inline with the
+# page's nonce (`nonce="{{ request.csp_nonce }}"`), no inline style attributes, no plugins, no framing. Stripe.js
+# loads from js.stripe.com, frames js.stripe.com and hooks.stripe.com and calls api.stripe.com (Stripe's CSP guide);
+# cedarheights.middleware.ContentSecurityPolicyMiddleware adds STRIPE_JS_URL's origin (the local stand-in) to the three.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, "https://js.stripe.com"],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF, "https://api.stripe.com"],
+        "frame-src": ["https://js.stripe.com", "https://hooks.stripe.com"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 # Our own webhook endpoint (/billing/stripe/webhook/) verifies with this secret before anything else.
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_cedarheightslocal")
 # Days after a failed payment at which it is tried again; after the last, the enrollment is paused.
