@@ -20,7 +20,7 @@ from billing.services import credit_issue, payment_failure_open, payment_record_
 from cedarheights.selectors import school_settings_get
 from enrollment.models import Enrollment, PreferredWindow, Student
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Room, Teacher, Term, WeeklyAvailability
-from scheduling.services import lesson_update, term_lessons_generate
+from scheduling.services import lesson_status_change, term_lessons_generate
 
 ADMIN_EMAIL = "admin@cedarheights.test"
 ADMIN_PASSWORD = "cedarheights-admin"
@@ -468,7 +468,7 @@ def _demo_student(family, child: DemoStudent, instruments, teachers, plans, term
         from_date=max(term.start_date, today - timedelta(weeks=4)),
     )
     for lesson in Lesson.objects.filter(student=student, status=Lesson.Status.SCHEDULED, end_at__lt=timezone.now()):
-        lesson_update(lesson=lesson, status=Lesson.Status.COMPLETED)
+        lesson_status_change(lesson=lesson, status=Lesson.Status.COMPLETED, actor=None)
 
 
 def _demo_billing(family, billing: DemoBilling, today: date) -> None:

@@ -1,3 +1,4 @@
+from copy import copy
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -16,7 +17,13 @@ from cedarheights.errors import DomainError
 from enrollment.models import Student
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Room, Teacher, Term, WeeklyAvailability
 from scheduling.selectors import terms_overlapping
-from scheduling.services import lesson_cancel, lesson_create, lesson_reschedule, lesson_slot_validate, lesson_update
+from scheduling.services import (
+    lesson_create,
+    lesson_edit,
+    lesson_slot_validate,
+    lesson_status_change,
+    lesson_status_change_validate,
+)
 
 
 class NamedRelatedFilter(admin.RelatedFieldListFilter):
@@ -147,6 +154,7 @@ class ClosureAdmin(admin.ModelAdmin):
 
 
 class LessonForm(forms.ModelForm):
+    actor = None  # who is editing: set by LessonAdmin.get_form, so a status they may not set is a form error
     ignore_availability = forms.BooleanField(
         required=False, help_text="Book outside the teacher's weekly availability (e.g. an agreed make-up)."
     )
@@ -185,7 +193,22 @@ class LessonForm(forms.ModelForm):
                 )
             except DomainError as error:
                 raise ValidationError(error.message) from error
+        self._status_change_validate(cleaned.get("status"), start_at)
         return cleaned
+
+    def _status_change_validate(self, status: str | None, start_at) -> None:
+        # The lesson as the admin will save it: booked (a new one, scheduled) or moved first, then its status set.
+        lesson = copy(self.instance) if self.instance.pk else Lesson(status=Lesson.Status.SCHEDULED)
+        lesson.start_at = start_at or lesson.start_at
+        if status and lesson.start_at:
+            try:
+                lesson_status_change_validate(lesson=lesson, status=status, actor=self.actor)
+            except DomainError as error:
+                self.add_error("status", error.message)
+
+
+# What the change form passes on to `lesson_edit` when it changed (teacher and student are read-only there).
+LESSON_EDITABLE = {"kind", "start_at", "end_at", "room", "term", "status", "payment_status", "notes"}
 
 
 @admin.register(Lesson)
@@ -210,8 +233,13 @@ class LessonAdmin(DomainErrorAsMessageAdmin):
             return HttpResponseRedirect(f"{request.path}?{urlencode(week)}")
         return super().changelist_view(request, extra_context)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.actor = request.user
+        return form
+
     def get_readonly_fields(self, request, obj=None):
-        return ["teacher", "student", "cancelled_at", "cancellation_reason"] if obj else []
+        return ["teacher", "student", "cancelled_at", "cancelled_by", "cancellation_reason"] if obj else []
 
     def action_checkbox(self, lesson: Lesson) -> str:
         # Django's markup, written directly: rendering a checkbox widget's templates for each of the 50 rows
@@ -244,29 +272,19 @@ class LessonAdmin(DomainErrorAsMessageAdmin):
                 check_availability=check_availability,
             )
             obj.pk = created.pk
-            lesson_update(lesson=created, notes=obj.notes, status=obj.status)
+            lesson_edit(lesson=created, actor=request.user, changes={"notes": obj.notes, "status": obj.status})
             return
-        if {"start_at", "end_at", "room"} & set(form.changed_data) and obj.status == Lesson.Status.SCHEDULED:
-            lesson_reschedule(
-                lesson=Lesson.objects.get(pk=obj.pk),
-                start_at=obj.start_at,
-                end_at=obj.end_at,
-                room=obj.room,
-                check_availability=check_availability,
-            )
-        lesson_update(
+        lesson_edit(
             lesson=Lesson.objects.get(pk=obj.pk),
-            kind=obj.kind,
-            term=obj.term,
-            status=obj.status,
-            payment_status=obj.payment_status,
-            notes=obj.notes,
+            actor=request.user,
+            changes={name: data[name] for name in form.changed_data if name in LESSON_EDITABLE},
+            check_availability=check_availability,
         )
 
     @admin.action(description="Cancel selected lessons")
     def cancel_lessons(self, request, queryset):
         cancelled = 0
         for lesson in queryset.filter(status=Lesson.Status.SCHEDULED):
-            lesson_cancel(lesson=lesson, reason=f"Cancelled by {request.user}")
+            lesson_status_change(lesson=lesson, status=Lesson.Status.CANCELLED, actor=request.user)
             cancelled += 1
         self.message_user(request, f"{cancelled} lesson(s) cancelled.", messages.SUCCESS)

@@ -26,6 +26,10 @@ class PostgresExclusionConstraint(ExclusionConstraint):
         return super().remove_sql(model, schema_editor) if self._applies(schema_editor) else None
 
     def validate(self, model, instance, exclude=None, using="default"):
+        # Django skips the check when a field of the expressions is excluded (a form error on it), but not one of
+        # the condition: its `status` then cannot be resolved, a 500 instead of the form's error.
+        if self.condition is not None and set(exclude or ()) & self.condition.referenced_base_fields:
+            return
         if self._applies(using):
             super().validate(model, instance, exclude=exclude, using=using)
 

@@ -228,6 +228,14 @@ class Lesson(models.Model):
     notes = models.TextField(blank=True, help_text="The teacher's notes on the lesson.")
     payment_status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.INCLUDED)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+        help_text="Who cancelled the lesson; empty when the school's own work did (an enrollment paused).",
+    )
     cancellation_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -250,6 +258,10 @@ class Lesson(models.Model):
             models.CheckConstraint(
                 condition=Q(status="cancelled") | Q(cancelled_at__isnull=True),
                 name="lesson_only_cancelled_has_cancelled_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="cancelled") | Q(cancelled_by__isnull=True),
+                name="lesson_only_cancelled_has_cancelled_by",
             ),
             PostgresExclusionConstraint(
                 name="lesson_no_teacher_overlap",

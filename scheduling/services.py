@@ -1,6 +1,6 @@
 """Writes for scheduling: lessons booked, moved and cancelled without double booking.
 
-Each service locks the teacher, then the student (always that order), checks every rule, and lets
+Each service locks the teacher, then the student (always that order; then the lesson), checks every rule, and lets
 the database have the last word: on PostgreSQL the exclusion constraints, whose violation becomes
 the same `LessonConflict` a check would have raised.
 """
@@ -13,9 +13,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from cedarheights.errors import ClosureConflict, DomainError, InvalidInput, LessonConflict, OutsideAvailability
+from cedarheights.errors import ClosureConflict, InvalidInput, LessonConflict, OutsideAvailability
+from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_settings_get
+from cedarheights.services import audit_record
 from enrollment.models import Student
+from scheduling.errors import LessonStatusRefused, NotYourLesson, TooLateToCancel
 from scheduling.models import LONGEST_LESSON, Lesson, Room, Teacher, Term
 from scheduling.selectors import (
     availability_covers,
@@ -25,6 +28,7 @@ from scheduling.selectors import (
     local_datetime,
     overlapping,
 )
+from scheduling.transitions import ONCE_STARTED, TRANSITIONS, Role, lesson_role
 
 CONSTRAINT_MESSAGES = {
     "lesson_no_teacher_overlap": "The teacher already has a lesson at this time.",
@@ -111,12 +115,13 @@ def _slot_rules_validate(*, teacher: Teacher, start_at: datetime, end_at: dateti
         )
 
 
-def _save_or_conflict(lessons: list[Lesson]) -> None:
-    """Insert or update under a savepoint; an exclusion-constraint violation becomes a LessonConflict."""
+def _save_or_conflict(lessons: list[Lesson], *, update_fields: tuple[str, ...] = ()) -> None:
+    """Insert, or update one lesson's `update_fields` only (a lesson read earlier never writes back a status
+    changed since), under a savepoint; an exclusion-constraint violation becomes a LessonConflict."""
     try:
         with transaction.atomic():
             if len(lessons) == 1 and lessons[0].pk:
-                lessons[0].save()
+                lessons[0].save(update_fields=[*update_fields, "updated_at"])
             else:
                 Lesson.objects.bulk_create(lessons)
     except IntegrityError as error:
@@ -185,32 +190,75 @@ def lesson_reschedule(
         check_availability=check_availability,
     )
     lesson.start_at, lesson.end_at, lesson.room = start_at, end_at, room
-    _save_or_conflict([lesson])
+    _save_or_conflict([lesson], update_fields=("start_at", "end_at", "room"))
     return lesson
 
 
-class TooLateToCancel(DomainError):
-    code = "too_late"
-    status = 409
+def lesson_status_change_validate(*, lesson: Lesson, status: str, actor) -> None:
+    """Raise unless `actor` (None: the school itself) may move the lesson from its status to `status` now:
+    by the table in scheduling.transitions, attendance once the lesson has started, a family's cancellation
+    before the school's notice window. The same status again is no change, allowed to whoever has a part."""
+    role = lesson_role(actor=actor, lesson=lesson)
+    if role is None:
+        raise NotYourLesson("You may not change this lesson.")
+    if status == lesson.status:
+        return
+    current, wanted = Lesson.Status(lesson.status).label.lower(), Lesson.Status(status).label.lower()
+    allowed = TRANSITIONS.get((lesson.status, status), frozenset())
+    if role not in allowed:
+        who = " or ".join(sorted(allowed)) or "nobody"
+        message = f"A {current} lesson cannot be made {wanted} by {role}: only {who} may."
+        raise LessonStatusRefused(message, fields={"status": [message]})
+    if status in ONCE_STARTED and lesson.start_at > timezone.now():
+        message = f"A lesson can be marked {wanted} once it has started."
+        raise LessonStatusRefused(message, fields={"status": [message]})
+    notice = timedelta(hours=school_settings_get().minimum_notice_hours)
+    if role == Role.PARENT and status == Lesson.Status.CANCELLED and lesson.start_at - timezone.now() < notice:
+        hours = int(notice.total_seconds() // 3600)
+        raise TooLateToCancel(f"Lessons can be cancelled up to {hours} hours ahead; please call the school.")
 
 
 @transaction.atomic
-def lesson_cancel(*, lesson: Lesson, reason: str = "", enforce_notice: bool = False) -> Lesson:
-    """Cancel a lesson; with `enforce_notice` (a family cancelling) only before the school's notice window."""
+def lesson_status_change(*, lesson: Lesson, status: str, actor, reason: str = "") -> Lesson:
+    """The one way a lesson's status changes (see `lesson_status_change_validate` for who may). A cancellation
+    keeps who cancelled, when and why; a reopening first checks the time is still free and leaves an audit
+    event with that cancellation, as the lesson's own fields say it no longer is."""
+    _lock(lesson.teacher, lesson.student)  # first, as every booking does: a reopening books the time again
     lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
-    if lesson.status == Lesson.Status.CANCELLED:
+    lesson_status_change_validate(lesson=lesson, status=status, actor=actor)
+    if status == lesson.status:
         return lesson
-    if lesson.status != Lesson.Status.SCHEDULED:
-        raise InvalidInput(f"A {lesson.get_status_display().lower()} lesson cannot be cancelled.")
-    notice = timedelta(hours=school_settings_get().minimum_notice_hours)
-    if enforce_notice and lesson.start_at - timezone.now() < notice:
-        hours = int(notice.total_seconds() // 3600)
-        raise TooLateToCancel(f"Lessons can be cancelled up to {hours} hours ahead; please call the school.")
-    lesson.status = Lesson.Status.CANCELLED
-    lesson.cancelled_at = timezone.now()
-    lesson.cancellation_reason = reason[:200]
-    lesson.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+    if lesson.status == Lesson.Status.CANCELLED:
+        _lesson_reopen_prepare(lesson=lesson, actor=actor)
+    lesson.status = status
+    if status == Lesson.Status.CANCELLED:
+        lesson.cancelled_at, lesson.cancelled_by, lesson.cancellation_reason = timezone.now(), actor, reason[:200]
+    _save_or_conflict([lesson], update_fields=("status", "cancelled_at", "cancelled_by", "cancellation_reason"))
     return lesson
+
+
+def _lesson_reopen_prepare(*, lesson: Lesson, actor) -> None:
+    lesson_slot_validate(
+        teacher=lesson.teacher,
+        student=lesson.student,
+        start_at=lesson.start_at,
+        end_at=lesson.end_at,
+        room=lesson.room,
+        exclude_lesson_id=lesson.pk,
+        check_availability=False,  # booked once already: an agreed time outside the weekly hours stays agreed
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        obj=lesson,
+        changes={
+            "status": [lesson.status, Lesson.Status.SCHEDULED],
+            "cancelled_at": [lesson.cancelled_at.isoformat(), None],
+            "cancelled_by": [str(lesson.cancelled_by) if lesson.cancelled_by else Role.OWNER.value, None],
+            "cancellation_reason": [lesson.cancellation_reason, ""],
+        },
+    )
+    lesson.cancelled_at, lesson.cancelled_by, lesson.cancellation_reason = None, None, ""
 
 
 def _weekly_slot_validate(
@@ -296,17 +344,35 @@ def term_lessons_generate(
 
 @transaction.atomic
 def lesson_update(*, lesson: Lesson, **fields) -> Lesson:
-    """Change what is not the time: kind, status, payment status, notes, term. Times go through `lesson_reschedule`."""
-    allowed = {"kind", "status", "payment_status", "notes", "term"}
+    """Change what is neither the time (`lesson_reschedule`) nor the status (`lesson_status_change`): kind,
+    payment status, notes, term."""
+    allowed = {"kind", "payment_status", "notes", "term"}
     if unknown := set(fields) - allowed:
-        raise InvalidInput(f"Use lesson_reschedule to change {', '.join(sorted(unknown))}.")
+        raise InvalidInput(f"Use lesson_reschedule or lesson_status_change to change {', '.join(sorted(unknown))}.")
     for name, value in fields.items():
         setattr(lesson, name, value)
-    if lesson.status == Lesson.Status.CANCELLED:
-        lesson.cancelled_at = lesson.cancelled_at or timezone.now()
-    else:
-        lesson.cancelled_at, lesson.cancellation_reason = None, ""
-    _save_or_conflict([lesson])
+    lesson.save(update_fields=[*fields, "updated_at"])
+    return lesson
+
+
+@transaction.atomic
+def lesson_edit(*, lesson: Lesson, actor, changes: dict, check_availability: bool = True) -> Lesson:
+    """One edit of a lesson from the API or the admin, whole or not at all: moved (`start_at`, `end_at`, `room`),
+    its status changed as `actor` may, then its other fields."""
+    changes = dict(changes)
+    moves = {name: changes.pop(name) for name in ("start_at", "end_at", "room") if name in changes}
+    if moves:
+        lesson = lesson_reschedule(
+            lesson=lesson,
+            start_at=moves.get("start_at", lesson.start_at),
+            end_at=moves.get("end_at", lesson.end_at if "start_at" not in moves else None),
+            room=moves.get("room", lesson.room),
+            check_availability=check_availability,
+        )
+    if "status" in changes:
+        lesson = lesson_status_change(lesson=lesson, status=changes.pop("status"), actor=actor)
+    if changes:
+        lesson = lesson_update(lesson=lesson, **changes)
     return lesson
 
 
@@ -317,6 +383,6 @@ def weekly_slot_free(*, student_id: int, reason: str) -> int:
     )
     cancelled = 0
     for lesson in future:
-        lesson_cancel(lesson=lesson, reason=reason)
+        lesson_status_change(lesson=lesson, status=Lesson.Status.CANCELLED, actor=None, reason=reason)
         cancelled += 1
     return cancelled

@@ -101,6 +101,7 @@ class LessonSerializer(ModelSerializer):
             "notes",
             "payment_status",
             "cancelled_at",
+            "cancelled_by",
             "cancellation_reason",
         ]
         read_only_fields = fields
@@ -149,9 +150,8 @@ class LessonAdminUpdateSerializer(ModelSerializer):
 
 
 class LessonTeacherUpdateSerializer(ModelSerializer):
-    """A teacher marks attendance and writes notes on their own lessons; nothing else."""
-
-    status = serializers.ChoiceField(choices=[Lesson.Status.SCHEDULED, Lesson.Status.COMPLETED, Lesson.Status.NO_SHOW])
+    """A teacher marks attendance and writes notes on their own lessons; nothing else. Which status they may set
+    when is `lesson_status_change`'s to say (scheduling/transitions.py)."""
 
     class Meta:
         model = Lesson

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.permissions import ReadOnlyOrSchoolAdmin, SchoolAdminParentOrTeacher
-from accounts.roles import is_parent, is_school_admin
+from accounts.roles import is_school_admin
 from cedarheights.api import IdempotentCreateMixin, idempotent
 from cedarheights.filters import FilterSet, IntegerFilter, IsoDateTimeFilter
 from scheduling.api.serializers import (
@@ -28,7 +28,7 @@ from scheduling.api.serializers import (
 )
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
 from scheduling.selectors import lesson_list_visible_to, slots_free
-from scheduling.services import lesson_cancel, lesson_create, lesson_reschedule, lesson_update
+from scheduling.services import lesson_create, lesson_edit, lesson_status_change
 
 
 class ReferenceViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
@@ -94,6 +94,13 @@ class LessonFilter(FilterSet):
         fields = ["teacher", "student", "status", "kind", "term", "payment_status"]
 
 
+STATUS_RULES = (
+    "A teacher may write only `status` and `notes` of their own lessons; any other field is a 400. `status` changes"
+    " only as `scheduling/transitions.py` allows each role (a 400 naming `status` otherwise): a teacher marks"
+    " attendance (`completed`, `no_show`) once the lesson has started; only the school reopens a cancelled lesson."
+)
+
+
 class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Lessons, scoped by role. A clash is a 409 naming the conflicting lesson. Lessons are cancelled, never deleted."""
 
@@ -129,7 +136,7 @@ class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.L
     @extend_schema(
         request=LessonAdminUpdateSerializer,
         responses={200: LessonSerializer},
-        description="A teacher may write only `status` and `notes` of their own lessons; any other field is a 400.",
+        description=STATUS_RULES,
     )
     def update(self, request, *args, **kwargs):
         lesson = self.get_object()
@@ -137,23 +144,13 @@ class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.L
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         check_availability = not data.pop("ignore_availability", False)
-        moves = {name: data.pop(name) for name in ("start_at", "end_at", "room") if name in data}
-        if moves:
-            lesson = lesson_reschedule(
-                lesson=lesson,
-                start_at=moves.get("start_at", lesson.start_at),
-                end_at=moves.get("end_at", lesson.end_at if "start_at" not in moves else None),
-                room=moves.get("room", lesson.room),
-                check_availability=check_availability,
-            )
-        if data:
-            lesson = lesson_update(lesson=lesson, **data)
+        lesson = lesson_edit(lesson=lesson, actor=request.user, changes=data, check_availability=check_availability)
         return Response(LessonSerializer(lesson).data)
 
     @extend_schema(
         request=LessonAdminUpdateSerializer,
         responses={200: LessonSerializer},
-        description="A teacher may write only `status` and `notes` of their own lessons; any other field is a 400.",
+        description=STATUS_RULES,
     )
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
@@ -161,11 +158,15 @@ class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.L
     @extend_schema(request=LessonCancelSerializer, responses={200: LessonSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        """Cancel a lesson. A parent can cancel only before the school's notice window."""
+        """Cancel a lesson; who cancelled and why are kept. A parent can cancel only before the school's notice
+        window."""
         serializer = LessonCancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        lesson = lesson_cancel(
-            lesson=self.get_object(), reason=serializer.validated_data["reason"], enforce_notice=is_parent(request.user)
+        lesson = lesson_status_change(
+            lesson=self.get_object(),
+            status=Lesson.Status.CANCELLED,
+            actor=request.user,
+            reason=serializer.validated_data["reason"],
         )
         return Response(LessonSerializer(lesson).data, status=status.HTTP_200_OK)
 

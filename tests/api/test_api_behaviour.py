@@ -204,6 +204,7 @@ class TestProtectedFields:
             lesson.start_at,
         )
         attendance = {"status": "completed", "notes": "Scales in G"}
+        Lesson.objects.filter(pk=lesson.pk).update(start_at=_in_hours(-0.25), end_at=_in_hours(0.25))  # started
         assert as_role("teacher_x").patch(f"/api/v1/lessons/{lesson.pk}/", attendance, format="json").status_code == 200
         fresh = Lesson.objects.get(pk=lesson.pk)
         assert (fresh.status, fresh.notes) == ("completed", "Scales in G")

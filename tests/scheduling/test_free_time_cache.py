@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from scheduling.models import Lesson, TeacherSchedule
 from scheduling.selectors import slots_free
-from scheduling.services import lesson_cancel, lesson_create
+from scheduling.services import lesson_create, lesson_status_change
 from tests.factories import AvailabilityFactory, StudentFactory, TeacherFactory
 from tests.scheduling.test_slots import MONDAY, at, local_starts
 
@@ -60,7 +60,7 @@ def test_the_stamp_changes_with_what_the_finder_reads_and_only_with_that(teacher
     assert changed()  # moved
     Lesson.objects.filter(pk=lesson.pk).update(status=Lesson.Status.SCHEDULED)
     assert not changed()
-    lesson_cancel(lesson=lesson)
+    lesson_status_change(lesson=lesson, status=Lesson.Status.CANCELLED, actor=None)
     assert changed()  # cancelled
     Lesson.objects.filter(pk=lesson.pk).update(status=Lesson.Status.SCHEDULED, cancelled_at=None)
     assert changed()  # taken back
@@ -108,7 +108,7 @@ def test_a_cached_answer_is_reused_until_a_lesson_changes(teacher):
     assert "16:00" in moved and "17:00" not in moved
 
     # And a cancellation frees the time again
-    lesson_cancel(lesson=lesson)
+    lesson_status_change(lesson=lesson, status=Lesson.Status.CANCELLED, actor=None)
     assert "17:00" in free_starts(teacher)
 
 

@@ -13,7 +13,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 
 from cedarheights.errors import ClosureConflict, InvalidInput, LessonConflict, OutsideAvailability
 from scheduling.models import Lesson
-from scheduling.services import lesson_cancel, lesson_create, lesson_reschedule, term_lessons_generate
+from scheduling.services import lesson_create, lesson_reschedule, lesson_status_change, term_lessons_generate
 from tests.factories import (
     AvailabilityFactory,
     ClosureFactory,
@@ -122,7 +122,7 @@ class TestLessonService:
         )
         moved = lesson_reschedule(lesson=lesson, start_at=at(MONDAY, "16:15"))
         assert moved.end_at == at(MONDAY, "16:45")
-        lesson_cancel(lesson=moved, reason="ill")
+        lesson_status_change(lesson=moved, status=Lesson.Status.CANCELLED, actor=None, reason="ill")
         lesson_create(teacher=teacher, student=student, start_at=at(MONDAY, "16:00"), end_at=at(MONDAY, "16:30"))
         assert Lesson.objects.filter(status=Lesson.Status.SCHEDULED).count() == 1
 

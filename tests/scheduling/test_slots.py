@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from cedarheights.services import school_settings_update
 from scheduling.models import Lesson
 from scheduling.selectors import Window, slots_free
-from scheduling.services import lesson_cancel, lesson_create
+from scheduling.services import lesson_create, lesson_status_change
 from tests.factories import AvailabilityFactory, ClosureFactory, InstrumentFactory, StudentFactory, TeacherFactory
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +118,7 @@ def test_a_cancelled_lesson_frees_its_slot(monday_teacher):
     assert "16:00" not in local_starts(
         slots_free(teacher_ids=[monday_teacher.pk], start_date=day, end_date=day, minutes=30, now=now)
     )
-    lesson_cancel(lesson=lesson, reason="sick")
+    lesson_status_change(lesson=lesson, status=Lesson.Status.CANCELLED, actor=None, reason="sick")
     assert "16:00" in local_starts(
         slots_free(teacher_ids=[monday_teacher.pk], start_date=day, end_date=day, minutes=30, now=now)
     )
