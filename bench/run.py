@@ -55,6 +55,7 @@ def environment(stripe_url: str, database_url: str = DATABASE_URL) -> dict[str, 
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "PUBLIC_API_RATE": "10000000/minute",
         "AUTH_API_RATE": "10000000/minute",
+        "ENROLL_API_RATE": "10000000/minute",
         "BENCH_FLOOR": "true",
         "STRIPE_API_HOST": stripe_url,
         "LOG_LEVEL": "WARNING",
@@ -466,7 +467,7 @@ def in_process(stripe_url: str, piano_id: int, plan_id: int, cards: list[str]) -
             windows=[Window(6, clock(9), clock(21)), Window(0, clock(14), clock(21))],
             tuition_plan_id=plan_id,
             consent=True,
-            payment_method_id="pm_in_process",
+            payment_method_id=cards[300 + n],  # a real card: the pipeline checks it with Stripe first
             parent_first_name="Bench",
             parent_last_name=f"InProcess{n}",
             email=f"inproc{uuid.uuid4().hex}@bench.test",
@@ -561,7 +562,7 @@ def main() -> None:
                     "card[cvc]": "123",
                 },
             )["id"]
-            for _ in range(400)
+            for _ in range(600)  # 300 for the HTTP rows, 200 for the in-process enrollments, the last 30 for billing
         ]
 
         port = free_port()

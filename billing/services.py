@@ -24,7 +24,7 @@ from billing.models import (
 )
 from billing.stripe_mirror import payment_mirror, plan_mirror
 from cedarheights.emails import email_owner, email_parents
-from cedarheights.errors import InvalidInput
+from cedarheights.errors import InvalidInput, ServiceUnavailable
 from cedarheights.pipeline import run_pipeline, step
 from cedarheights.selectors import school_settings_get
 from enrollment.services import enrollment_set_billing_status
@@ -486,6 +486,17 @@ def lesson_charge(*, lesson, amount_cents: int) -> Payment:
             payment_status=Lesson.PaymentStatus.PAID if outcome.succeeded else Lesson.PaymentStatus.FAILED,
         )
     return Payment.objects.get(pk=payment.pk)
+
+
+def card_check(*, payment_method_id: str) -> None:
+    """Before anything is booked on a card: Stripe must know it and accept it for later charges (`CardRefused`,
+    an error on `payment_method_id`); Stripe out of reach is a "try again" (`ServiceUnavailable`)."""
+    try:
+        stripe_gateway.card_verify(payment_method_id=payment_method_id)
+    except stripe_gateway.GatewayUnavailable as error:
+        raise ServiceUnavailable(
+            "We could not check your card just now. Nothing was saved: please try again in a minute."
+        ) from error
 
 
 def payment_method_update(*, family: Family, payment_method_id: str) -> BillingProfile:

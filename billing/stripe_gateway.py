@@ -107,6 +107,25 @@ def payment_method_attach(*, family_id: int, customer_id: str, payment_method_id
     return Card(method.card.brand, method.card.last4, method.card.exp_month, method.card.exp_year)
 
 
+def card_verify(*, payment_method_id: str) -> None:
+    """Ask Stripe whether it would keep this card for later charges, before anything is booked on it.
+
+    A SetupIntent confirmed with the card: an unknown payment method or a declined setup is `CardRefused`.
+    No idempotency key: each check is a new question, and an unused SetupIntent costs nothing.
+    """
+    client = _client()
+    try:
+        setup = _call(client.v1.setup_intents.create, payment_method_types=["card"], usage="off_session")
+        _call(client.v1.setup_intents.confirm, setup.id, payment_method=payment_method_id)
+    except stripe.CardError as error:
+        message = error.user_message or "The card was declined: please use another card."
+    except stripe.InvalidRequestError:
+        message = "We could not find this card: please type it again."
+    else:
+        return
+    raise CardRefused(message, fields={"payment_method_id": [message]})
+
+
 def product_and_price_create(
     *, plan_id: int, name: str, amount_cents: int, currency: str, interval: str, existing_product_id: str = ""
 ) -> tuple[str, str]:

@@ -4,6 +4,7 @@ import copy
 import hashlib
 import logging
 import re
+import uuid
 from collections.abc import Callable, Mapping
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -11,6 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
+from django.utils.crypto import salted_hmac
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -18,13 +20,13 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cedarheights.errors import DomainError, InvalidInput, LessonConflict
+from cedarheights.errors import DomainError, InvalidInput, LessonConflict, ServiceUnavailable
 from cedarheights.filters import check_offset
 from cedarheights.models import IdempotencyRecord
 
 logger = logging.getLogger(__name__)
 
-ERROR_STATUSES = ("400", "401", "403", "404", "405", "406", "409", "415", "422", "429")
+ERROR_STATUSES = ("400", "401", "403", "404", "405", "406", "409", "415", "422", "429", "503")
 ERROR_SCHEMA = {
     "type": "object",
     "description": "Every error the API returns has this shape.",
@@ -39,6 +41,7 @@ ERROR_SCHEMA = {
         },
         "request_id": {"type": "string", "description": "Quote it when reporting a problem."},
         "conflicting_lesson": {"type": "integer", "nullable": True, "description": "On `lesson_conflict`."},
+        "retry_after": {"type": "integer", "description": "On `service_unavailable`: seconds before trying again."},
     },
     "required": ["code", "message", "fields", "request_id"],
 }
@@ -58,8 +61,11 @@ def exception_handler(exc, context):
     request = context.get("request")
     if isinstance(exc, DomainError):
         extra = {"conflicting_lesson": exc.conflicting_lesson_id} if isinstance(exc, LessonConflict) else {}
+        headers = {}
+        if isinstance(exc, ServiceUnavailable):
+            extra, headers = {"retry_after": exc.retry_after}, {"Retry-After": str(exc.retry_after)}
         body = error_body(request, code=exc.code, message=exc.message, fields=exc.fields, **extra)
-        return Response(body, status=exc.status)
+        return Response(body, status=exc.status, headers=headers)
     if isinstance(exc, ProtectedError | RestrictedError):
         blocking = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         used_by = sorted({str(type(obj)._meta.verbose_name_plural) for obj in blocking})
@@ -303,28 +309,39 @@ class _Replayable(Exception):
         self.response = response
 
 
-def idempotent(request, create: Callable[[], Response]) -> Response:
-    """Run a creating POST once per `Idempotency-Key`: the same key replays the first successful response.
-
-    The key is claimed by a unique insert in the same transaction as the create: a concurrent duplicate
-    waits for it, then replays it. A failed create releases the key so the client can try again.
-    """
+def _idempotency_terms(request) -> tuple[str, str, str] | None:
+    """(scope, key, fingerprint) of a request sent with an `Idempotency-Key`: the key belongs to its caller (the
+    signed-in user, else every anonymous caller), and the fingerprint (method, path, body) is kept with it, so a
+    replay answers only the same request from the same caller."""
     key = request.headers.get("Idempotency-Key", "")
     if not key:
-        return create()
+        return None
     if len(key) > 255 or not key.isprintable():
         raise InvalidInput(
             "Idempotency-Key must be 1 to 255 printable characters.", fields={"Idempotency-Key": ["Use a UUID."]}
         )
     scope = f"user:{request.user.pk}" if request.user.is_authenticated else "anonymous"
     fingerprint = hashlib.sha256(f"{request.method} {request.path}\n".encode() + request.body).hexdigest()
+    return scope, key, fingerprint
+
+
+def idempotent(request, create: Callable[[], Response]) -> Response:
+    """Run a creating POST once per `Idempotency-Key`: the same key replays the first successful response.
+
+    The key is claimed by a unique insert in the same transaction as the create: a concurrent duplicate
+    waits for it, then replays it. A failed create releases the key so the client can try again.
+    """
+    terms = _idempotency_terms(request)
+    if terms is None:
+        return create()
+    scope, key, fingerprint = terms
     try:
         with transaction.atomic():
             try:
                 with transaction.atomic():
                     record = IdempotencyRecord.objects.create(scope=scope, key=key, fingerprint=fingerprint)
             except IntegrityError:
-                return _replay(scope=scope, key=key, fingerprint=fingerprint)
+                return _replay(IdempotencyRecord.objects.get(scope=scope, key=key), fingerprint=fingerprint)
             response = create()
             if response.status_code >= 400:
                 raise _Replayable(response)
@@ -335,8 +352,42 @@ def idempotent(request, create: Callable[[], Response]) -> Response:
         return failed.response
 
 
-def _replay(*, scope: str, key: str, fingerprint: str) -> Response:
-    record = IdempotencyRecord.objects.get(scope=scope, key=key)
+def idempotent_durable(request, create: Callable[[uuid.UUID], Response]) -> Response:
+    """`idempotent` for a create that owns its durable transaction and replays itself by a key it is given (the
+    enrollment pipeline).
+
+    The claim commits first; `create` gets a key the server derives from the claim (caller, client's key and
+    body) with its secret: the same request from the same caller reaches the same result, even after a first
+    try stopped midway, and no one can derive another caller's. Without an `Idempotency-Key`, a fresh key.
+    """
+    terms = _idempotency_terms(request)
+    if terms is None:
+        return create(uuid.uuid4())
+    scope, key, fingerprint = terms
+    try:
+        with transaction.atomic():
+            record, claimed = IdempotencyRecord.objects.create(scope=scope, key=key, fingerprint=fingerprint), True
+    except IntegrityError:
+        record, claimed = IdempotencyRecord.objects.get(scope=scope, key=key), False
+        if record.fingerprint != fingerprint or record.status_code is not None:
+            return _replay(record, fingerprint=fingerprint)
+        # Still running, or stopped midway: running again with the same derived key reaches the same result.
+    derived = salted_hmac("idempotency-durable", f"{scope}\n{key}\n{fingerprint}", algorithm="sha256").digest()
+    try:
+        response = create(uuid.UUID(bytes=derived[:16], version=4))
+    except Exception:
+        if claimed:
+            record.delete()
+        raise
+    if response.status_code >= 400:
+        if claimed:
+            record.delete()
+        return response
+    IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code, response_body=response.data)
+    return response
+
+
+def _replay(record: IdempotencyRecord, *, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
         raise DomainError(
             "This Idempotency-Key was already used for a different request.", code="idempotency_key_reused"

@@ -28,6 +28,15 @@ class TryAgain(DomainError):
     status = 409
 
 
+class ServiceUnavailable(DomainError):
+    """A service we depend on (Stripe) could not be reached: nothing was kept; try again after `retry_after`
+    seconds."""
+
+    code = "service_unavailable"
+    status = 503
+    retry_after = 30
+
+
 class LessonConflict(DomainError):
     """The lesson would overlap another lesson of the same teacher, student or room."""
 

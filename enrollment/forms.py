@@ -1,11 +1,12 @@
 import re
-import uuid
 
 from django import forms
+from django.core import signing
 from django.forms import BaseFormSet, formset_factory
 from django.http import QueryDict
 
 from billing.selectors import tuition_plans_offered
+from enrollment.confirmation import submission_key_read, submission_key_sign
 from enrollment.models import Enrollment, Student
 from scheduling.models import Instrument, Weekday
 
@@ -101,8 +102,32 @@ def child_blocks(data: QueryDict, *, add: bool = False, remove: int | None = Non
     return edited
 
 
+class SubmissionKeyField(forms.CharField):
+    """The form's submission key, made and signed by the server when it renders the page: a client can neither
+    choose one (another family's) nor change it. A key that does not verify is an error, and the page is
+    rendered again with a fresh one."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(initial=submission_key_sign, **kwargs)
+
+    def to_python(self, value):
+        try:
+            return submission_key_read(super().to_python(value))
+        except (signing.BadSignature, ValueError) as error:
+            raise forms.ValidationError("This page was changed or is out of date: please send it again.") from error
+
+    def bound_data(self, data, initial):
+        try:
+            submission_key_read(data or "")
+        except (signing.BadSignature, ValueError):
+            return initial
+        return data
+
+
 class DetailsForm(forms.Form):
     tuition_plan = forms.ModelChoiceField(queryset=tuition_plans_offered(), empty_label=None)
     consent = forms.BooleanField(label="I agree to the privacy policy (version 2026-09) for my family and children.")
     payment_method_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=255)
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    idempotency_key = SubmissionKeyField()

@@ -15,18 +15,20 @@ from itertools import islice
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ConsentRecord, Family, User, normalize_email
 from accounts.roles import is_parent
 from accounts.services import set_password_link_build
 from billing.selectors import tuition_plans_offered
-from billing.services import billing_start
+from billing.services import billing_start, card_check
 from cedarheights.emails import email_owner, email_parents, email_queue
 from cedarheights.errors import DomainError, InvalidInput, LessonConflict, TryAgain
 from cedarheights.pipeline import run_pipeline, step
 from cedarheights.selectors import school_settings_get
 from enrollment.calendar import lesson_ics, lesson_ics_filename
+from enrollment.confirmation import confirmation_token_make
 from enrollment.models import Enrollment, PreferredWindow, Student
 from scheduling.models import Instrument, Lesson, Teacher, Term, WeeklyAvailability
 from scheduling.selectors import Slot, Window, slots_free
@@ -72,6 +74,8 @@ class EnrollmentContext:
     family: Family | None = None
     parent: User | None = None
     new_account: bool = False
+    # The account an anonymous submission's address already has: nothing is booked, its owner is written to.
+    address_owner: User | None = None
     enrollments: list[Enrollment] = field(default_factory=list)
     # enrollment id → the slot found with each fitting teacher, the assignment rules' choice first
     slots: dict[int, list[Slot]] = field(default_factory=dict)
@@ -79,19 +83,6 @@ class EnrollmentContext:
     @property
     def reference(self) -> str:
         return f"submission:{self.idempotency_key}"
-
-
-SUBMISSIONS = uuid.UUID("0f6a8c8e-8d0e-4c59-9b1e-ced4a4e1f001")
-
-
-def submission_key(sent: str | None) -> uuid.UUID:
-    """The submission's key from what the client sent (any string); a fresh one when it sent none."""
-    if not sent:
-        return uuid.uuid4()
-    try:
-        return uuid.UUID(sent)
-    except ValueError:
-        return uuid.uuid5(SUBMISSIONS, sent[:255])
 
 
 def child_key(key: uuid.UUID, index: int) -> uuid.UUID:
@@ -167,19 +158,21 @@ def _already_enrolled(family_id: int, child: ChildInput) -> bool:
 def create_family_account(ctx: EnrollmentContext) -> None:
     """The parent (no usable password: a set-password link follows), the family, consent, each child.
 
-    An address that already has an account is never attached to a new family, nor revealed: its owner is
-    asked to sign in and enroll from their account (see README, "Enrolling with an existing address").
+    An address that already has an account is never attached to a new family, nor revealed: the family is
+    answered as a new one would be, nothing is booked, and the address's owner is told by email how to enroll
+    from their account (see README, "Enrolling with an existing address"). The owner, enrolling for a family
+    from the admin, is told at once.
     """
     form = ctx.form
     if ctx.user is not None and is_parent(ctx.user):
         ctx.parent, ctx.family = ctx.user, ctx.user.family
     else:
         email = normalize_email(form.email)
-        if User.objects.filter(email__iexact=email).exists():
-            raise _field_error(
-                "email",
-                "This address cannot start a new account. If it is yours, sign in first and enroll from your account.",
-            )
+        if owner := User.objects.filter(email__iexact=email).first():
+            if form.source == Enrollment.Source.ADMIN:
+                raise _field_error("email", "This address already has an account: enroll from that family.")
+            ctx.address_owner = owner
+            return
         ctx.family = Family.objects.create(name=f"{form.parent_last_name.strip()} family")
         ctx.parent = User.objects.create_user(
             email=email,
@@ -409,7 +402,16 @@ def _teacher_welcome(enrollment: Enrollment) -> None:
 @step("Queue the welcome emails")
 def queue_welcome_emails(ctx: EnrollmentContext) -> None:
     """Parent (set-password link if new, each demo lesson, .ics attached) and each teacher; waitlisted
-    children honestly, and the owner told. Sent by django-q2 after commit, once each."""
+    children honestly, and the owner told. Sent by django-q2 after commit, once each. An address that already
+    has an account gets only the way to enroll from it."""
+    if ctx.address_owner is not None:
+        email_queue(
+            to=ctx.address_owner.email,
+            template="enrollment_existing_address",
+            dedupe_key=f"existing-address:{ctx.idempotency_key}",
+            context={"owner": ctx.address_owner},
+        )
+        return
     booked = [e for e in ctx.enrollments if e.status == Enrollment.Status.ACTIVE]
     waitlisted = [e for e in ctx.enrollments if e.status == Enrollment.Status.WAITLISTED]
     set_password_url = set_password_link_build(user=ctx.parent, base_url=ctx.site_url) if ctx.new_account else ""
@@ -420,7 +422,12 @@ def queue_welcome_emails(ctx: EnrollmentContext) -> None:
         dedupe_key=f"welcome:{ctx.idempotency_key}",
         related=ctx.enrollments[0],
         attachments=attachments,
-        context={"booked": booked, "waitlisted": waitlisted, "set_password_url": set_password_url},
+        context={
+            "booked": booked,
+            "waitlisted": waitlisted,
+            "set_password_url": set_password_url,
+            "confirmation_url": ctx.site_url + confirmation_path(ctx.idempotency_key),
+        },
     )
     for enrollment in booked:
         _teacher_welcome(enrollment)
@@ -468,7 +475,15 @@ def enrollment_submit(
 
     A run PostgreSQL ended to let a concurrent transaction through (a deadlock or a serialization failure)
     left no rows: it runs again whole, a bounded number of times, then the parent is asked to send it again.
+
+    The card is checked with Stripe first, outside the transaction (Stripe may be slow or away): a card Stripe
+    refuses is an error on it, Stripe out of reach a "try again", and either way nothing is written.
+    An anonymous submission with an address that has an account books nothing and returns no enrollments.
     """
+    if done := submission_enrollments(idempotency_key):
+        return done
+    if form.payment_method_id:
+        card_check(payment_method_id=form.payment_method_id)
     for _attempt in range(SUBMIT_ATTEMPTS):
         if done := submission_enrollments(idempotency_key):
             return done
@@ -494,6 +509,11 @@ def submission_enrollments(idempotency_key: uuid.UUID) -> list[Enrollment]:
         .select_related("student__teacher__user", "demo_lesson", "instrument")
         .order_by("pk")
     )
+
+
+def confirmation_path(submission_key: uuid.UUID) -> str:
+    """The confirmation page of a submission, through a signed link that expires (see enrollment.confirmation)."""
+    return reverse("enroll-done", args=[confirmation_token_make(submission_key=submission_key)])
 
 
 def waitlist_offer(*, enrollment: Enrollment, site_url: str = "") -> Enrollment:

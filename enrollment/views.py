@@ -1,16 +1,26 @@
 import uuid
 
 from django.conf import settings
+from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
 
 from accounts.roles import is_parent
 from cedarheights.errors import DomainError
 from enrollment.calendar import lesson_ics, lesson_ics_filename
+from enrollment.confirmation import ConfirmationExpired, confirmation_token_read
 from enrollment.forms import ChildFormSet, DetailsForm, ParentForm, WindowFormSet, child_blocks
 from enrollment.models import Enrollment
-from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit, submission_enrollments
+from enrollment.pipelines import (
+    ChildInput,
+    EnrollmentInput,
+    confirmation_path,
+    enrollment_submit,
+    submission_enrollments,
+)
+from enrollment.throttles import EnrollmentThrottle
 from scheduling.selectors import Window
 
 
@@ -85,15 +95,27 @@ def enrollment_forms_submit(request, forms, *, source: str, user=None) -> uuid.U
     return key
 
 
+ENROLLING_TOO_OFTEN = "Too many enrollments were sent from here in a short time. Please try again later."
+
+
 def enroll(request):
-    """The public enrollment page: one or more children, weekly windows, a plan, consent and a card."""
+    """The public enrollment page: one or more children, weekly windows, a plan, consent and a card.
+
+    A signed-in parent sees the confirmation at once; anyone else is asked to check their email, whether the
+    address is new or already has an account (see `EnrollmentCreateApi`). Posts by someone not signed in are
+    limited per client, with the API's count."""
     signed_in = is_parent(request.user)
     forms = enrollment_forms(request, with_parent=not signed_in)
-    if key := enrollment_forms_submit(
+    parent, children, windows, details = forms
+    status = 200
+    sending = request.method == "POST" and not editing_children(request)
+    if sending and not EnrollmentThrottle().allow_request(request, None):
+        details.add_error(None, ENROLLING_TOO_OFTEN)
+        status = 429
+    elif key := enrollment_forms_submit(
         request, forms, source=Enrollment.Source.WEB, user=request.user if signed_in else None
     ):
-        return redirect("enroll-done", key=key)
-    parent, children, windows, details = forms
+        return redirect(confirmation_path(key)) if signed_in else redirect("enroll-check-email")
     return render(
         request,
         "enrollment/enroll.html",
@@ -106,28 +128,58 @@ def enroll(request):
             "stripe_js_url": settings.STRIPE_JS_URL,
             "stripe_public_key": settings.STRIPE_PUBLIC_KEY,
         },
+        status=status,
     )
 
 
-def enroll_done(request, key: uuid.UUID):
-    """The confirmation: each child's teacher and demo lesson in local time, and what happens next."""
-    enrollments = submission_enrollments(key)
+def enroll_check_email(request):
+    """What everyone not signed in sees after enrolling: the next step is in their email."""
+    return render(request, "enrollment/check_email.html")
+
+
+def _linked_enrollments(token: str) -> list[Enrollment]:
+    """The enrollments a confirmation link is for (`ConfirmationExpired` once it is too old); 404 for a link not
+    made here."""
+    try:
+        enrollments = submission_enrollments(confirmation_token_read(token=token))
+    except (signing.BadSignature, ValueError):
+        raise Http404("No such enrollment.") from None
     if not enrollments:
         raise Http404("No such enrollment.")
+    return enrollments
+
+
+def _link_expired(request) -> HttpResponse:
+    return render(request, "enrollment/link_expired.html", status=410)
+
+
+@never_cache
+def enroll_done(request, token: str):
+    """The confirmation, through the signed link (seven days): each child's first name, teacher's first name,
+    demo lesson in local time, and what happens next."""
+    try:
+        enrollments = _linked_enrollments(token)
+    except ConfirmationExpired:
+        return _link_expired(request)
     return render(
         request,
         "enrollment/done.html",
         {
-            "key": key,
+            "token": token,
             "booked": [e for e in enrollments if e.status == Enrollment.Status.ACTIVE],
             "waitlisted": [e for e in enrollments if e.status == Enrollment.Status.WAITLISTED],
         },
     )
 
 
-def enroll_lesson_ics(request, key: uuid.UUID, lesson_id: int):
-    """An "add to calendar" file for a demo lesson of this submission (and of no other)."""
-    demo = next((e.demo_lesson for e in submission_enrollments(key) if e.demo_lesson_id == lesson_id), None)
+@never_cache
+def enroll_lesson_ics(request, token: str, lesson_id: int):
+    """An "add to calendar" file for a demo lesson of this submission (and of no other), through the same link."""
+    try:
+        enrollments = _linked_enrollments(token)
+    except ConfirmationExpired:
+        return _link_expired(request)
+    demo = next((e.demo_lesson for e in enrollments if e.demo_lesson_id == lesson_id), None)
     if demo is None:
         raise Http404("No such lesson.")
     response = HttpResponse(lesson_ics(demo), content_type="text/calendar")

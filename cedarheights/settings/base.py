@@ -240,6 +240,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "public": env("PUBLIC_API_RATE", default="120/minute"),
         "auth": env("AUTH_API_RATE", default="30/minute"),
+        "enroll": env("ENROLL_API_RATE", default="10/hour"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

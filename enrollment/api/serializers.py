@@ -88,6 +88,15 @@ class LessonTimeSerializer(serializers.Serializer):
     end = serializers.DateTimeField()
 
 
+CHECK_YOUR_EMAIL = "Thank you! Check your email to continue: we wrote to the address you gave."
+
+
+class EnrollmentReceivedSerializer(serializers.Serializer):
+    """The answer to an enrollment by someone not signed in, the same whether or not the address has an account."""
+
+    message = serializers.CharField()
+
+
 class EnrollmentResultSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     student = PersonSerializer()

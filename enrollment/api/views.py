@@ -7,18 +7,22 @@ from rest_framework.views import APIView
 
 from accounts.permissions import SchoolAdminParentOrTeacher
 from accounts.roles import is_parent, is_school_admin
+from cedarheights.api import idempotent_durable
 from cedarheights.viewsets import CreateRetrieveUpdateListViewSet
 from enrollment.api.serializers import (
+    CHECK_YOUR_EMAIL,
     EnrollmentCreateSerializer,
+    EnrollmentReceivedSerializer,
     EnrollmentResultSerializer,
     StudentAdminSerializer,
     StudentParentSerializer,
     StudentTeacherSerializer,
 )
 from enrollment.models import Enrollment
-from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit, submission_key
+from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit
 from enrollment.selectors import student_list_visible_to
 from enrollment.services import student_create, student_update
+from enrollment.throttles import EnrollmentThrottle
 from scheduling.selectors import Window
 
 # The school writes every field; a parent only their own child's name and birth date.
@@ -57,15 +61,22 @@ class StudentViewSet(CreateRetrieveUpdateListViewSet):
 
 
 class EnrollmentCreateApi(APIView):
-    """Enroll one or more children. Send an `Idempotency-Key` header: a replay returns the same enrollments."""
+    """Enroll one or more children.
+
+    A signed-in parent enrolls into their own family and gets the enrollments (201). Anyone else gets the same
+    202 "check your email" whether the address is new (the family, its booking and a confirmation link are
+    emailed) or already has an account (its owner is emailed how to enroll from it), so the answer never tells
+    whether an address has an account. Send an `Idempotency-Key` header: the same request from the same caller
+    replays the first answer; the same key with another body is a 400 `idempotency_key_reused`.
+    """
 
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedRateThrottle, EnrollmentThrottle]
     throttle_scope = "public"
 
     @extend_schema(
         request=EnrollmentCreateSerializer,
-        responses={201: EnrollmentResultSerializer(many=True)},
+        responses={201: EnrollmentResultSerializer(many=True), 202: EnrollmentReceivedSerializer},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -76,6 +87,9 @@ class EnrollmentCreateApi(APIView):
         ],
     )
     def post(self, request):
+        return idempotent_durable(request, lambda key: self._enroll(request, key))
+
+    def _enroll(self, request, key) -> Response:
         serializer = EnrollmentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -101,10 +115,15 @@ class EnrollmentCreateApi(APIView):
             phone=data["phone"],
             source=Enrollment.Source.API,
         )
+        signed_in = is_parent(request.user)
         enrollments = enrollment_submit(
             form=form,
-            idempotency_key=submission_key(request.headers.get("Idempotency-Key")),
-            user=request.user if request.user.is_authenticated else None,
+            idempotency_key=key,
+            user=request.user if signed_in else None,
             site_url=request.build_absolute_uri("/").rstrip("/"),
         )
+        if not signed_in:
+            return Response(
+                EnrollmentReceivedSerializer({"message": CHECK_YOUR_EMAIL}).data, status=status.HTTP_202_ACCEPTED
+            )
         return Response(EnrollmentResultSerializer(enrollments, many=True).data, status=status.HTTP_201_CREATED)

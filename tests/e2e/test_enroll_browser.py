@@ -67,14 +67,16 @@ def test_a_parent_enrolls_two_children_with_a_card_and_sets_a_password(live_serv
     )
     type_card(page, "4242 4242 4242 4242")  # with spaces, as the README shows it
     page.click("#enroll-submit")
-    page.wait_for_url(re.compile(r".*/enroll/done/.*"), timeout=30_000)
-
-    confirmation = page.inner_text("main")
-    assert "Lucia" in confirmation and "Mateo" in confirmation
-    assert confirmation.count("Free demo lesson") == 2
+    page.wait_for_url(re.compile(r".*/enroll/check-your-email/"), timeout=30_000)
+    assert "Check your email to continue" in page.inner_text("main")
     assert Enrollment.objects.filter(status="active").count() == 2
 
     welcome = next(m for m in mail.outbox if m.to == ["maya@example.com"])
+    confirmation_link = re.search(r"https?://[^/\s]+(/enroll/done/\S+/)", welcome.body)[1]
+    page.goto(f"{live_server.url}{confirmation_link}")
+    confirmation = page.inner_text("main")
+    assert "Lucia" in confirmation and "Mateo" in confirmation
+    assert confirmation.count("Free demo lesson") == 2
     link = re.search(r"https?://[^/\s]+(/accounts/welcome/\S+)", welcome.body)[1]
     page.goto(f"{live_server.url}{link}")
     page.fill("#id_new_password1", "a-brand-new-passphrase-2")
@@ -117,7 +119,7 @@ def test_the_card_field_explains_each_problem_beside_the_card_and_the_form_stays
 
     page.click("#enroll-submit")
     assert card_error(page) == "Your card number is incomplete."
-    assert page.locator("#enroll-submit").is_enabled() and "/enroll/done/" not in page.url
+    assert page.locator("#enroll-submit").is_enabled() and "/enroll/check-your-email/" not in page.url
 
     type_card(page, "4242-4242-4242-4241")
     assert card_error(page) == "Your card number is invalid."
@@ -131,7 +133,7 @@ def test_the_card_field_explains_each_problem_beside_the_card_and_the_form_stays
     type_card(page, "4000 0000 0000 0341")
     assert card_error(page) == ""
     page.click("#enroll-submit")
-    page.wait_for_url(re.compile(r".*/enroll/done/.*"), timeout=30_000)
+    page.wait_for_url(re.compile(r".*/enroll/check-your-email/"), timeout=30_000)
     assert BillingProfile.objects.get().card_last4 == "0341"  # the declining card, whole
 
 
@@ -158,5 +160,5 @@ def test_a_card_kept_after_an_error_is_said_so_and_another_card_typed_replaces_i
     type_card(page, "4000 0000 0000 0341")
     assert not page.locator("#card-kept").is_visible()
     page.click("#enroll-submit")
-    page.wait_for_url(re.compile(r".*/enroll/done/.*"), timeout=30_000)
+    page.wait_for_url(re.compile(r".*/enroll/check-your-email/"), timeout=30_000)
     assert BillingProfile.objects.get().card_last4 == "0341"

@@ -45,16 +45,27 @@ def body(ready, **overrides) -> dict:
     }
 
 
-def test_enrolling_two_children_answers_201_with_teacher_and_demo_lessons(school_ready):
-    key = str(uuid.uuid4())
-    response = APIClient().post(URL, body(school_ready), format="json", HTTP_IDEMPOTENCY_KEY=key)
+def test_enrolling_two_children_books_both_and_asks_to_check_email(school_ready):
+    key, payload = str(uuid.uuid4()), body(school_ready)
+    response = APIClient().post(URL, payload, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 202, response.json()
+    assert "Check your email" in response.json()["message"]
+    enrollments = Enrollment.objects.select_related("demo_lesson")
+    assert [e.status for e in enrollments] == ["active", "active"]
+    assert all(e.demo_lesson.teacher_id == school_ready["teacher"].pk for e in enrollments)
+    replay = APIClient().post(URL, payload, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert replay.json() == response.json() and Enrollment.objects.count() == 2
+
+
+def test_a_signed_in_parent_gets_the_teacher_and_demo_lessons(school_ready):
+    api = APIClient()
+    api.force_authenticate(ParentFactory())
+    payload = body(school_ready, parent_first_name="", parent_last_name="", email="", phone="")
+    response = api.post(URL, payload, format="json")
     assert response.status_code == 201, response.json()
     results = response.json()
     assert [r["status"] for r in results] == ["active", "active"]
     assert all(r["teacher"]["id"] == school_ready["teacher"].pk and r["demo_lesson"]["start"] for r in results)
-    replay = APIClient().post(URL, body(school_ready), format="json", HTTP_IDEMPOTENCY_KEY=key)
-    assert [r["id"] for r in replay.json()] == [r["id"] for r in results]
-    assert Enrollment.objects.count() == 2
 
 
 def test_a_signed_in_parent_enrolls_into_their_own_family(school_ready):

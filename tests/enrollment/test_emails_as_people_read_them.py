@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from cedarheights.models import EmailLog
-from enrollment.pipelines import ChildInput, enrollment_submit
+from enrollment.pipelines import ChildInput, confirmation_path, enrollment_submit
 from tests.enrollment.conftest import form_for
 from tests.factories import ParentFactory
 
@@ -69,7 +69,7 @@ def test_a_childs_name_becomes_a_safe_file_name_in_the_attachment_and_the_downlo
     teacher_email = next(m for m in mail.outbox if m.to == [school_ready["teacher"].user.email])
     assert [a[0] for a in welcome.attachments] == [file_name]
     assert [a[0] for a in teacher_email.attachments] == [file_name]
-    download = Client().get(f"/enroll/done/{enrollment.submission_key}/lesson/{enrollment.demo_lesson_id}.ics")
+    download = Client().get(f"{confirmation_path(enrollment.submission_key)}lesson/{enrollment.demo_lesson_id}.ics")
     assert download["Content-Disposition"] == f'attachment; filename="{file_name}"'
 
 

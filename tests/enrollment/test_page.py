@@ -1,10 +1,15 @@
 """The /enroll/ page, through Django's test client (the browser test is in tests/e2e/)."""
 
+import re
+
 import pytest
+from django.core import mail
 from django.test import Client
 
+from enrollment.confirmation import submission_key_sign
+from enrollment.forms import ParentForm
 from enrollment.models import Enrollment, Student
-from tests.factories import years_ago
+from tests.factories import ParentFactory, years_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -35,23 +40,47 @@ def page_data(ready, **overrides) -> dict:
         "tuition_plan": str(ready["plan"].pk),
         "consent": "on",
         "payment_method_id": ready["stripe"].card("4242424242424242"),
-        "idempotency_key": "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        "idempotency_key": submission_key_sign(),  # as the page renders it
     }
     for n in range(1, 4):  # the extra rows, left as the page renders them
         data.update({f"children-{n}-level": "beginner", f"children-{n}-lesson_minutes": "30"})
     return {**data, **overrides}
 
 
-def test_the_page_enrolls_and_the_confirmation_shows_teacher_demo_and_a_calendar_link(school_ready):
+def confirmation_link(email) -> str:
+    """The path of the confirmation link in a welcome email."""
+    return re.search(r"https?://[^/\s]+(/enroll/done/\S+/)", email.body).group(1)
+
+
+def test_the_page_enrolls_and_the_emailed_confirmation_shows_first_names_demo_and_a_calendar_link(
+    school_ready, django_capture_on_commit_callbacks
+):
     client = Client()
     assert client.get("/enroll/").status_code == 200
-    response = client.post("/enroll/", page_data(school_ready), follow=True)
-    page = response.content.decode()
-    assert response.redirect_chain[-1][0].startswith("/enroll/done/")
-    assert "Lucia" in page and str(school_ready["teacher"]) in page and "Free demo lesson" in page
-    ics_link = response.context["booked"][0].demo_lesson_id
-    ics = client.get(f"{response.redirect_chain[-1][0]}lesson/{ics_link}.ics")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/enroll/", page_data(school_ready), follow=True)
+    assert response.redirect_chain[-1][0] == "/enroll/check-your-email/"
+    assert "Check your email to continue" in response.content.decode()
+
+    [welcome] = [m for m in mail.outbox if m.to == ["maya@example.com"]]
+    confirmation = client.get(confirmation_link(welcome))
+    page = confirmation.content.decode()
+    teacher = school_ready["teacher"].user
+    assert "Lucia" in page and teacher.first_name in page and "Free demo lesson" in page
+    assert "Lopez" not in page and teacher.last_name not in page  # first names only
+    assert "no-store" in confirmation["Cache-Control"]
+    ics = client.get(f"{confirmation_link(welcome)}lesson/{confirmation.context['booked'][0].demo_lesson_id}.ics")
     assert ics.status_code == 200 and ics["Content-Type"] == "text/calendar" and b"BEGIN:VEVENT" in ics.content
+    assert "no-store" in ics["Cache-Control"]
+
+
+def test_a_signed_in_parent_sees_the_confirmation_at_once(school_ready):
+    client = Client()
+    client.force_login(ParentFactory())
+    data = {k: v for k, v in page_data(school_ready).items() if k not in ParentForm.base_fields}
+    response = client.post("/enroll/", data, follow=True)
+    assert response.redirect_chain[-1][0].startswith("/enroll/done/")
+    assert "Lucia" in response.content.decode() and "Free demo lesson" in response.content.decode()
 
 
 def test_a_reload_or_double_click_enrolls_once(school_ready):
@@ -79,6 +108,8 @@ def test_a_child_too_young_is_an_error_on_that_child(school_ready):
 
 def test_a_foreign_confirmation_or_lesson_is_a_404(school_ready):
     client = Client()
+    client.force_login(ParentFactory())
     assert client.get("/enroll/done/00000000-0000-0000-0000-000000000000/").status_code == 404
-    response = client.post("/enroll/", page_data(school_ready), follow=True)
+    data = {k: v for k, v in page_data(school_ready).items() if k not in ParentForm.base_fields}
+    response = client.post("/enroll/", data, follow=True)
     assert client.get(f"{response.redirect_chain[-1][0]}lesson/999999.ics").status_code == 404
