@@ -7,6 +7,7 @@ import re
 import shutil
 
 import pytest
+from django.core import mail
 
 from accounts.models import User
 from tests.e2e.test_enroll_browser import fill_enrollment, type_card
@@ -67,9 +68,13 @@ def test_a_parent_enrolls_with_a_card_under_the_policy(live_server, school_ready
     )
     type_card(page, "4242 4242 4242 4242")  # the card element of the local Stripe.js
     page.click("#enroll-submit")
-    page.wait_for_url(re.compile(r".*/enroll/done/.*"), timeout=30_000)
+    page.wait_for_url(re.compile(r".*/enroll/check-your-email/"), timeout=30_000)
     page.wait_for_load_state("networkidle")
-    assert "Lucia" in page.inner_text("main")
+    welcome = next(m for m in mail.outbox if m.to == ["maya@example.com"])
+    confirmation = re.search(r"https?://[^/\s]+(/enroll/done/\S+/)", welcome.body)[1]
+    page.goto(f"{live_server.url}{confirmation}")
+    page.wait_for_load_state("networkidle")
+    assert "Lucia" in page.inner_text("main")  # the confirmation page, from the welcome email's link
     assert violations == []
 
 

@@ -15,7 +15,7 @@ from scheduling.models import Lesson
 from tests.enrollment.test_api import URL, body
 from tests.enrollment.test_page import page_data
 from tests.factories import ParentFactory
-from tests.stripe_server import _free_port
+from tests.stripe_server import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def test_the_page_shows_a_refused_card_next_to_the_card_and_keeps_what_was_typed
 
 def test_stripe_out_of_reach_is_a_503_to_try_again_and_writes_nothing(school_ready, settings):
     card = school_ready["stripe"].card("4242424242424242")
-    settings.STRIPE_API_HOST = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    settings.STRIPE_API_HOST = f"http://127.0.0.1:{free_port()}"  # nothing listens there
 
     response = APIClient().post(URL, body(school_ready, payment_method_id=card), format="json")
 
