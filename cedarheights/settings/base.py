@@ -3,6 +3,7 @@
 Every variable is listed in `.env.example`. With no `DATABASE_URL` the embedded default is SQLite.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -24,7 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -193,8 +194,9 @@ SILENCED_SYSTEM_CHECKS = SILENCED_AXES_CHECKS + (["djstripe.W002"] if not STRIPE
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The token's scheme first: a refused or expired token is a 401 (`WWW-Authenticate: Token`), not a 403.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -212,6 +214,15 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# API tokens (django-rest-knox): stored as SHA-512 digests and shown once; a token expires API_TOKEN_TTL_HOURS after
+# its last use and API_TOKEN_MAX_TTL_DAYS after it was made, whichever comes first. `Authorization: Token <key>`.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=24 * 30)),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(days=env.int("API_TOKEN_MAX_TTL_DAYS", default=90)),
+    "AUTH_HEADER_PREFIX": "Token",
 }
 
 SPECTACULAR_SETTINGS = {
