@@ -12,8 +12,8 @@ from cedarheights.errors import DomainError
 
 
 def locked_out(request, credentials=None, *args, **kwargs):
-    """django-axes: too many failed sign-ins for this account from this address, or from this address; a cool-off,
-    not a permanent lock. The same answer whether or not the account exists."""
+    """django-axes: too many failed sign-ins for this account from this address, or from this address for any
+    account; a cool-off, not a permanent lock. The same answer whether or not the account exists."""
     message = "Too many failed sign-ins. Try again in an hour, or reset your password."
     if request.path.startswith("/api/"):
         from cedarheights.api import error_body
