@@ -5,6 +5,7 @@ from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from accounts.forms import AdminPasswordChangeForm
 from accounts.models import ConsentRecord, Family, User
 from billing.admin import credit_view, family_balance_link, start_billing_view
 from billing.models import format_cents
@@ -31,6 +32,7 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "first_name", "last_name", "role", "password1", "password2"]}),
     ]
     readonly_fields = ["last_login", "date_joined"]
+    change_password_form = AdminPasswordChangeForm
 
 
 class ParentInline(admin.TabularInline):

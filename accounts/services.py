@@ -1,3 +1,4 @@
+from axes.utils import reset as axes_reset
 from django.contrib.auth import password_validation, update_session_auth_hash
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
@@ -6,7 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from accounts.models import Family, User
 from cedarheights.errors import InvalidInput
@@ -34,19 +35,42 @@ def _validated_new_password(user: User, new_password: str, field: str) -> str:
 
 
 @transaction.atomic
+def password_set(*, user: User, new_password: str | None, request=None) -> User:
+    """Every road that sets a password ends here: the reset and welcome links (page and API), the password
+    change (page and API) and the admin's. The user's API tokens are revoked, every other session signs out
+    (a session carries a hash of the password it signed in with), and the account's sign-in lockouts are lifted.
+
+    `request`, when it is the user's own (a password change), keeps its session signed in and its token.
+    `new_password=None` makes the password unusable (the admin's "disable password-based sign-in").
+    """
+    if new_password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(_validated_new_password(user, new_password, "new_password"))
+    user.save(update_fields=["password"])
+    own_request = request is not None and request.user.pk == user.pk
+    tokens_revoke_all(user=user, except_token=getattr(request, "auth", None) if own_request else None)
+    if own_request and request.session.session_key:
+        update_session_auth_hash(request, user)
+    axes_reset(username=user.email)
+    return user
+
+
+def tokens_revoke_all(*, user: User, except_token: AuthToken | None = None) -> None:
+    """Every API token of the user stops working (but the one the caller uses, if given)."""
+    tokens = AuthToken.objects.filter(user=user)
+    if isinstance(except_token, AuthToken):
+        tokens = tokens.exclude(pk=except_token.pk)
+    tokens.delete()
+
+
 def password_change(*, request, user: User, old_password: str, new_password: str) -> User:
     """Change a password: every other session and token of the user stops working; this one stays."""
     if not user.check_password(old_password):
         raise InvalidInput(
             "The current password is not right.", fields={"old_password": ["Not your current password."]}
         )
-    user.set_password(_validated_new_password(user, new_password, "new_password"))
-    user.save(update_fields=["password"])
-    calling_token = getattr(getattr(request, "auth", None), "key", None)  # an API client keeps its own token
-    Token.objects.filter(user=user).exclude(key=calling_token).delete()
-    if request.session.session_key:
-        update_session_auth_hash(request, user)
-    return user
+    return password_set(user=user, new_password=new_password, request=request)
 
 
 def password_reset_request(*, request, email: str) -> None:
@@ -69,16 +93,12 @@ def _user_from_uid(uid: str) -> User | None:
         return None
 
 
-@transaction.atomic
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     """Set a password from an emailed link. The link then stops working: the token signs the old hash."""
     user = _user_from_uid(uid)
     if user is None or not default_token_generator.check_token(user, token):
         raise InvalidInput("This link has expired or was already used. Ask for a new one.", code="invalid_link")
-    user.set_password(_validated_new_password(user, new_password, "new_password"))
-    user.save(update_fields=["password"])
-    Token.objects.filter(user=user).delete()
-    return user
+    return password_set(user=user, new_password=new_password)
 
 
 def set_password_link_build(*, user: User, base_url: str) -> str:
@@ -93,12 +113,12 @@ def set_password_link_build(*, user: User, base_url: str) -> str:
     return base_url.rstrip("/") + path
 
 
-def token_issue(*, user: User) -> Token:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token
+def token_issue(*, user: User) -> tuple[AuthToken, str]:
+    """A new API token: the key is returned once and only its digest is stored."""
+    return AuthToken.objects.create(user=user)
 
 
-def token_revoke(*, token: Token) -> None:
+def token_revoke(*, token: AuthToken) -> None:
     token.delete()
 
 

@@ -5,15 +5,16 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 
-from accounts.forms import ProfileForm
+from accounts.forms import ProfileForm, SetPasswordForm
 from accounts.roles import is_parent
 from accounts.services import password_change, user_update_profile
 from cedarheights.errors import DomainError
 
 
 def locked_out(request, credentials=None, *args, **kwargs):
-    """django-axes: too many failed logins for this account; a cool-off, not a permanent lock."""
-    message = "Too many failed sign-ins for this account. Try again in an hour, or reset your password."
+    """django-axes: too many failed sign-ins for this account from this address, or from this address for any
+    account; a cool-off, not a permanent lock. The same answer whether or not the account exists."""
+    message = "Too many failed sign-ins. Try again in an hour, or reset your password."
     if request.path.startswith("/api/"):
         from cedarheights.api import error_body
 
@@ -43,7 +44,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return redirect(self.get_success_url())
 
 
-class SetPasswordView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The emailed reset link's page: the password is set by the service every road uses (tokens revoked,
+    other sessions signed out, sign-in lockouts lifted)."""
+
+    form_class = SetPasswordForm
+
+
+class SetPasswordView(PasswordResetConfirmView):
     """A new parent chooses a password from the link in their welcome email, and is signed in."""
 
     template_name = "accounts/set_password.html"

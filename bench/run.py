@@ -279,9 +279,9 @@ def credentials() -> dict:
     """A token for a parent of two, one for a teacher, and an admin session (for the admin's changelist)."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
-    from rest_framework.authtoken.models import Token
 
     from accounts.models import User
+    from accounts.services import token_issue
 
     admin, _ = User.objects.get_or_create(
         email="admin@bench.test", defaults={"role": "admin", "is_staff": True, "is_superuser": True}
@@ -298,8 +298,8 @@ def credentials() -> dict:
     )
     session.create()
     return {
-        "parent": Token.objects.get_or_create(user=parent)[0].key,
-        "teacher": Token.objects.get_or_create(user=teacher)[0].key,
+        "parent": token_issue(user=parent)[1],
+        "teacher": token_issue(user=teacher)[1],
         "admin_session": session.session_key,
     }
 

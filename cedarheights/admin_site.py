@@ -34,7 +34,7 @@ ADMIN_GROUPS = [
     (
         "System",
         [
-            "authtoken.TokenProxy",
+            "knox.AuthToken",
             "auth.Group",
             "axes.AccessAttempt",
             "axes.AccessFailureLog",

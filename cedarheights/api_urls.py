@@ -26,6 +26,7 @@ auth_urls = [
     path("login/", accounts.SessionLoginApi.as_view(), name="auth-login"),
     path("logout/", accounts.SessionLogoutApi.as_view(), name="auth-logout"),
     path("token/", accounts.TokenApi.as_view(), name="auth-token"),
+    path("tokens/", accounts.TokensRevokeApi.as_view(), name="auth-tokens"),
     path("me/", accounts.MeApi.as_view(), name="auth-me"),
     path("password/change/", accounts.PasswordChangeApi.as_view(), name="auth-password-change"),
     path("password/reset/", accounts.PasswordResetApi.as_view(), name="auth-password-reset"),

@@ -18,7 +18,8 @@ class MeSerializer(ModelSerializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
+    token = serializers.CharField(read_only=True, help_text="Shown once: only its digest is kept.")
+    expiry = serializers.DateTimeField(read_only=True, help_text="Extended by each use, up to a maximum age.")
     user = MeSerializer(read_only=True)
 
 

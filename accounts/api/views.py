@@ -1,8 +1,8 @@
-from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate, login, logout
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from knox.models import AuthToken
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -31,24 +31,18 @@ from accounts.services import (
     password_reset_request,
     token_issue,
     token_revoke,
+    tokens_revoke_all,
     user_update_profile,
 )
-from cedarheights.errors import DomainError, InvalidInput
+from cedarheights.errors import InvalidInput
 from cedarheights.viewsets import CreateRetrieveUpdateListViewSet
 
 BAD_CREDENTIALS = "That email and password do not match an account."
 
 
-class LockedOut(DomainError):
-    code = "locked_out"
-    status = 429
-
-
 def _authenticate(request, data) -> object:
-    try:
-        user = authenticate(request._request, username=data["email"].strip().lower(), password=data["password"])
-    except AxesBackendPermissionDenied as locked:
-        raise LockedOut("Too many failed sign-ins for this account. Try again in an hour.") from locked
+    """A locked-out sign-in is answered by django-axes' middleware (accounts.views.locked_out), 429."""
+    user = authenticate(request._request, username=data["email"].strip().lower(), password=data["password"])
     if user is None:
         raise InvalidInput(BAD_CREDENTIALS, code="invalid_credentials")
     return user
@@ -97,7 +91,9 @@ class SessionLogoutApi(APIView):
 
 
 class TokenApi(AuthThrottled, APIView):
-    """A token for clients other than a browser: `Authorization: Token <key>`."""
+    """A token for clients other than a browser: `Authorization: Token <key>`. The key is shown once (only its
+    digest is stored); it expires after `API_TOKEN_TTL_HOURS` unused (each use extends it, up to
+    `API_TOKEN_MAX_TTL_DAYS` from its making). `DELETE` revokes the token sent."""
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "POST" else [IsAuthenticated()]
@@ -107,14 +103,24 @@ class TokenApi(AuthThrottled, APIView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = _authenticate(request, serializer.validated_data)
-        token = token_issue(user=user)
-        return Response({"token": token.key, "user": MeSerializer(user).data}, status=status.HTTP_201_CREATED)
+        token, key = token_issue(user=user)
+        body = {"token": key, "expiry": token.expiry, "user": user}
+        return Response(TokenSerializer(body).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None}, tags=["auth"])
     def delete(self, request):
-        if request.auth is None or not hasattr(request.auth, "key"):
+        if not isinstance(request.auth, AuthToken):
             raise InvalidInput("Send the token to revoke in the Authorization header.", code="no_token")
         token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokensRevokeApi(APIView):
+    """Sign out every API client: all of the user's tokens stop working (the browser session stays)."""
+
+    @extend_schema(responses={204: None}, tags=["auth"])
+    def delete(self, request):
+        tokens_revoke_all(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

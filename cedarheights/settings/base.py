@@ -3,6 +3,7 @@
 Every variable is listed in `.env.example`. With no `DATABASE_URL` the embedded default is SQLite.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -25,7 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -130,18 +131,23 @@ SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60 + SESSION_ACTIVITY_RESOLUTION
 # A password-reset or set-password link works once, for this many seconds (three days).
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24 * 3)
 
-# Failed logins (OWASP ASVS 2.2.1): at most 100 an hour per account, then a cool-off, never a permanent
-# lock. Counted by account, not by address, so a parent behind a school's shared IP is not locked out.
+# Failed logins (OWASP ASVS 2.2.1), never a permanent lock: after AXES_FAILURE_LIMIT failures in an hour the pair
+# (account, address) cools off for an hour, so nobody elsewhere can lock a family out of their own account; and an
+# address that fails AXES_ADDRESS_FAILURE_LIMIT times an hour, whatever accounts it tries (known or not), cools off
+# too (accounts/lockout.py). A successful password reset or change lifts the account's locks.
+AXES_HANDLER = "accounts.lockout.AccountAddressLockout"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=100)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=300)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A paused sign-in is refused before it is tried, and not counted: the pause ends an hour after the last counted
+# failure (and the handler's own per-address check pauses an address the same way).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.lockout.account_named"
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
-# axes.W006 asks to lock by address too; ASVS 2.2.1 counts per account, and one school's shared
-# address must not lock every family out. Addresses are rate-limited by the API's throttles instead.
-SILENCED_AXES_CHECKS = ["axes.W006"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -221,12 +227,13 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_cedarheights
 BILLING_RETRY_DAYS = env.list("BILLING_RETRY_DAYS", cast=int, default=[1, 3, 7])
 # Where the failed-payment emails send parents to update their card.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
-SILENCED_SYSTEM_CHECKS = SILENCED_AXES_CHECKS + (["djstripe.W002"] if not STRIPE_LIVE_MODE else [])
+SILENCED_SYSTEM_CHECKS = ["djstripe.W002"] if not STRIPE_LIVE_MODE else []
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The token's scheme first: a refused or expired token is a 401 (`WWW-Authenticate: Token`), not a 403.
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -245,6 +252,15 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# API tokens (django-rest-knox): stored as SHA-512 digests and shown once; a token expires API_TOKEN_TTL_HOURS after
+# its last use and API_TOKEN_MAX_TTL_DAYS after it was made, whichever comes first. `Authorization: Token <key>`.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_TTL_HOURS", default=24 * 30)),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(days=env.int("API_TOKEN_MAX_TTL_DAYS", default=90)),
+    "AUTH_HEADER_PREFIX": "Token",
 }
 
 SPECTACULAR_SETTINGS = {

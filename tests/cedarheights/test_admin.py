@@ -19,9 +19,9 @@ from django_q.brokers import get_broker
 from django_q.models import Schedule
 from django_q.monitor import save_task
 from django_q.tasks import async_task, schedule
-from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from accounts.services import token_issue
 from billing.models import BillingProfile, TuitionPlan, TuitionSubscription
 from billing.services import (
     billing_start,
@@ -154,7 +154,7 @@ def system_rows(owner, local_stripe, settings, django_capture_on_commit_callback
     Client().post(reverse("admin:login"), {"username": owner.email, "password": "not-the-password"})
     audit_record(actor=owner, action=AuditEvent.Action.UPDATE, obj=family, changes={"notes": ["", "prefers Fridays"]})
     Group.objects.get_or_create(name="Front desk")
-    Token.objects.get_or_create(user=owner)
+    token_issue(user=owner)
     async_task("math.floor", 2.5, sync=True)  # a task that succeeded
     failed = {"id": uuid4().hex, "name": "a-failed-sum", "func": "math.floor", "args": ("two",), "kwargs": {}}
     save_task(  # as the cluster's monitor records a task that raised (a synchronous task re-raises instead)

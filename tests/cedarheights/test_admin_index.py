@@ -34,7 +34,7 @@ def test_the_index_groups_the_school_first_and_the_system_last(owner_client):
     ]
     assert page.index("The school at a glance") < page.index("Students and enrollments")
     system = page[page.index(">System<") :]
-    for name in ("Tokens", "Groups", "Access attempts", "Queued tasks", "Customers", "Audit events", "Email logs"):
+    for name in ("Auth tokens", "Groups", "Access attempts", "Queued tasks", "Customers", "Audit events", "Email logs"):
         assert f">{name}<" in system, name
 
 
