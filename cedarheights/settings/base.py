@@ -128,6 +128,8 @@ AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 # axes.W006 asks to lock by address too; ASVS 2.2.1 counts per account, and one school's shared
 # address must not lock every family out. Addresses are rate-limited by the API's throttles instead.
 SILENCED_AXES_CHECKS = ["axes.W006"]
+# The client's address, as the API's rate limits read it (see TRUSTED_PROXIES below).
+AXES_CLIENT_IP_CALLABLE = "cedarheights.client_address.client_address"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -191,7 +193,13 @@ BILLING_RETRY_DAYS = env.list("BILLING_RETRY_DAYS", cast=int, default=[1, 3, 7])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 SILENCED_SYSTEM_CHECKS = SILENCED_AXES_CHECKS + (["djstripe.W002"] if not STRIPE_LIVE_MODE else [])
 
+# How many proxies of ours stand in front of the app (a load balancer, nginx): 0 reads the socket's address and
+# ignores X-Forwarded-For, which any client can write; n reads the address the nth proxy from us saw. Rate limits,
+# sign-in lockouts and the request log all read the client's address this way (cedarheights/client_address.py).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+
 REST_FRAMEWORK = {
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
