@@ -7,6 +7,8 @@ from pathlib import Path
 
 import environ
 
+from . import stripe_secrets
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -176,8 +178,9 @@ Q_CLUSTER = {
 
 # dj-stripe. No machine here reaches Stripe: STRIPE_API_HOST points at the local Stripe server.
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
-STRIPE_TEST_SECRET_KEY = env("STRIPE_TEST_SECRET_KEY", default="sk_test_cedarheightslocalstripe000000")
-STRIPE_TEST_PUBLIC_KEY = env("STRIPE_TEST_PUBLIC_KEY", default="pk_test_cedarheightslocalstripe000000")
+# The defaults are the local Stripe server's, public: production refuses them (settings/stripe_secrets.py).
+STRIPE_TEST_SECRET_KEY = env("STRIPE_TEST_SECRET_KEY", default=stripe_secrets.LOCAL_TEST_SECRET_KEY)
+STRIPE_TEST_PUBLIC_KEY = env("STRIPE_TEST_PUBLIC_KEY", default=stripe_secrets.LOCAL_TEST_PUBLIC_KEY)
 STRIPE_LIVE_SECRET_KEY = env("STRIPE_LIVE_SECRET_KEY", default="")
 STRIPE_LIVE_PUBLIC_KEY = env("STRIPE_LIVE_PUBLIC_KEY", default="")
 STRIPE_API_HOST = env("STRIPE_API_HOST", default="http://127.0.0.1:8420")
@@ -186,7 +189,7 @@ DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 STRIPE_JS_URL = env("STRIPE_JS_URL", default=f"{STRIPE_API_HOST}/js.stripe.com/v3/")
 STRIPE_PUBLIC_KEY = STRIPE_LIVE_PUBLIC_KEY if STRIPE_LIVE_MODE else STRIPE_TEST_PUBLIC_KEY
 # Our own webhook endpoint (/billing/stripe/webhook/) verifies with this secret before anything else.
-STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_cedarheightslocal")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default=stripe_secrets.LOCAL_WEBHOOK_SECRET)
 # Days after a failed payment at which it is tried again; after the last, the enrollment is paused.
 BILLING_RETRY_DAYS = env.list("BILLING_RETRY_DAYS", cast=int, default=[1, 3, 7])
 # Where the failed-payment emails send parents to update their card.
