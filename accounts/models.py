@@ -3,6 +3,8 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Upper
 
+from cedarheights.validators import no_control_characters
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -46,7 +48,9 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
-    phone = models.CharField(max_length=32, blank=True)
+    first_name = models.CharField("first name", max_length=150, blank=True, validators=[no_control_characters])
+    last_name = models.CharField("last name", max_length=150, blank=True, validators=[no_control_characters])
+    phone = models.CharField(max_length=32, blank=True, validators=[no_control_characters])
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.PARENT)
     family = models.ForeignKey(
         "accounts.Family", null=True, blank=True, related_name="parents", on_delete=models.PROTECT
@@ -81,13 +85,19 @@ class User(AbstractUser):
 class Family(models.Model):
     """A household: one or more parents, their children, one bill."""
 
-    name = models.CharField(max_length=200, help_text="How the school refers to the household, e.g. “Nguyen family”.")
-    street = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    province = models.CharField(max_length=2, blank=True, help_text="Two-letter code, e.g. ON.")
-    postal_code = models.CharField(max_length=10, blank=True)
-    emergency_contact_name = models.CharField(max_length=200, blank=True)
-    emergency_contact_phone = models.CharField(max_length=32, blank=True)
+    name = models.CharField(
+        max_length=200,
+        help_text="How the school refers to the household, e.g. “Nguyen family”.",
+        validators=[no_control_characters],
+    )
+    street = models.CharField(max_length=200, blank=True, validators=[no_control_characters])
+    city = models.CharField(max_length=100, blank=True, validators=[no_control_characters])
+    province = models.CharField(
+        max_length=2, blank=True, help_text="Two-letter code, e.g. ON.", validators=[no_control_characters]
+    )
+    postal_code = models.CharField(max_length=10, blank=True, validators=[no_control_characters])
+    emergency_contact_name = models.CharField(max_length=200, blank=True, validators=[no_control_characters])
+    emergency_contact_phone = models.CharField(max_length=32, blank=True, validators=[no_control_characters])
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -58,6 +58,10 @@ def environment(stripe_url: str, database_url: str = DATABASE_URL) -> dict[str, 
         "ENROLL_API_RATE": "10000000/minute",
         "BENCH_FLOOR": "true",
         "STRIPE_API_HOST": stripe_url,
+        # Production refuses the repository's public Stripe values; the local server takes any key.
+        "STRIPE_TEST_SECRET_KEY": "sk_test_bench" + "0" * 24,
+        "STRIPE_TEST_PUBLIC_KEY": "pk_test_bench" + "0" * 24,
+        "STRIPE_WEBHOOK_SECRET": "whsec_bench" + "0" * 24,
         "LOG_LEVEL": "WARNING",
     }
 

@@ -22,6 +22,7 @@ from billing.services import billing_start, credit_issue, payment_retry, refund_
 from billing.stripe_gateway import GatewayUnavailable
 from cedarheights.admin import ReadOnlyAdmin
 from cedarheights.errors import DomainError
+from cedarheights.validators import no_control_characters
 
 
 class MoneyMixin:
@@ -45,7 +46,7 @@ class TuitionPlanAdmin(admin.ModelAdmin):
 
 class AmountForm(forms.Form):
     amount = forms.DecimalField(min_value=0.01, decimal_places=2, help_text="In dollars, e.g. 35.00")
-    reason = forms.CharField(max_length=200)
+    reason = forms.CharField(max_length=200, validators=[no_control_characters])
 
 
 def _cents(form: AmountForm) -> int:

@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from cedarheights.validators import no_control_characters
+
 
 def default_currency() -> str:
     return settings.SCHOOL_CURRENCY
@@ -19,7 +21,7 @@ class TuitionPlan(models.Model):
         MONTH = "month", "Monthly"
         WEEK = "week", "Weekly"
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, validators=[no_control_characters])
     instrument = models.ForeignKey(
         "scheduling.Instrument",
         null=True,
@@ -32,7 +34,7 @@ class TuitionPlan(models.Model):
     interval = models.CharField(max_length=5, choices=Interval.choices, default=Interval.MONTH)
     price_cents = models.PositiveIntegerField(help_text="Price per interval, in cents.")
     currency = models.CharField(max_length=3, default=default_currency)
-    description = models.CharField(max_length=255, blank=True)
+    description = models.CharField(max_length=255, blank=True, validators=[no_control_characters])
     active = models.BooleanField(default=True)
     stripe_product_id = models.CharField(max_length=255, blank=True)
     stripe_price_id = models.CharField(max_length=255, blank=True, help_text="Set by billing_sync_catalog.")

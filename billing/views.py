@@ -12,6 +12,7 @@ from billing.selectors import family_billing_overview
 from billing.services import payment_method_update
 from billing.stripe_gateway import CardRefused, GatewayUnavailable
 from billing.webhooks import stripe_event_receive
+from cedarheights.api import error_body
 from cedarheights.errors import DomainError
 
 
@@ -21,7 +22,9 @@ def stripe_webhook(request):
     try:
         stripe_event_receive(payload=request.body, signature=request.headers.get("Stripe-Signature", ""))
     except ValueError as error:
-        return JsonResponse({"code": "bad_signature", "message": str(error)}, status=400)
+        return JsonResponse(error_body(request, code="bad_signature", message=str(error)), status=400)
+    except DomainError as error:
+        return JsonResponse(error_body(request, code=error.code, message=error.message), status=error.status)
     return HttpResponse(status=200)
 
 

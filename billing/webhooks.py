@@ -23,13 +23,17 @@ from billing.services import (
 )
 from billing.stripe_mirror import mirror, payment_mirror, subscription_mirror
 from cedarheights.emails import email_owner, email_parents
+from cedarheights.errors import InvalidInput
 
 
 def stripe_event_receive(*, payload: bytes, signature: str) -> StripeEvent | None:
-    """Verify and store one delivery. Raises ValueError on a bad signature; None when already received."""
+    """Verify and store one delivery. Raises ValueError on a bad signature, InvalidInput on a signed body that is
+    not an event; None when already received."""
     event = stripe_gateway.webhook_event_construct(
         payload=payload, signature=signature, secret=settings.STRIPE_WEBHOOK_SECRET
     )
+    if not _is_event(event):
+        raise InvalidInput("The body is not a Stripe event (id, type, created and data.object).", code="not_an_event")
     try:
         with transaction.atomic():
             stored = StripeEvent.objects.create(
@@ -44,6 +48,18 @@ def stripe_event_receive(*, payload: bytes, signature: str) -> StripeEvent | Non
     except IntegrityError:
         return None  # a replay of an event we already hold
     return stored
+
+
+def _is_event(body: object) -> bool:
+    """Has what this module reads: a signature proves who sent a body, not that it is an event."""
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("id"), str)
+        and isinstance(body.get("type"), str)
+        and isinstance(body.get("created"), int)
+        and isinstance(body.get("data"), dict)
+        and isinstance(body["data"].get("object"), dict)
+    )
 
 
 def stripe_event_process(*, event_id: int) -> None:

@@ -7,7 +7,9 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
@@ -26,7 +28,7 @@ from cedarheights.models import IdempotencyRecord
 
 logger = logging.getLogger(__name__)
 
-ERROR_STATUSES = ("400", "401", "403", "404", "405", "406", "409", "415", "422", "429", "503")
+ERROR_STATUSES = ("400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "429", "503")
 ERROR_SCHEMA = {
     "type": "object",
     "description": "Every error the API returns has this shape.",
@@ -127,6 +129,19 @@ def json_not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(request, code="not_found", message="No such API endpoint."), status=404)
     return page_not_found(request, exception)
+
+
+def json_bad_request(request, exception=None):
+    """A request Django refuses before any view can (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields):
+    the same JSON body as every other API error under /api/ (it was Django's HTML page), Django's page elsewhere."""
+    from django.views.defaults import bad_request
+
+    if not request.path.startswith("/api/"):
+        return bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        message = f"The request body is too large: at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes."
+        return JsonResponse(error_body(request, code="too_large", message=message), status=413)
+    return JsonResponse(error_body(request, code="bad_request", message="The request is malformed."), status=400)
 
 
 def csrf_failure(request, reason=""):

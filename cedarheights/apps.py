@@ -10,6 +10,7 @@ class CedarHeightsConfig(AppConfig):
     def ready(self):
         from django_q.signals import post_spawn
 
+        from cedarheights import checks  # noqa: F401  (registers the deploy checks)
         from cedarheights.tasks import worker_started
 
         post_spawn.connect(worker_started, dispatch_uid="cedarheights.worker_started")

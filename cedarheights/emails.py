@@ -11,6 +11,7 @@ from django_q.tasks import async_task
 
 from cedarheights.models import EmailLog
 from cedarheights.selectors import school_settings_get
+from cedarheights.validators import single_line
 
 
 def email_queue(
@@ -30,14 +31,17 @@ def email_queue(
     Every template gets `site_url`, so its links are absolute.
     """
     context = {"site_url": settings.SITE_URL, **context}
-    text = engines["text"].get_template(f"emails/{template}.txt").render(context)
-    subject, _, body = text.partition("\n")
+    # The first line is rendered alone and made one line: it is a header, whatever a name in it holds.
+    text = engines["text"]
+    subject_source, _, body_source = text.get_template(f"emails/{template}.txt").template.source.partition("\n")
+    subject = single_line(text.from_string(subject_source).render(context))
+    body = text.from_string(body_source).render(context)
     try:
         with transaction.atomic():
             log = EmailLog.objects.create(
                 recipient=to,
                 template=template,
-                subject=subject.strip()[:255],
+                subject=subject[:255],
                 dedupe_key=dedupe_key,
                 related_type=ContentType.objects.get_for_model(related) if related is not None else None,
                 related_id=str(related.pk) if related is not None else "",

@@ -4,8 +4,10 @@ from datetime import timedelta
 
 from django import forms
 from django.db import models
+from django_filters import fields as filter_fields
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 
 # Real time zones lie within these; PostgreSQL refuses a larger offset with an error.
 MAX_UTC_OFFSET = timedelta(hours=14)
@@ -38,8 +40,50 @@ class StrictBooleanField(forms.NullBooleanField):
         pass
 
 
+# What a 64-bit signed integer holds: every id, and every integer column, on SQLite and PostgreSQL alike.
+INTEGER_RANGE = (-(2**63), 2**63 - 1)
+OUT_OF_RANGE = f"A whole number from {INTEGER_RANGE[0]} to {INTEGER_RANGE[1]}."
+
+
+class IntegerRangeMixin:
+    """Refuses a number no column can hold before it reaches a query: SQLite raised OverflowError (a 500) on
+    `?teacher=99999999999999999999999`, and PostgreSQL quietly answered an empty list. Text that is not a number
+    is left to the field, whose own message says so."""
+
+    def clean(self, value):
+        for item in value if isinstance(value, list | tuple) else [value]:
+            try:
+                number = int(item)
+            except (TypeError, ValueError):
+                continue
+            if not INTEGER_RANGE[0] <= number <= INTEGER_RANGE[1]:
+                raise forms.ValidationError(OUT_OF_RANGE, code="out_of_range")
+        return super().clean(value)
+
+
+class IntegerField(IntegerRangeMixin, forms.IntegerField):
+    pass
+
+
+class ModelChoiceField(IntegerRangeMixin, filter_fields.ModelChoiceField):
+    pass
+
+
+class ModelMultipleChoiceField(IntegerRangeMixin, filter_fields.ModelMultipleChoiceField):
+    pass
+
+
+@extend_schema_field({"type": "integer", "format": "int64"})  # django-filter's NumberFilter says "number"
 class IntegerFilter(filters.NumberFilter):
-    field_class = forms.IntegerField
+    field_class = IntegerField
+
+
+class ModelChoiceFilter(filters.ModelChoiceFilter):
+    field_class = ModelChoiceField
+
+
+class ModelMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
+    field_class = ModelMultipleChoiceField
 
 
 class StrictBooleanFilter(filters.BooleanFilter):
@@ -64,6 +108,14 @@ class FilterSet(filters.FilterSet):
         models.SmallIntegerField: {"filter_class": IntegerFilter},
         models.BigIntegerField: {"filter_class": IntegerFilter},
         models.BooleanField: {"filter_class": StrictBooleanFilter},
+        **{
+            relation: {**filters.FilterSet.FILTER_DEFAULTS[relation], "filter_class": ModelChoiceFilter}
+            for relation in (models.ForeignKey, models.OneToOneField, models.OneToOneRel)
+        },
+        **{
+            relation: {**filters.FilterSet.FILTER_DEFAULTS[relation], "filter_class": ModelMultipleChoiceFilter}
+            for relation in (models.ManyToManyField, models.ManyToOneRel, models.ManyToManyRel)
+        },
     }
 
 

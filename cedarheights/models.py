@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from cedarheights.validators import no_control_characters
+
 
 class SchoolSettings(models.Model):
     """The one row of school-wide settings the owner edits in the admin."""
@@ -14,7 +16,7 @@ class SchoolSettings(models.Model):
     SINGLETON_ID = 1
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
-    name = models.CharField(max_length=200, default="Cedar Heights Music Academy")
+    name = models.CharField(max_length=200, default="Cedar Heights Music Academy", validators=[no_control_characters])
     contact_email = models.EmailField(default="office@cedarheights.test")
     time_zone = models.CharField(
         max_length=64,

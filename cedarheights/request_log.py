@@ -6,6 +6,8 @@ import re
 import time
 import uuid
 
+from cedarheights.client_address import client_address
+
 logger = logging.getLogger("cedarheights.requests")
 # An upstream proxy's id is kept only when it is short and plain, so it cannot forge log lines.
 INCOMING_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -31,6 +33,7 @@ class RequestLogMiddleware:
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     "user_id": user.pk if user is not None and user.is_authenticated else None,
+                    "client": client_address(request),
                 }
             )
         )

@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cedarheights import health
-from cedarheights.api import json_not_found
+from cedarheights.api import json_bad_request, json_not_found
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="profile", permanent=False)),
@@ -25,6 +25,7 @@ urlpatterns = [
     path("health/ready", health.ready, name="health-ready"),
 ]
 
+handler400 = json_bad_request
 handler404 = json_not_found
 
 if settings.BENCH_FLOOR:  # only while `make bench` runs: what Django itself costs on this machine

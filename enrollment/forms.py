@@ -6,21 +6,22 @@ from django.forms import BaseFormSet, formset_factory
 from django.http import QueryDict
 
 from billing.selectors import tuition_plans_offered
+from cedarheights.validators import no_control_characters
 from enrollment.confirmation import submission_key_read, submission_key_sign
 from enrollment.models import Enrollment, Student
 from scheduling.models import Instrument, Weekday
 
 
 class ParentForm(forms.Form):
-    parent_first_name = forms.CharField(label="Your first name", max_length=150)
-    parent_last_name = forms.CharField(label="Your last name", max_length=150)
+    parent_first_name = forms.CharField(label="Your first name", max_length=150, validators=[no_control_characters])
+    parent_last_name = forms.CharField(label="Your last name", max_length=150, validators=[no_control_characters])
     email = forms.EmailField(label="Email", max_length=254)
-    phone = forms.CharField(label="Phone", max_length=32)
+    phone = forms.CharField(label="Phone", max_length=32, validators=[no_control_characters])
 
 
 class ChildForm(forms.Form):
-    first_name = forms.CharField(max_length=100)
-    last_name = forms.CharField(max_length=100)
+    first_name = forms.CharField(max_length=100, validators=[no_control_characters])
+    last_name = forms.CharField(max_length=100, validators=[no_control_characters])
     date_of_birth = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     instrument = forms.ModelChoiceField(queryset=Instrument.objects.filter(active=True))
     level = forms.ChoiceField(choices=Student.Level.choices, initial=Student.Level.BEGINNER)

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cedarheights.validators import no_control_characters
 from scheduling.models import WeeklyWindow
 
 
@@ -19,8 +20,8 @@ class Student(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn"
 
     family = models.ForeignKey("accounts.Family", related_name="students", on_delete=models.PROTECT)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
+    first_name = models.CharField(max_length=100, validators=[no_control_characters])
+    last_name = models.CharField(max_length=100, validators=[no_control_characters])
     date_of_birth = models.DateField()
     instrument = models.ForeignKey("scheduling.Instrument", related_name="students", on_delete=models.PROTECT)
     level = models.CharField(max_length=15, choices=Level.choices, default=Level.BEGINNER)

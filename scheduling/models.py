@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Func, Q
 from django.db.models.functions import Lower
 
+from cedarheights.validators import no_control_characters
 from scheduling.constraints import CoveringIndex, PostgresExclusionConstraint
 
 
@@ -32,7 +33,7 @@ class Weekday(models.IntegerChoices):
 
 
 class Instrument(models.Model):
-    name = models.CharField(max_length=50)
+    name = models.CharField(max_length=50, validators=[no_control_characters])
     active = models.BooleanField(default=True, help_text="Offered on the enrollment form.")
 
     class Meta:
@@ -101,8 +102,8 @@ class WeeklyAvailability(WeeklyWindow):
 
 
 class Room(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    notes = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=100, unique=True, validators=[no_control_characters])
+    notes = models.CharField(max_length=200, blank=True, validators=[no_control_characters])
 
     class Meta:
         ordering = ["name"]
@@ -117,7 +118,7 @@ def _validate_date_order(start: date | None, end: date | None) -> None:
 
 
 class AcademicYear(models.Model):
-    name = models.CharField(max_length=50, unique=True, help_text="e.g. 2026–2027")
+    name = models.CharField(max_length=50, unique=True, help_text="e.g. 2026–2027", validators=[no_control_characters])
     start_date = models.DateField()
     end_date = models.DateField()
 
@@ -138,7 +139,7 @@ class AcademicYear(models.Model):
 
 class Term(models.Model):
     academic_year = models.ForeignKey(AcademicYear, related_name="terms", on_delete=models.PROTECT)
-    name = models.CharField(max_length=50)
+    name = models.CharField(max_length=50, validators=[no_control_characters])
     start_date = models.DateField()
     end_date = models.DateField()
 
@@ -164,7 +165,7 @@ class Term(models.Model):
 class Closure(models.Model):
     """Days without lessons: a holiday for the whole school, or one teacher's time off."""
 
-    reason = models.CharField(max_length=200)
+    reason = models.CharField(max_length=200, validators=[no_control_characters])
     start_date = models.DateField()
     end_date = models.DateField(help_text="Inclusive: the last day without lessons.")
     teacher = models.ForeignKey(
@@ -236,7 +237,7 @@ class Lesson(models.Model):
         on_delete=models.SET_NULL,
         help_text="Who cancelled the lesson; empty when the school's own work did (an enrollment paused).",
     )
-    cancellation_reason = models.CharField(max_length=200, blank=True)
+    cancellation_reason = models.CharField(max_length=200, blank=True, validators=[no_control_characters])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -26,7 +26,9 @@ class TuitionPlanSerializer(ModelCleanSerializer):
 
 
 class PublicPlanSerializer(TuitionPlanSerializer):
-    instrument = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    instrument = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True, help_text="null: the plan fits every instrument."
+    )
 
     class Meta(TuitionPlanSerializer.Meta):
         fields = [f for f in TuitionPlanSerializer.Meta.fields if f != "active"]

@@ -9,6 +9,8 @@ from pathlib import Path
 import environ
 from csp.constants import NONCE, NONE, SELF
 
+from . import stripe_secrets
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -148,6 +150,8 @@ AXES_VERBOSE = False
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.lockout.account_named"
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+# The client's address, as the API's rate limits read it (see TRUSTED_PROXIES below).
+AXES_CLIENT_IP_CALLABLE = "cedarheights.client_address.client_address"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -194,8 +198,9 @@ Q_CLUSTER = {
 
 # dj-stripe. No machine here reaches Stripe: STRIPE_API_HOST points at the local Stripe server.
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
-STRIPE_TEST_SECRET_KEY = env("STRIPE_TEST_SECRET_KEY", default="sk_test_cedarheightslocalstripe000000")
-STRIPE_TEST_PUBLIC_KEY = env("STRIPE_TEST_PUBLIC_KEY", default="pk_test_cedarheightslocalstripe000000")
+# The defaults are the local Stripe server's, public: production refuses them (settings/stripe_secrets.py).
+STRIPE_TEST_SECRET_KEY = env("STRIPE_TEST_SECRET_KEY", default=stripe_secrets.LOCAL_TEST_SECRET_KEY)
+STRIPE_TEST_PUBLIC_KEY = env("STRIPE_TEST_PUBLIC_KEY", default=stripe_secrets.LOCAL_TEST_PUBLIC_KEY)
 STRIPE_LIVE_SECRET_KEY = env("STRIPE_LIVE_SECRET_KEY", default="")
 STRIPE_LIVE_PUBLIC_KEY = env("STRIPE_LIVE_PUBLIC_KEY", default="")
 STRIPE_API_HOST = env("STRIPE_API_HOST", default="http://127.0.0.1:8420")
@@ -222,14 +227,20 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # Our own webhook endpoint (/billing/stripe/webhook/) verifies with this secret before anything else.
-STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="whsec_cedarheightslocal")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default=stripe_secrets.LOCAL_WEBHOOK_SECRET)
 # Days after a failed payment at which it is tried again; after the last, the enrollment is paused.
 BILLING_RETRY_DAYS = env.list("BILLING_RETRY_DAYS", cast=int, default=[1, 3, 7])
 # Where the failed-payment emails send parents to update their card.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 SILENCED_SYSTEM_CHECKS = ["djstripe.W002"] if not STRIPE_LIVE_MODE else []
 
+# How many proxies of ours stand in front of the app (a load balancer, nginx): 0 reads the socket's address and
+# ignores X-Forwarded-For, which any client can write; n reads the address the nth proxy from us saw. Rate limits,
+# sign-in lockouts and the request log all read the client's address this way (cedarheights/client_address.py).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+
 REST_FRAMEWORK = {
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # The token's scheme first: a refused or expired token is a 401 (`WWW-Authenticate: Token`), not a 403.
         "knox.auth.TokenAuthentication",
@@ -250,7 +261,7 @@ REST_FRAMEWORK = {
         "enroll": env("ENROLL_API_RATE", default="10/hour"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["cedarheights.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

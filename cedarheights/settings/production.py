@@ -1,9 +1,10 @@
-"""Production: refuses to start without its secrets; passes `manage.py check --deploy`."""
+"""Production: refuses to start without its secrets (Stripe's among them); passes `manage.py check --deploy`."""
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import env
+from .stripe_secrets import stripe_secret_problems
 
 DEBUG = False
 try:
@@ -13,6 +14,8 @@ except ImproperlyConfigured as missing:
     raise ImproperlyConfigured(f"Production settings need it: {missing}") from missing
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Production settings need DJANGO_ALLOWED_HOSTS (comma-separated).")
+if stripe_problems := stripe_secret_problems(globals().get):
+    raise ImproperlyConfigured("Production settings need Stripe's own values. " + " ".join(stripe_problems))
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

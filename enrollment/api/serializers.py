@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from billing.api.serializers import OfferedPlanField
 from cedarheights.api import LocalTimeField, ModelSerializer, Serializer, StrictCharField, StrictEmailField
+from cedarheights.validators import no_control_characters
 from enrollment.models import Enrollment, Student
 from scheduling.models import Instrument, Weekday
 
@@ -44,8 +45,8 @@ class StudentTeacherSerializer(ModelSerializer):
 
 
 class ChildSerializer(Serializer):
-    first_name = StrictCharField(max_length=100)
-    last_name = StrictCharField(max_length=100)
+    first_name = StrictCharField(max_length=100, validators=[no_control_characters])
+    last_name = StrictCharField(max_length=100, validators=[no_control_characters])
     date_of_birth = serializers.DateField()
     instrument = serializers.PrimaryKeyRelatedField(queryset=Instrument.objects.filter(active=True))
     level = serializers.ChoiceField(choices=Student.Level.choices, default=Student.Level.BEGINNER)
@@ -66,10 +67,16 @@ class WindowSerializer(Serializer):
 class EnrollmentCreateSerializer(Serializer):
     """An online enrollment. A signed-in parent may leave out their own details: their family is used."""
 
-    parent_first_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
-    parent_last_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
+    parent_first_name = StrictCharField(
+        max_length=150, required=False, allow_blank=True, default="", validators=[no_control_characters]
+    )
+    parent_last_name = StrictCharField(
+        max_length=150, required=False, allow_blank=True, default="", validators=[no_control_characters]
+    )
     email = StrictEmailField(max_length=254, required=False, allow_blank=True, default="")
-    phone = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
+    phone = StrictCharField(
+        max_length=32, required=False, allow_blank=True, default="", validators=[no_control_characters]
+    )
     children = ChildSerializer(many=True, min_length=1, max_length=6)
     windows = WindowSerializer(many=True, min_length=1, max_length=14)
     tuition_plan = OfferedPlanField()

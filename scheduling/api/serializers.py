@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from cedarheights.api import ModelCleanSerializer, ModelSerializer, Serializer, StrictCharField
+from cedarheights.validators import no_control_characters
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
 from scheduling.selectors import terms_overlapping
 
@@ -159,7 +160,9 @@ class LessonTeacherUpdateSerializer(ModelSerializer):
 
 
 class LessonCancelSerializer(Serializer):
-    reason = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = StrictCharField(
+        max_length=200, required=False, allow_blank=True, default="", validators=[no_control_characters]
+    )
 
 
 class SlotSerializer(serializers.Serializer):

@@ -73,6 +73,18 @@ class TestBadDeliveries:
         assert response.status_code == 400
         assert not StripeEvent.objects.exists() and not Payment.objects.exists()
 
+    @pytest.mark.parametrize(
+        "payload",
+        [b'{"foo":1}', b"[1]", b'"event"', b'{"id":"evt_1","type":"invoice.paid","created":1,"data":[]}'],
+    )
+    def test_a_signed_body_that_is_not_an_event_is_a_400_with_the_error_body(self, subscription, payload):
+        """Failed before the fix: `{"foo":1}` signed with the right secret was a KeyError, a 500."""
+        response = deliver(Client(), payload, sign(payload))
+        assert response.status_code == 400
+        body = response.json()
+        assert body["code"] == "not_an_event" and body["request_id"] and "not a Stripe event" in body["message"]
+        assert not StripeEvent.objects.exists()
+
     def test_a_299_s_old_delivery_is_accepted(self, subscription, django_capture_on_commit_callbacks):
         payload = event("invoice.paid", invoice("in_1"), event_id="evt_ok")
         with django_capture_on_commit_callbacks(execute=True):

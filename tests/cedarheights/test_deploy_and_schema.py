@@ -45,6 +45,10 @@ def test_production_settings_pass_the_deploy_check_with_the_documented_variables
         "DJANGO_SECRET_KEY": "x9$" + "k2Lq8vT4nB7mR1pZ5wY3hC6jF0sD" * 2,
         "DJANGO_ALLOWED_HOSTS": "school.example",
         "DJANGO_DEBUG": "false",
+        # .env.example's Stripe values are the local Stripe server's, which production refuses.
+        "STRIPE_TEST_SECRET_KEY": "sk_test_" + "own" * 10,
+        "STRIPE_TEST_PUBLIC_KEY": "pk_test_" + "own" * 10,
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + "own" * 10,
     }
     variables.pop("DATABASE_URL", None)
     result = manage(

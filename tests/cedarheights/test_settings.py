@@ -33,14 +33,61 @@ def test_production_settings_refuse_to_start_without_their_secrets(env, missing)
     assert missing in result.stderr
 
 
+# A school's own Stripe values (any but the repository's public ones).
+OWN_STRIPE = {
+    "STRIPE_TEST_SECRET_KEY": "sk_test_" + "own" * 10,
+    "STRIPE_TEST_PUBLIC_KEY": "pk_test_" + "own" * 10,
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + "own" * 10,
+}
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "cedarheights.settings.production",
+    "DJANGO_SECRET_KEY": "k" * 60,
+    "DJANGO_ALLOWED_HOSTS": "school.example",
+}
+
+
 def test_production_settings_start_with_them():
-    result = manage(
-        "check",
-        DJANGO_SETTINGS_MODULE="cedarheights.settings.production",
-        DJANGO_SECRET_KEY="k" * 60,
-        DJANGO_ALLOWED_HOSTS="school.example",
-    )
+    result = manage("check", **PRODUCTION, **OWN_STRIPE)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"STRIPE_WEBHOOK_SECRET": None}, "STRIPE_WEBHOOK_SECRET is the repository's public default"),
+        ({"STRIPE_WEBHOOK_SECRET": "whsec_cedarheightslocal"}, "STRIPE_WEBHOOK_SECRET is the repository's public"),
+        ({"STRIPE_WEBHOOK_SECRET": ""}, "STRIPE_WEBHOOK_SECRET is not set"),
+        ({"STRIPE_TEST_SECRET_KEY": None}, "STRIPE_TEST_SECRET_KEY is the repository's public default"),
+        ({"STRIPE_TEST_PUBLIC_KEY": "pk_test_cedarheightslocalstripe000000"}, "STRIPE_TEST_PUBLIC_KEY is the rep"),
+        ({"STRIPE_TEST_SECRET_KEY": ""}, "STRIPE_TEST_SECRET_KEY is not set"),
+        ({"STRIPE_LIVE_MODE": "true"}, "STRIPE_LIVE_SECRET_KEY is not set"),
+        ({"STRIPE_LIVE_MODE": "true", "STRIPE_LIVE_SECRET_KEY": "sk_live_" + "own" * 10}, "STRIPE_LIVE_PUBLIC_KEY"),
+    ],
+    ids=lambda value: "-".join(f"{k}={v!r}" for k, v in value.items()) if isinstance(value, dict) else "",
+)
+def test_production_settings_refuse_a_missing_or_public_stripe_value(change, named):
+    """Failed before the fix: production verified webhooks against the public `whsec_cedarheightslocal`."""
+    stripe = {**OWN_STRIPE, **change}
+    result = manage("check", **PRODUCTION, **{name: value for name, value in stripe.items() if value is not None})
+    assert result.returncode != 0
+    assert "Production settings need Stripe's own values." in result.stderr
+    assert named in result.stderr
+
+
+def test_production_settings_start_in_live_mode_with_the_live_keys():
+    live = {"STRIPE_LIVE_MODE": "true", "STRIPE_LIVE_SECRET_KEY": "sk_live_x", "STRIPE_LIVE_PUBLIC_KEY": "pk_live_x"}
+    result = manage("check", **PRODUCTION, STRIPE_WEBHOOK_SECRET="whsec_own", **live)
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_deploy_names_a_public_stripe_value_in_any_settings():
+    """The deploy check (cedarheights.E001) catches what production's refusal does, where no refusal runs."""
+    public = manage("check", "--deploy", DJANGO_SETTINGS_MODULE="cedarheights.settings.local")
+    assert "cedarheights.E001" in public.stderr
+    assert "STRIPE_WEBHOOK_SECRET is the repository's public default" in public.stderr
+    assert "STRIPE_TEST_SECRET_KEY is the repository's public default" in public.stderr
+    own = manage("check", "--deploy", DJANGO_SETTINGS_MODULE="cedarheights.settings.local", **OWN_STRIPE)
+    assert "cedarheights.E001" not in own.stdout + own.stderr
 
 
 def test_the_wsgi_app_leaves_what_loading_made_out_of_the_collectors_full_passes():
@@ -49,7 +96,7 @@ def test_the_wsgi_app_leaves_what_loading_made_out_of_the_collectors_full_passes
     result = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=ROOT,
-        env={**clean, "DJANGO_SECRET_KEY": "k" * 60, "DJANGO_ALLOWED_HOSTS": "school.example"},
+        env={**clean, "DJANGO_SECRET_KEY": "k" * 60, "DJANGO_ALLOWED_HOSTS": "school.example", **OWN_STRIPE},
         capture_output=True,
         text=True,
         timeout=120,
