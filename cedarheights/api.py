@@ -160,6 +160,10 @@ REFUSED_FIELDS_DESCRIPTION = (
 )
 
 
+# gunicorn (or the proxy in front) refuses a request line over its limit before the app sees it, in its own words.
+URI_TOO_LONG_DESCRIPTION = "The address is longer than the server accepts (answered by the web server, not the API)."
+
+
 def document_error_responses(result, generator, request, public):
     """drf-spectacular hook: every operation documents the one error body for every error status, and a request
     body admits only the fields it lists."""
@@ -176,7 +180,10 @@ def document_error_responses(result, generator, request, public):
                 responses.setdefault("400", {"description": REFUSED_FIELDS_DESCRIPTION, **reference})
             for code in ERROR_STATUSES:
                 responses.setdefault(code, {"description": "Error (see `Error`).", **reference})
-            operation.setdefault("parameters", [])
+            responses.setdefault("414", {"description": URI_TOO_LONG_DESCRIPTION})
+            for parameter in operation.setdefault("parameters", []):
+                if parameter.get("in") == "query":  # `?page=&term=` as a form sends it: the same as leaving it out
+                    parameter["allowEmptyValue"] = True
     return result
 
 
