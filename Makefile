@@ -26,8 +26,7 @@ migrate: $(VENV)/.runtime
 # The demo needs the development set too: it runs the local Stripe server. scripts/run.py starts it, the
 # worker and the web server, and stops them together on Ctrl-C.
 run: $(VENV)/.dev migrate
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python scripts/run.py --host $(HOST) --port $(PORT) --stripe-port $(STRIPE_PORT)
+	$(BIN)/python scripts/run.py --seed-demo --host $(HOST) --port $(PORT) --stripe-port $(STRIPE_PORT)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

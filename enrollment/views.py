@@ -91,6 +91,9 @@ def enrollment_forms_submit(request, forms, *, source: str, user=None) -> uuid.U
         )
     except DomainError as error:
         _place_errors(error, parent, children, windows, details)
+        if "payment_method_id" in (error.fields or {}):  # a refused card is not kept: the parent types another
+            details.data = details.data.copy()
+            details.data["payment_method_id"] = ""
         return None
     return key
 

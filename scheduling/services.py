@@ -206,8 +206,9 @@ def lesson_status_change_validate(*, lesson: Lesson, status: str, actor) -> None
     current, wanted = Lesson.Status(lesson.status).label.lower(), Lesson.Status(status).label.lower()
     allowed = TRANSITIONS.get((lesson.status, status), frozenset())
     if role not in allowed:
-        who = " or ".join(sorted(allowed)) or "nobody"
-        message = f"A {current} lesson cannot be made {wanted} by {role}: only {who} may."
+        message = f"A {current} lesson cannot be made {wanted}" + (
+            f" by {role}: only {' or '.join(sorted(allowed))} may." if allowed else "."
+        )
         raise LessonStatusRefused(message, fields={"status": [message]})
     if status in ONCE_STARTED and lesson.start_at > timezone.now():
         message = f"A lesson can be marked {wanted} once it has started."

@@ -96,6 +96,7 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--stripe-port", type=int, default=8420)
+    parser.add_argument("--seed-demo", action="store_true", help="load the demo school first (manage.py seed_demo)")
     parser.add_argument("--state-dir", type=Path, default=ROOT / "run", help="the local Stripe server's state")
     args = parser.parse_args()
     site = f"http://{args.host}:{args.port}"
@@ -106,6 +107,8 @@ def main() -> int:
     # just loaded) names another address.
     supervisor = Supervisor({"SITE_URL": site, **os.environ, "STRIPE_API_HOST": stripe, "PYTHONUNBUFFERED": "1"})
     stopped_by_itself = None
+    if args.seed_demo:  # with this environment, so the demo's emails link to this server
+        subprocess.run([sys.executable, "manage.py", "seed_demo"], cwd=ROOT, env=supervisor.env, check=True)
     try:
         supervisor.start(
             "local Stripe server",

@@ -230,3 +230,11 @@ def test_the_admins_cancel_action_keeps_who_cancelled(world):
 
     lesson = Lesson.objects.get(pk=world.lesson_a.pk)
     assert (lesson.status, lesson.cancelled_by) == (Status.CANCELLED, world.admin)
+
+
+def test_a_change_nobody_may_make_says_so_plainly(world):
+    """It read "A cancelled lesson cannot be made no-show by teacher: only nobody may."."""
+    lesson_status_change(lesson=world.lesson_a, status=Lesson.Status.CANCELLED, actor=world.admin)
+    with pytest.raises(LessonStatusRefused) as refused:
+        lesson_status_change(lesson=Lesson.objects.get(pk=world.lesson_a.pk), status="no_show", actor=world.teacher_x)
+    assert refused.value.message == "A cancelled lesson cannot be made no-show."

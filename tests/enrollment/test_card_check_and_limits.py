@@ -45,6 +45,9 @@ def test_the_page_shows_a_refused_card_next_to_the_card_and_keeps_what_was_typed
     assert response.status_code == 200
     assert response.context["details"].errors["payment_method_id"]
     assert 'value="Lucia"' in response.content.decode() and nothing_written()
+    # The refused card is not kept for the next try (it was sent to Stripe again, declined again, and counted
+    # against the limit): the card box asks for another.
+    assert response.context["details"]["payment_method_id"].value() == ""
 
 
 def test_stripe_out_of_reach_is_a_503_to_try_again_and_writes_nothing(school_ready, settings):
