@@ -189,8 +189,10 @@ Q_CLUSTER = {
     "name": "cedarheights",
     "orm": "default",
     "workers": env.int("Q_WORKERS", default=2),
-    "timeout": 60,
-    "retry": 120,
+    # A task running longer than `timeout` is stopped; a claimed task whose worker never acknowledged it is
+    # handed out again after `retry`, which must exceed `timeout` or a slow task would run twice.
+    "timeout": env.int("Q_TIMEOUT", default=60),
+    "retry": env.int("Q_RETRY", default=120),
     "max_attempts": 3,
     "catch_up": False,
     "label": "Background tasks",
