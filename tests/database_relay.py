@@ -8,6 +8,9 @@ import socket
 import threading
 from contextlib import suppress
 
+import pytest
+from django.db import connection
+
 from tests.stripe_server import free_port
 
 
@@ -65,3 +68,19 @@ class DatabaseRelay:
             with suppress(OSError):
                 end.shutdown(socket.SHUT_RDWR)
             end.close()
+
+
+@pytest.fixture
+def database_relay():
+    """Django's connection goes through a relay in front of PostgreSQL, which the test takes down and back up."""
+    settings_dict = connection.settings_dict
+    original = {"HOST": settings_dict["HOST"], "PORT": settings_dict["PORT"]}
+    relay = DatabaseRelay(host=original["HOST"] or "127.0.0.1", port=int(original["PORT"] or 5432))
+    relay.up()
+    connection.close()
+    settings_dict.update(HOST="127.0.0.1", PORT=relay.port)
+    yield relay
+    relay.up()
+    connection.close()
+    settings_dict.update(original)
+    relay.down()

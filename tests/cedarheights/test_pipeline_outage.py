@@ -53,19 +53,8 @@ def lose_the_connection(ctx: Ctx) -> None:
 
 
 @pytest.fixture
-def relay():
-    """Django's connection goes through a relay in front of PostgreSQL, which the test takes down and back up."""
-    settings_dict = connection.settings_dict
-    original = {"HOST": settings_dict["HOST"], "PORT": settings_dict["PORT"]}
-    relay = DatabaseRelay(host=original["HOST"] or "127.0.0.1", port=int(original["PORT"] or 5432))
-    relay.up()
-    connection.close()
-    settings_dict.update(HOST="127.0.0.1", PORT=relay.port)
-    yield relay
-    relay.up()
-    connection.close()
-    settings_dict.update(original)
-    relay.down()
+def relay(database_relay):
+    yield database_relay
     pipeline._kept_runs.clear()  # a test that failed half-way leaves nothing for the next
 
 
