@@ -131,7 +131,7 @@ class PipelineRunAdmin(ReadOnlyAdmin):
     list_filter = ["pipeline", "status"]
     search_fields = ["reference", "error"]
     date_hierarchy = "started_at"
-    fields = ["pipeline", "reference", "status", "failed", "error", "started_at", "duration"]
+    fields = ["pipeline", "reference", "status", "failed", "error", "started_at", "duration", "note"]
     readonly_fields = fields
     inlines = [StepRunInline]
 

@@ -145,6 +145,10 @@ class PipelineRun(models.Model):
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(db_index=True)
     duration_ms = models.FloatField()
+    note = models.TextField(
+        blank=True,
+        help_text="Written late because the database was unavailable, or written with runs that were.",
+    )
 
     class Meta:
         ordering = ["-started_at"]

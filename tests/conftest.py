@@ -2,7 +2,8 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-pytest_plugins = ["tests.stripe_server", "tests.school"]  # shared fixtures for every test folder
+# Shared fixtures for every test folder.
+pytest_plugins = ["tests.stripe_server", "tests.school", "tests.database_relay"]
 
 
 def pytest_collection_modifyitems(config, items):
