@@ -55,6 +55,9 @@ class User(AbstractUser):
     family = models.ForeignKey(
         "accounts.Family", null=True, blank=True, related_name="parents", on_delete=models.PROTECT
     )
+    # Signed into every set-password and reset link (accounts.tokens) and replaced by each new set-password
+    # link, so only the newest link works. Empty until the first such link: earlier links keep working.
+    password_link_nonce = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 

@@ -1,7 +1,8 @@
+import uuid
+
 from axes.utils import reset as axes_reset
 from django.contrib.auth import password_validation, update_session_auth_hash
 from django.contrib.auth.forms import PasswordResetForm
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -10,6 +11,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from knox.models import AuthToken
 
 from accounts.models import Family, User
+from accounts.tokens import password_link_tokens
 from cedarheights.errors import InvalidInput
 from cedarheights.services import audited_create, audited_update
 
@@ -83,6 +85,7 @@ def password_reset_request(*, request, email: str) -> None:
             subject_template_name="registration/password_reset_subject.txt",
             email_template_name="registration/password_reset_email.txt",
             html_email_template_name="registration/password_reset_email.html",
+            token_generator=password_link_tokens,
         )
 
 
@@ -96,18 +99,28 @@ def _user_from_uid(uid: str) -> User | None:
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     """Set a password from an emailed link. The link then stops working: the token signs the old hash."""
     user = _user_from_uid(uid)
-    if user is None or not default_token_generator.check_token(user, token):
-        raise InvalidInput("This link has expired or was already used. Ask for a new one.", code="invalid_link")
+    if user is None or not password_link_tokens.check_token(user, token):
+        raise InvalidInput(
+            "This link has expired, was already used, or a newer one was emailed since. Use the newest link or ask"
+            " for a new one.",
+            code="invalid_link",
+        )
     return password_set(user=user, new_password=new_password)
 
 
 def set_password_link_build(*, user: User, base_url: str) -> str:
-    """The link a new parent gets to choose a password: single use, expiring; never a password in an email."""
+    """The link a new parent gets to choose a password: single use, expiring; never a password in an email.
+
+    Only the newest link works: building one replaces the user's link nonce, which every link signs, so the
+    links emailed before (a welcome email the owner resent) stop working. Nothing else about the account changes.
+    """
+    user.password_link_nonce = uuid.uuid4()
+    user.save(update_fields=["password_link_nonce"])
     path = reverse(
         "set-password",
         kwargs={
             "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
+            "token": password_link_tokens.make_token(user),
         },
     )
     return base_url.rstrip("/") + path

@@ -8,6 +8,7 @@ from django.urls import reverse_lazy
 from accounts.forms import ProfileForm, SetPasswordForm
 from accounts.roles import is_parent
 from accounts.services import password_change, user_update_profile
+from accounts.tokens import password_link_tokens
 from cedarheights.errors import DomainError
 
 
@@ -29,6 +30,7 @@ class LoginView(auth_views.LoginView):
 class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "registration/password_reset_email.txt"
     html_email_template_name = "registration/password_reset_email.html"
+    token_generator = password_link_tokens
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -49,6 +51,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     other sessions signed out, sign-in lockouts lifted)."""
 
     form_class = SetPasswordForm
+    token_generator = password_link_tokens
 
 
 class SetPasswordView(PasswordResetConfirmView):

@@ -1,7 +1,12 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.forms.models import model_to_dict
 from django.http import HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.html import format_html_join
 
+from cedarheights.emails import RESENDABLE, email_resend
 from cedarheights.errors import DomainError
 from cedarheights.models import AuditEvent, EmailLog, PipelineRun, SchoolSettings, StepRun
 from cedarheights.pipeline import step_title
@@ -85,11 +90,90 @@ class SchoolSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(EmailLog)
 class EmailLogAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "recipient", "template", "subject", "status", "sent_at"]
+    """The log of every email; an unconfirmed or failed one is resent from here (the list's action, or the
+    button on its page) by whoever holds "Can resend an unconfirmed or failed email" (the owner)."""
+
+    list_display = ["created_at", "recipient", "template", "subject", "status", "resend", "sent_at"]
     list_filter = ["status", "template"]
+    list_select_related = ["resend_of", "resent_as"]
     search_fields = ["recipient", "subject"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in EmailLog._meta.fields]
+    fields = [
+        "recipient",
+        "template",
+        "subject",
+        "status",
+        "error",
+        "resend",
+        "created_at",
+        "sent_at",
+        "dedupe_key",
+        "related_type",
+        "related_id",
+        "text_body",
+        "html_body",
+        "attachment_names",
+    ]
+    readonly_fields = fields
+    actions = ["resend_selected"]
+    change_form_template = "admin/cedarheights/emaillog/change_form.html"
+
+    def has_resend_permission(self, request) -> bool:
+        return request.user.has_perm("cedarheights.resend_emaillog")
+
+    @admin.display(description="Resend")
+    def resend(self, log: EmailLog) -> str:
+        links = [(_email_url(log.resend_of_id), f"Resend of #{log.resend_of_id}")] if log.resend_of_id else []
+        if (resent_as := getattr(log, "resent_as", None)) is not None:
+            links.append((_email_url(resent_as.pk), f"Resent as #{resent_as.pk}"))
+        return format_html_join(" · ", '<a href="{}">{}</a>', links) or "—"
+
+    @admin.display(description="Attachments")
+    def attachment_names(self, log: EmailLog) -> str:
+        return ", ".join(filename for filename, _, _ in log.attachments) or "—"
+
+    @admin.action(description="Resend the selected emails (unconfirmed or failed ones)", permissions=["resend"])
+    def resend_selected(self, request, queryset):
+        for log in queryset.order_by("pk"):
+            self._resend(request, log)
+
+    def get_urls(self):
+        resend = self.admin_site.admin_view(self.resend_view)
+        return [path("<int:pk>/resend/", resend, name="cedarheights_emaillog_resend"), *super().get_urls()]
+
+    def resend_view(self, request, pk: int):
+        """The button on one email's page (a POST): resend it, then show the new email."""
+        if not self.has_resend_permission(request):
+            raise PermissionDenied
+        log = EmailLog.objects.filter(pk=pk).first()
+        if request.method != "POST" or log is None:
+            return redirect("admin:cedarheights_emaillog_changelist" if log is None else _email_url(pk))
+        new = self._resend(request, log)
+        return redirect(_email_url(new.pk if new is not None else pk))
+
+    def _resend(self, request, log: EmailLog) -> EmailLog | None:
+        try:
+            new = email_resend(email_log=log, actor=request.user)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return None
+        self.message_user(request, f"Email #{log.pk} to {log.recipient} resent as #{new.pk}.", messages.SUCCESS)
+        return new
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        log = EmailLog.objects.filter(pk=object_id).select_related("resent_as").first() if object_id.isdigit() else None
+        resendable = (
+            log is not None
+            and log.status in RESENDABLE
+            and getattr(log, "resent_as", None) is None
+            and self.has_resend_permission(request)
+        )
+        extra = {"resend_url": reverse("admin:cedarheights_emaillog_resend", args=[log.pk])} if resendable else {}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+
+def _email_url(pk: int) -> str:
+    return reverse("admin:cedarheights_emaillog_change", args=[pk])
 
 
 @admin.register(AuditEvent)

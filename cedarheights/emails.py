@@ -1,4 +1,10 @@
-"""Every email the school sends: logged, sent by django-q2 after commit, and sent once per dedupe key."""
+"""Every email the school sends: logged with what it says, sent by django-q2 after commit, at most once.
+
+Claim, send, record (`email_send`); an email whose send was interrupted is `unconfirmed` and goes again only when
+the owner resends it (`email_resend`): a new log row, linked to the old one.
+"""
+
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -9,9 +15,53 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from cedarheights.errors import EmailNotResendable
 from cedarheights.models import EmailLog
 from cedarheights.selectors import school_settings_get
+from cedarheights.services import audit_record
 from cedarheights.validators import single_line
+
+Attachment = tuple[str, str, str]  # filename, content, MIME type
+
+# Emails that must not go again as they were sent, because they hold a link only the newest copy may carry (a
+# set-password link): template name -> a function that builds the email's context and attachments anew from its
+# log row (the row's related object), with fresh links. Filled by `@email_rebuilder` as the apps load (their
+# AppConfig.ready() imports the module), so core resends them without importing the apps.
+EMAIL_REBUILDERS: dict[str, Callable[[EmailLog], tuple[dict, list[Attachment]]]] = {}
+
+# Statuses the owner may resend: nobody knows whether it went (unconfirmed), or the backend refused it (failed;
+# its pending retries then send nothing, see `_email_claim`).
+RESENDABLE = (EmailLog.Status.UNCONFIRMED, EmailLog.Status.FAILED)
+
+
+def email_rebuilder(template: str):
+    """Register how a resend rebuilds a `template` email: `@email_rebuilder("welcome_parent")`."""
+
+    def register(function):
+        if EMAIL_REBUILDERS.setdefault(template, function) is not function:
+            raise ValueError(f"Two rebuilders for the {template} email")
+        return function
+
+    return register
+
+
+def _email_render(template: str, context: dict) -> tuple[str, str, str]:
+    """Subject, text and HTML of `templates/emails/<template>.txt` (first line: the subject) and `.html`.
+
+    The text part and subject go through the "text" template engine (no HTML escaping); the HTML part is escaped.
+    Every template gets `site_url`, so its links are absolute.
+    """
+    context = {"site_url": settings.SITE_URL, **context}
+    # The first line is rendered alone and made one line: it is a header, whatever a name in it holds.
+    text = engines["text"]
+    subject_source, _, body_source = text.get_template(f"emails/{template}.txt").template.source.partition("\n")
+    subject = single_line(text.from_string(subject_source).render(context))
+    body = text.from_string(body_source).render(context)
+    return subject[:255], body.lstrip("\n"), render_to_string(f"emails/{template}.html", context)
+
+
+def _send_after_commit(log: EmailLog) -> None:
+    transaction.on_commit(lambda: async_task("cedarheights.emails.email_send", log.pk))
 
 
 def email_queue(
@@ -21,52 +71,90 @@ def email_queue(
     context: dict,
     related: models.Model | None = None,
     dedupe_key: str | None = None,
-    attachments: list[tuple[str, str, str]] | None = None,
+    attachments: list[Attachment] | None = None,
 ) -> EmailLog | None:
-    """Log an email and send it in the background once the transaction commits.
+    """Log an email with what it says, and send it in the background once the transaction commits.
 
-    `templates/emails/<template>.txt` (first line: the subject) and `.html` are rendered now, so what
-    was sent is what the log shows. With a `dedupe_key` the same email is queued once, ever. The text
-    part and subject go through the "text" template engine (no HTML escaping); the HTML part is escaped.
-    Every template gets `site_url`, so its links are absolute.
+    It is rendered now and stored on the row, so what is sent (and what a resend sends) is what the log shows.
+    With a `dedupe_key` the same email is queued once, ever.
     """
-    context = {"site_url": settings.SITE_URL, **context}
-    # The first line is rendered alone and made one line: it is a header, whatever a name in it holds.
-    text = engines["text"]
-    subject_source, _, body_source = text.get_template(f"emails/{template}.txt").template.source.partition("\n")
-    subject = single_line(text.from_string(subject_source).render(context))
-    body = text.from_string(body_source).render(context)
+    subject, body, html = _email_render(template, context)
     try:
         with transaction.atomic():
             log = EmailLog.objects.create(
                 recipient=to,
                 template=template,
-                subject=subject[:255],
+                subject=subject,
+                text_body=body,
+                html_body=html,
+                attachments=attachments or [],
                 dedupe_key=dedupe_key,
                 related_type=ContentType.objects.get_for_model(related) if related is not None else None,
                 related_id=str(related.pk) if related is not None else "",
             )
     except IntegrityError:
         return None  # already queued under this key
-    html = render_to_string(f"emails/{template}.html", context)
-    files = attachments or []
-    transaction.on_commit(lambda: async_task("cedarheights.emails.email_send", log.pk, body.lstrip("\n"), html, files))
+    _send_after_commit(log)
     return log
 
 
-def email_send(email_log_id: int, body: str, html: str, attachments: list | None = None) -> None:
+@transaction.atomic(durable=True)
+def email_resend(*, email_log: EmailLog, actor) -> EmailLog:
+    """The owner's resend of an unconfirmed or failed email: a new log row, `resend_of` the old one, sent once.
+
+    The old row is locked and keeps its status (the log stays a true record); an email is resent once (the
+    second click finds `resent_as` and is refused; the one-to-one column is the database's last word). A
+    template with a rebuilder is rendered anew (a fresh set-password link, which makes the old one stop
+    working); any other email goes again as it was stored.
+    """
+    old = EmailLog.objects.select_for_update().get(pk=email_log.pk)
+    if old.status not in RESENDABLE:
+        raise EmailNotResendable(
+            f"Email #{old.pk} is {old.get_status_display().lower()}: only an unconfirmed or failed email is resent."
+        )
+    if (already := EmailLog.objects.filter(resend_of=old).first()) is not None:
+        raise EmailNotResendable(f"Email #{old.pk} was already resent as #{already.pk}.")
+    if rebuild := EMAIL_REBUILDERS.get(old.template):
+        context, attachments = rebuild(old)
+        subject, body, html = _email_render(old.template, context)
+    elif old.text_body:
+        subject, body, html, attachments = old.subject, old.text_body, old.html_body, old.attachments
+    else:
+        raise EmailNotResendable(f"Email #{old.pk} was logged before emails kept what they said: write it anew.")
+    new = EmailLog.objects.create(
+        recipient=old.recipient,
+        template=old.template,
+        subject=subject,
+        text_body=body,
+        html_body=html,
+        attachments=attachments,
+        related_type=old.related_type,
+        related_id=old.related_id,
+        resend_of=old,
+    )
+    audit_record(actor=actor, action="create", obj=new, changes={"resend_of": [None, old.pk]})
+    _send_after_commit(new)
+    return new
+
+
+def email_send(email_log_id: int, body: str = "", html: str = "", attachments: list | None = None) -> None:
     """django-q2 task: send a logged email at most once, even when the task runs again.
 
     Claim, send, record: the row is claimed as `sending` in a transaction that commits before the backend is
     called, and the outcome is recorded after it. A run that finds its email `sent` does nothing. A run that
     finds it `sending` knows an earlier run began to send and never recorded how it went (the process died, or
     the database refused the record): the email may have gone out, so the row becomes `unconfirmed` for the
-    owner to check, and nothing is sent again. A backend that raises has sent nothing: the row is `failed`
-    and the task's retry sends it.
+    owner to check (and resend), and nothing is sent again. A backend that raises has sent nothing: the row is
+    `failed` and the task's retry sends it.
+
+    What is sent is read from the row. `body`, `html` and `attachments` are for tasks queued before the row
+    kept its content (migration 0008): those rows have no text, and are sent from the task's arguments.
     """
     log = _email_claim(email_log_id)
     if log is None:
         return
+    if log.text_body:
+        body, html, attachments = log.text_body, log.html_body, log.attachments
     message = EmailMultiAlternatives(log.subject, body, settings.DEFAULT_FROM_EMAIL, [log.recipient])
     message.attach_alternative(html, "text/html")
     for filename, content, mimetype in attachments or []:
@@ -92,6 +180,8 @@ def _email_claim(email_log_id: int) -> EmailLog | None:
         return None
     if log.status not in (EmailLog.Status.QUEUED, EmailLog.Status.FAILED):
         return None
+    if EmailLog.objects.filter(resend_of=log).exists():
+        return None  # a failed email the owner resent: its new row sends it, this retry must not
     log.status = EmailLog.Status.SENDING
     log.save(update_fields=["status"])
     return log
@@ -104,7 +194,7 @@ def email_parents(
     context: dict,
     dedupe_key: str,
     related: models.Model | None = None,
-    attachments: list[tuple[str, str, str]] | None = None,
+    attachments: list[Attachment] | None = None,
 ) -> None:
     """The same email to every parent of a family, each once (the key is made per parent)."""
     for parent in family.parents.all():

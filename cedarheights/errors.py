@@ -61,3 +61,11 @@ class OutsideAvailability(DomainError):
 class TermOverlap(DomainError):
     code = "term_overlap"
     status = 409
+
+
+class EmailNotResendable(DomainError):
+    """The owner asked to resend an email that may not go again (sent, still queued, already resent) or that
+    can no longer be rebuilt (what it was about was deleted)."""
+
+    code = "email_not_resendable"
+    status = 409

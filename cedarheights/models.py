@@ -91,12 +91,25 @@ class EmailLog(models.Model):
     related_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
     related_id = models.CharField(max_length=64, blank=True)
     related_object = GenericForeignKey("related_type", "related_id")
+    # What is sent, as rendered when the email was queued: the task reads it from here, and a resend copies it.
+    text_body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
+    attachments = models.JSONField(default=list, blank=True, help_text="[filename, content, MIME type] each.")
+    resend_of = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        related_name="resent_as",
+        on_delete=models.PROTECT,
+        help_text="The email the owner resent as this one; one resend per email, so two clicks send once.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["related_type", "related_id"])]
+        permissions = [("resend_emaillog", "Can resend an unconfirmed or failed email")]
 
     def __str__(self) -> str:
         return f"{self.template} → {self.recipient} ({self.status})"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -23,8 +24,9 @@ from accounts.roles import is_parent
 from accounts.services import set_password_link_build
 from billing.selectors import tuition_plans_offered
 from billing.services import billing_start, card_check
-from cedarheights.emails import email_owner, email_parents, email_queue
-from cedarheights.errors import DomainError, InvalidInput, LessonConflict, TryAgain
+from cedarheights.emails import email_owner, email_parents, email_queue, email_rebuilder
+from cedarheights.errors import DomainError, EmailNotResendable, InvalidInput, LessonConflict, TryAgain
+from cedarheights.models import EmailLog
 from cedarheights.pipeline import run_pipeline, step
 from cedarheights.selectors import school_settings_get
 from enrollment.calendar import lesson_ics, lesson_ics_filename
@@ -412,32 +414,70 @@ def queue_welcome_emails(ctx: EnrollmentContext) -> None:
             context={"owner": ctx.address_owner},
         )
         return
-    booked = [e for e in ctx.enrollments if e.status == Enrollment.Status.ACTIVE]
-    waitlisted = [e for e in ctx.enrollments if e.status == Enrollment.Status.WAITLISTED]
     set_password_url = set_password_link_build(user=ctx.parent, base_url=ctx.site_url) if ctx.new_account else ""
-    attachments = [_demo_file(e) for e in booked]
+    context, attachments = _welcome_parent_content(
+        enrollments=ctx.enrollments,
+        submission_key=ctx.idempotency_key,
+        site_url=ctx.site_url,
+        set_password_url=set_password_url,
+    )
     email_parents(
         family=ctx.family,
         template="welcome_parent",
         dedupe_key=f"welcome:{ctx.idempotency_key}",
         related=ctx.enrollments[0],
         attachments=attachments,
-        context={
-            "booked": booked,
-            "waitlisted": waitlisted,
-            "set_password_url": set_password_url,
-            "confirmation_url": ctx.site_url + confirmation_path(ctx.idempotency_key),
-        },
+        context=context,
     )
-    for enrollment in booked:
+    for enrollment in context["booked"]:
         _teacher_welcome(enrollment)
-    if waitlisted:
+    if waitlisted := context["waitlisted"]:
         email_owner(
             template="waitlist_owner",
             dedupe_key=f"waitlist:{ctx.idempotency_key}",
             related=waitlisted[0],
             context={"waitlisted": waitlisted, "family": ctx.family},
         )
+
+
+def _welcome_parent_content(
+    *, enrollments: list[Enrollment], submission_key: uuid.UUID | None, site_url: str, set_password_url: str
+) -> tuple[dict, list[tuple[str, str, str]]]:
+    """The welcome email's context and its .ics files: each booked child's demo lesson, each waitlisted child."""
+    booked = [e for e in enrollments if e.status == Enrollment.Status.ACTIVE]
+    context = {
+        "booked": booked,
+        "waitlisted": [e for e in enrollments if e.status == Enrollment.Status.WAITLISTED],
+        "set_password_url": set_password_url,
+        "confirmation_url": site_url + confirmation_path(submission_key) if submission_key else "",
+    }
+    return context, [_demo_file(e) for e in booked]
+
+
+@email_rebuilder("welcome_parent")
+def welcome_parent_rebuild(log: EmailLog) -> tuple[dict, list[tuple[str, str, str]]]:
+    """A resent welcome email (`cedarheights.emails.email_resend`) says what is true now: the children of the
+    submission as they stand, their demo lessons, and, while the parent has not chosen a password, a fresh
+    set-password link (building it makes every earlier link stop working). A parent who has a password gets no
+    link, and nothing about their account changes."""
+    enrollment = log.related_object
+    if enrollment is None:
+        raise EmailNotResendable(
+            f"Email #{log.pk} was about an enrollment that has been deleted, so it cannot be rebuilt: not resent."
+        )
+    family = enrollment.student.family
+    parent = family.parents.filter(email__iexact=log.recipient).first()
+    if parent is None:
+        raise EmailNotResendable(f"{log.recipient} is no longer a parent of {family}: email #{log.pk} not resent.")
+    key = enrollment.submission_key
+    siblings = Enrollment.objects.filter(submission_key=key).order_by("pk") if key else [enrollment]
+    set_password_url = (
+        "" if parent.has_usable_password() else set_password_link_build(user=parent, base_url=settings.SITE_URL)
+    )
+    context, attachments = _welcome_parent_content(
+        enrollments=list(siblings), submission_key=key, site_url=settings.SITE_URL, set_password_url=set_password_url
+    )
+    return {**context, "parent": parent}, attachments
 
 
 @step("Hand off to billing")

@@ -19,11 +19,17 @@ pytestmark = pytest.mark.django_db
 
 def queued_email() -> EmailLog:
     """A logged email whose task has not run yet (as `email_queue` leaves it until the commit)."""
-    return EmailLog.objects.create(recipient="maya@example.com", template="welcome_parent", subject="Welcome")
+    return EmailLog.objects.create(
+        recipient="maya@example.com",
+        template="welcome_parent",
+        subject="Welcome",
+        text_body="Hello Maya",
+        html_body="<p>Hello Maya</p>",
+    )
 
 
 def send(log: EmailLog) -> None:
-    email_send(log.pk, "Hello Maya", "<p>Hello Maya</p>")
+    email_send(log.pk)
 
 
 def test_an_email_is_sent_once_and_recorded_sent():
@@ -103,3 +109,28 @@ def test_a_backend_failure_is_recorded_failed_and_the_retry_sends_once(settings)
     log.refresh_from_db()
     assert log.status == EmailLog.Status.SENT and log.error == ""
     assert len(mail.outbox) == 1
+
+
+def test_the_email_sent_is_the_one_stored_on_its_row():
+    log = queued_email()
+
+    send(log)
+
+    [sent] = mail.outbox
+    assert (sent.subject, sent.body, sent.alternatives[0][0]) == ("Welcome", "Hello Maya", "<p>Hello Maya</p>")
+
+
+def test_a_task_queued_before_rows_kept_their_content_sends_its_arguments_once():
+    """Deploy time: a task enqueued by the previous release carries the content; its row has none."""
+    log = EmailLog.objects.create(recipient="maya@example.com", template="welcome_parent", subject="Welcome")
+    calendar = ["demo.ics", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar"]
+
+    email_send(log.pk, "Hello Maya", "<p>Hello Maya</p>", [calendar])
+    email_send(log.pk, "Hello Maya", "<p>Hello Maya</p>", [calendar])
+
+    [sent] = mail.outbox
+    assert (sent.body, sent.alternatives[0][0], [list(a) for a in sent.attachments]) == (
+        "Hello Maya",
+        "<p>Hello Maya</p>",
+        [calendar],
+    )
