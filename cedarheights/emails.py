@@ -7,9 +7,9 @@ from django.db import IntegrityError, models, transaction
 from django.template import engines
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from cedarheights.models import EmailLog
+from cedarheights.outbox import task_enqueue_with_commit
 from cedarheights.selectors import school_settings_get
 from cedarheights.validators import single_line
 
@@ -50,7 +50,7 @@ def email_queue(
         return None  # already queued under this key
     html = render_to_string(f"emails/{template}.html", context)
     files = attachments or []
-    transaction.on_commit(lambda: async_task("cedarheights.emails.email_send", log.pk, body.lstrip("\n"), html, files))
+    task_enqueue_with_commit("cedarheights.emails.email_send", log.pk, body.lstrip("\n"), html, files)
     return log
 
 

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 
+from cedarheights import outbox
 from cedarheights.services import worker_heartbeat_record
 
 
@@ -16,3 +17,8 @@ def worker_started(sender, proc_name: str, **kwargs) -> None:
     Inline tasks (`sync`, in tests) are no worker."""
     if not settings.Q_CLUSTER.get("sync"):
         worker_heartbeat_record()
+
+
+def task_outbox_relay() -> int:
+    """Scheduled every minute (migration 0008): relays outbox rows a crash left between commit and relay."""
+    return outbox.task_outbox_relay()
