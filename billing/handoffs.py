@@ -52,8 +52,8 @@ def subscriptions_billing_lost() -> QuerySet[TuitionSubscription]:
             stripe_subscription_id=None,
             created_at__lt=lost_before,
         )
-        # On the row itself, so a sweep that waited for another's lock sees that one's stamp (PostgreSQL
-        # checks the conditions again on the row it finally locks).
+        # On the row itself: a sweep that locks the row just after another sweep committed its restart is
+        # checked again by PostgreSQL against the row's new version (with its stamp), and leaves it.
         .filter(Q(billing_restarted_at=None) | Q(billing_restarted_at__lt=lost_before))
         .filter(Q(enrollment=None) | Q(enrollment__status=Enrollment.Status.ACTIVE))
         .exclude(Exists(billing_runs))
