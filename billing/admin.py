@@ -144,7 +144,15 @@ class PaymentFailureAdmin(ReadOnlyAdmin):
 
 @admin.register(TuitionSubscription)
 class TuitionSubscriptionAdmin(ReadOnlyAdmin):
-    list_display = ["family", "tuition_plan", "status", "current_period_end", "stripe_subscription_id", "created_at"]
+    list_display = [
+        "family",
+        "tuition_plan",
+        "status",
+        "current_period_end",
+        "stripe_subscription_id",
+        "created_at",
+        "billing_restarted_at",
+    ]
     list_filter = ["status", "tuition_plan"]
     list_select_related = ["family", "tuition_plan"]
     search_fields = ["family__name", "stripe_subscription_id"]

@@ -222,6 +222,18 @@ class TuitionSubscription(models.Model):
     starts_at = models.DateTimeField(
         null=True, blank=True, help_text="The first regular lesson: billing starts then, its first period prorated."
     )
+    payment_method_id = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The card given at enrollment (a Stripe payment method id), kept for the billing pipeline: "
+        "billing that has to be started again still has it.",
+    )
+    billing_restarted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the sweeper last started billing that never reached the worker (see Pipeline runs, "
+        "billing_sweep).",
+    )
     stripe_subscription_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
     djstripe_subscription = models.ForeignKey(
         "djstripe.Subscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

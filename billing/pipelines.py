@@ -16,16 +16,19 @@ from billing.services import subscription_invoice_route, subscription_state_appl
 from billing.stripe_mirror import payment_mirror, profile_mirror, subscription_mirror
 from cedarheights.pipeline import run_pipeline, step
 
+# A billing run's reference: "subscription:42" (the sweeper looks runs up by it).
+REFERENCE_PREFIX = "subscription:"
+
 
 @dataclass
 class BillingContext:
     subscription_id: int
-    payment_method_id: str = ""
+    payment_method_id: str = ""  # a card named by a task queued before cards were kept on the subscription
     outcome: stripe_gateway.ChargeOutcome | None = None
 
     @property
     def reference(self) -> str:
-        return f"subscription:{self.subscription_id}"
+        return f"{REFERENCE_PREFIX}{self.subscription_id}"
 
 
 def _subscription(ctx: BillingContext) -> TuitionSubscription:
@@ -47,8 +50,9 @@ def ensure_customer(ctx: BillingContext) -> None:
 
 @step("Attach the card")
 def attach_payment_method(ctx: BillingContext) -> None:
-    profile = BillingProfile.objects.get(family_id=_subscription(ctx).family_id)
-    method = ctx.payment_method_id or profile.default_payment_method_id
+    subscription = _subscription(ctx)
+    profile = BillingProfile.objects.get(family_id=subscription.family_id)
+    method = ctx.payment_method_id or subscription.payment_method_id or profile.default_payment_method_id
     if not method:
         raise ValueError("The family has no card on file.")
     if method == profile.default_payment_method_id:

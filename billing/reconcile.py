@@ -6,6 +6,12 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from billing import stripe_gateway
+from billing.handoffs import (
+    billing_handoff_restart,
+    stripe_event_restart,
+    stripe_events_lost,
+    subscriptions_billing_lost,
+)
 from billing.models import BillingProfile, Payment, PaymentFailure, TuitionPlan, TuitionSubscription
 from billing.services import payment_failure_recover, payment_record_succeeded
 
@@ -53,8 +59,23 @@ def _invoice_payment(payment: Payment, invoice: dict | None) -> Mismatch | None:
 
 
 def billing_reconcile(*, commit: bool = False, progress: Callable[[int, int], None] | None = None) -> list[Mismatch]:
-    """Compare customers, plans' prices, subscriptions and invoice payments; with `commit`, repair what is safe."""
+    """Compare customers, plans' prices, subscriptions and invoice payments, and find billing work whose hand-off
+    to the worker was lost; with `commit`, repair what is safe (a lost hand-off is started again)."""
     checks: list[Callable[[], Mismatch | None]] = []
+    for subscription in subscriptions_billing_lost().select_related("family", "tuition_plan"):
+        checks.append(
+            lambda s=subscription: Mismatch(
+                str(s),
+                "billing never started (no billing run, no queued task, no Stripe subscription)",
+                lambda: billing_handoff_restart(subscription=s),
+            )
+        )
+    for event in stripe_events_lost():
+        checks.append(
+            lambda e=event: Mismatch(
+                str(e), "received and never processed (no queued task)", lambda: stripe_event_restart(event=e)
+            )
+        )
     for profile in BillingProfile.objects.exclude(stripe_customer_id=None).select_related("family"):
         checks.append(
             lambda p=profile: (

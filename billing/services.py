@@ -7,7 +7,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from accounts.models import Family
 from billing import stripe_gateway
@@ -25,6 +24,7 @@ from billing.models import (
 from billing.stripe_mirror import payment_mirror, plan_mirror
 from cedarheights.emails import email_owner, email_parents
 from cedarheights.errors import InvalidInput, ServiceUnavailable
+from cedarheights.outbox import task_enqueue_with_commit
 from cedarheights.pipeline import run_pipeline, step
 from cedarheights.selectors import school_settings_get
 from enrollment.services import enrollment_set_billing_status
@@ -439,16 +439,24 @@ def subscription_charge_now(*, subscription: TuitionSubscription) -> Payment:
     return payment
 
 
+BILLING_TASK = "billing.tasks.billing_pipeline"
+
+
 @transaction.atomic
 def billing_start(
     *, family: Family, tuition_plan: TuitionPlan, payment_method_id: str = "", enrollment=None, starts_at=None
 ) -> TuitionSubscription:
     """Start billing a family for a plan (from `starts_at`, the first regular lesson, if given): the pipeline
-    runs in django-q2 once this commits."""
+    runs in django-q2 once this commits. The card is kept on the subscription and the task is recorded in this
+    transaction, so billing whose task is lost anyway can be started again (`billing_handoffs_recover`)."""
     subscription = TuitionSubscription.objects.create(
-        family=family, tuition_plan=tuition_plan, enrollment=enrollment, starts_at=starts_at
+        family=family,
+        tuition_plan=tuition_plan,
+        enrollment=enrollment,
+        starts_at=starts_at,
+        payment_method_id=payment_method_id,
     )
-    transaction.on_commit(lambda: async_task("billing.tasks.billing_pipeline", subscription.pk, payment_method_id))
+    task_enqueue_with_commit(BILLING_TASK, subscription.pk)
     return subscription
 
 

@@ -1,12 +1,18 @@
 """django-q2 tasks for billing. Each is idempotent: delivery is at least once."""
 
 from billing import webhooks
+from billing.handoffs import billing_handoffs_recover
 from billing.pipelines import billing_pipeline_run
 from billing.services import billing_retry_due, failed_payments_digest_send
 
 
 def billing_pipeline(subscription_id: int, payment_method_id: str = "") -> None:
     billing_pipeline_run(subscription_id=subscription_id, payment_method_id=payment_method_id)
+
+
+def billing_handoffs_sweep() -> int:
+    """Scheduled every 5 minutes (migration 0009): starts billing work whose hand-off was lost."""
+    return len(billing_handoffs_recover())
 
 
 def billing_retry_failed() -> int:

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from billing import stripe_gateway
 from billing.models import BillingProfile, Payment, PaymentFailure, StripeEvent, TuitionSubscription
@@ -24,6 +23,9 @@ from billing.services import (
 from billing.stripe_mirror import mirror, payment_mirror, subscription_mirror
 from cedarheights.emails import email_owner, email_parents
 from cedarheights.errors import InvalidInput
+from cedarheights.outbox import task_enqueue_with_commit
+
+EVENT_TASK = "billing.tasks.stripe_event_process"
 
 
 def stripe_event_receive(*, payload: bytes, signature: str) -> StripeEvent | None:
@@ -44,7 +46,7 @@ def stripe_event_receive(*, payload: bytes, signature: str) -> StripeEvent | Non
                 status=StripeEvent.Status.RECEIVED if event["type"] in HANDLERS else StripeEvent.Status.IGNORED,
             )
             if stored.status == StripeEvent.Status.RECEIVED:
-                transaction.on_commit(lambda: async_task("billing.tasks.stripe_event_process", stored.pk))
+                task_enqueue_with_commit(EVENT_TASK, stored.pk)
     except IntegrityError:
         return None  # a replay of an event we already hold
     return stored

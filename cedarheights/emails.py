@@ -13,10 +13,10 @@ from django.db import IntegrityError, models, transaction
 from django.template import engines
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from cedarheights.errors import EmailNotResendable
 from cedarheights.models import EmailLog
+from cedarheights.outbox import task_enqueue_with_commit
 from cedarheights.selectors import school_settings_get
 from cedarheights.services import audit_record
 from cedarheights.validators import single_line
@@ -61,7 +61,8 @@ def _email_render(template: str, context: dict) -> tuple[str, str, str]:
 
 
 def _send_after_commit(log: EmailLog) -> None:
-    transaction.on_commit(lambda: async_task("cedarheights.emails.email_send", log.pk))
+    """The send task, recorded in the caller's transaction: it runs once that commits, and never if it rolls back."""
+    task_enqueue_with_commit("cedarheights.emails.email_send", log.pk)
 
 
 def email_queue(
@@ -148,7 +149,7 @@ def email_send(email_log_id: int, body: str = "", html: str = "", attachments: l
     `failed` and the task's retry sends it.
 
     What is sent is read from the row. `body`, `html` and `attachments` are for tasks queued before the row
-    kept its content (migration 0008): those rows have no text, and are sent from the task's arguments.
+    kept its content (migration 0009): those rows have no text, and are sent from the task's arguments.
     """
     log = _email_claim(email_log_id)
     if log is None:

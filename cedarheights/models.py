@@ -216,3 +216,20 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+class TaskOutbox(models.Model):
+    """A task for the worker, written in the transaction that needs it, when the broker (Redis) cannot join that
+    transaction: relayed to the broker after the commit, or by the scheduled relay if a crash came first."""
+
+    func = models.CharField(max_length=200, help_text="The task's dotted path, e.g. billing.tasks.billing_pipeline.")
+    args = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = "task waiting for the broker"
+        verbose_name_plural = "tasks waiting for the broker"
+
+    def __str__(self) -> str:
+        return f"{self.func}{tuple(self.args)}"

@@ -8,6 +8,7 @@ import re
 from django.conf import settings
 from django_q.utils import get_func_repr
 
+from cedarheights import outbox
 from cedarheights.services import worker_heartbeat_record
 
 logger = logging.getLogger("cedarheights.tasks")
@@ -24,6 +25,11 @@ def worker_started(sender, proc_name: str, **kwargs) -> None:
     Inline tasks (`sync`, in tests) are no worker."""
     if not settings.Q_CLUSTER.get("sync"):
         worker_heartbeat_record()
+
+
+def task_outbox_relay() -> int:
+    """Scheduled every minute (migration 0010): relays outbox rows a crash left between commit and relay."""
+    return outbox.task_outbox_relay()
 
 
 def task_failure_log(sender, func, task: dict, **kwargs) -> None:

@@ -232,6 +232,12 @@ CONTENT_SECURITY_POLICY = {
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default=stripe_secrets.LOCAL_WEBHOOK_SECRET)
 # Days after a failed payment at which it is tried again; after the last, the enrollment is paused.
 BILLING_RETRY_DAYS = env.list("BILLING_RETRY_DAYS", cast=int, default=[1, 3, 7])
+# Billing still not started this long after its subscription was made (no run, no queued task, no Stripe id) had
+# its hand-off lost, and the sweeper starts it. Well past a task's worst path (timeout, then retry, twice), so a
+# task still on its way is never doubled.
+BILLING_HANDOFF_GRACE_SECONDS = env.int(
+    "BILLING_HANDOFF_GRACE_SECONDS", default=max(600, 2 * (Q_CLUSTER["retry"] + Q_CLUSTER["timeout"]))
+)
 # Where the failed-payment emails send parents to update their card.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 SILENCED_SYSTEM_CHECKS = ["djstripe.W002"] if not STRIPE_LIVE_MODE else []

@@ -1,0 +1,136 @@
+"""Work leaves a transaction only with it: the hand-off to the worker commits with the change or not at all.
+
+Real PostgreSQL commits (`transaction=True`). django-q2's queue is read as its worker reads it (OrmQ rows and
+their signed packages). The tests run django-q2 in `sync` mode; a broker passed explicitly is used as is.
+"""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+from django_q.brokers import Broker
+from django_q.brokers.orm import ORM
+from django_q.models import OrmQ
+from django_q.signing import SignedPackage
+
+from cedarheights.models import TaskOutbox, WorkerHeartbeat
+from cedarheights.outbox import task_args_queued, task_enqueue_with_commit, task_outbox_relay
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+TASK = "cedarheights.tasks.worker_heartbeat"
+
+
+class Rollback(Exception):
+    pass
+
+
+def rows_seen_elsewhere() -> int:
+    """The queue as the worker sees it: from another connection, so only what is committed."""
+    seen = []
+
+    def count():
+        try:
+            seen.append(OrmQ.objects.count())
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=count)
+    worker.start()
+    worker.join()
+    return seen[0]
+
+
+class BrokerAway(Broker):
+    """A broker out of our transaction (as Redis is) that cannot be reached: what a crash after commit leaves."""
+
+    def enqueue(self, task):
+        raise ConnectionError("the broker is away")
+
+
+class ListBroker(Broker):
+    """A broker out of our transaction (as Redis is), holding its packages in a list to be read back."""
+
+    def __init__(self):
+        super().__init__(list_key="outbox-test")
+        self.packages: list[dict] = []
+
+    def enqueue(self, task):
+        self.packages.append(SignedPackage.loads(task))
+        return len(self.packages)
+
+
+def test_on_the_orm_broker_the_task_row_commits_with_the_change_and_only_then_is_seen():
+    """Made to fail first: enqueuing on commit (the old hand-off) leaves no row inside the transaction."""
+    with transaction.atomic():
+        WorkerHeartbeat.objects.create(seen_at="2000-01-01T00:00Z")  # the change
+        task_enqueue_with_commit(TASK, 7, broker=ORM(list_key="cedarheights"))
+        assert OrmQ.objects.count() == 1  # written in this transaction...
+        assert rows_seen_elsewhere() == 0  # ...and nowhere else until it commits
+    assert rows_seen_elsewhere() == 1
+    assert task_args_queued(func=TASK) == [(7,)]
+
+
+def test_on_the_orm_broker_a_rolled_back_change_leaves_no_task():
+    with pytest.raises(Rollback), transaction.atomic():
+        WorkerHeartbeat.objects.create(seen_at="2000-01-01T00:00Z")
+        task_enqueue_with_commit(TASK, 7, broker=ORM(list_key="cedarheights"))
+        raise Rollback
+    assert OrmQ.objects.count() == 0 and not WorkerHeartbeat.objects.exists()
+
+
+def test_in_sync_mode_the_task_runs_after_the_commit_never_inside_the_transaction():
+    """Made to fail first: calling `async_task` at once (inline, inside the transaction) writes the heartbeat
+    before the commit."""
+    with transaction.atomic():
+        task_enqueue_with_commit(TASK)
+        assert not WorkerHeartbeat.objects.exists()
+    assert WorkerHeartbeat.objects.exists()
+
+    with pytest.raises(Rollback), transaction.atomic():
+        task_enqueue_with_commit(TASK)
+        raise Rollback
+    WorkerHeartbeat.objects.all().delete()
+    assert not WorkerHeartbeat.objects.exists() and OrmQ.objects.count() == 0
+
+
+def test_on_another_broker_an_outbox_row_commits_with_the_change_and_is_relayed_after_it():
+    broker = ListBroker()
+    with transaction.atomic():
+        task_enqueue_with_commit(TASK, 7, broker=broker)
+        assert list(TaskOutbox.objects.values_list("func", "args")) == [(TASK, [7])]
+        assert broker.packages == []  # nothing leaves before the commit
+    assert [(p["func"], p["args"]) for p in broker.packages] == [(TASK, (7,))]
+    assert not TaskOutbox.objects.exists()
+
+    with pytest.raises(Rollback), transaction.atomic():
+        task_enqueue_with_commit(TASK, 8, broker=broker)
+        raise Rollback
+    assert len(broker.packages) == 1 and not TaskOutbox.objects.exists()
+
+
+def test_an_outbox_row_the_relay_could_not_send_is_relayed_by_the_scheduled_relay_once():
+    # Given a commit whose relay failed (the broker away, or the process gone before it ran)
+    with transaction.atomic():
+        task_enqueue_with_commit(TASK, 9, broker=BrokerAway())
+    assert task_args_queued(func=TASK) == [(9,)]  # the sweeper sees it waiting
+
+    # When the scheduled relay runs, twice at once, on django-q2's ORM queue
+    barrier, relayed = threading.Barrier(2), []
+
+    def relay():
+        try:
+            barrier.wait()
+            relayed.append(task_outbox_relay(broker=ORM(list_key="cedarheights")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=relay) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then the task is queued once and the outbox is empty
+    assert sorted(relayed) == [0, 1]
+    assert [(row.func(), row.args()) for row in OrmQ.objects.all()] == [(TASK, (9,))]
+    assert not TaskOutbox.objects.exists()
