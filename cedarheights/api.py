@@ -22,9 +22,11 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cedarheights.errors import DomainError, InvalidInput, LessonConflict, ServiceUnavailable
+from cedarheights.errors import DatabaseUnavailable, DomainError, InvalidInput, LessonConflict, ServiceUnavailable
 from cedarheights.filters import check_offset
 from cedarheights.models import IdempotencyRecord
+from cedarheights.outage import MESSAGE as OUTAGE_MESSAGE
+from cedarheights.outage import is_outage, outage_note
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +45,11 @@ ERROR_SCHEMA = {
         },
         "request_id": {"type": "string", "description": "Quote it when reporting a problem."},
         "conflicting_lesson": {"type": "integer", "nullable": True, "description": "On `lesson_conflict`."},
-        "retry_after": {"type": "integer", "description": "On `service_unavailable`: seconds before trying again."},
+        "retry_after": {
+            "type": "integer",
+            "description": "On `service_unavailable` (Stripe) and `unavailable` (our database): seconds before trying "
+            "again, as in the `Retry-After` header.",
+        },
     },
     "required": ["code", "message", "fields", "request_id"],
 }
@@ -61,13 +67,19 @@ def error_body(request, *, code: str, message: str, fields: dict | None = None, 
 
 def exception_handler(exc, context):
     request = context.get("request")
+    outage = is_outage(exc)
+    if outage:  # the database went away mid-request: nothing was kept (cedarheights/outage.py)
+        outage_note(request._request, exc)
+        exc = DatabaseUnavailable(OUTAGE_MESSAGE)
     if isinstance(exc, DomainError):
         extra = {"conflicting_lesson": exc.conflicting_lesson_id} if isinstance(exc, LessonConflict) else {}
         headers = {}
         if isinstance(exc, ServiceUnavailable):
             extra, headers = {"retry_after": exc.retry_after}, {"Retry-After": str(exc.retry_after)}
         body = error_body(request, code=exc.code, message=exc.message, fields=exc.fields, **extra)
-        return Response(body, status=exc.status, headers=headers)
+        response = Response(body, status=exc.status, headers=headers)
+        response._has_been_logged = outage  # an outage's one line is outage_note's warning
+        return response
     if isinstance(exc, ProtectedError | RestrictedError):
         blocking = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         used_by = sorted({str(type(obj)._meta.verbose_name_plural) for obj in blocking})
