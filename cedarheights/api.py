@@ -172,6 +172,13 @@ REFUSED_FIELDS_DESCRIPTION = (
 )
 
 
+UNAVAILABLE_RESPONSE = {
+    "description": "Our database (`unavailable`) or Stripe (`service_unavailable`) could not be reached: nothing was "
+    "kept. Send the same request again after `Retry-After` seconds, with the same `Idempotency-Key`.",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds before trying again."}},
+}
+
+
 # gunicorn (or the proxy in front) refuses a request line over its limit before the app sees it, in its own words.
 URI_TOO_LONG_DESCRIPTION = "The address is longer than the server accepts (answered by the web server, not the API)."
 
@@ -190,6 +197,7 @@ def document_error_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             if "requestBody" in operation:
                 responses.setdefault("400", {"description": REFUSED_FIELDS_DESCRIPTION, **reference})
+            responses.setdefault("503", {**UNAVAILABLE_RESPONSE, **reference})
             for code in ERROR_STATUSES:
                 responses.setdefault(code, {"description": "Error (see `Error`).", **reference})
             responses.setdefault("414", {"description": URI_TOO_LONG_DESCRIPTION})
