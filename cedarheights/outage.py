@@ -26,11 +26,12 @@ rollback fails because the connection died, raises the same OperationalError/Int
 `atomic()` (Django drops the connection when the rollback fails), so it takes the same roads.
 """
 
+import functools
 import logging
 import secrets
 import sys
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views.debug import ExceptionReporter
@@ -39,14 +40,21 @@ from cedarheights.errors import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
 
-# Raised through Django by psycopg when the server is down, restarting, refusing connections, or ended our
-# backend (AdminShutdown, CannotConnectNow, a lost or closed connection), and by the broker on the same database.
-OUTAGE_ERRORS = (OperationalError, InterfaceError)
 MESSAGE = "We could not reach our records; try again in a moment."
 
 
+@functools.cache
+def outage_errors() -> tuple[type[Exception], ...]:
+    """What the driver raises when the server is down, restarting, refusing connections, or ended our backend
+    (psycopg: AdminShutdown, CannotConnectNow, a lost or closed connection), the task broker on the same database
+    included: Django's wrapped errors, and the driver's own, which escape unwrapped where Django does not wrap the
+    call (closing a server-side cursor, as `.iterator()` and a form's model choices do)."""
+    drivers = {connections[alias].Database for alias in connections}
+    return (OperationalError, InterfaceError, *(e for d in drivers for e in (d.OperationalError, d.InterfaceError)))
+
+
 def is_outage(error: BaseException | None) -> bool:
-    return isinstance(error, OUTAGE_ERRORS)
+    return isinstance(error, outage_errors())
 
 
 def outage_note(request: HttpRequest, error: BaseException) -> None:
