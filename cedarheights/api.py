@@ -22,9 +22,11 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cedarheights.errors import DomainError, InvalidInput, LessonConflict, ServiceUnavailable
+from cedarheights.errors import DatabaseUnavailable, DomainError, InvalidInput, LessonConflict, ServiceUnavailable
 from cedarheights.filters import check_offset
 from cedarheights.models import IdempotencyRecord
+from cedarheights.outage import MESSAGE as OUTAGE_MESSAGE
+from cedarheights.outage import is_outage, outage_note
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +45,11 @@ ERROR_SCHEMA = {
         },
         "request_id": {"type": "string", "description": "Quote it when reporting a problem."},
         "conflicting_lesson": {"type": "integer", "nullable": True, "description": "On `lesson_conflict`."},
-        "retry_after": {"type": "integer", "description": "On `service_unavailable`: seconds before trying again."},
+        "retry_after": {
+            "type": "integer",
+            "description": "On `service_unavailable` (Stripe) and `unavailable` (our database): seconds before trying "
+            "again, as in the `Retry-After` header.",
+        },
     },
     "required": ["code", "message", "fields", "request_id"],
 }
@@ -61,13 +67,19 @@ def error_body(request, *, code: str, message: str, fields: dict | None = None, 
 
 def exception_handler(exc, context):
     request = context.get("request")
+    outage = is_outage(exc)
+    if outage:  # the database went away mid-request: nothing was kept (cedarheights/outage.py)
+        outage_note(request._request, exc)
+        exc = DatabaseUnavailable(OUTAGE_MESSAGE)
     if isinstance(exc, DomainError):
         extra = {"conflicting_lesson": exc.conflicting_lesson_id} if isinstance(exc, LessonConflict) else {}
         headers = {}
         if isinstance(exc, ServiceUnavailable):
             extra, headers = {"retry_after": exc.retry_after}, {"Retry-After": str(exc.retry_after)}
         body = error_body(request, code=exc.code, message=exc.message, fields=exc.fields, **extra)
-        return Response(body, status=exc.status, headers=headers)
+        response = Response(body, status=exc.status, headers=headers)
+        response._has_been_logged = outage  # an outage's one line is outage_note's warning
+        return response
     if isinstance(exc, ProtectedError | RestrictedError):
         blocking = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         used_by = sorted({str(type(obj)._meta.verbose_name_plural) for obj in blocking})
@@ -160,6 +172,13 @@ REFUSED_FIELDS_DESCRIPTION = (
 )
 
 
+UNAVAILABLE_RESPONSE = {
+    "description": "Our database (`unavailable`) or Stripe (`service_unavailable`) could not be reached: nothing was "
+    "kept. Send the same request again after `Retry-After` seconds, with the same `Idempotency-Key`.",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds before trying again."}},
+}
+
+
 # gunicorn (or the proxy in front) refuses a request line over its limit before the app sees it, in its own words.
 URI_TOO_LONG_DESCRIPTION = "The address is longer than the server accepts (answered by the web server, not the API)."
 
@@ -178,6 +197,7 @@ def document_error_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             if "requestBody" in operation:
                 responses.setdefault("400", {"description": REFUSED_FIELDS_DESCRIPTION, **reference})
+            responses.setdefault("503", {**UNAVAILABLE_RESPONSE, **reference})
             for code in ERROR_STATUSES:
                 responses.setdefault(code, {"description": "Error (see `Error`).", **reference})
             responses.setdefault("414", {"description": URI_TOO_LONG_DESCRIPTION})

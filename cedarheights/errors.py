@@ -37,6 +37,14 @@ class ServiceUnavailable(DomainError):
     retry_after = 30
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """Our database (and the task broker on it) could not be reached, or was restarting: what the request did
+    was not kept, and sending it again (the same Idempotency-Key) after `retry_after` seconds is safe."""
+
+    code = "unavailable"
+    retry_after = 5  # a PostgreSQL restart or a failover takes seconds
+
+
 class LessonConflict(DomainError):
     """The lesson would overlap another lesson of the same teacher, student or room."""
 

@@ -69,6 +69,7 @@ def _email() -> str | None:
     return None
 
 
+@database_free
 @require_GET
 def ready(request):
     """Ready for traffic: database reachable, migrations applied, worker seen recently, email configured."""

@@ -12,7 +12,8 @@ from cedarheights.selectors import school_settings_get
 
 
 def database_free(view):
-    """Mark a view that must answer without the database (liveness), so no middleware reads it first."""
+    """Mark a view no middleware may read the database for (the health probes): liveness never touches it, and
+    readiness asks it once, itself, so an outage is its 503 body at once, not an error met on the way."""
     view.database_free = True
     return view
 

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "cedarheights.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Above everything that reads the database: an outage anywhere below answers 503, not a 500 (see its module).
+    "cedarheights.outage.OutageMiddleware",
     # Static files (the admin's, the Swagger UI's) served by the app itself: no CDN, no extra server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -93,6 +95,13 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that stopped answering fails a connect after this many seconds, not the system's minutes:
+    # requests then answer 503 at once (cedarheights/outage.py) and /health/ready says so.
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker write at the same time. WAL lets readers go on beside the one writer;
     # IMMEDIATE takes the write lock when a transaction begins, so two transactions that read and then write
@@ -313,6 +322,7 @@ BENCH_FLOOR = env.bool("BENCH_FLOOR", default=False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"outage": {"()": "cedarheights.outage.OutageLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -320,7 +330,8 @@ LOGGING = {
         # and django.request's "Not Found: …" lines. Unhandled errors (5xx) still log with their traceback.
         "cedarheights.requests": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"level": "CRITICAL"},
-        "django.request": {"level": "ERROR"},
+        # A database outage is one warning line (cedarheights.outage), not a traceback per request.
+        "django.request": {"level": "ERROR", "filters": ["outage"]},
         # Through the root handler only: Django's default console handler on "django" printed each line twice.
         "django": {"level": "INFO"},
         "axes": {"level": "WARNING"},
