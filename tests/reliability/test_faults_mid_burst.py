@@ -40,7 +40,8 @@ CLIENTS = 8
 KILL_WORKER_AFTER = 7
 RESTART_AFTER = 5.0
 TERMINATE_AFTER = (3, 10, 17, 24, 31)  # answered submissions at which the database's connections are ended
-TERMINATE_GAP = 1.5  # seconds at least between two terminations
+TERMINATE_GAP = 0.75  # seconds at least between two terminations
+THINK_SECONDS = 0.25  # a client's pause between two families: the burst lasts long enough for every strike
 SUBMISSION_SECONDS = 90  # a client gives up on a submission after this long
 SETTLE_SECONDS = 150
 RETRIED = {409, 429, 500, 502, 503, 504}  # 409 only as `try_again`, see `_submit`
@@ -208,6 +209,7 @@ def _burst(site: Site, submissions: list[Submission], progress: Progress) -> Non
                 submission = queue.pop()
             _submit(site, submission)
             progress.one_more()
+            time.sleep(THINK_SECONDS)
 
     threads = [threading.Thread(target=client, name=f"client-{n}") for n in range(CLIENTS)]
     for thread in threads:
