@@ -186,6 +186,9 @@ STORAGES = {
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Only for the SMTP backend (`django.core.mail.backends.smtp.EmailBackend`): the mail server it hands emails to.
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Cedar Heights Music Academy <office@cedarheights.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {
