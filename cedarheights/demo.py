@@ -15,8 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ConsentRecord, Family, User
+from billing.handoffs import billing_handoffs_recover
 from billing.models import BillingProfile, Payment, TuitionPlan, TuitionSubscription
 from billing.services import credit_issue, payment_failure_open, payment_record_succeeded, refund_record
+from cedarheights.emails import UNCONFIRMED_REASON, email_parents
+from cedarheights.models import EmailLog
 from cedarheights.selectors import school_settings_get
 from enrollment.models import Enrollment, PreferredWindow, Student
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Room, Teacher, Term, WeeklyAvailability
@@ -323,9 +326,16 @@ def _user(email: str, first: str, last: str, *, role: str, password: str, phone:
     return user
 
 
-@transaction.atomic
 def demo_school_seed(*, today: date | None = None) -> dict[str, int]:
-    today = today or timezone.localdate()
+    """The demo school, in one transaction; then the sweeper starts the billing whose hand-off the demo lost (each
+    restart is its own durable transaction, so it runs after the school's rows commit)."""
+    counts = _demo_school_build(today=today or timezone.localdate())
+    billing_handoffs_recover()
+    return counts
+
+
+@transaction.atomic
+def _demo_school_build(*, today: date) -> dict[str, int]:
     admin, created = User.objects.update_or_create(
         email=ADMIN_EMAIL,
         defaults={
@@ -403,7 +413,7 @@ def demo_school_seed(*, today: date | None = None) -> dict[str, int]:
     )
     for billing in BILLING:
         _demo_billing(Family.objects.get(name=billing.family), billing, today)
-
+    _demo_worker_died_mid_work()
     return {
         "teachers": Teacher.objects.count(),
         "families": Family.objects.count(),
@@ -535,3 +545,40 @@ def _demo_billing(family, billing: DemoBilling, today: date) -> None:
                 reference=f"re_demo_{key}",
                 reason="a lesson the school cancelled",
             )
+
+
+UNCONFIRMED_FAMILY = "MacDonald family"
+LOST_HANDOFF_FAMILY = "Rossi family"
+
+
+def _demo_worker_died_mid_work() -> None:
+    """What the owner finds after a worker was killed mid-work: the MacDonalds' welcome email left unconfirmed
+    (it may have gone out; the owner resends it in one click), and the Rossis' subscription whose hand-off to the
+    worker was lost, made an hour ago, for the sweeper to start (a `billing_sweep` run; the worker then bills them
+    on the local Stripe server with its test card)."""
+    enrollment = Enrollment.objects.filter(student__family__name=UNCONFIRMED_FAMILY).order_by("pk").first()
+    email_parents(
+        family=enrollment.student.family,
+        template="welcome_parent",
+        related=enrollment,
+        dedupe_key="demo:welcome",
+        context={"booked": [enrollment], "waitlisted": [], "set_password_url": "", "confirmation_url": ""},
+    )
+    # In the seed's transaction, with its send task: the worker finds the row unconfirmed and leaves it.
+    EmailLog.objects.filter(dedupe_key__startswith="demo:welcome:", status=EmailLog.Status.QUEUED).update(
+        status=EmailLog.Status.UNCONFIRMED, error=UNCONFIRMED_REASON
+    )
+
+    enrollment = Enrollment.objects.filter(student__family__name=LOST_HANDOFF_FAMILY).order_by("pk").first()
+    first = Lesson.objects.filter(student=enrollment.student, start_at__gt=timezone.now()).order_by("start_at").first()
+    subscription, created = TuitionSubscription.objects.get_or_create(
+        enrollment=enrollment,
+        defaults={
+            "family": enrollment.student.family,
+            "tuition_plan": enrollment.tuition_plan,
+            "payment_method_id": "pm_card_visa",
+            "starts_at": first.start_at if first else None,
+        },
+    )
+    if created:  # made an hour ago, its task lost: well past the sweeper's grace period
+        TuitionSubscription.objects.filter(pk=subscription.pk).update(created_at=timezone.now() - timedelta(hours=1))

@@ -33,6 +33,8 @@ EMAIL_REBUILDERS: dict[str, Callable[[EmailLog], tuple[dict, list[Attachment]]]]
 # its pending retries then send nothing, see `_email_claim`).
 RESENDABLE = (EmailLog.Status.UNCONFIRMED, EmailLog.Status.FAILED)
 
+UNCONFIRMED_REASON = "A send was begun and never recorded: it may have gone out, so it was not sent again."
+
 
 def email_rebuilder(template: str):
     """Register how a resend rebuilds a `template` email: `@email_rebuilder("welcome_parent")`."""
@@ -176,7 +178,7 @@ def _email_claim(email_log_id: int) -> EmailLog | None:
     log = EmailLog.objects.select_for_update().get(pk=email_log_id)
     if log.status == EmailLog.Status.SENDING:
         log.status = EmailLog.Status.UNCONFIRMED
-        log.error = "A send was begun and never recorded: it may have gone out, so it was not sent again."
+        log.error = UNCONFIRMED_REASON
         log.save(update_fields=["status", "error"])
         return None
     if log.status not in (EmailLog.Status.QUEUED, EmailLog.Status.FAILED):

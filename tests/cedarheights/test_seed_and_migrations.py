@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import Family
 from billing.models import Payment, PaymentFailure, Receipt, TuitionSubscription
 from billing.selectors import family_balance_cents
+from cedarheights.models import EmailLog, PipelineRun
 from enrollment.models import Enrollment, Student
 from scheduling.models import Closure, Lesson, Teacher
 
@@ -55,7 +56,23 @@ def test_the_demo_school_has_a_month_of_billing_and_a_waitlist_to_look_at():
     assert waiting.student.teacher is None and not waiting.student.lessons.exists()
     # Stripe is never called: every Stripe id is a plainly fake demo id.
     assert not Payment.objects.exclude(stripe_invoice_id__startswith="in_demo_").exists()
-    assert not TuitionSubscription.objects.exclude(stripe_subscription_id__startswith="sub_demo_").exists()
+    billed_by_stripe = TuitionSubscription.objects.exclude(stripe_subscription_id=None)
+    assert not billed_by_stripe.exclude(stripe_subscription_id__startswith="sub_demo_").exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_what_a_worker_killed_mid_work_leaves_for_the_owner():
+    """Made to fail: the demo's unconfirmed email and its lost billing hand-off removed in turn."""
+    call_command("seed_demo", stdout=StringIO())
+
+    [unconfirmed] = EmailLog.objects.filter(status=EmailLog.Status.UNCONFIRMED)
+    assert unconfirmed.template == "welcome_parent" and unconfirmed.text_body
+    assert unconfirmed.recipient == Family.objects.get(name="MacDonald family").parents.get().email
+    [restarted] = TuitionSubscription.objects.exclude(billing_restarted_at=None)
+    assert restarted.family.name == "Rossi family" and restarted.payment_method_id == "pm_card_visa"
+    assert restarted.stripe_subscription_id is None  # the worker bills it on the local Stripe server, not the seed
+    [sweep] = PipelineRun.objects.filter(pipeline="billing_sweep")
+    assert sweep.status == PipelineRun.Status.SUCCEEDED and sweep.reference.endswith(str(restarted.pk))
 
 
 @pytest.mark.django_db
