@@ -6,17 +6,14 @@ HTTP to gunicorn with DEBUG off, the production middleware, throttles, CSP and e
 """
 
 import json
-import os
-import secrets
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 from django.db import connection
 
 from accounts.services import token_issue
+from tests.live_servers import database_url, gunicorn_start, production_env
 from tests.stripe_server import ROOT, free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -29,41 +26,10 @@ REJECTED = ["400", "401", "403", "404", "405", "406", "409", "413", "414", "415"
 @pytest.fixture
 def production_server(local_stripe, tmp_path):
     """gunicorn with production settings on a loopback port, on the test's own database."""
-    database = connection.settings_dict
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "STRIPE_"))},
-        "DJANGO_SETTINGS_MODULE": "cedarheights.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "STRIPE_API_HOST": local_stripe.url,
-        "STRIPE_TEST_SECRET_KEY": f"sk_test_{secrets.token_hex(16)}",
-        "STRIPE_TEST_PUBLIC_KEY": f"pk_test_{secrets.token_hex(16)}",
-        "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(16)}",
-    }
-    log = tmp_path / "gunicorn.log"  # a file, not a pipe: a full pipe nobody reads would stall every request
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "cedarheights.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/health/live", timeout=2).close()
-            break
-        except OSError:
-            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.3)
-    yield url, log
-    server.terminate()
-    server.wait(timeout=30)
+    env = production_env(database_url=database_url(connection.settings_dict), stripe_url=local_stripe.url)
+    server = gunicorn_start(env, tmp_path / "gunicorn.log", port=free_port(), workers=2)
+    yield server.url, server.log
+    server.stop()
 
 
 def test_a_parent_meets_no_5xx_and_no_schema_violation_on_a_live_production_server(world, production_server, tmp_path):

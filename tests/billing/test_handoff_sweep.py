@@ -5,14 +5,12 @@ Real PostgreSQL commits and the local Stripe server. The hand-off is made on dja
 queue row deleted after the commit.
 """
 
-import threading
 import uuid
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import OrmQ
@@ -22,6 +20,7 @@ from billing.models import BillingProfile, StripeEvent, TuitionSubscription
 from billing.services import BILLING_TASK, billing_start
 from cedarheights.models import PipelineRun
 from enrollment.pipelines import enrollment_submit
+from tests.concurrency import at_once
 from tests.enrollment.conftest import form_for
 from tests.factories import ParentFactory
 
@@ -68,20 +67,7 @@ def test_an_enrollment_whose_billing_hand_off_was_lost_is_billed_by_the_next_swe
     queued_on_the_orm_broker(False)  # the restarted billing runs inline, against the local Stripe server
 
     # When two sweeps run at once, and then another
-    barrier, started = threading.Barrier(2), []
-
-    def sweep():
-        try:
-            barrier.wait()
-            started.append(billing_handoffs_recover())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    started = at_once(billing_handoffs_recover)
     again = billing_handoffs_recover()
 
     # Then billing started once, on the card given at enrollment, and the owner sees the restart

@@ -4,10 +4,8 @@ Real PostgreSQL commits (`transaction=True`). django-q2's queue is read as its w
 their signed packages). The tests run django-q2 in `sync` mode; a broker passed explicitly is used as is.
 """
 
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django_q.brokers import Broker
 from django_q.brokers.orm import ORM
 from django_q.models import OrmQ
@@ -15,6 +13,7 @@ from django_q.signing import SignedPackage
 
 from cedarheights.models import TaskOutbox, WorkerHeartbeat
 from cedarheights.outbox import task_args_queued, task_enqueue_with_commit, task_outbox_relay
+from tests.concurrency import at_once
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 TASK = "cedarheights.tasks.worker_heartbeat"
@@ -26,18 +25,8 @@ class Rollback(Exception):
 
 def rows_seen_elsewhere() -> int:
     """The queue as the worker sees it: from another connection, so only what is committed."""
-    seen = []
-
-    def count():
-        try:
-            seen.append(OrmQ.objects.count())
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=count)
-    worker.start()
-    worker.join()
-    return seen[0]
+    [seen] = at_once(OrmQ.objects.count, times=1)
+    return seen
 
 
 class BrokerAway(Broker):
@@ -115,20 +104,7 @@ def test_an_outbox_row_the_relay_could_not_send_is_relayed_by_the_scheduled_rela
     assert task_args_queued(func=TASK) == [(9,)]  # the sweeper sees it waiting
 
     # When the scheduled relay runs, twice at once, on django-q2's ORM queue
-    barrier, relayed = threading.Barrier(2), []
-
-    def relay():
-        try:
-            barrier.wait()
-            relayed.append(task_outbox_relay(broker=ORM(list_key="cedarheights")))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=relay) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    relayed = at_once(lambda: task_outbox_relay(broker=ORM(list_key="cedarheights")))
 
     # Then the task is queued once and the outbox is empty
     assert sorted(relayed) == [0, 1]

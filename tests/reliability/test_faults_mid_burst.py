@@ -30,7 +30,8 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from tests.factories import AvailabilityFactory, TeacherFactory
-from tests.reliability.live_site import ClonedDatabase, gunicorn_start, production_env, qcluster_start
+from tests.live_servers import gunicorn_start, production_env, qcluster_start
+from tests.reliability.live_site import ClonedDatabase
 from tests.reliability.smtp_sink import SmtpSink
 from tests.stripe_server import free_port
 

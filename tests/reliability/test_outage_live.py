@@ -5,10 +5,6 @@ Made to fail first: without OutageMiddleware and the API handler's branch, reque
 `Server Error (500)` and the log filled with tracebacks.
 """
 
-import os
-import secrets
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -19,7 +15,8 @@ import pytest
 from django.db import connection
 
 from cedarheights.tasks import worker_heartbeat
-from tests.stripe_server import ROOT, free_port
+from tests.live_servers import database_url, gunicorn_start, production_env
+from tests.stripe_server import free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -34,42 +31,13 @@ PATHS = {
 @pytest.fixture
 def production_server(tmp_path):
     """gunicorn with production settings on a loopback port, on the test's database, its connections named."""
-    database = connection.settings_dict
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "STRIPE_"))},
-        "DJANGO_SETTINGS_MODULE": "cedarheights.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-        f"?application_name={APPLICATION_NAME}",
-        "STRIPE_API_HOST": f"http://127.0.0.1:{free_port()}",
-        "STRIPE_TEST_SECRET_KEY": f"sk_test_{secrets.token_hex(16)}",
-        "STRIPE_TEST_PUBLIC_KEY": f"pk_test_{secrets.token_hex(16)}",
-        "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(16)}",
-    }
-    log = tmp_path / "gunicorn.log"  # a file, not a pipe: a full pipe nobody reads would stall every request
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "cedarheights.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    env = production_env(
+        database_url=database_url(connection.settings_dict, application_name=APPLICATION_NAME),
+        stripe_url=f"http://127.0.0.1:{free_port()}",
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/health/live", timeout=2).close()
-            break
-        except OSError:
-            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.3)
-    yield url, log
-    server.terminate()
-    server.wait(timeout=30)
+    server = gunicorn_start(env, tmp_path / "gunicorn.log", port=free_port(), workers=2)
+    yield server.url, server.log
+    server.stop()
 
 
 def fetch(url: str, headers: dict) -> tuple[int, str | None]:
