@@ -36,3 +36,15 @@ def school(db):
         buffer_minutes=0,
         slot_step_minutes=15,
     )
+
+
+@pytest.fixture
+def owner_client(db):
+    """The school's owner (a superuser, as `make run` makes Amira) signed in to the admin."""
+    from django.test import Client
+
+    from accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("owner@example.com", "an-owner-password-1"))
+    return client

@@ -49,13 +49,6 @@ def resend_action(client: Client, *logs: EmailLog):
 
 
 @pytest.fixture
-def owner_client() -> Client:
-    client = Client()
-    client.force_login(User.objects.create_superuser("owner@example.com", "an-owner-password-1"))
-    return client
-
-
-@pytest.fixture
 def front_desk_client() -> Client:
     """Staff who may read the email log but hold no permission to resend."""
     clerk = User.objects.create_user("desk@example.com", "a-clerk-password-1", is_staff=True, role=User.Role.ADMIN)

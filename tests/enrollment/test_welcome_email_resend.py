@@ -28,13 +28,6 @@ SET_PASSWORD_LINK = re.compile(r"https?://\S+/welcome/\S+/\S+/")
 
 
 @pytest.fixture
-def owner_client() -> Client:
-    client = Client()
-    client.force_login(User.objects.create_superuser("owner@example.com", "an-owner-password-1"))
-    return client
-
-
-@pytest.fixture
 def unconfirmed_welcome(school_ready, django_capture_on_commit_callbacks) -> EmailLog:
     """A new parent enrolled; the worker died between sending the welcome email and recording it."""
     with django_capture_on_commit_callbacks(execute=True):
