@@ -1,13 +1,17 @@
 """Work leaves a transaction only with it: the hand-off to the worker commits with the change or not at all.
 
 Real PostgreSQL commits (`transaction=True`). django-q2's queue is read as its worker reads it (OrmQ rows and
-their signed packages). The tests run django-q2 in `sync` mode; a broker passed explicitly is used as is.
+their signed packages); Redis is this machine's. The tests run django-q2 in `sync` mode; a broker passed
+explicitly is used as is.
 """
+
+import uuid
 
 import pytest
 from django.db import transaction
 from django_q.brokers import Broker
 from django_q.brokers.orm import ORM
+from django_q.brokers.redis_broker import Redis
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 
@@ -36,16 +40,16 @@ class BrokerAway(Broker):
         raise ConnectionError("the broker is away")
 
 
-class ListBroker(Broker):
-    """A broker out of our transaction (as Redis is), holding its packages in a list to be read back."""
+@pytest.fixture
+def redis_broker():
+    """django-q2's Redis broker on this machine's Redis (127.0.0.1:6379), on a queue of this test's own."""
+    broker = Redis(list_key=f"outbox-test-{uuid.uuid4()}")
+    yield broker
+    broker.delete_queue()
 
-    def __init__(self):
-        super().__init__(list_key="outbox-test")
-        self.packages: list[dict] = []
 
-    def enqueue(self, task):
-        self.packages.append(SignedPackage.loads(task))
-        return len(self.packages)
+def packages_on(broker: Redis) -> list[dict]:
+    return [SignedPackage.loads(task) for task in broker.connection.lrange(broker.list_key, 0, -1)]
 
 
 def test_on_the_orm_broker_the_task_row_commits_with_the_change_and_only_then_is_seen():
@@ -82,19 +86,18 @@ def test_in_sync_mode_the_task_runs_after_the_commit_never_inside_the_transactio
     assert not WorkerHeartbeat.objects.exists() and OrmQ.objects.count() == 0
 
 
-def test_on_another_broker_an_outbox_row_commits_with_the_change_and_is_relayed_after_it():
-    broker = ListBroker()
+def test_on_redis_an_outbox_row_commits_with_the_change_and_is_relayed_after_it(redis_broker):
     with transaction.atomic():
-        task_enqueue_with_commit(TASK, 7, broker=broker)
+        task_enqueue_with_commit(TASK, 7, broker=redis_broker)
         assert list(TaskOutbox.objects.values_list("func", "args")) == [(TASK, [7])]
-        assert broker.packages == []  # nothing leaves before the commit
-    assert [(p["func"], p["args"]) for p in broker.packages] == [(TASK, (7,))]
+        assert packages_on(redis_broker) == []  # nothing leaves before the commit
+    assert [(p["func"], p["args"]) for p in packages_on(redis_broker)] == [(TASK, (7,))]
     assert not TaskOutbox.objects.exists()
 
     with pytest.raises(Rollback), transaction.atomic():
-        task_enqueue_with_commit(TASK, 8, broker=broker)
+        task_enqueue_with_commit(TASK, 8, broker=redis_broker)
         raise Rollback
-    assert len(broker.packages) == 1 and not TaskOutbox.objects.exists()
+    assert len(packages_on(redis_broker)) == 1 and not TaskOutbox.objects.exists()
 
 
 def test_an_outbox_row_the_relay_could_not_send_is_relayed_by_the_scheduled_relay_once():
