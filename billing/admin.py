@@ -20,7 +20,7 @@ from billing.models import (
 from billing.selectors import family_balance_cents, ledger_with_running_balance, tuition_plans_offered
 from billing.services import billing_start, credit_issue, payment_retry, refund_issue, subscription_charge_now
 from billing.stripe_gateway import GatewayUnavailable
-from cedarheights.admin import ReadOnlyAdmin
+from cedarheights.admin import ReadOnlyAdmin, admin_links, run_subject
 from cedarheights.errors import DomainError
 from cedarheights.validators import no_control_characters
 
@@ -150,7 +150,6 @@ class TuitionSubscriptionAdmin(ReadOnlyAdmin):
         "status",
         "current_period_end",
         "stripe_subscription_id",
-        "created_at",
         "billing_restarted_at",
     ]
     list_filter = ["status", "tuition_plan"]
@@ -272,3 +271,13 @@ def start_billing_view(model_admin, request, pk: int):
         "admin/billing/amount_form.html",
         {**model_admin.admin_site.each_context(request), "form": form, "title": f"Start billing {family}"},
     )
+
+
+@run_subject("subscription")
+def _subscriptions(ids: list[str]) -> dict[str, tuple[str, str]]:
+    return admin_links(TuitionSubscription.objects.select_related("family", "tuition_plan"), ids)
+
+
+@run_subject("payment_failure")
+def _payment_failures(ids: list[str]) -> dict[str, tuple[str, str]]:
+    return admin_links(PaymentFailure.objects.select_related("payment", "family"), ids)

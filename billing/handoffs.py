@@ -91,7 +91,9 @@ def reprocess_lost_event(ctx: RestartContext) -> None:
 
 def _restart(*, lost: QuerySet, restart: Step, ctx: RestartContext) -> bool:
     """Start one lost piece of work, unless another sweep has it (locked: skipped) or it moved on meanwhile."""
-    with transaction.atomic(durable=True):
+    # Its own transaction from the schedule and billing_reconcile; inside the caller's when one is open (a test
+    # that seeds the demo in a transaction it rolls back).
+    with transaction.atomic():
         if lost.select_for_update(skip_locked=True, of=("self",)).filter(pk=ctx.record_id).first() is None:
             return False
         # The run's record commits with the task it enqueued, both in this transaction.

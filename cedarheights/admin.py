@@ -1,10 +1,13 @@
+from collections.abc import Callable
+
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.forms.models import model_to_dict
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from cedarheights.emails import RESENDABLE, email_resend
 from cedarheights.errors import DomainError
@@ -93,7 +96,7 @@ class EmailLogAdmin(ReadOnlyAdmin):
     """The log of every email; an unconfirmed or failed one is resent from here (the list's action, or the
     button on its page) by whoever holds "Can resend an unconfirmed or failed email" (the owner)."""
 
-    list_display = ["created_at", "recipient", "template", "subject", "status", "resend", "sent_at"]
+    list_display = ["created_at", "recipient", "subject", "status", "resend", "sent_at"]
     list_filter = ["status", "template"]
     list_select_related = ["resend_of", "resent_as"]
     search_fields = ["recipient", "subject"]
@@ -169,7 +172,24 @@ class EmailLogAdmin(ReadOnlyAdmin):
             and self.has_resend_permission(request)
         )
         extra = {"resend_url": reverse("admin:cedarheights_emaillog_resend", args=[log.pk])} if resendable else {}
+        if log is not None and getattr(log, "resent_as", None) is None:
+            extra["what_to_do"] = WHAT_TO_DO.get(log.status, "").format(recipient=log.recipient)
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+
+# What the owner does about an email that did not plainly go out, shown on its page.
+WHAT_TO_DO = {
+    EmailLog.Status.UNCONFIRMED: (
+        "The worker stopped between sending this email and recording it, so it may or may not have reached "
+        "{recipient}. It is not sent again by itself, to spare the family a second copy. Ask them, or resend it "
+        "with the button above; a resent welcome email carries a fresh set-password link and the earlier link "
+        "stops working."
+    ),
+    EmailLog.Status.FAILED: (
+        "The email server refused this email: nothing went out. The worker tries it again (three attempts in all); "
+        "you can also resend it with the button above."
+    ),
+}
 
 
 def _email_url(pk: int) -> str:
@@ -211,13 +231,22 @@ class StepRunInline(admin.TabularInline):
 
 @admin.register(PipelineRun)
 class PipelineRunAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "pipeline", "reference", "status", "failed", "duration"]
+    list_display = ["started_at", "pipeline", "about", "status", "failed", "duration"]
     list_filter = ["pipeline", "status"]
     search_fields = ["reference", "error"]
     date_hierarchy = "started_at"
-    fields = ["pipeline", "reference", "status", "failed", "error", "started_at", "duration", "note"]
+    fields = ["pipeline", "about", "reference", "status", "failed", "error", "started_at", "duration", "note"]
     readonly_fields = fields
     inlines = [StepRunInline]
+
+    def get_changelist(self, request, **kwargs):
+        return RunSubjectsChangeList
+
+    @admin.display(description="About")
+    def about(self, run: PipelineRun) -> str:
+        """What the run was about, as the owner knows it (the Rossi family's subscription), linked to its page."""
+        label, url = getattr(run, "subject", None) or run_subjects([run.reference]).get(run.reference, ("", ""))
+        return format_html('<a href="{}">{}</a>', url, label) if url else (label or run.reference)
 
     @admin.display(description="Failed step", ordering="failed_step")
     def failed(self, run: PipelineRun) -> str:
@@ -226,3 +255,51 @@ class PipelineRunAdmin(ReadOnlyAdmin):
     @admin.display(description="Duration", ordering="duration_ms")
     def duration(self, run: PipelineRun) -> str:
         return duration_shown(run.duration_ms)
+
+
+class RunSubjectsChangeList(ChangeList):
+    """Describes a page of runs' references with one query per kind, not one per run."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        subjects = run_subjects([run.reference for run in self.result_list])
+        for run in self.result_list:
+            run.subject = subjects.get(run.reference)
+
+
+# A run's reference is "<kind>:<id>" (subscription:42). Each app says what its kinds are, as the owner reads them:
+# kind -> a function from ids to {id: (label, admin URL)}, registered with `@run_subject("subscription")` in the
+# app's admin module, so this admin shows the Rossi family's subscription without importing billing.
+RUN_SUBJECTS: dict[str, Callable[[list[str]], dict[str, tuple[str, str]]]] = {}
+
+
+def run_subject(kind: str):
+    def register(describe):
+        if RUN_SUBJECTS.setdefault(kind, describe) is not describe:
+            raise ValueError(f"Two descriptions of {kind} runs")
+        return describe
+
+    return register
+
+
+def admin_links(queryset, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """{id: (the row as the owner reads it, its admin page)}: what most `run_subject` functions return."""
+    meta = queryset.model._meta
+    return {
+        str(row.pk): (str(row), reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[row.pk]))
+        for row in queryset.filter(pk__in=[int(i) for i in ids if i.isdigit()])
+    }
+
+
+def run_subjects(references: list[str]) -> dict[str, tuple[str, str]]:
+    """{reference: (label, url)} for the references some app describes."""
+    ids_by_kind: dict[str, set[str]] = {}
+    for reference in references:
+        kind, _, id_ = reference.partition(":")
+        if kind in RUN_SUBJECTS and id_:
+            ids_by_kind.setdefault(kind, set()).add(id_)
+    return {
+        f"{kind}:{id_}": subject
+        for kind, ids in ids_by_kind.items()
+        for id_, subject in RUN_SUBJECTS[kind](sorted(ids)).items()
+    }

@@ -86,7 +86,7 @@ class EmailLog(models.Model):
         unique=True,
         null=True,
         blank=True,
-        help_text="Claimed before sending, so a task delivered twice sends once.",
+        help_text="What this email is about, once: the same email is never queued twice for it.",
     )
     related_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
     related_id = models.CharField(max_length=64, blank=True)
@@ -160,7 +160,7 @@ class PipelineRun(models.Model):
     duration_ms = models.FloatField()
     note = models.TextField(
         blank=True,
-        help_text="Written late because the database was unavailable, or written with runs that were.",
+        help_text="Anything unusual about this record, e.g. written late because the database was unavailable.",
     )
 
     class Meta:

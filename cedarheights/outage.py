@@ -95,7 +95,7 @@ def outage_response(request: HttpRequest) -> HttpResponse:
     retry_after = DatabaseUnavailable.retry_after
     if wants_page(request):
         nonce = secrets.token_urlsafe(16)
-        page = render_to_string("outage.html", {"retry_after": retry_after, "nonce": nonce, "message": MESSAGE})
+        page = render_to_string("outage.html", {"retry_after": retry_after, "nonce": nonce})
         response = HttpResponse(page, status=503)
         response["Content-Security-Policy"] = (
             f"default-src 'none'; style-src 'nonce-{nonce}'; base-uri 'none'; form-action 'none'; "

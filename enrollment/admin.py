@@ -1,9 +1,11 @@
+import uuid
+
 from django.contrib import admin, messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from cedarheights.admin import AuditedAdmin
+from cedarheights.admin import AuditedAdmin, run_subject
 from cedarheights.models import PipelineRun
 from enrollment.models import Enrollment, PreferredWindow, Student
 from enrollment.pipelines import waitlist_offer
@@ -103,3 +105,28 @@ class EnrollmentAdmin(admin.ModelAdmin):
                 "editing_children": editing_children(request),
             },
         )
+
+
+@run_subject("submission")
+def _submissions(keys: list[str]) -> dict[str, tuple[str, str]]:
+    """An enrollment run is about one submission (one or more children): named by its children, linked to their
+    enrollments. A failed run left no enrollment, so it keeps its reference."""
+    children: dict[str, list[str]] = {}
+    enrollments = Enrollment.objects.filter(submission_key__in=_uuids(keys)).select_related("student")
+    for enrollment in enrollments.order_by("pk"):
+        children.setdefault(str(enrollment.submission_key), []).append(str(enrollment.student))
+    changelist = reverse("admin:enrollment_enrollment_changelist")
+    return {
+        key: (f"Enrollment of {', '.join(names)}", f"{changelist}?submission_key={key}")
+        for key, names in children.items()
+    }
+
+
+def _uuids(keys: list[str]) -> list[uuid.UUID]:
+    found = []
+    for key in keys:
+        try:
+            found.append(uuid.UUID(key))
+        except ValueError:
+            continue  # not a submission's key: nothing to describe
+    return found

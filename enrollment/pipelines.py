@@ -451,7 +451,8 @@ def _welcome_parent_content(
         "set_password_url": set_password_url,
         "confirmation_url": site_url + confirmation_path(submission_key) if submission_key else "",
     }
-    return context, [_demo_file(e) for e in booked]
+    # A booked child may have no demo lesson (enrolled by the office, or its demo lesson deleted since).
+    return context, [_demo_file(e) for e in booked if e.demo_lesson is not None]
 
 
 @email_rebuilder("welcome_parent")

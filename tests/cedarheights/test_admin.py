@@ -29,7 +29,7 @@ from billing.services import (
     payment_failure_open,
     payment_record_succeeded,
 )
-from cedarheights.models import AuditEvent
+from cedarheights.models import AuditEvent, EmailLog, PipelineRun
 from cedarheights.pipeline import run_pipeline
 from cedarheights.services import audit_record
 from scheduling.models import Lesson
@@ -96,7 +96,7 @@ def add_more_rows() -> None:
         ConsentFactory(family=parent.family, given_by=parent)
         plan = TuitionPlanFactory()
         EnrollmentFactory(student=student, tuition_plan=plan, status="waitlisted")
-        TuitionSubscription.objects.create(family=parent.family, tuition_plan=plan, status="active")
+        subscription = TuitionSubscription.objects.create(family=parent.family, tuition_plan=plan, status="active")
         BillingProfile.objects.create(family=parent.family, card_brand="visa", card_last4="4242")
         start = monday + timedelta(days=n % 7, hours=n)  # this week: the lesson list opens on it
         end = start + timedelta(minutes=30)
@@ -108,7 +108,7 @@ def add_more_rows() -> None:
         payment_failure_open(payment=PaymentFactory(family=parent.family), reason="Your card was declined.")
         LedgerEntryFactory(family=parent.family)
         audit_record(actor=None, action=AuditEvent.Action.VIEW, obj=parent.family)
-        run_pipeline("extra", (lambda ctx: None,), None, atomic=False)
+        run_pipeline("extra", (lambda ctx: None,), None, reference=f"subscription:{subscription.pk}", atomic=False)
 
 
 @pytest.mark.parametrize(("model", "model_admin"), MODEL_ADMINS, ids=IDS)
@@ -247,3 +247,14 @@ def test_the_lesson_lists_row_checkbox_is_djangos_own_markup(owner):
     lesson = Lesson.objects.select_related("student", "teacher__user").first()
 
     assert str(lesson_admin.action_checkbox(lesson)) == str(admin.ModelAdmin.action_checkbox(lesson_admin, lesson))
+
+
+def test_the_owner_reads_what_a_run_was_about_and_what_to_do_with_an_unconfirmed_email(owner, client):
+    """The browser trial found `subscription:5` unreadable and "Unconfirmed" without a next step."""
+    runs = client.get(changelist_url(PipelineRun) + "?pipeline=billing_sweep").content.decode()
+    rossi = TuitionSubscription.objects.get(family__name="Rossi family")
+    assert f'<a href="/admin/billing/tuitionsubscription/{rossi.pk}/change/">{rossi}</a>' in runs
+
+    unconfirmed = EmailLog.objects.get(status=EmailLog.Status.UNCONFIRMED)
+    page = client.get(reverse("admin:cedarheights_emaillog_change", args=[unconfirmed.pk])).content.decode()
+    assert f"may or may not have reached {unconfirmed.recipient}" in page and "Resend this email" in page

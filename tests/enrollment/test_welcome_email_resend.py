@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from cedarheights.models import EmailLog
+from enrollment.models import Enrollment
 from enrollment.pipelines import enrollment_submit
 from tests.enrollment.conftest import form_for
 from tests.factories import EnrollmentFactory, ParentFactory
@@ -126,3 +127,32 @@ def test_a_welcome_email_whose_enrollment_was_deleted_gives_the_owner_a_message(
         f"Email #{log.pk} was about an enrollment that has been deleted, so it cannot be rebuilt: not resent."
     ]
     assert EmailLog.objects.count() == 1 and mail.outbox == []
+
+
+def test_a_welcome_email_about_a_child_with_no_demo_lesson_is_resent_without_a_calendar_file(
+    owner_client, django_capture_on_commit_callbacks
+):
+    """Made to fail first (the browser trial): the rebuild read the demo lesson of every booked child, and a child
+    the office enrolled (or whose demo lesson was deleted) has none: the resend answered 500."""
+    enrollment = EnrollmentFactory(
+        student__family=ParentFactory().family, demo_lesson=None, status=Enrollment.Status.ACTIVE
+    )
+    parent = enrollment.student.family.parents.get()
+    log = EmailLog.objects.create(
+        recipient=parent.email,
+        template="welcome_parent",
+        subject="Welcome to Cedar Heights Music Academy",
+        text_body="Hello",
+        html_body="<p>Hello</p>",
+        related_type=ContentType.objects.get_for_model(enrollment),
+        related_id=str(enrollment.pk),
+        status=EmailLog.Status.UNCONFIRMED,
+    )
+
+    response = resend(owner_client, log, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 200
+    [resent] = mail.outbox
+    student = enrollment.student
+    assert f"{student.first_name} ({enrollment.instrument}) is enrolled for weekly lessons with" in resent.body
+    assert "demo lesson" not in resent.body and resent.attachments == []
