@@ -85,8 +85,20 @@ def test_ten_families_enroll_while_the_worker_runs_and_every_email_goes_out_once
     output = launcher.output()
     assert "database is locked" not in output
     assert rows(sqlite_site, "SELECT count(*) FROM django_q_task WHERE NOT success") == [(0,)]
-    emails = rows(sqlite_site, "SELECT status, count(*) FROM cedarheights_emaillog GROUP BY status")
+    # The demo's unconfirmed welcome email (a worker killed mid-send) is left for the owner to resend, not sent.
+    demo = "dedupe_key LIKE 'demo:%'"
+    assert rows(sqlite_site, f"SELECT status FROM cedarheights_emaillog WHERE {demo}") == [("unconfirmed",)]
+    emails = rows(
+        sqlite_site,
+        f"SELECT status, count(*) FROM cedarheights_emaillog WHERE dedupe_key IS NULL OR NOT {demo} GROUP BY status",
+    )
     assert emails == [("sent", emails[0][1])] and emails[0][1] >= FAMILIES
+    # The demo's lost billing hand-off, started by the sweeper as the demo was seeded, was billed by the worker.
+    restarted = (
+        "SELECT status, stripe_subscription_id FROM billing_tuitionsubscription WHERE billing_restarted_at IS NOT NULL"
+    )
+    [(status, stripe_id)] = rows(sqlite_site, restarted)
+    assert status == "trialing" and stripe_id.startswith("sub_")
     # The console backend prints each email once, with one Message-ID header.
     assert len(re.findall(r"^Message-ID: <", output, flags=re.MULTILINE)) == emails[0][1]
     # Their links lead to this server, on whatever port it was started (SITE_URL defaulted to port 8000).
