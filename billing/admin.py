@@ -149,7 +149,6 @@ class TuitionSubscriptionAdmin(ReadOnlyAdmin):
         "tuition_plan",
         "status",
         "current_period_end",
-        "stripe_subscription_id",
         "billing_restarted_at",
     ]
     list_filter = ["status", "tuition_plan"]

@@ -96,7 +96,7 @@ class EmailLogAdmin(ReadOnlyAdmin):
     """The log of every email; an unconfirmed or failed one is resent from here (the list's action, or the
     button on its page) by whoever holds "Can resend an unconfirmed or failed email" (the owner)."""
 
-    list_display = ["created_at", "recipient", "subject", "status", "resend", "sent_at"]
+    list_display = ["created_at", "recipient", "subject", "status", "resend"]
     list_filter = ["status", "template"]
     list_select_related = ["resend_of", "resent_as"]
     search_fields = ["recipient", "subject"]
@@ -182,8 +182,8 @@ WHAT_TO_DO = {
     EmailLog.Status.UNCONFIRMED: (
         "The worker stopped between sending this email and recording it, so it may or may not have reached "
         "{recipient}. It is not sent again by itself, to spare the family a second copy. Ask them, or resend it "
-        "with the button above; a resent welcome email carries a fresh set-password link and the earlier link "
-        "stops working."
+        "with the button above. A resent email that carries a set-password link gets a fresh one, and the earlier "
+        "link stops working."
     ),
     EmailLog.Status.FAILED: (
         "The email server refused this email: nothing went out. The worker tries it again (three attempts in all); "
