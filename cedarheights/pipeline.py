@@ -18,10 +18,11 @@ from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from cedarheights.models import PipelineRun, StepRun
+from cedarheights.outage import outage_errors
 
 Step = Callable[[Any], None]
 logger = logging.getLogger("cedarheights.pipeline")
@@ -71,7 +72,7 @@ def _record(
     )
     try:
         _write(run, steps)
-    except DATABASE_UNAVAILABLE as unavailable:
+    except outage_errors() as unavailable:
         if error is None:
             raise  # a successful run's record is written with its work: nothing to keep, the work is gone too
         _keep(run, steps, unavailable)
@@ -145,7 +146,6 @@ def run_pipeline(
 # so a long outage cannot grow the process; each was also logged as one JSON line, which is what remains of them
 # if the process dies before the database is back.
 KEPT_RUNS_LIMIT = 100
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 _kept_runs: deque[tuple[PipelineRun, list[StepRun]]] = deque()
 _kept_runs_lock = threading.Lock()  # a threaded web server shares the queue between requests
 
@@ -194,7 +194,7 @@ def _kept_runs_write() -> list[PipelineRun]:
             run, steps = _kept_runs.popleft()
         try:
             _write(run, steps)
-        except DATABASE_UNAVAILABLE:
+        except outage_errors():
             run.pk = None
             for step in steps:
                 step.pk = None
