@@ -19,7 +19,7 @@ from enrollment.pipelines import ChildInput, enrollment_submit
 from scheduling.models import Lesson, Teacher
 from scheduling.selectors import Window
 from tests.concurrency import at_once
-from tests.enrollment.conftest import form_for
+from tests.enrollment.inputs import form_for
 from tests.factories import AvailabilityFactory, TeacherFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

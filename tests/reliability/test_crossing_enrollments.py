@@ -18,7 +18,7 @@ from enrollment.models import Enrollment
 from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit
 from scheduling.models import Instrument, Lesson, Teacher
 from tests.concurrency import at_once
-from tests.enrollment.conftest import form_for
+from tests.enrollment.inputs import form_for
 from tests.factories import AvailabilityFactory, InstrumentFactory, TeacherFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
