@@ -1,4 +1,3 @@
-import threading
 import uuid
 from datetime import timedelta
 
@@ -14,6 +13,7 @@ from cedarheights.models import AuditEvent, IdempotencyRecord
 from enrollment.models import Student
 from scheduling.models import Closure, Lesson
 from scheduling.services import lesson_create
+from tests.concurrency import at_once
 from tests.factories import (
     AvailabilityFactory,
     ClosureFactory,
@@ -96,20 +96,14 @@ def test_a_failed_create_releases_its_key(world, as_role):
 def test_concurrent_creates_with_one_key_create_one_row(school):
     admin = User.objects.create_superuser("owner@example.com", "a-long-test-password-1")
     key, body = str(uuid.uuid4()), {"name": "Concurrent family"}
-    barrier, statuses = threading.Barrier(6), []
 
     def post():
         client = APIClient()
         client.force_authenticate(admin)
-        barrier.wait()
-        statuses.append(client.post("/api/v1/families/", body, format="json", HTTP_IDEMPOTENCY_KEY=key).status_code)
-        connection.close()
+        return client.post("/api/v1/families/", body, format="json", HTTP_IDEMPOTENCY_KEY=key).status_code
 
-    threads = [threading.Thread(target=post) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = at_once(post, times=6)
+
     assert statuses == [201] * 6
     assert Family.objects.filter(name="Concurrent family").count() == 1
 

@@ -21,7 +21,7 @@ from billing.services import BILLING_TASK, billing_start
 from cedarheights.models import PipelineRun
 from enrollment.pipelines import enrollment_submit
 from tests.concurrency import at_once
-from tests.enrollment.conftest import form_for
+from tests.enrollment.inputs import form_for
 from tests.factories import ParentFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]

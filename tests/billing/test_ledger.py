@@ -1,10 +1,9 @@
 """The ledger always balances; receipts have no gaps; refunds never exceed payments; emails go once."""
 
-import threading
+import functools
 
 import pytest
 from django.core import mail
-from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +19,7 @@ from billing.services import (
 )
 from cedarheights.errors import InvalidInput
 from cedarheights.models import EmailLog
+from tests.concurrency import at_once
 from tests.factories import FamilyFactory, ParentFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -113,18 +113,8 @@ def test_refunds_are_partial_or_full_but_never_more_than_paid():
 @pytest.mark.django_db(transaction=True)
 def test_receipt_numbers_have_no_gaps_under_concurrency():
     payments = [PaymentFactory(status="succeeded") for _ in range(10)]
-    barrier = threading.Barrier(len(payments))
 
-    def issue(payment):
-        barrier.wait()
-        try:
-            receipt_issue(payment=payment)
-        finally:
-            connection.close()
+    issued = at_once([functools.partial(receipt_issue, payment=p) for p in payments])
 
-    threads = [threading.Thread(target=issue, args=(p,)) for p in payments]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert not [r for r in issued if isinstance(r, Exception)], issued
     assert sorted(Receipt.objects.values_list("sequence", flat=True)) == list(range(1, 11))

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from billing.models import Payment, PaymentFailure, StripeEvent, TuitionSubscription
 from enrollment.pipelines import ChildInput, enrollment_submit, first_regular_lesson
-from tests.billing.conftest import sign
-from tests.enrollment.conftest import form_for
+from tests.billing.stripe_events import sign
+from tests.enrollment.inputs import form_for
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from billing.models import LedgerEntry, Payment, PaymentFailure, Receipt, Stripe
 from billing.services import payment_record_succeeded
 from cedarheights.models import EmailLog
 from enrollment.models import Enrollment
-from tests.billing.conftest import event, sign
+from tests.billing.stripe_events import event, sign
 from tests.factories import EnrollmentFactory, ParentFactory, StudentFactory, TuitionPlanFactory
 
 URL = "/billing/stripe/webhook/"

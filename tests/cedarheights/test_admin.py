@@ -34,7 +34,7 @@ from cedarheights.pipeline import run_pipeline
 from cedarheights.services import audit_record
 from scheduling.models import Lesson
 from scheduling.services import lesson_create
-from tests.billing.conftest import event, sign
+from tests.billing.stripe_events import event, sign
 from tests.factories import (
     AvailabilityFactory,
     ClosureFactory,

@@ -21,7 +21,7 @@ from django.test.utils import override_settings
 from billing.models import StripeEvent
 from cedarheights.errors import DatabaseUnavailable
 from scheduling.models import Instrument
-from tests.billing.conftest import event, sign
+from tests.billing.stripe_events import event, sign
 from tests.factories import ParentFactory
 from tests.stripe_server import free_port
 

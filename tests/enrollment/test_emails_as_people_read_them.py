@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cedarheights.models import EmailLog
 from enrollment.pipelines import ChildInput, confirmation_path, enrollment_submit
-from tests.enrollment.conftest import form_for
+from tests.enrollment.inputs import form_for
 from tests.factories import ParentFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from enrollment.models import Enrollment, Student
 from enrollment.pipelines import ChildInput, enrollment_submit
 from scheduling.models import Lesson
 from scheduling.selectors import Window
-from tests.enrollment.conftest import form_for
+from tests.enrollment.inputs import form_for
 from tests.factories import AvailabilityFactory, ClosureFactory, StudentFactory, TeacherFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from datetime import date, time
 import pytest
 from django.apps import apps
 from django.core import mail
-from django.db import connection, transaction
+from django.db import transaction
 
 from cedarheights.models import PipelineRun, StepRun
 from enrollment import pipelines
@@ -18,7 +18,8 @@ from enrollment.models import Enrollment
 from enrollment.pipelines import ChildInput, enrollment_submit
 from scheduling.models import Lesson, Teacher
 from scheduling.selectors import Window
-from tests.enrollment.conftest import form_for
+from tests.concurrency import at_once
+from tests.enrollment.inputs import form_for
 from tests.factories import AvailabilityFactory, TeacherFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -65,26 +66,6 @@ def test_a_fault_at_any_step_leaves_no_rows_and_sends_nothing(school_ready, monk
     assert run.steps.get(name=failing).status == "failed"
 
 
-def run_in_threads(count: int, work) -> list:
-    barrier, results = threading.Barrier(count), [None] * count
-
-    def runner(n):
-        try:
-            barrier.wait()
-            results[n] = work(n)
-        except Exception as error:  # collected: the test asserts there were none
-            results[n] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def test_20_concurrent_enrollments_for_few_slots_never_overlap(school_ready):
     # Only Mondays 16:00–17:00: two 30-minute weekly slots for the whole term.
     windows = [Window(0, time(16), time(17))]
@@ -98,7 +79,7 @@ def test_20_concurrent_enrollments_for_few_slots_never_overlap(school_ready):
         for n in range(20)
     ]
 
-    results = run_in_threads(20, lambda n: enrollment_submit(form=forms[n], idempotency_key=uuid.uuid4()))
+    results = at_once([functools.partial(enrollment_submit, form=f, idempotency_key=uuid.uuid4()) for f in forms])
 
     assert not [r for r in results if isinstance(r, Exception)], results
     enrollments = Enrollment.objects.all()
@@ -120,13 +101,13 @@ def test_a_family_is_not_kept_waiting_behind_another_familys_booking(school_read
     AvailabilityFactory(teacher=second, weekday=2, start_time="16:00", end_time="18:00")
     locked, enrolled = threading.Event(), threading.Event()
 
-    def booking_in_progress(n):
+    def booking_in_progress():
         with transaction.atomic():
             Teacher.objects.select_for_update().get(pk=first.pk)
             locked.set()
             enrolled.wait(timeout=10)
 
-    holder = threading.Thread(target=run_in_threads, args=(1, booking_in_progress))
+    holder = threading.Thread(target=at_once, args=(booking_in_progress,), kwargs={"times": 1})
     holder.start()
     assert locked.wait(timeout=10)
 
@@ -145,7 +126,7 @@ def test_a_family_is_not_kept_waiting_behind_another_familys_booking(school_read
 def test_the_same_submission_sent_10_times_at_once_enrolls_once(school_ready):
     key, form = uuid.uuid4(), form_for(school_ready)
 
-    results = run_in_threads(10, lambda n: [e.pk for e in enrollment_submit(form=form, idempotency_key=key)])
+    results = at_once(lambda: [e.pk for e in enrollment_submit(form=form, idempotency_key=key)], times=10)
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len({tuple(r) for r in results}) == 1

@@ -19,7 +19,7 @@ from accounts.models import User
 from cedarheights.models import EmailLog
 from enrollment.models import Enrollment
 from enrollment.pipelines import enrollment_submit
-from tests.enrollment.conftest import form_for
+from tests.enrollment.inputs import form_for
 from tests.factories import EnrollmentFactory, ParentFactory
 
 pytestmark = pytest.mark.django_db

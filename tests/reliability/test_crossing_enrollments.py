@@ -1,5 +1,6 @@
 """Submissions that cross their teachers, and one PostgreSQL ends in a deadlock (PostgreSQL, real threads)."""
 
+import functools
 import itertools
 import threading
 import time
@@ -16,8 +17,8 @@ from enrollment import pipelines
 from enrollment.models import Enrollment
 from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit
 from scheduling.models import Instrument, Lesson, Teacher
-from tests.enrollment.conftest import form_for
-from tests.enrollment.test_reliability import run_in_threads
+from tests.concurrency import at_once
+from tests.enrollment.inputs import form_for
 from tests.factories import AvailabilityFactory, InstrumentFactory, TeacherFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -48,9 +49,7 @@ def test_crossing_submissions_never_deadlock_and_never_overlap(school_ready):
             two_children(school_ready, f"Two{round_}", first=violin, then=piano),
         ]
 
-        results = run_in_threads(
-            2, lambda n, forms=forms: enrollment_submit(form=forms[n], idempotency_key=uuid.uuid4())
-        )
+        results = at_once([functools.partial(enrollment_submit, form=f, idempotency_key=uuid.uuid4()) for f in forms])
 
         assert not [r for r in results if isinstance(r, Exception)], f"round {round_}: {results}"
         assert all(e.status == Enrollment.Status.ACTIVE for r in results for e in r), f"round {round_}: {results}"

@@ -1,3 +1,5 @@
+"""What a family types into the enrollment form, as the pipeline receives it."""
+
 from datetime import date, time
 
 from enrollment.pipelines import ChildInput, EnrollmentInput
