@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from billing import stripe_gateway
 from billing.models import BillingProfile, Payment, TuitionPlan, TuitionSubscription
-from billing.services import subscription_invoice_route, subscription_state_apply
+from billing.services import billing_profile_customer_ensure, subscription_invoice_route, subscription_state_apply
 from billing.stripe_mirror import payment_mirror, profile_mirror, subscription_mirror
 from cedarheights.pipeline import run_pipeline, step
 
@@ -37,15 +37,7 @@ def _subscription(ctx: BillingContext) -> TuitionSubscription:
 
 @step("Find or create the Stripe customer")
 def ensure_customer(ctx: BillingContext) -> None:
-    family = _subscription(ctx).family
-    profile, _ = BillingProfile.objects.get_or_create(family=family)
-    if profile.stripe_customer_id:
-        return
-    parent = family.parents.order_by("id").first()
-    customer_id = stripe_gateway.customer_create(
-        family_id=family.pk, email=parent.email if parent else "", name=family.name
-    )
-    BillingProfile.objects.filter(pk=profile.pk).update(stripe_customer_id=customer_id)
+    billing_profile_customer_ensure(family=_subscription(ctx).family)
 
 
 @step("Attach the card")

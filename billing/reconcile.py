@@ -3,8 +3,6 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
-
 from billing import stripe_gateway
 from billing.handoffs import (
     billing_handoff_restart,
@@ -12,8 +10,8 @@ from billing.handoffs import (
     stripe_events_lost,
     subscriptions_billing_lost,
 )
-from billing.models import BillingProfile, Payment, PaymentFailure, TuitionPlan, TuitionSubscription
-from billing.services import payment_failure_recover, payment_record_succeeded
+from billing.models import BillingProfile, Payment, TuitionPlan, TuitionSubscription
+from billing.services import payment_settle
 
 
 @dataclass
@@ -45,12 +43,7 @@ def _invoice_payment(payment: Payment, invoice: dict | None) -> Mismatch | None:
     if invoice.get("status") == "paid" and payment.status != Payment.Status.SUCCEEDED:
 
         def repair():
-            with transaction.atomic():
-                failure = PaymentFailure.objects.filter(payment=payment).first()
-                if failure is not None:
-                    payment_failure_recover(failure=failure)
-                else:
-                    payment_record_succeeded(payment=payment)
+            payment_settle(payment=payment)
 
         return Mismatch(str(payment), "paid at Stripe, not recorded as paid here", repair)
     if invoice.get("status") != "paid" and payment.status == Payment.Status.SUCCEEDED:

@@ -240,10 +240,10 @@ def payment_failure_open(
 
 
 @transaction.atomic
-def payment_failure_recover(*, failure: PaymentFailure) -> PaymentFailure:
+def payment_failure_recover(*, failure: PaymentFailure, paid_at=None) -> PaymentFailure:
     """The payment went through after all: the ledger and receipt follow, a paused enrollment resumes."""
     failure = PaymentFailure.objects.select_for_update().get(pk=failure.pk)
-    payment_record_succeeded(payment=failure.payment)
+    payment_record_succeeded(payment=failure.payment, paid_at=paid_at)
     if failure.status != PaymentFailure.Status.RECOVERED:
         failure.status, failure.resolved_at, failure.next_retry_at = (
             PaymentFailure.Status.RECOVERED,
@@ -258,6 +258,19 @@ def payment_failure_recover(*, failure: PaymentFailure) -> PaymentFailure:
         if enrollment_id := failure.subscription.enrollment_id:
             enrollment_set_billing_status(enrollment_id=enrollment_id, paused=False)
     return failure
+
+
+@transaction.atomic
+def payment_settle(*, payment: Payment, paid_at=None) -> Payment:
+    """Stripe says a payment went through (a webhook, or the reconciler): a payment that failed before is
+    recovered (whatever its failure's status, so a paused enrollment resumes), any other is recorded as a
+    success. Safe to call again: the two services it calls write nothing twice.
+
+    No lock of its own: `payment_failure_recover` locks the failure then the payment, as a retry does."""
+    if failure := PaymentFailure.objects.filter(payment=payment).first():
+        payment_failure_recover(failure=failure, paid_at=paid_at)
+        return Payment.objects.get(pk=payment.pk)
+    return payment_record_succeeded(payment=payment, paid_at=paid_at)
 
 
 @transaction.atomic
@@ -507,15 +520,26 @@ def card_check(*, payment_method_id: str) -> None:
         ) from error
 
 
+def billing_profile_customer_ensure(*, family: Family) -> BillingProfile:
+    """The family's billing profile with its Stripe customer: the one stored, or one made now and stored the
+    moment Stripe answers. The idempotency key is the family's (`billing:family:<id>:customer`), so a call
+    retried after Stripe answered and before the id was stored gets the same customer back. Stripe is called
+    outside any lock or transaction."""
+    profile, _ = BillingProfile.objects.get_or_create(family=family)
+    if profile.stripe_customer_id:
+        return profile
+    parent = family.parents.order_by("id").first()
+    customer_id = stripe_gateway.customer_create(
+        family_id=family.pk, email=parent.email if parent else "", name=family.name
+    )
+    BillingProfile.objects.filter(pk=profile.pk).update(stripe_customer_id=customer_id)
+    profile.stripe_customer_id = customer_id
+    return profile
+
+
 def payment_method_update(*, family: Family, payment_method_id: str) -> BillingProfile:
     """The parent's new card becomes the default for every invoice and charge; open failures retry on it."""
-    profile, _ = BillingProfile.objects.get_or_create(family=family)
-    if not profile.stripe_customer_id:
-        parent = family.parents.order_by("id").first()
-        profile.stripe_customer_id = stripe_gateway.customer_create(
-            family_id=family.pk, email=parent.email if parent else "", name=family.name
-        )
-        profile.save(update_fields=["stripe_customer_id"])
+    profile = billing_profile_customer_ensure(family=family)
     card = stripe_gateway.payment_method_attach(
         family_id=family.pk, customer_id=profile.stripe_customer_id, payment_method_id=payment_method_id
     )

@@ -12,11 +12,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing import stripe_gateway
-from billing.models import BillingProfile, Payment, PaymentFailure, StripeEvent, TuitionSubscription
+from billing.models import BillingProfile, Payment, StripeEvent, TuitionSubscription
 from billing.services import (
     payment_failure_open,
-    payment_failure_recover,
-    payment_record_succeeded,
+    payment_settle,
     refund_record,
     subscription_state_apply,
 )
@@ -135,12 +134,8 @@ def _invoice_payment(invoice: dict) -> Payment | None:
 
 def invoice_paid(invoice: dict, event: StripeEvent) -> None:
     payment = _invoice_payment(invoice)
-    if payment is None:
-        return
-    if failure := PaymentFailure.objects.filter(payment=payment).first():
-        payment_failure_recover(failure=failure)
-    else:
-        payment_record_succeeded(payment=payment)
+    if payment is not None:
+        payment_settle(payment=payment)
 
 
 def invoice_payment_failed(invoice: dict, event: StripeEvent) -> None:
@@ -185,10 +180,7 @@ def subscription_changed(subscription: dict, event: StripeEvent) -> None:
 
 def payment_intent_succeeded(intent: dict, event: StripeEvent) -> None:
     if payment := Payment.objects.filter(stripe_payment_intent_id=intent["id"], stripe_invoice_id__isnull=True).first():
-        if failure := PaymentFailure.objects.filter(payment=payment).first():
-            payment_failure_recover(failure=failure)
-        else:
-            payment_record_succeeded(payment=payment)
+        payment_settle(payment=payment)
 
 
 def payment_intent_failed(intent: dict, event: StripeEvent) -> None:

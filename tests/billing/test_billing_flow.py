@@ -14,6 +14,7 @@ from billing.models import BillingProfile, LedgerEntry, Payment, PaymentFailure,
 from billing.pipelines import billing_pipeline_run
 from billing.selectors import family_balance_cents
 from billing.services import (
+    billing_profile_customer_ensure,
     billing_retry_due,
     billing_start,
     catalog_sync,
@@ -228,6 +229,15 @@ def test_a_task_killed_after_stripe_answered_creates_nothing_twice(stripe_server
     assert TuitionSubscription.objects.get(pk=subscription.pk).stripe_subscription_id == lost_sub
     assert len(stripe_server.list("customers")) == 1
     assert len(stripe_server.list("subscriptions")) == 1
+
+
+def test_a_familys_stripe_customer_is_made_once_and_stored(stripe_server, family):
+    first = billing_profile_customer_ensure(family=family)
+    again = billing_profile_customer_ensure(family=family)  # a retried step, or a card update after billing
+
+    assert first.stripe_customer_id and again.stripe_customer_id == first.stripe_customer_id
+    assert BillingProfile.objects.get(family=family).stripe_customer_id == first.stripe_customer_id
+    assert [c["id"] for c in stripe_server.list("customers")] == [first.stripe_customer_id]
 
 
 def test_a_lesson_charge_succeeds_or_fails_like_tuition(stripe_server, family, django_capture_on_commit_callbacks):
