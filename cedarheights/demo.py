@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ConsentRecord, Family, User
+from accounts.policy import PRIVACY_POLICY_VERSION
 from billing.handoffs import billing_handoffs_recover
 from billing.models import BillingProfile, Payment, TuitionPlan, TuitionSubscription
 from billing.services import credit_issue, payment_failure_open, payment_record_succeeded, refund_record
@@ -28,7 +29,6 @@ from scheduling.services import lesson_status_change, term_lessons_generate
 ADMIN_EMAIL = "admin@cedarheights.test"
 ADMIN_PASSWORD = "cedarheights-admin"
 DEMO_PASSWORD = "cedarheights-demo"  # parents and teachers of the demo school
-PRIVACY_POLICY_VERSION = "2026-09"
 DEMO_NAMESPACE = uuid.UUID("6f1d3c52-2b7e-4a55-9a51-0c0ffee00001")
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)

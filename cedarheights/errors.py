@@ -66,11 +66,6 @@ class OutsideAvailability(DomainError):
     status = 409
 
 
-class TermOverlap(DomainError):
-    code = "term_overlap"
-    status = 409
-
-
 class EmailNotResendable(DomainError):
     """The owner asked to resend an email that may not go again (sent, still queued, already resent) or that
     can no longer be rebuilt (what it was about was deleted)."""

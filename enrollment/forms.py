@@ -5,6 +5,7 @@ from django.core import signing
 from django.forms import BaseFormSet, formset_factory
 from django.http import QueryDict
 
+from accounts.policy import PRIVACY_POLICY_VERSION
 from billing.selectors import tuition_plans_offered
 from cedarheights.validators import no_control_characters
 from enrollment.confirmation import submission_key_read, submission_key_sign
@@ -129,6 +130,8 @@ class SubmissionKeyField(forms.CharField):
 
 class DetailsForm(forms.Form):
     tuition_plan = forms.ModelChoiceField(queryset=tuition_plans_offered(), empty_label=None)
-    consent = forms.BooleanField(label="I agree to the privacy policy (version 2026-09) for my family and children.")
+    consent = forms.BooleanField(
+        label=f"I agree to the privacy policy (version {PRIVACY_POLICY_VERSION}) for my family and children."
+    )
     payment_method_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=255)
     idempotency_key = SubmissionKeyField()

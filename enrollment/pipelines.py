@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ConsentRecord, Family, User, normalize_email
+from accounts.policy import PRIVACY_POLICY_VERSION
 from accounts.roles import is_parent
 from accounts.services import set_password_link_build
 from billing.selectors import tuition_plans_offered
@@ -39,7 +40,6 @@ from scheduling.services import lesson_create, term_lessons_generate
 MAX_SLOT_ATTEMPTS = 8  # slots lost to concurrent enrollments before a child goes on the waitlist
 SUBMIT_ATTEMPTS = 3  # whole runs of a submission that PostgreSQL ended for a concurrent transaction
 ENDED_FOR_A_CONCURRENT_TRANSACTION = {"40P01", "40001"}  # deadlock_detected, serialization_failure
-PRIVACY_POLICY_VERSION = "2026-09"
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,15 @@ from cedarheights.admin import DomainErrorAsMessageAdmin
 from cedarheights.errors import DomainError
 from enrollment.models import Student
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Room, Teacher, Term, WeeklyAvailability
-from scheduling.selectors import terms_overlapping
 from scheduling.services import (
     lesson_create,
     lesson_edit,
     lesson_slot_validate,
     lesson_status_change,
     lesson_status_change_validate,
+    term_create,
+    term_dates_validate,
+    term_update,
 )
 
 
@@ -123,17 +125,18 @@ class TermForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
-        if (
-            start
-            and end
-            and (other := terms_overlapping(start_date=start, end_date=end, exclude_id=self.instance.pk).first())
-        ):
-            raise ValidationError(f"These dates overlap {other}.")
+        if start and end:
+            try:
+                term_dates_validate(start_date=start, end_date=end, exclude_term_id=self.instance.pk)
+            except DomainError as error:
+                # On the dates (not above the form): the model's own check of the exclusion constraint then
+                # skips them, so the page says it once.
+                self.add_error("start_date", ValidationError(error.message, code=error.code))
         return cleaned
 
 
 @admin.register(Term)
-class TermAdmin(admin.ModelAdmin):
+class TermAdmin(DomainErrorAsMessageAdmin):
     form = TermForm
     list_display = ["name", "academic_year", "start_date", "end_date"]
     list_filter = ["academic_year"]
@@ -141,6 +144,13 @@ class TermAdmin(admin.ModelAdmin):
     search_fields = ["name", "academic_year__name"]
     date_hierarchy = "start_date"
     inlines = [ClosureInline]
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        if change:
+            term_update(term=Term.objects.get(pk=obj.pk), **fields)
+        else:
+            obj.pk = term_create(**fields).pk
 
 
 @admin.register(Closure)

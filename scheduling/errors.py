@@ -19,3 +19,10 @@ class NotYourLesson(DomainError):
 class TooLateToCancel(DomainError):
     code = "too_late"
     status = 409
+
+
+class TermOverlap(DomainError):
+    """The term's dates share a day with another term's (the exclusion constraint `term_no_overlap` agrees)."""
+
+    code = "term_overlap"
+    status = 409

@@ -18,8 +18,8 @@ from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_settings_get
 from cedarheights.services import audit_record
 from enrollment.models import Student
-from scheduling.errors import LessonStatusRefused, NotYourLesson, TooLateToCancel
-from scheduling.models import LONGEST_LESSON, Lesson, Room, Teacher, Term
+from scheduling.errors import LessonStatusRefused, NotYourLesson, TermOverlap, TooLateToCancel
+from scheduling.models import LONGEST_LESSON, AcademicYear, Lesson, Room, Teacher, Term
 from scheduling.selectors import (
     availability_covers,
     closed_dates,
@@ -27,6 +27,7 @@ from scheduling.selectors import (
     lessons_overlapping,
     local_datetime,
     overlapping,
+    terms_overlapping,
 )
 from scheduling.transitions import ONCE_STARTED, TRANSITIONS, Role, lesson_role
 
@@ -387,3 +388,43 @@ def weekly_slot_free(*, student_id: int, reason: str) -> int:
         lesson_status_change(lesson=lesson, status=Lesson.Status.CANCELLED, actor=None, reason=reason)
         cancelled += 1
     return cancelled
+
+
+def term_dates_validate(*, start_date: date, end_date: date, exclude_term_id: int | None = None) -> None:
+    """Raise TermOverlap when [start_date, end_date] shares a day with another term; the one place this rule is
+    checked (the admin's form and the API's serializer call it to answer before saving)."""
+    if other := terms_overlapping(start_date=start_date, end_date=end_date, exclude_id=exclude_term_id).first():
+        raise TermOverlap(f"These dates overlap {other}.")
+
+
+def _term_save(term: Term) -> Term:
+    term_dates_validate(start_date=term.start_date, end_date=term.end_date, exclude_term_id=term.pk)
+    try:
+        with transaction.atomic():
+            term.save()
+    except IntegrityError as error:
+        # A term saved since the check above: the exclusion constraint has the last word, in the same words.
+        if getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) != "term_no_overlap":
+            raise
+        raise TermOverlap("These dates overlap another term.") from error
+    return term
+
+
+def term_create(*, academic_year: AcademicYear, name: str, start_date: date, end_date: date) -> Term:
+    return _term_save(Term(academic_year=academic_year, name=name, start_date=start_date, end_date=end_date))
+
+
+def term_update(
+    *,
+    term: Term,
+    academic_year: AcademicYear | None = None,
+    name: str | None = None,
+    start_date: date | None = None,
+    end_date: date | None = None,
+) -> Term:
+    """Change the fields given (None: unchanged)."""
+    changes = {"academic_year": academic_year, "name": name, "start_date": start_date, "end_date": end_date}
+    for field_name, value in changes.items():
+        if value is not None:
+            setattr(term, field_name, value)
+    return _term_save(term)

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from cedarheights.api import ModelCleanSerializer, ModelSerializer, Serializer, StrictCharField
 from cedarheights.validators import no_control_characters
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
-from scheduling.selectors import terms_overlapping
+from scheduling.services import term_dates_validate
 
 
 class InstrumentSerializer(ModelCleanSerializer):
@@ -58,13 +58,13 @@ class TermSerializer(ModelCleanSerializer):
         fields = ["id", "academic_year", "name", "start_date", "end_date"]
 
     def validate(self, attrs):
-        attrs = super().validate(attrs)
+        # Before the model's checks, which would answer an overlap as a 400 in the exclusion constraint's words:
+        # the service's TermOverlap is the one answer (409), whichever interface asks.
         start = attrs.get("start_date", getattr(self.instance, "start_date", None))
         end = attrs.get("end_date", getattr(self.instance, "end_date", None))
-        exclude = self.instance.pk if self.instance else None
-        if other := terms_overlapping(start_date=start, end_date=end, exclude_id=exclude).first():
-            raise serializers.ValidationError({"non_field_errors": [f"These dates overlap {other}."]})
-        return attrs
+        if start and end:
+            term_dates_validate(start_date=start, end_date=end, exclude_term_id=getattr(self.instance, "pk", None))
+        return super().validate(attrs)
 
 
 class ClosureSerializer(ModelCleanSerializer):

@@ -28,7 +28,7 @@ from scheduling.api.serializers import (
 )
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
 from scheduling.selectors import lesson_list_visible_to, slots_free
-from scheduling.services import lesson_create, lesson_edit, lesson_status_change
+from scheduling.services import lesson_create, lesson_edit, lesson_status_change, term_create, term_update
 
 
 class ReferenceViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
@@ -73,6 +73,12 @@ class TermViewSet(ReferenceViewSet):
     filterset_fields = ["academic_year"]
     search_fields = ["name"]
     ordering_fields = ["start_date", "name"]
+
+    def perform_create(self, serializer):
+        serializer.instance = term_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = term_update(term=serializer.instance, **serializer.validated_data)
 
 
 class ClosureViewSet(ReferenceViewSet):
