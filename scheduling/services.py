@@ -398,9 +398,12 @@ def term_dates_validate(*, start_date: date, end_date: date, exclude_term_id: in
 
 
 def _term_save(term: Term) -> Term:
-    term_dates_validate(start_date=term.start_date, end_date=term.end_date, exclude_term_id=term.pk)
     try:
         with transaction.atomic():
+            # Terms are few and seldom written: locking them all, in one order, makes two writers take turns, so the
+            # second sees the first's term (two inserts racing on the exclusion constraint can deadlock instead).
+            list(Term.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+            term_dates_validate(start_date=term.start_date, end_date=term.end_date, exclude_term_id=term.pk)
             term.save()
     except IntegrityError as error:
         # A term saved since the check above: the exclusion constraint has the last word, in the same words.

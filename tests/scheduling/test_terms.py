@@ -4,13 +4,13 @@ exclusion constraint `term_no_overlap` has the last word, mapped to the same err
 from datetime import date
 
 import pytest
-from django.db import transaction
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from scheduling.errors import TermOverlap
 from scheduling.models import Term
 from scheduling.services import term_create, term_update
+from tests.concurrency import at_once
 from tests.factories import AcademicYearFactory, TermFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,14 +49,19 @@ def test_term_create_and_update_keep_terms_that_touch_but_do_not_share_a_day(fal
 
 
 @pytest.mark.postgres
-def test_the_exclusion_constraint_is_mapped_to_term_overlap_when_the_check_is_passed(fall, monkeypatch):
-    """A term saved between the check and the insert (here: the check made blind): TermOverlap, not a 500.
-    Made to fail first: without the IntegrityError mapping in the service this raised IntegrityError."""
-    monkeypatch.setattr("scheduling.services.term_dates_validate", lambda **kwargs: None)
-    with pytest.raises(TermOverlap, match="another term"), transaction.atomic():
-        term_create(
-            academic_year=fall.academic_year, name="Late fall", start_date=date(2031, 10, 1), end_date=date(2031, 10, 2)
-        )
+@pytest.mark.django_db(transaction=True)
+def test_two_overlapping_terms_made_at_the_same_moment_give_one_term_and_one_term_overlap(fall):
+    """The service takes the terms' locks in one order, so the second writer waits and then sees the first's term:
+    TermOverlap, never a 500. Made to fail first: without the lock, one run in two deadlocked on the exclusion
+    constraint (OperationalError)."""
+    late_fall = {"academic_year": fall.academic_year, "start_date": date(2032, 1, 5), "end_date": date(2032, 1, 20)}
+
+    outcomes = at_once(
+        [lambda: term_create(name="Winter A", **late_fall), lambda: term_create(name="Winter B", **late_fall)]
+    )
+
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Term", "TermOverlap"]
+    assert Term.objects.filter(start_date=date(2032, 1, 5)).count() == 1
 
 
 def test_the_admin_form_shows_the_overlap_once_and_keeps_what_was_typed(fall, owner_client):
