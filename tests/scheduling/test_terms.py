@@ -64,16 +64,21 @@ def test_two_overlapping_terms_made_at_the_same_moment_give_one_term_and_one_ter
     assert Term.objects.filter(start_date=date(2032, 1, 5)).count() == 1
 
 
-def test_the_admin_form_shows_the_overlap_once_and_keeps_what_was_typed(fall, owner_client):
+def admin_term_add(client, fall: Term, *, start: str, end: str):
+    """The admin's "Add term" form for a Winter term, sent as the owner types it."""
     form = {
         "academic_year": fall.academic_year_id,
         "name": "Winter",
-        "start_date": "2031-12-01",
-        "end_date": "2032-03-31",
+        "start_date": start,
+        "end_date": end,
         "closures-TOTAL_FORMS": "0",
         "closures-INITIAL_FORMS": "0",
     }
-    response = owner_client.post("/admin/scheduling/term/add/", form)
+    return client.post("/admin/scheduling/term/add/", form)
+
+
+def test_the_admin_form_shows_the_overlap_once_and_keeps_what_was_typed(fall, owner_client):
+    response = admin_term_add(owner_client, fall, start="2031-12-01", end="2032-03-31")
     assert response.status_code == 200
     page = response.content.decode()
     assert page.count("These dates overlap Fall") == 1
@@ -83,15 +88,7 @@ def test_the_admin_form_shows_the_overlap_once_and_keeps_what_was_typed(fall, ow
 
 
 def test_the_admin_saves_a_term_through_the_service(fall, owner_client):
-    form = {
-        "academic_year": fall.academic_year_id,
-        "name": "Winter",
-        "start_date": "2032-01-01",
-        "end_date": "2032-03-31",
-        "closures-TOTAL_FORMS": "0",
-        "closures-INITIAL_FORMS": "0",
-    }
-    response = owner_client.post("/admin/scheduling/term/add/", form)
+    response = admin_term_add(owner_client, fall, start="2032-01-01", end="2032-03-31")
     assert response.status_code == 302
     assert Term.objects.filter(name="Winter", start_date=date(2032, 1, 1)).exists()
 
