@@ -103,13 +103,10 @@ def test_a_resend_does_not_lock_out_a_parent_who_already_chose_a_password(
     assert signed_in.status_code == 302
 
 
-def test_a_welcome_email_whose_enrollment_was_deleted_gives_the_owner_a_message(
-    owner_client, django_capture_on_commit_callbacks
-):
-    enrollment = EnrollmentFactory(student__family=ParentFactory().family)
-    parent = enrollment.student.family.parents.get()
-    log = EmailLog.objects.create(
-        recipient=parent.email,
+def unconfirmed_welcome_about(enrollment) -> EmailLog:
+    """A welcome email to the enrollment's parent, logged about it and left unconfirmed by a killed worker."""
+    return EmailLog.objects.create(
+        recipient=enrollment.student.family.parents.get().email,
         template="welcome_parent",
         subject="Welcome to Cedar Heights Music Academy",
         text_body="Hello",
@@ -118,6 +115,13 @@ def test_a_welcome_email_whose_enrollment_was_deleted_gives_the_owner_a_message(
         related_id=str(enrollment.pk),
         status=EmailLog.Status.UNCONFIRMED,
     )
+
+
+def test_a_welcome_email_whose_enrollment_was_deleted_gives_the_owner_a_message(
+    owner_client, django_capture_on_commit_callbacks
+):
+    enrollment = EnrollmentFactory(student__family=ParentFactory().family)
+    log = unconfirmed_welcome_about(enrollment)
     enrollment.delete()
 
     response = resend(owner_client, log, django_capture_on_commit_callbacks)
@@ -137,17 +141,7 @@ def test_a_welcome_email_about_a_child_with_no_demo_lesson_is_resent_without_a_c
     enrollment = EnrollmentFactory(
         student__family=ParentFactory().family, demo_lesson=None, status=Enrollment.Status.ACTIVE
     )
-    parent = enrollment.student.family.parents.get()
-    log = EmailLog.objects.create(
-        recipient=parent.email,
-        template="welcome_parent",
-        subject="Welcome to Cedar Heights Music Academy",
-        text_body="Hello",
-        html_body="<p>Hello</p>",
-        related_type=ContentType.objects.get_for_model(enrollment),
-        related_id=str(enrollment.pk),
-        status=EmailLog.Status.UNCONFIRMED,
-    )
+    log = unconfirmed_welcome_about(enrollment)
 
     response = resend(owner_client, log, django_capture_on_commit_callbacks)
 
