@@ -13,6 +13,7 @@ from cedarheights.emails import RESENDABLE, email_resend
 from cedarheights.errors import DomainError
 from cedarheights.models import AuditEvent, EmailLog, PipelineRun, SchoolSettings, StepRun
 from cedarheights.pipeline import step_title
+from cedarheights.registry import registered
 from cedarheights.selectors import school_settings_get
 from cedarheights.services import audit_record, school_settings_update
 
@@ -274,12 +275,8 @@ RUN_SUBJECTS: dict[str, Callable[[list[str]], dict[str, tuple[str, str]]]] = {}
 
 
 def run_subject(kind: str):
-    def register(describe):
-        if RUN_SUBJECTS.setdefault(kind, describe) is not describe:
-            raise ValueError(f"Two descriptions of {kind} runs")
-        return describe
-
-    return register
+    """Register how the runs about `kind` are described: `@run_subject("subscription")`."""
+    return registered(RUN_SUBJECTS, kind, duplicate="Two descriptions of {key} runs")
 
 
 def admin_links(queryset, ids: list[str]) -> dict[str, tuple[str, str]]:

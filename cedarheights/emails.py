@@ -17,6 +17,7 @@ from django.utils import timezone
 from cedarheights.errors import EmailNotResendable
 from cedarheights.models import EmailLog
 from cedarheights.outbox import task_enqueue_with_commit
+from cedarheights.registry import registered
 from cedarheights.selectors import school_settings_get
 from cedarheights.services import audit_record
 from cedarheights.validators import single_line
@@ -38,13 +39,7 @@ UNCONFIRMED_REASON = "A send was begun and never recorded: it may have gone out,
 
 def email_rebuilder(template: str):
     """Register how a resend rebuilds a `template` email: `@email_rebuilder("welcome_parent")`."""
-
-    def register(function):
-        if EMAIL_REBUILDERS.setdefault(template, function) is not function:
-            raise ValueError(f"Two rebuilders for the {template} email")
-        return function
-
-    return register
+    return registered(EMAIL_REBUILDERS, template, duplicate="Two rebuilders for the {key} email")
 
 
 def _email_render(template: str, context: dict) -> tuple[str, str, str]:
