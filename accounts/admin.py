@@ -1,17 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count
-from django.urls import path, reverse
-from django.utils.html import format_html
 
 from accounts.forms import AdminPasswordChangeForm
 from accounts.models import ConsentRecord, Family, User
-from billing.admin import credit_view, family_balance_link, start_billing_view
-from billing.models import format_cents
-from billing.selectors import balance_subquery
 from cedarheights.admin import AuditedAdmin
-from enrollment.models import Student
 
 
 @admin.register(User)
@@ -51,14 +43,6 @@ class ParentInline(admin.TabularInline):
         return False
 
 
-class StudentInline(admin.TabularInline):
-    model = Student
-    fields = ["first_name", "last_name", "date_of_birth", "instrument", "level", "teacher", "status"]
-    autocomplete_fields = ["instrument", "teacher"]
-    extra = 0
-    show_change_link = True
-
-
 class ConsentInline(admin.TabularInline):
     model = ConsentRecord
     fields = ["purpose", "policy_version", "given_by", "given_at", "withdrawn_at"]
@@ -68,60 +52,26 @@ class ConsentInline(admin.TabularInline):
 
 @admin.register(Family)
 class FamilyAdmin(AuditedAdmin):
-    list_display = ["name", "city", "parent_emails", "student_count", "balance", "created_at"]
-    readonly_fields = ["balance_and_ledger"]
-    search_fields = ["name", "parents__email", "parents__last_name", "students__first_name", "students__last_name"]
+    """A family's record: its address, parents and consents. The page the owner sees adds the family's students
+    and billing (cedarheights/admin_pages.py puts the parts of the apps above together)."""
+
+    list_display = ["name", "city", "parent_emails", "created_at"]
+    search_fields = ["name", "parents__email", "parents__last_name"]
     list_filter = ["province", "city"]
-    inlines = [ParentInline, StudentInline, ConsentInline]
+    inlines = [ParentInline, ConsentInline]
     fieldsets = [
         (None, {"fields": ["name"]}),
         ("Address", {"fields": ["street", "city", "province", "postal_code"]}),
         ("Emergency contact", {"fields": ["emergency_contact_name", "emergency_contact_phone"]}),
         ("Notes", {"fields": ["notes"]}),
-        ("Billing", {"fields": ["balance_and_ledger"]}),
     ]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(student_total=Count("students", distinct=True), balance_cents=balance_subquery())
-            .prefetch_related("parents")
-        )
-
-    @admin.display(description="balance owed", ordering="balance_cents")
-    def balance(self, family: Family) -> str:
-        return format_cents(family.balance_cents, settings.SCHOOL_CURRENCY)
-
-    @admin.display(description="balance owed")
-    def balance_and_ledger(self, family: Family) -> str:
-        if not family.pk:
-            return "—"
-        credit_url = reverse("admin:accounts_family_credit", args=[family.pk])
-        start_url = reverse("admin:accounts_family_start_billing", args=[family.pk])
-        return format_html(
-            '{} · <a href="{}">Add a credit</a> · <a href="{}">Start billing</a>',
-            family_balance_link(family),
-            credit_url,
-            start_url,
-        )
-
-    def get_urls(self):
-        credit = self.admin_site.admin_view(lambda request, pk: credit_view(self, request, pk))
-        start = self.admin_site.admin_view(lambda request, pk: start_billing_view(self, request, pk))
-        return [
-            path("<int:pk>/credit/", credit, name="accounts_family_credit"),
-            path("<int:pk>/start-billing/", start, name="accounts_family_start_billing"),
-            *super().get_urls(),
-        ]
+        return super().get_queryset(request).prefetch_related("parents")
 
     @admin.display(description="parents")
     def parent_emails(self, family: Family) -> str:
         return ", ".join(parent.email for parent in family.parents.all())
-
-    @admin.display(description="students", ordering="student_total")
-    def student_count(self, family: Family) -> int:
-        return family.student_total
 
 
 @admin.register(ConsentRecord)

@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Upper
 
+from cedarheights import roles
 from cedarheights.validators import no_control_characters
 
 
@@ -41,10 +42,7 @@ def normalize_email(email: str) -> str:
 class User(AbstractUser):
     """A person who signs in with an email address: the owner and staff, a teacher, or a parent."""
 
-    class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        TEACHER = "teacher", "Teacher"
-        PARENT = "parent", "Parent"
+    Role = roles.Role
 
     username = None
     email = models.EmailField("email address", unique=True)

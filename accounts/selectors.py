@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 
 from accounts.models import Family
-from accounts.roles import is_parent, is_school_admin
+from cedarheights.roles import is_parent, is_school_admin
 
 
 def family_list_visible_to(user) -> QuerySet[Family]:

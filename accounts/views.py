@@ -6,10 +6,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 
 from accounts.forms import ProfileForm, SetPasswordForm
-from accounts.roles import is_parent
 from accounts.services import password_change, user_update_profile
 from accounts.tokens import password_link_tokens
 from cedarheights.errors import DomainError
+from cedarheights.roles import is_parent
 
 
 def locked_out(request, credentials=None, *args, **kwargs):

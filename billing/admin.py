@@ -1,6 +1,7 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -13,35 +14,22 @@ from billing.models import (
     PaymentFailure,
     Receipt,
     StripeEvent,
-    TuitionPlan,
     TuitionSubscription,
-    format_cents,
 )
-from billing.selectors import family_balance_cents, ledger_with_running_balance, tuition_plans_offered
+from billing.selectors import balance_subquery, family_balance_cents, ledger_with_running_balance
 from billing.services import billing_start, credit_issue, payment_retry, refund_issue, subscription_charge_now
 from billing.stripe_gateway import GatewayUnavailable
 from cedarheights.admin import ReadOnlyAdmin, admin_links, run_subject
 from cedarheights.errors import DomainError
+from cedarheights.money import format_cents
 from cedarheights.validators import no_control_characters
+from enrollment.selectors import tuition_plans_offered
 
 
 class MoneyMixin:
     @admin.display(description="amount", ordering="amount_cents")
     def amount(self, obj) -> str:
         return format_cents(obj.amount_cents, obj.currency)
-
-
-@admin.register(TuitionPlan)
-class TuitionPlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "instrument", "lesson_minutes", "interval", "price", "active"]
-    list_filter = ["active", "interval", "instrument", "lesson_minutes"]
-    list_select_related = ["instrument"]
-    search_fields = ["name"]
-    autocomplete_fields = ["instrument"]
-
-    @admin.display(description="price", ordering="price_cents")
-    def price(self, plan: TuitionPlan) -> str:
-        return plan.price_display
 
 
 class AmountForm(forms.Form):
@@ -221,7 +209,7 @@ def family_balance_link(family: Family) -> str:
 
 def credit_view(model_admin, request, pk: int):
     """Billing's page under a family in the admin: add a credit to its account."""
-    family = Family.objects.get(pk=pk)
+    family = get_object_or_404(Family, pk=pk)
     form = AmountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -254,7 +242,7 @@ class StartBillingForm(forms.Form):
 
 def start_billing_view(model_admin, request, pk: int):
     """Billing's page under a family in the admin: start a tuition subscription on the card on file."""
-    family = Family.objects.get(pk=pk)
+    family = get_object_or_404(Family, pk=pk)
     form = StartBillingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if not BillingProfile.objects.filter(family=family).exclude(default_payment_method_id="").exists():
@@ -270,6 +258,40 @@ def start_billing_view(model_admin, request, pk: int):
         "admin/billing/amount_form.html",
         {**model_admin.admin_site.each_context(request), "form": form, "title": f"Start billing {family}"},
     )
+
+
+class FamilyBillingAdminMixin:
+    """Billing's part of a family's page in the admin: its balance with a link to its ledger, and the pages to add
+    a credit and to start billing (cedarheights/admin_pages.py)."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(balance_cents=balance_subquery())
+
+    @admin.display(description="balance owed", ordering="balance_cents")
+    def balance(self, family: Family) -> str:
+        return format_cents(family.balance_cents, settings.SCHOOL_CURRENCY)
+
+    @admin.display(description="balance owed")
+    def balance_and_ledger(self, family: Family) -> str:
+        if not family.pk:
+            return "—"
+        credit_url = reverse("admin:accounts_family_credit", args=[family.pk])
+        start_url = reverse("admin:accounts_family_start_billing", args=[family.pk])
+        return format_html(
+            '{} · <a href="{}">Add a credit</a> · <a href="{}">Start billing</a>',
+            family_balance_link(family),
+            credit_url,
+            start_url,
+        )
+
+    def get_urls(self):
+        credit = self.admin_site.admin_view(lambda request, pk: credit_view(self, request, pk))
+        start = self.admin_site.admin_view(lambda request, pk: start_billing_view(self, request, pk))
+        return [
+            path("<int:pk>/credit/", credit, name="accounts_family_credit"),
+            path("<int:pk>/start-billing/", start, name="accounts_family_start_billing"),
+            *super().get_urls(),
+        ]
 
 
 @run_subject("subscription")

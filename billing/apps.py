@@ -8,3 +8,6 @@ class BillingConfig(AppConfig):
     def ready(self):
         # Their steps' titles (@step) are registered on import: every process, not only the worker, names them.
         from billing import pipelines, services  # noqa: F401
+        from billing.receivers import receivers_connect
+
+        receivers_connect()

@@ -1,69 +1,7 @@
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from cedarheights.validators import no_control_characters
-
-
-def default_currency() -> str:
-    return settings.SCHOOL_CURRENCY
-
-
-def format_cents(cents: int, currency: str) -> str:
-    """Money for people: 12000, "cad" → "$120.00 CAD"."""
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d} {currency.upper()}"
-
-
-class TuitionPlan(models.Model):
-    class Interval(models.TextChoices):
-        MONTH = "month", "Monthly"
-        WEEK = "week", "Weekly"
-
-    name = models.CharField(max_length=100, unique=True, validators=[no_control_characters])
-    instrument = models.ForeignKey(
-        "scheduling.Instrument",
-        null=True,
-        blank=True,
-        related_name="tuition_plans",
-        on_delete=models.PROTECT,
-        help_text="Leave empty for a plan that fits every instrument.",
-    )
-    lesson_minutes = models.PositiveSmallIntegerField(default=30)
-    interval = models.CharField(max_length=5, choices=Interval.choices, default=Interval.MONTH)
-    price_cents = models.PositiveIntegerField(help_text="Price per interval, in cents.")
-    currency = models.CharField(max_length=3, default=default_currency)
-    description = models.CharField(max_length=255, blank=True, validators=[no_control_characters])
-    active = models.BooleanField(default=True)
-    stripe_product_id = models.CharField(max_length=255, blank=True)
-    stripe_price_id = models.CharField(max_length=255, blank=True, help_text="Set by billing_sync_catalog.")
-    djstripe_price = models.ForeignKey(
-        "djstripe.Price",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="Stripe's price, as dj-stripe mirrors it.",
-    )
-
-    class Meta:
-        ordering = ["instrument__name", "lesson_minutes", "interval"]
-        constraints = [
-            models.CheckConstraint(condition=Q(lesson_minutes__in=[30, 45, 60]), name="tuition_plan_minutes_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @property
-    def price_display(self) -> str:
-        return format_cents(self.price_cents, self.currency)
-
-    def clean(self) -> None:
-        self.currency = (self.currency or "").lower()
-        if len(self.currency) != 3 or not self.currency.isalpha():
-            raise ValidationError({"currency": "Use a three-letter ISO currency code, e.g. cad."})
+from cedarheights.money import default_currency, format_cents
 
 
 class Payment(models.Model):
@@ -218,7 +156,7 @@ class TuitionSubscription(models.Model):
     enrollment = models.OneToOneField(
         "enrollment.Enrollment", null=True, blank=True, related_name="subscription", on_delete=models.PROTECT
     )
-    tuition_plan = models.ForeignKey(TuitionPlan, related_name="subscriptions", on_delete=models.PROTECT)
+    tuition_plan = models.ForeignKey("enrollment.TuitionPlan", related_name="subscriptions", on_delete=models.PROTECT)
     starts_at = models.DateTimeField(
         null=True, blank=True, help_text="The first regular lesson: billing starts then, its first period prorated."
     )

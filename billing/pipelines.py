@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from billing import stripe_gateway
-from billing.models import BillingProfile, Payment, TuitionPlan, TuitionSubscription
+from billing.models import BillingProfile, Payment, TuitionSubscription
 from billing.services import billing_profile_customer_ensure, subscription_invoice_route, subscription_state_apply
 from billing.stripe_mirror import payment_mirror, profile_mirror, subscription_mirror
 from cedarheights.pipeline import run_pipeline, step
+from enrollment.models import TuitionPlan
 
 # A billing run's reference: "subscription:42" (the sweeper looks runs up by it).
 REFERENCE_PREFIX = "subscription:"

@@ -10,8 +10,9 @@ from billing.handoffs import (
     stripe_events_lost,
     subscriptions_billing_lost,
 )
-from billing.models import BillingProfile, Payment, TuitionPlan, TuitionSubscription
+from billing.models import BillingProfile, Payment, TuitionSubscription
 from billing.services import payment_settle
+from enrollment.models import TuitionPlan
 
 
 @dataclass

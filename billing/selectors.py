@@ -1,8 +1,8 @@
 from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value, When, Window
 from django.db.models.functions import Coalesce
 
-from accounts.roles import is_parent, is_school_admin
-from billing.models import BillingProfile, LedgerEntry, Payment, Receipt, TuitionPlan, TuitionSubscription
+from billing.models import BillingProfile, LedgerEntry, Payment, Receipt, TuitionSubscription
+from cedarheights.roles import is_parent, is_school_admin
 
 # What a family owes: charges − payments + refunds − credits + adjustments (adjustments carry their sign).
 SIGNED_AMOUNT = Case(
@@ -12,12 +12,6 @@ SIGNED_AMOUNT = Case(
     default=-F("amount_cents"),
     output_field=IntegerField(),
 )
-
-
-def tuition_plans_offered() -> QuerySet[TuitionPlan]:
-    """The plans a family may choose, wherever it enrolls (form, API, the owner's Enroll by phone): active and
-    on Stripe. A plan without a Stripe price would be accepted and then fail in background billing."""
-    return TuitionPlan.objects.filter(active=True).exclude(stripe_price_id="")
 
 
 def family_balance_cents(*, family_id: int) -> int:
@@ -70,3 +64,8 @@ def subscription_list_visible_to(user):
     if is_parent(user):
         return subscriptions.filter(family_id=user.family_id)
     return subscriptions.none()
+
+
+def payment_trouble_figures() -> dict[str, int]:
+    """The owner's dashboard: payments that failed and are not yet recovered."""
+    return {"failed_payments": Payment.objects.filter(status=Payment.Status.FAILED).count()}

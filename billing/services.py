@@ -17,16 +17,16 @@ from billing.models import (
     PaymentFailure,
     Receipt,
     ReceiptSequence,
-    TuitionPlan,
     TuitionSubscription,
-    format_cents,
 )
 from billing.stripe_mirror import payment_mirror, plan_mirror
 from cedarheights.emails import email_owner, email_parents
 from cedarheights.errors import InvalidInput, ServiceUnavailable
+from cedarheights.money import format_cents
 from cedarheights.outbox import task_enqueue_with_commit
 from cedarheights.pipeline import run_pipeline, step
 from cedarheights.selectors import school_settings_get
+from enrollment.models import TuitionPlan
 from enrollment.services import enrollment_set_billing_status
 from scheduling.models import Lesson
 from scheduling.services import lesson_update, weekly_slot_free

@@ -10,7 +10,8 @@ import logging
 from djstripe import models as djstripe
 
 from billing import stripe_gateway
-from billing.models import BillingProfile, Payment, TuitionPlan, TuitionSubscription
+from billing.models import BillingProfile, Payment, TuitionSubscription
+from enrollment.models import TuitionPlan
 
 logger = logging.getLogger(__name__)
 

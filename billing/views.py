@@ -6,14 +6,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.roles import is_parent
-from billing.models import Receipt, format_cents
+from billing.models import Receipt
 from billing.selectors import family_billing_overview
 from billing.services import payment_method_update
 from billing.stripe_gateway import CardRefused, GatewayUnavailable
 from billing.webhooks import stripe_event_receive
 from cedarheights.api import error_body
 from cedarheights.errors import DomainError
+from cedarheights.money import format_cents
+from cedarheights.roles import is_parent
 
 
 @csrf_exempt  # Stripe signs its deliveries; the signature is checked before anything is stored

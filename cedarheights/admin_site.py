@@ -1,10 +1,11 @@
 from django.contrib import admin
+from django.contrib.admin import apps as admin_apps
 from django.utils.text import slugify
 
 # The index and the sidebar in the order the owner works (the school at a glance, the dashboard, sits above):
 # (heading, models by label). A model no group names lands in "System", so nothing registered is ever hidden.
 ADMIN_GROUPS = [
-    ("Students and enrollments", ["enrollment.Student", "enrollment.Enrollment"]),
+    ("Students and enrollments", ["scheduling.Student", "enrollment.Enrollment"]),
     ("Families", ["accounts.Family", "accounts.User", "accounts.ConsentRecord"]),
     (
         "Teachers, lessons and the school's calendar",
@@ -22,7 +23,7 @@ ADMIN_GROUPS = [
     (
         "Billing",
         [
-            "billing.TuitionPlan",
+            "enrollment.TuitionPlan",
             "billing.TuitionSubscription",
             "billing.Payment",
             "billing.PaymentFailure",
@@ -84,7 +85,7 @@ class SchoolAdminSite(admin.AdminSite):
         return groups
 
     def index(self, request, extra_context=None):
-        from cedarheights.selectors import dashboard_figures
+        from cedarheights.dashboard import dashboard_figures
 
         return super().index(request, extra_context={"figures": dashboard_figures(), **(extra_context or {})})
 
@@ -98,3 +99,15 @@ def stripe_mirror_trim() -> None:
     for model in [m for m in admin.site._registry if m._meta.app_label == "djstripe"]:
         if model._meta.model_name not in STRIPE_MIRROR_SHOWN:
             admin.site.unregister(model)
+
+
+class SchoolAdminConfig(admin_apps.AdminConfig):
+    default = False
+    default_site = "cedarheights.admin_site.SchoolAdminSite"
+
+    def ready(self):
+        super().ready()  # discovers every app's admin, dj-stripe's among them
+        from cedarheights.admin_pages import admin_pages_register
+
+        stripe_mirror_trim()
+        admin_pages_register(admin.site)

@@ -18,7 +18,7 @@ router.register("lessons", scheduling.LessonViewSet, basename="lesson")
 router.register("academic-years", scheduling.AcademicYearViewSet, basename="academic-year")
 router.register("terms", scheduling.TermViewSet, basename="term")
 router.register("closures", scheduling.ClosureViewSet, basename="closure")
-router.register("tuition-plans", billing.TuitionPlanViewSet, basename="tuition-plan")
+router.register("tuition-plans", enrollment.TuitionPlanViewSet, basename="tuition-plan")
 router.register("billing/subscriptions", billing.SubscriptionViewSet, basename="subscription")
 
 auth_urls = [
@@ -36,7 +36,7 @@ auth_urls = [
 public_urls = [
     path("teachers/", scheduling.PublicTeacherListApi.as_view(), name="public-teachers"),
     path("timeslots/", scheduling.PublicTimeslotListApi.as_view(), name="public-timeslots"),
-    path("pricing/", billing.PublicPricingApi.as_view(), name="public-pricing"),
+    path("pricing/", enrollment.PublicPricingApi.as_view(), name="public-pricing"),
 ]
 
 urlpatterns = [

@@ -2,9 +2,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsSchoolAdmin
 from cedarheights.api import ModelCleanSerializer
 from cedarheights.models import SchoolSettings
+from cedarheights.permissions import IsSchoolAdmin
 from cedarheights.selectors import school_settings_get
 from cedarheights.services import school_settings_update
 

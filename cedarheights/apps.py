@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.contrib.admin import apps as admin_apps
 
 
 class CedarHeightsConfig(AppConfig):
@@ -18,14 +17,3 @@ class CedarHeightsConfig(AppConfig):
         post_spawn.connect(worker_started, dispatch_uid="cedarheights.worker_started")
         post_execute_in_worker.connect(task_failure_log, dispatch_uid="cedarheights.task_failure_log")
         got_request_exception.connect(request_failed, dispatch_uid="cedarheights.outage")
-
-
-class SchoolAdminConfig(admin_apps.AdminConfig):
-    default = False
-    default_site = "cedarheights.admin_site.SchoolAdminSite"
-
-    def ready(self):
-        super().ready()  # discovers every app's admin, dj-stripe's among them
-        from cedarheights.admin_site import stripe_mirror_trim
-
-        stripe_mirror_trim()

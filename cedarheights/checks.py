@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
-from cedarheights.settings.stripe_secrets import stripe_secret_problems
+from cedarheights.stripe_secrets import stripe_secret_problems
 
 
 @register(Tags.security, deploy=True)

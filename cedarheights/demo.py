@@ -17,13 +17,23 @@ from django.utils import timezone
 from accounts.models import ConsentRecord, Family, User
 from accounts.policy import PRIVACY_POLICY_VERSION
 from billing.handoffs import billing_handoffs_recover
-from billing.models import BillingProfile, Payment, TuitionPlan, TuitionSubscription
+from billing.models import BillingProfile, Payment, TuitionSubscription
 from billing.services import credit_issue, payment_failure_open, payment_record_succeeded, refund_record
 from cedarheights.emails import UNCONFIRMED_REASON, email_parents
 from cedarheights.models import EmailLog
 from cedarheights.selectors import school_settings_get
-from enrollment.models import Enrollment, PreferredWindow, Student
-from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Room, Teacher, Term, WeeklyAvailability
+from enrollment.models import Enrollment, PreferredWindow, TuitionPlan
+from scheduling.models import (
+    AcademicYear,
+    Closure,
+    Instrument,
+    Lesson,
+    Room,
+    Student,
+    Teacher,
+    Term,
+    WeeklyAvailability,
+)
 from scheduling.services import lesson_status_change, term_lessons_generate
 
 ADMIN_EMAIL = "admin@cedarheights.test"

@@ -1,8 +1,11 @@
 """Viewset bases (apart from cedarheights.api, which DRF's settings import before any viewset exists)."""
 
 from rest_framework import mixins, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.throttling import ScopedRateThrottle
 
 from cedarheights.api import IdempotentCreateMixin
+from cedarheights.permissions import ReadOnlyOrSchoolAdmin
 
 
 class CreateRetrieveUpdateListViewSet(
@@ -14,3 +17,18 @@ class CreateRetrieveUpdateListViewSet(
     viewsets.GenericViewSet,
 ):
     """Records that are kept, not deleted (families, students): create idempotently, read, update, list."""
+
+
+class ReferenceViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """School reference data: everyone signed in reads it, the school's admins write it."""
+
+    permission_classes = [ReadOnlyOrSchoolAdmin]
+
+
+class PublicApi:
+    """No sign-in, rate-limited per address."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "public"

@@ -5,20 +5,24 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from cedarheights.admin import AuditedAdmin, run_subject
+from cedarheights.admin import run_subject
 from cedarheights.models import PipelineRun
-from enrollment.models import Enrollment, PreferredWindow, Student
+from enrollment.models import Enrollment, PreferredWindow, TuitionPlan
 from enrollment.pipelines import waitlist_offer
 from enrollment.views import editing_children, enrollment_forms, enrollment_forms_submit
 
 
-@admin.register(Student)
-class StudentAdmin(AuditedAdmin):
-    list_display = ["__str__", "family", "instrument", "level", "teacher", "status", "date_of_birth"]
-    list_filter = ["status", "instrument", "level", "teacher"]
-    list_select_related = ["family", "instrument", "teacher__user"]
-    search_fields = ["first_name", "last_name", "family__name", "family__parents__email"]
-    autocomplete_fields = ["family", "instrument", "teacher"]
+@admin.register(TuitionPlan)
+class TuitionPlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "instrument", "lesson_minutes", "interval", "price", "active"]
+    list_filter = ["active", "interval", "instrument", "lesson_minutes"]
+    list_select_related = ["instrument"]
+    search_fields = ["name"]
+    autocomplete_fields = ["instrument"]
+
+    @admin.display(description="price", ordering="price_cents")
+    def price(self, plan: TuitionPlan) -> str:
+        return plan.price_display
 
 
 class PreferredWindowInline(admin.TabularInline):

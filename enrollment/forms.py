@@ -6,11 +6,12 @@ from django.forms import BaseFormSet, formset_factory
 from django.http import QueryDict
 
 from accounts.policy import PRIVACY_POLICY_VERSION
-from billing.selectors import tuition_plans_offered
 from cedarheights.validators import no_control_characters
+from cedarheights.weekly import Weekday
 from enrollment.confirmation import submission_key_read, submission_key_sign
-from enrollment.models import Enrollment, Student
-from scheduling.models import Instrument, Weekday
+from enrollment.models import Enrollment
+from enrollment.selectors import tuition_plans_offered
+from scheduling.models import Instrument, Student
 
 
 class ParentForm(forms.Form):

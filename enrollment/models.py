@@ -1,52 +1,60 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
+from cedarheights.money import default_currency, format_cents
 from cedarheights.validators import no_control_characters
-from scheduling.models import WeeklyWindow
+from cedarheights.weekly import WeeklyWindow
 
 
-class Student(models.Model):
-    class Level(models.TextChoices):
-        BEGINNER = "beginner", "Beginner"
-        INTERMEDIATE = "intermediate", "Intermediate"
-        ADVANCED = "advanced", "Advanced"
+class TuitionPlan(models.Model):
+    class Interval(models.TextChoices):
+        MONTH = "month", "Monthly"
+        WEEK = "week", "Weekly"
 
-    class Status(models.TextChoices):
-        PROSPECTIVE = "prospective", "Prospective"
-        ACTIVE = "active", "Active"
-        PAUSED = "paused", "Paused"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-
-    family = models.ForeignKey("accounts.Family", related_name="students", on_delete=models.PROTECT)
-    first_name = models.CharField(max_length=100, validators=[no_control_characters])
-    last_name = models.CharField(max_length=100, validators=[no_control_characters])
-    date_of_birth = models.DateField()
-    instrument = models.ForeignKey("scheduling.Instrument", related_name="students", on_delete=models.PROTECT)
-    level = models.CharField(max_length=15, choices=Level.choices, default=Level.BEGINNER)
-    teacher = models.ForeignKey(
-        "scheduling.Teacher",
+    name = models.CharField(max_length=100, unique=True, validators=[no_control_characters])
+    instrument = models.ForeignKey(
+        "scheduling.Instrument",
         null=True,
         blank=True,
-        related_name="students",
+        related_name="tuition_plans",
         on_delete=models.PROTECT,
-        help_text="The assigned teacher.",
+        help_text="Leave empty for a plan that fits every instrument.",
     )
-    status = models.CharField(max_length=15, choices=Status.choices, default=Status.PROSPECTIVE)
-    notes = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    lesson_minutes = models.PositiveSmallIntegerField(default=30)
+    interval = models.CharField(max_length=5, choices=Interval.choices, default=Interval.MONTH)
+    price_cents = models.PositiveIntegerField(help_text="Price per interval, in cents.")
+    currency = models.CharField(max_length=3, default=default_currency)
+    description = models.CharField(max_length=255, blank=True, validators=[no_control_characters])
+    active = models.BooleanField(default=True)
+    stripe_product_id = models.CharField(max_length=255, blank=True)
+    stripe_price_id = models.CharField(max_length=255, blank=True, help_text="Set by billing_sync_catalog.")
+    djstripe_price = models.ForeignKey(
+        "djstripe.Price",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Stripe's price, as dj-stripe mirrors it.",
+    )
 
     class Meta:
-        ordering = ["last_name", "first_name"]
-        indexes = [models.Index(fields=["teacher", "status"]), models.Index(fields=["status"])]
+        ordering = ["instrument__name", "lesson_minutes", "interval"]
+        constraints = [
+            models.CheckConstraint(condition=Q(lesson_minutes__in=[30, 45, 60]), name="tuition_plan_minutes_valid"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.first_name} {self.last_name}"
+        return self.name
+
+    @property
+    def price_display(self) -> str:
+        return format_cents(self.price_cents, self.currency)
 
     def clean(self) -> None:
-        if self.date_of_birth and self.date_of_birth > timezone.localdate():
-            raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+        self.currency = (self.currency or "").lower()
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise ValidationError({"currency": "Use a three-letter ISO currency code, e.g. cad."})
 
 
 class Enrollment(models.Model):
@@ -68,11 +76,11 @@ class Enrollment(models.Model):
         FORTY_FIVE = 45, "45 minutes"
         SIXTY = 60, "60 minutes"
 
-    student = models.ForeignKey(Student, related_name="enrollments", on_delete=models.PROTECT)
+    student = models.ForeignKey("scheduling.Student", related_name="enrollments", on_delete=models.PROTECT)
     instrument = models.ForeignKey("scheduling.Instrument", related_name="enrollments", on_delete=models.PROTECT)
     lesson_minutes = models.PositiveSmallIntegerField(choices=LessonMinutes.choices, default=LessonMinutes.THIRTY)
     tuition_plan = models.ForeignKey(
-        "billing.TuitionPlan", null=True, blank=True, related_name="enrollments", on_delete=models.PROTECT
+        TuitionPlan, null=True, blank=True, related_name="enrollments", on_delete=models.PROTECT
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     idempotency_key = models.UUIDField(unique=True, help_text="A replayed submission returns this same enrollment.")

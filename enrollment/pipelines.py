@@ -21,19 +21,19 @@ from django.utils import timezone
 
 from accounts.models import ConsentRecord, Family, User, normalize_email
 from accounts.policy import PRIVACY_POLICY_VERSION
-from accounts.roles import is_parent
 from accounts.services import set_password_link_build
-from billing.selectors import tuition_plans_offered
-from billing.services import billing_start, card_check
 from cedarheights.emails import email_owner, email_parents, email_queue, email_rebuilder
 from cedarheights.errors import DomainError, EmailNotResendable, InvalidInput, LessonConflict, TryAgain
 from cedarheights.models import EmailLog
 from cedarheights.pipeline import run_pipeline, step
+from cedarheights.roles import is_parent
 from cedarheights.selectors import school_settings_get
 from enrollment.calendar import lesson_ics, lesson_ics_filename
 from enrollment.confirmation import confirmation_token_make
-from enrollment.models import Enrollment, PreferredWindow, Student
-from scheduling.models import Instrument, Lesson, Teacher, Term, WeeklyAvailability
+from enrollment.models import Enrollment, PreferredWindow
+from enrollment.selectors import tuition_plans_offered
+from enrollment.signals import enrollment_booked, enrollment_card_offered
+from scheduling.models import Instrument, Lesson, Student, Teacher, Term, WeeklyAvailability
 from scheduling.selectors import Slot, Window, slots_free
 from scheduling.services import lesson_create, term_lessons_generate
 
@@ -483,16 +483,16 @@ def welcome_parent_rebuild(log: EmailLog) -> tuple[dict, list[tuple[str, str, st
 
 @step("Hand off to billing")
 def hand_off_to_billing(ctx: EnrollmentContext) -> None:
-    """Billing starts for each booked child after commit, with the first regular lesson."""
+    """Billing starts for each booked child after commit, with the first regular lesson: enrollment announces
+    the booking (`enrollment_booked`) and billing, which listens, records it in this transaction."""
     if not ctx.form.payment_method_id:
         return  # no card yet: the owner starts billing from the family's page once the parent adds one
     for enrollment in ctx.enrollments:
         if enrollment.status != Enrollment.Status.ACTIVE:
             continue
         first = first_regular_lesson(enrollment)
-        billing_start(
-            family=ctx.family,
-            tuition_plan=enrollment.tuition_plan,
+        enrollment_booked.send(
+            sender=Enrollment,
             enrollment=enrollment,
             payment_method_id=ctx.form.payment_method_id,
             starts_at=first.start_at if first else None,
@@ -517,14 +517,15 @@ def enrollment_submit(
     A run PostgreSQL ended to let a concurrent transaction through (a deadlock or a serialization failure)
     left no rows: it runs again whole, a bounded number of times, then the parent is asked to send it again.
 
-    The card is checked with Stripe first, outside the transaction (Stripe may be slow or away): a card Stripe
-    refuses is an error on it, Stripe out of reach a "try again", and either way nothing is written.
+    The card is offered first (`enrollment_card_offered`: billing checks it with Stripe), outside the transaction
+    (Stripe may be slow or away): a card Stripe refuses is an error on it, Stripe out of reach a "try again", and
+    either way nothing is written.
     An anonymous submission with an address that has an account books nothing and returns no enrollments.
     """
     if done := submission_enrollments(idempotency_key):
         return done
     if form.payment_method_id:
-        card_check(payment_method_id=form.payment_method_id)
+        enrollment_card_offered.send(sender=Enrollment, payment_method_id=form.payment_method_id)
     for _attempt in range(SUBMIT_ATTEMPTS):
         if done := submission_enrollments(idempotency_key):
             return done

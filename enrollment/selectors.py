@@ -1,8 +1,14 @@
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from accounts.roles import is_parent, is_school_admin, is_teacher
-from enrollment.models import Student
-from scheduling.models import Lesson
+from cedarheights.roles import is_parent, is_school_admin, is_teacher
+from enrollment.models import Enrollment, TuitionPlan
+from scheduling.models import Lesson, Student
+
+
+def tuition_plans_offered() -> QuerySet[TuitionPlan]:
+    """The plans a family may choose, wherever it enrolls (form, API, the owner's Enroll by phone): active and
+    on Stripe. A plan without a Stripe price would be accepted and then fail in background billing."""
+    return TuitionPlan.objects.filter(active=True).exclude(stripe_price_id="")
 
 
 def student_list_visible_to(user) -> QuerySet[Student]:
@@ -18,3 +24,11 @@ def student_list_visible_to(user) -> QuerySet[Student]:
             Exists(teaches) | Exists(Student.objects.filter(pk=OuterRef("pk"), teacher_id=user.teacher.pk))
         )
     return students.none()
+
+
+def enrollment_queue_figures() -> dict[str, int]:
+    """The owner's dashboard: enrollments waiting for a decision or for a teacher."""
+    return Enrollment.objects.aggregate(
+        pending_enrollments=Count("id", filter=Q(status=Enrollment.Status.PENDING)),
+        waitlisted=Count("id", filter=Q(status=Enrollment.Status.WAITLISTED)),
+    )

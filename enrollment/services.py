@@ -1,5 +1,5 @@
 from cedarheights.services import audited_create, audited_update
-from enrollment.models import Student
+from scheduling.models import Student
 
 
 def student_create(*, actor, **fields) -> Student:

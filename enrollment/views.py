@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 
-from accounts.roles import is_parent
 from cedarheights.errors import DomainError
+from cedarheights.roles import is_parent
 from enrollment.calendar import lesson_ics, lesson_ics_filename
 from enrollment.confirmation import ConfirmationExpired, confirmation_token_read
 from enrollment.forms import ChildFormSet, DetailsForm, ParentForm, WindowFormSet, child_blocks

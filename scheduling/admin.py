@@ -12,10 +12,19 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from cedarheights.admin import DomainErrorAsMessageAdmin
+from cedarheights.admin import AuditedAdmin, DomainErrorAsMessageAdmin
 from cedarheights.errors import DomainError
-from enrollment.models import Student
-from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Room, Teacher, Term, WeeklyAvailability
+from scheduling.models import (
+    AcademicYear,
+    Closure,
+    Instrument,
+    Lesson,
+    Room,
+    Student,
+    Teacher,
+    Term,
+    WeeklyAvailability,
+)
 from scheduling.services import (
     lesson_create,
     lesson_edit,
@@ -298,3 +307,31 @@ class LessonAdmin(DomainErrorAsMessageAdmin):
             lesson_status_change(lesson=lesson, status=Lesson.Status.CANCELLED, actor=request.user)
             cancelled += 1
         self.message_user(request, f"{cancelled} lesson(s) cancelled.", messages.SUCCESS)
+
+
+@admin.register(Student)
+class StudentAdmin(AuditedAdmin):
+    list_display = ["__str__", "family", "instrument", "level", "teacher", "status", "date_of_birth"]
+    list_filter = ["status", "instrument", "level", "teacher"]
+    list_select_related = ["family", "instrument", "teacher__user"]
+    search_fields = ["first_name", "last_name", "family__name", "family__parents__email"]
+    autocomplete_fields = ["family", "instrument", "teacher"]
+
+
+class StudentInline(admin.TabularInline):
+    model = Student
+    fields = ["first_name", "last_name", "date_of_birth", "instrument", "level", "teacher", "status"]
+    autocomplete_fields = ["instrument", "teacher"]
+    extra = 0
+    show_change_link = True
+
+
+class FamilyStudentsAdminMixin:
+    """Scheduling's part of a family's page in the admin: how many students it has (cedarheights/admin_pages.py)."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(student_total=Count("students", distinct=True))
+
+    @admin.display(description="students", ordering="student_total")
+    def student_count(self, family) -> int:
+        return family.student_total

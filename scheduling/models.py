@@ -6,8 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Func, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from cedarheights.validators import no_control_characters
+from cedarheights.weekly import WeeklyWindow
 from scheduling.constraints import CoveringIndex, PostgresExclusionConstraint
 
 
@@ -20,16 +22,6 @@ class InclusiveDateRange(Func):
     function = "DATERANGE"
     template = "%(function)s(%(expressions)s, '[]')"
     output_field = DateRangeField()
-
-
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
 
 
 class Instrument(models.Model):
@@ -64,24 +56,6 @@ class Teacher(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
-
-
-class WeeklyWindow(models.Model):
-    """A weekday and a span of local wall-clock time in the school's zone."""
-
-    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
-    start_time = models.TimeField()
-    end_time = models.TimeField()
-
-    class Meta:
-        abstract = True
-
-    def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
-
-    def clean(self) -> None:
-        if self.start_time and self.end_time and self.end_time <= self.start_time:
-            raise ValidationError({"end_time": "The window must end after it starts."})
 
 
 class WeeklyAvailability(WeeklyWindow):
@@ -193,6 +167,48 @@ class Closure(models.Model):
         _validate_date_order(self.start_date, self.end_date)
 
 
+class Student(models.Model):
+    class Level(models.TextChoices):
+        BEGINNER = "beginner", "Beginner"
+        INTERMEDIATE = "intermediate", "Intermediate"
+        ADVANCED = "advanced", "Advanced"
+
+    class Status(models.TextChoices):
+        PROSPECTIVE = "prospective", "Prospective"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    family = models.ForeignKey("accounts.Family", related_name="students", on_delete=models.PROTECT)
+    first_name = models.CharField(max_length=100, validators=[no_control_characters])
+    last_name = models.CharField(max_length=100, validators=[no_control_characters])
+    date_of_birth = models.DateField()
+    instrument = models.ForeignKey("scheduling.Instrument", related_name="students", on_delete=models.PROTECT)
+    level = models.CharField(max_length=15, choices=Level.choices, default=Level.BEGINNER)
+    teacher = models.ForeignKey(
+        "scheduling.Teacher",
+        null=True,
+        blank=True,
+        related_name="students",
+        on_delete=models.PROTECT,
+        help_text="The assigned teacher.",
+    )
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.PROSPECTIVE)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [models.Index(fields=["teacher", "status"]), models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def clean(self) -> None:
+        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+            raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
+
+
 # Bounds the search for overlapping lessons: a lesson overlapping [a, b) starts after a - LONGEST_LESSON.
 LONGEST_LESSON = timedelta(hours=4)
 
@@ -219,7 +235,7 @@ class Lesson(models.Model):
         WAIVED = "waived", "Waived"
 
     teacher = models.ForeignKey(Teacher, related_name="lessons", on_delete=models.PROTECT)
-    student = models.ForeignKey("enrollment.Student", related_name="lessons", on_delete=models.PROTECT)
+    student = models.ForeignKey(Student, related_name="lessons", on_delete=models.PROTECT)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REGULAR)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     start_at = models.DateTimeField()

@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import F, FloatField, Func, Q, QuerySet
+from django.db.models import Count, F, FloatField, Func, Q, QuerySet
 from django.db.models import Window as SqlWindow
 from django.db.models.functions import Lead, RowNumber
 from django.utils import timezone
 
-from accounts.roles import is_parent, is_school_admin, is_teacher
+from cedarheights.roles import is_parent, is_school_admin, is_teacher
 from cedarheights.selectors import school_settings_get
-from scheduling.models import LONGEST_LESSON, Closure, Lesson, Teacher, Term, WeeklyAvailability
+from scheduling.models import LONGEST_LESSON, Closure, Lesson, Student, Teacher, Term, WeeklyAvailability
 
 # How long a teacher's free stretches for one range stay cached: only for memory's sake, as a changed
 # schedule gets a new stamp, hence a new key.
@@ -389,3 +389,19 @@ def lesson_list_visible_to(user) -> QuerySet[Lesson]:
     if is_parent(user):
         return lessons.filter(student__family_id=user.family_id)
     return lessons.none()
+
+
+def school_week_figures() -> dict[str, int]:
+    """The owner's dashboard: active students, and this week's lessons (Monday to Sunday in the school's zone)."""
+    zone = school_settings_get().zone
+    today = timezone.localdate(timezone=zone)
+    week_start = timezone.make_aware(datetime.combine(today - timedelta(days=today.weekday()), time.min), zone)
+    lessons = Lesson.objects.filter(start_at__gte=week_start, start_at__lt=week_start + timedelta(days=7)).aggregate(
+        this_week=Count("id", filter=~Q(status=Lesson.Status.CANCELLED)),
+        cancelled_this_week=Count("id", filter=Q(status=Lesson.Status.CANCELLED)),
+    )
+    return {
+        "active_students": Student.objects.filter(status=Student.Status.ACTIVE).count(),
+        "lessons_this_week": lessons["this_week"],
+        "cancelled_this_week": lessons["cancelled_this_week"],
+    }

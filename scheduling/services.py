@@ -17,9 +17,8 @@ from cedarheights.errors import ClosureConflict, InvalidInput, LessonConflict, O
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_settings_get
 from cedarheights.services import audit_record
-from enrollment.models import Student
 from scheduling.errors import LessonStatusRefused, NotYourLesson, TermOverlap, TooLateToCancel
-from scheduling.models import LONGEST_LESSON, AcademicYear, Lesson, Room, Teacher, Term
+from scheduling.models import LONGEST_LESSON, AcademicYear, Lesson, Room, Student, Teacher, Term
 from scheduling.selectors import (
     availability_covers,
     closed_dates,

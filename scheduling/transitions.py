@@ -6,7 +6,7 @@ Later rules about a lesson's outcome belong here too, as rows of the table, not 
 
 from enum import StrEnum
 
-from accounts.roles import is_parent, is_school_admin, is_teacher
+from cedarheights.roles import is_parent, is_school_admin, is_teacher
 from scheduling.models import Lesson
 
 

@@ -5,9 +5,9 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import ConsentRecord, Family, User
-from billing.models import LedgerEntry, Payment, TuitionPlan
-from enrollment.models import Enrollment, Student
-from scheduling.models import AcademicYear, Closure, Instrument, Room, Teacher, Term, WeeklyAvailability
+from billing.models import LedgerEntry, Payment
+from enrollment.models import Enrollment, TuitionPlan
+from scheduling.models import AcademicYear, Closure, Instrument, Room, Student, Teacher, Term, WeeklyAvailability
 
 
 def years_ago(years: int) -> date:

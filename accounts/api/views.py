@@ -19,8 +19,6 @@ from accounts.api.serializers import (
     PasswordResetSerializer,
     TokenSerializer,
 )
-from accounts.permissions import SchoolAdminOrParent
-from accounts.roles import is_school_admin
 from accounts.selectors import family_list_visible_to
 from accounts.services import (
     FAMILY_FIELDS,
@@ -35,6 +33,8 @@ from accounts.services import (
     user_update_profile,
 )
 from cedarheights.errors import InvalidInput
+from cedarheights.permissions import SchoolAdminOrParent
+from cedarheights.roles import is_school_admin
 from cedarheights.viewsets import CreateRetrieveUpdateListViewSet
 
 BAD_CREDENTIALS = "That email and password do not match an account."

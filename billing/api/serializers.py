@@ -1,38 +1,9 @@
 from rest_framework import serializers
 
 from accounts.models import Family
-from billing.models import BillingProfile, TuitionPlan, TuitionSubscription
-from billing.selectors import tuition_plans_offered
-from cedarheights.api import ModelCleanSerializer, ModelSerializer, Serializer, StrictCharField
-
-
-class TuitionPlanSerializer(ModelCleanSerializer):
-    price_display = serializers.CharField(read_only=True)
-
-    class Meta:
-        model = TuitionPlan
-        fields = [
-            "id",
-            "name",
-            "instrument",
-            "lesson_minutes",
-            "interval",
-            "price_cents",
-            "currency",
-            "price_display",
-            "description",
-            "active",
-        ]
-
-
-class PublicPlanSerializer(TuitionPlanSerializer):
-    instrument = serializers.SlugRelatedField(
-        slug_field="name", read_only=True, allow_null=True, help_text="null: the plan fits every instrument."
-    )
-
-    class Meta(TuitionPlanSerializer.Meta):
-        fields = [f for f in TuitionPlanSerializer.Meta.fields if f != "active"]
-        read_only_fields = fields
+from billing.models import BillingProfile, TuitionSubscription
+from cedarheights.api import ModelSerializer, Serializer, StrictCharField
+from enrollment.api.serializers import OfferedPlanField
 
 
 class SubscriptionSerializer(ModelSerializer):
@@ -49,17 +20,6 @@ class SubscriptionSerializer(ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
-
-
-class OfferedPlanField(serializers.PrimaryKeyRelatedField):
-    """A tuition plan on offer (`tuition_plans_offered`): active and on Stripe."""
-
-    default_error_messages = {
-        "does_not_exist": "Choose one of the plans offered (an active plan on Stripe: run billing_sync_catalog).",
-    }
-
-    def __init__(self, **kwargs):
-        super().__init__(queryset=tuition_plans_offered(), **kwargs)
 
 
 class SubscriptionStartSerializer(Serializer):

@@ -1,36 +1,12 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, mixins, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from accounts.permissions import IsSchoolAdmin, SchoolAdminOrParent
-from billing.api.serializers import (
-    PublicPlanSerializer,
-    SubscriptionSerializer,
-    SubscriptionStartSerializer,
-    TuitionPlanSerializer,
-)
-from billing.models import TuitionPlan
-from billing.selectors import subscription_list_visible_to, tuition_plans_offered
+from billing.api.serializers import SubscriptionSerializer, SubscriptionStartSerializer
+from billing.selectors import subscription_list_visible_to
 from billing.services import billing_start
 from cedarheights.api import idempotent
-from scheduling.api.views import PublicApi, ReferenceViewSet
-
-
-class TuitionPlanViewSet(ReferenceViewSet):
-    queryset = TuitionPlan.objects.order_by("name")
-    serializer_class = TuitionPlanSerializer
-    filterset_fields = ["active", "instrument", "interval", "lesson_minutes"]
-    search_fields = ["name"]
-    ordering_fields = ["name", "price_cents"]
-
-
-class PublicPricingApi(PublicApi, generics.ListAPIView):
-    """The tuition plans on offer."""
-
-    serializer_class = PublicPlanSerializer
-    queryset = tuition_plans_offered().select_related("instrument").order_by("price_cents", "name")
-    filterset_fields = ["instrument", "interval", "lesson_minutes"]
-    ordering_fields = ["price_cents", "name"]
+from cedarheights.permissions import IsSchoolAdmin, SchoolAdminOrParent
 
 
 class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -1,7 +1,7 @@
 from django import template
 from django.conf import settings
 
-from billing.models import format_cents
+from cedarheights.money import format_cents
 
 register = template.Library()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONCE, NONE, SELF
 
-from . import stripe_secrets
+from cedarheights import stripe_secrets
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -21,7 +21,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
-    "cedarheights.apps.SchoolAdminConfig",
+    "cedarheights.admin_site.SchoolAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -212,7 +212,7 @@ Q_CLUSTER = {
 
 # dj-stripe. No machine here reaches Stripe: STRIPE_API_HOST points at the local Stripe server.
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
-# The defaults are the local Stripe server's, public: production refuses them (settings/stripe_secrets.py).
+# The defaults are the local Stripe server's, public: production refuses them (cedarheights/stripe_secrets.py).
 STRIPE_TEST_SECRET_KEY = env("STRIPE_TEST_SECRET_KEY", default=stripe_secrets.LOCAL_TEST_SECRET_KEY)
 STRIPE_TEST_PUBLIC_KEY = env("STRIPE_TEST_PUBLIC_KEY", default=stripe_secrets.LOCAL_TEST_PUBLIC_KEY)
 STRIPE_LIVE_SECRET_KEY = env("STRIPE_LIVE_SECRET_KEY", default="")
@@ -315,7 +315,7 @@ SPECTACULAR_SETTINGS = {
         "LessonStatusEnum": "scheduling.models.Lesson.Status",
         "LessonKindEnum": "scheduling.models.Lesson.Kind",
         "PaymentStatusEnum": "scheduling.models.Lesson.PaymentStatus",
-        "StudentStatusEnum": "enrollment.models.Student.Status",
+        "StudentStatusEnum": "scheduling.models.Student.Status",
     },
 }
 

@@ -2,9 +2,10 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from cedarheights.stripe_secrets import stripe_secret_problems
+
 from .base import *  # noqa: F403
 from .base import env
-from .stripe_secrets import stripe_secret_problems
 
 DEBUG = False
 try:

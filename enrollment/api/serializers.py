@@ -1,10 +1,18 @@
 from rest_framework import serializers
 
-from billing.api.serializers import OfferedPlanField
-from cedarheights.api import LocalTimeField, ModelSerializer, Serializer, StrictCharField, StrictEmailField
+from cedarheights.api import (
+    LocalTimeField,
+    ModelCleanSerializer,
+    ModelSerializer,
+    Serializer,
+    StrictCharField,
+    StrictEmailField,
+)
 from cedarheights.validators import no_control_characters
-from enrollment.models import Enrollment, Student
-from scheduling.models import Instrument, Weekday
+from cedarheights.weekly import Weekday
+from enrollment.models import Enrollment, TuitionPlan
+from enrollment.selectors import tuition_plans_offered
+from scheduling.models import Instrument, Student
 
 STUDENT_FIELDS = [
     "id",
@@ -17,6 +25,46 @@ STUDENT_FIELDS = [
     "teacher",
     "status",
 ]
+
+
+class TuitionPlanSerializer(ModelCleanSerializer):
+    price_display = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = TuitionPlan
+        fields = [
+            "id",
+            "name",
+            "instrument",
+            "lesson_minutes",
+            "interval",
+            "price_cents",
+            "currency",
+            "price_display",
+            "description",
+            "active",
+        ]
+
+
+class PublicPlanSerializer(TuitionPlanSerializer):
+    instrument = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True, help_text="null: the plan fits every instrument."
+    )
+
+    class Meta(TuitionPlanSerializer.Meta):
+        fields = [f for f in TuitionPlanSerializer.Meta.fields if f != "active"]
+        read_only_fields = fields
+
+
+class OfferedPlanField(serializers.PrimaryKeyRelatedField):
+    """A tuition plan on offer (`tuition_plans_offered`): active and on Stripe."""
+
+    default_error_messages = {
+        "does_not_exist": "Choose one of the plans offered (an active plan on Stripe: run billing_sync_catalog).",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=tuition_plans_offered(), **kwargs)
 
 
 class StudentAdminSerializer(ModelSerializer):

@@ -1,26 +1,28 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status
+from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts.permissions import SchoolAdminParentOrTeacher
-from accounts.roles import is_parent, is_school_admin
 from cedarheights.api import idempotent_durable
-from cedarheights.viewsets import CreateRetrieveUpdateListViewSet
+from cedarheights.permissions import SchoolAdminParentOrTeacher
+from cedarheights.roles import is_parent, is_school_admin
+from cedarheights.viewsets import CreateRetrieveUpdateListViewSet, PublicApi, ReferenceViewSet
 from enrollment.api.serializers import (
     CHECK_YOUR_EMAIL,
     EnrollmentCreateSerializer,
     EnrollmentReceivedSerializer,
     EnrollmentResultSerializer,
+    PublicPlanSerializer,
     StudentAdminSerializer,
     StudentParentSerializer,
     StudentTeacherSerializer,
+    TuitionPlanSerializer,
 )
-from enrollment.models import Enrollment
+from enrollment.models import Enrollment, TuitionPlan
 from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit
-from enrollment.selectors import student_list_visible_to
+from enrollment.selectors import student_list_visible_to, tuition_plans_offered
 from enrollment.services import student_create, student_update
 from enrollment.throttles import EnrollmentThrottle
 from scheduling.selectors import Window
@@ -127,3 +129,20 @@ class EnrollmentCreateApi(APIView):
                 EnrollmentReceivedSerializer({"message": CHECK_YOUR_EMAIL}).data, status=status.HTTP_202_ACCEPTED
             )
         return Response(EnrollmentResultSerializer(enrollments, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class TuitionPlanViewSet(ReferenceViewSet):
+    queryset = TuitionPlan.objects.order_by("name")
+    serializer_class = TuitionPlanSerializer
+    filterset_fields = ["active", "instrument", "interval", "lesson_minutes"]
+    search_fields = ["name"]
+    ordering_fields = ["name", "price_cents"]
+
+
+class PublicPricingApi(PublicApi, generics.ListAPIView):
+    """The tuition plans on offer."""
+
+    serializer_class = PublicPlanSerializer
+    queryset = tuition_plans_offered().select_related("instrument").order_by("price_cents", "name")
+    filterset_fields = ["instrument", "interval", "lesson_minutes"]
+    ordering_fields = ["price_cents", "name"]

@@ -2,14 +2,13 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
-from accounts.permissions import ReadOnlyOrSchoolAdmin, SchoolAdminParentOrTeacher
-from accounts.roles import is_school_admin
-from cedarheights.api import IdempotentCreateMixin, idempotent
+from cedarheights.api import idempotent
 from cedarheights.filters import FilterSet, IntegerFilter, IsoDateTimeFilter
+from cedarheights.permissions import SchoolAdminParentOrTeacher
+from cedarheights.roles import is_school_admin
+from cedarheights.viewsets import PublicApi, ReferenceViewSet
 from scheduling.api.serializers import (
     AcademicYearSerializer,
     AvailabilitySerializer,
@@ -29,12 +28,6 @@ from scheduling.api.serializers import (
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
 from scheduling.selectors import lesson_list_visible_to, slots_free
 from scheduling.services import lesson_create, lesson_edit, lesson_status_change, term_create, term_update
-
-
-class ReferenceViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
-    """School reference data: everyone signed in reads it, the school's admins write it."""
-
-    permission_classes = [ReadOnlyOrSchoolAdmin]
 
 
 class InstrumentViewSet(ReferenceViewSet):
@@ -175,15 +168,6 @@ class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.L
             reason=serializer.validated_data["reason"],
         )
         return Response(LessonSerializer(lesson).data, status=status.HTTP_200_OK)
-
-
-class PublicApi:
-    """No sign-in, rate-limited per address."""
-
-    permission_classes = [AllowAny]
-    authentication_classes = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "public"
 
 
 class PublicTeacherListApi(PublicApi, generics.ListAPIView):

@@ -8,10 +8,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Family, User
-from billing.models import TuitionPlan, TuitionSubscription
+from billing.models import TuitionSubscription
 from cedarheights.models import AuditEvent, IdempotencyRecord
-from enrollment.models import Student
-from scheduling.models import Closure, Lesson
+from enrollment.models import TuitionPlan
+from scheduling.models import Closure, Lesson, Student
 from scheduling.services import lesson_create
 from tests.concurrency import at_once
 from tests.factories import (

@@ -14,9 +14,9 @@ from rest_framework.test import APIRequestFactory
 
 from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
-from billing.models import TuitionPlan, TuitionSubscription
-from enrollment.models import Student
-from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
+from billing.models import TuitionSubscription
+from enrollment.models import TuitionPlan
+from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Student, Teacher, Term, WeeklyAvailability
 
 pytestmark = pytest.mark.django_db
 

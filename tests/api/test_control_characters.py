@@ -12,14 +12,13 @@ from icalendar import Calendar
 
 from accounts.models import Family, User
 from billing.admin import AmountForm
-from billing.models import TuitionPlan
 from cedarheights.emails import email_queue
 from cedarheights.models import SchoolSettings
 from cedarheights.validators import MESSAGE, no_control_characters
 from enrollment.calendar import lesson_ics
 from enrollment.forms import ChildForm, ParentForm
-from enrollment.models import Student
-from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Room, Term
+from enrollment.models import TuitionPlan
+from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Room, Student, Term
 from tests.factories import EnrollmentFactory
 
 REFUSED = [

@@ -22,7 +22,7 @@ from django_q.tasks import async_task, schedule
 
 from accounts.models import User
 from accounts.services import token_issue
-from billing.models import BillingProfile, TuitionPlan, TuitionSubscription
+from billing.models import BillingProfile, TuitionSubscription
 from billing.services import (
     billing_start,
     catalog_sync,
@@ -32,6 +32,7 @@ from billing.services import (
 from cedarheights.models import AuditEvent, EmailLog, PipelineRun
 from cedarheights.pipeline import run_pipeline
 from cedarheights.services import audit_record
+from enrollment.models import TuitionPlan
 from scheduling.models import Lesson
 from scheduling.services import lesson_create
 from tests.billing.stripe_events import event, sign

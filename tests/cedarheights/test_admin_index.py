@@ -39,7 +39,7 @@ def test_the_index_groups_the_school_first_and_the_system_last(owner_client):
 
 
 def test_the_sidebar_follows_the_same_order(owner_client):
-    page = owner_client.get(reverse("admin:enrollment_student_changelist")).content.decode()
+    page = owner_client.get(reverse("admin:scheduling_student_changelist")).content.decode()
     sidebar = page[page.index('id="nav-sidebar"') :]
     assert sidebar.index("Students and enrollments") < sidebar.index("Families") < sidebar.index(">System<")
 

@@ -10,8 +10,8 @@ from accounts.models import Family
 from billing.models import Payment, PaymentFailure, Receipt, TuitionSubscription
 from billing.selectors import family_balance_cents
 from cedarheights.models import EmailLog, PipelineRun
-from enrollment.models import Enrollment, Student
-from scheduling.models import Closure, Lesson, Teacher
+from enrollment.models import Enrollment
+from scheduling.models import Closure, Lesson, Student, Teacher
 
 
 def row_counts() -> dict[str, int]:
@@ -27,7 +27,7 @@ def test_seed_demo_builds_a_believable_school_and_running_it_again_changes_no_co
     assert row_counts() == first
     assert Teacher.objects.count() >= 3
     assert {i.name for t in Teacher.objects.all() for i in t.instruments.all()} >= {"Piano", "Guitar", "Bass"}
-    assert first["accounts.Family"] >= 6 and first["enrollment.Student"] >= 8
+    assert first["accounts.Family"] >= 6 and first["scheduling.Student"] >= 8
     assert Student.objects.values("family").annotate(n=Count("id")).filter(n__gte=2)
     assert Closure.objects.filter(teacher=None).exists()
     assert Lesson.objects.count() > 20

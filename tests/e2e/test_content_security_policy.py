@@ -103,6 +103,6 @@ def test_sign_in_billing_profile_admin_and_api_docs_under_the_policy(
     open_page(page, f"{live_server.url}/admin/", violations)
     assert page.locator("#school-figures").is_visible()
     student = StudentFactory(family=parent.family, instrument=school_ready["piano"])
-    open_page(page, f"{live_server.url}/admin/enrollment/student/{student.pk}/change/", violations)
+    open_page(page, f"{live_server.url}/admin/scheduling/student/{student.pk}/change/", violations)
     page.click("#content-main .datetimeshortcuts a")  # the admin's own script: "Today" beside a date
     assert violations == []

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 import pytest
 from rest_framework.test import APIClient
 
-from enrollment.models import Enrollment, Student
+from enrollment.models import Enrollment
+from scheduling.models import Student
 from tests.factories import ParentFactory, TuitionPlanFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import Family, User
-from enrollment.models import Enrollment, Student
+from enrollment.models import Enrollment
 from enrollment.throttles import EnrollmentThrottle
-from scheduling.models import Lesson
+from scheduling.models import Lesson, Student
 from tests.enrollment.test_api import URL, body
 from tests.enrollment.test_page import page_data
 from tests.factories import ParentFactory

@@ -7,7 +7,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from enrollment.models import Enrollment, Student
+from enrollment.models import Enrollment
+from scheduling.models import Student
 from tests.enrollment.test_page import page_data
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,8 @@ from django.core import mail
 from django.test import Client
 from rest_framework.test import APIClient
 
-from enrollment.models import Enrollment, Student
+from enrollment.models import Enrollment
+from scheduling.models import Student
 from tests.enrollment.test_api import URL, body
 from tests.enrollment.test_page import page_data
 from tests.factories import ParentFactory

@@ -8,7 +8,8 @@ from django.test import Client
 
 from enrollment.confirmation import submission_key_sign
 from enrollment.forms import ParentForm
-from enrollment.models import Enrollment, Student
+from enrollment.models import Enrollment
+from scheduling.models import Student
 from tests.factories import ParentFactory, years_ago
 
 pytestmark = pytest.mark.django_db

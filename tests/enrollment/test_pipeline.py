@@ -10,9 +10,9 @@ from accounts.models import ConsentRecord, Family, User
 from billing.models import TuitionSubscription
 from cedarheights.errors import InvalidInput
 from cedarheights.models import PipelineRun
-from enrollment.models import Enrollment, Student
+from enrollment.models import Enrollment
 from enrollment.pipelines import ChildInput, enrollment_submit
-from scheduling.models import Lesson
+from scheduling.models import Lesson, Student
 from scheduling.selectors import Window
 from tests.enrollment.inputs import form_for
 from tests.factories import AvailabilityFactory, ClosureFactory, StudentFactory, TeacherFactory

@@ -279,7 +279,7 @@ def _submission_problems(database: ClonedDatabase, submissions: list[Submission]
         for email, *counts in database.rows(
             "SELECT u.email, count(DISTINCT u.id), count(DISTINCT f.id), count(DISTINCT s.id), count(DISTINCT e.id)"
             " FROM accounts_user u LEFT JOIN accounts_family f ON f.id = u.family_id"
-            " LEFT JOIN enrollment_student s ON s.family_id = f.id LEFT JOIN enrollment_enrollment e"
+            " LEFT JOIN scheduling_student s ON s.family_id = f.id LEFT JOIN enrollment_enrollment e"
             " ON e.student_id = s.id WHERE u.email LIKE 'burst%%@example.com' GROUP BY u.email"
         )
     }
@@ -288,7 +288,7 @@ def _submission_problems(database: ClonedDatabase, submissions: list[Submission]
         if counts != [1, 1, 1, 1]:
             problems.append(f"submission {submission.n}: parents, families, students, enrollments = {counts}")
     [(families, students, enrollments)] = database.rows(
-        "SELECT (SELECT count(*) FROM accounts_family), (SELECT count(*) FROM enrollment_student),"
+        "SELECT (SELECT count(*) FROM accounts_family), (SELECT count(*) FROM scheduling_student),"
         " (SELECT count(*) FROM enrollment_enrollment)"
     )
     if (families, students, enrollments) != (SUBMISSIONS,) * 3:
@@ -305,7 +305,7 @@ def _half_written(database: ClonedDatabase) -> list[str]:
         "SELECT e.id, e.status, e.demo_lesson_id, s.teacher_id,"
         " (SELECT count(*) FROM scheduling_lesson l WHERE l.student_id = s.id AND l.kind = 'demo'),"
         " (SELECT count(*) FROM scheduling_lesson l WHERE l.student_id = s.id AND l.kind = 'regular')"
-        " FROM enrollment_enrollment e JOIN enrollment_student s ON s.id = e.student_id"
+        " FROM enrollment_enrollment e JOIN scheduling_student s ON s.id = e.student_id"
     ):
         booked = status == "active" and demo is not None and teacher is not None and demos == 1 and regulars > 0
         waitlisted = status == "waitlisted" and demo is None and demos == regulars == 0
@@ -329,7 +329,7 @@ def _billing_problems(database: ClonedDatabase, stripe) -> list[str]:
         "SELECT e.id, s.family_id, t.id, t.stripe_subscription_id, p.stripe_customer_id,"
         " (SELECT array_agg(r.status ORDER BY r.started_at) FROM cedarheights_pipelinerun r"
         "  WHERE r.pipeline = 'billing' AND r.reference = 'subscription:' || t.id)"
-        " FROM enrollment_enrollment e JOIN enrollment_student s ON s.id = e.student_id"
+        " FROM enrollment_enrollment e JOIN scheduling_student s ON s.id = e.student_id"
         " LEFT JOIN billing_tuitionsubscription t ON t.enrollment_id = e.id"
         " LEFT JOIN billing_billingprofile p ON p.family_id = s.family_id WHERE e.status = 'active'"
     ):

@@ -50,7 +50,7 @@ def test_ten_families_enroll_while_the_worker_runs_and_every_email_goes_out_once
     [(piano,)] = rows(sqlite_site, "SELECT id FROM scheduling_instrument WHERE name = 'Piano'")
     [(plan,)] = rows(
         sqlite_site,
-        "SELECT id FROM billing_tuitionplan WHERE active AND stripe_price_id != ''"
+        "SELECT id FROM enrollment_tuitionplan WHERE active AND stripe_price_id != ''"
         f" AND (instrument_id = {piano} OR instrument_id IS NULL) ORDER BY price_cents LIMIT 1",
     )
     born = (timezone.localdate() - timedelta(days=365 * 9)).isoformat()

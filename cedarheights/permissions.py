@@ -1,6 +1,6 @@
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from accounts.roles import is_parent, is_school_admin, is_teacher
+from cedarheights.roles import is_parent, is_school_admin, is_teacher
 
 
 class IsSchoolAdmin(BasePermission):

@@ -1,0 +1,25 @@
+"""Admin pages that show the parts of several apps on one page: the wiring puts them together, so that no app
+imports the apps above it (accounts knows nothing of students or balances)."""
+
+from django.contrib import admin
+
+from accounts.admin import ConsentInline, FamilyAdmin, ParentInline
+from accounts.models import Family
+from billing.admin import FamilyBillingAdminMixin
+from scheduling.admin import FamilyStudentsAdminMixin, StudentInline
+
+
+class FamilyPageAdmin(FamilyBillingAdminMixin, FamilyStudentsAdminMixin, FamilyAdmin):
+    """A family as the owner sees it: the record (accounts), its students (scheduling), its balance (billing)."""
+
+    list_display = ["name", "city", "parent_emails", "student_count", "balance", "created_at"]
+    readonly_fields = ["balance_and_ledger"]
+    search_fields = [*FamilyAdmin.search_fields, "students__first_name", "students__last_name"]
+    inlines = [ParentInline, StudentInline, ConsentInline]
+    fieldsets = [*FamilyAdmin.fieldsets, ("Billing", {"fields": ["balance_and_ledger"]})]
+
+
+def admin_pages_register(site: admin.AdminSite) -> None:
+    """Runs once every app's admin is registered (SchoolAdminConfig.ready)."""
+    site.unregister(Family)
+    site.register(Family, FamilyPageAdmin)
