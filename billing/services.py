@@ -27,9 +27,9 @@ from cedarheights.outbox import task_enqueue_with_commit
 from cedarheights.pipeline import run_pipeline, step
 from cedarheights.selectors import school_settings_get
 from enrollment.models import TuitionPlan
-from enrollment.services import enrollment_set_billing_status
+from enrollment.services import enrollment_pause_unpaid, enrollment_resume_paid
 from scheduling.models import Lesson
-from scheduling.services import lesson_update, weekly_slot_free
+from scheduling.services import lesson_update
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ def payment_failure_recover(*, failure: PaymentFailure, paid_at=None) -> Payment
             status=TuitionSubscription.Status.CANCELED
         ).update(status=TuitionSubscription.Status.ACTIVE)
         if enrollment_id := failure.subscription.enrollment_id:
-            enrollment_set_billing_status(enrollment_id=enrollment_id, paused=False)
+            enrollment_resume_paid(enrollment_id=enrollment_id)
     return failure
 
 
@@ -278,10 +278,8 @@ def payment_failure_give_up(*, failure: PaymentFailure) -> PaymentFailure:
     """After the last retry: the enrollment is paused and its weekly slot offered to others."""
     failure.status, failure.next_retry_at, failure.resolved_at = PaymentFailure.Status.GAVE_UP, None, timezone.now()
     failure.save(update_fields=["status", "next_retry_at", "resolved_at"])
-    enrollment = failure.subscription.enrollment if failure.subscription_id else None
-    if enrollment is not None:
-        enrollment_set_billing_status(enrollment_id=enrollment.pk, paused=True)
-        weekly_slot_free(student_id=enrollment.student_id, reason="Enrollment paused: tuition unpaid")
+    if failure.subscription_id and (enrollment_id := failure.subscription.enrollment_id):
+        enrollment_pause_unpaid(enrollment_id=enrollment_id)
     email_parents(
         family=failure.family,
         template="enrollment_paused",
@@ -399,7 +397,7 @@ def subscription_state_apply(
     ours.save(update_fields=["status", "stripe_state_at", "current_period_end"])
     if status in {TuitionSubscription.Status.UNPAID, TuitionSubscription.Status.CANCELED} and previous != status:
         if ours.enrollment_id:
-            enrollment_set_billing_status(enrollment_id=ours.enrollment_id, paused=True)
+            enrollment_pause_unpaid(enrollment_id=ours.enrollment_id)
         email_owner(
             template="subscription_stopped",
             related=ours,

@@ -1,5 +1,9 @@
+from django.db import transaction
+
 from cedarheights.services import audited_create, audited_update
+from enrollment.models import Enrollment
 from scheduling.models import Student
+from scheduling.services import weekly_slot_free
 
 
 def student_create(*, actor, **fields) -> Student:
@@ -10,13 +14,19 @@ def student_update(*, actor, student: Student, **fields) -> Student:
     return audited_update(actor=actor, obj=student, **fields)
 
 
-def enrollment_set_billing_status(*, enrollment_id: int, paused: bool) -> None:
-    """Billing pauses an enrollment after its last failed retry, and resumes it when a payment recovers."""
-    from enrollment.models import Enrollment
+def enrollment_pause_unpaid(*, enrollment_id: int) -> None:
+    """The compensating service billing calls when tuition stays unpaid (the last retry failed, or Stripe stopped
+    the subscription): an active enrollment pauses and the student's future weekly lessons are cancelled, so the
+    slot goes back on offer. A second call changes nothing."""
+    with transaction.atomic():
+        enrollment = Enrollment.objects.select_for_update().filter(pk=enrollment_id).first()
+        if enrollment is None or enrollment.status != Enrollment.Status.ACTIVE:
+            return
+        Enrollment.objects.filter(pk=enrollment.pk).update(status=Enrollment.Status.PAUSED)
+        weekly_slot_free(student_id=enrollment.student_id, reason="Enrollment paused: tuition unpaid")
 
-    current, new = (
-        (Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED)
-        if paused
-        else (Enrollment.Status.PAUSED, Enrollment.Status.ACTIVE)
-    )
-    Enrollment.objects.filter(pk=enrollment_id, status=current).update(status=new)
+
+def enrollment_resume_paid(*, enrollment_id: int) -> None:
+    """Billing calls it when a failed payment is recovered: an enrollment it paused is active again (its freed
+    weekly slot is not booked back; the owner offers one)."""
+    Enrollment.objects.filter(pk=enrollment_id, status=Enrollment.Status.PAUSED).update(status=Enrollment.Status.ACTIVE)
