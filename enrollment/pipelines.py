@@ -34,8 +34,8 @@ from enrollment.models import Enrollment, PreferredWindow
 from enrollment.selectors import tuition_plans_offered
 from enrollment.signals import enrollment_booked, enrollment_card_offered
 from scheduling.models import Instrument, Lesson, Student, Teacher, Term, WeeklyAvailability
-from scheduling.selectors import Slot, Window, slots_free
 from scheduling.services import lesson_create, term_lessons_generate
+from scheduling.slots import Slot, Window, slots_free
 
 MAX_SLOT_ATTEMPTS = 8  # slots lost to concurrent enrollments before a child goes on the waitlist
 SUBMIT_ATTEMPTS = 3  # whole runs of a submission that PostgreSQL ended for a concurrent transaction

@@ -18,13 +18,13 @@ from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_settings_get
 from cedarheights.services import audit_record
 from scheduling.errors import LessonStatusRefused, NotYourLesson, TermOverlap, TooLateToCancel
+from scheduling.local_time import local_datetime
 from scheduling.models import LONGEST_LESSON, AcademicYear, Lesson, Room, Student, Teacher, Term
 from scheduling.selectors import (
     availability_covers,
     closed_dates,
     closure_on,
     lessons_overlapping,
-    local_datetime,
     overlapping,
     terms_overlapping,
 )

@@ -26,8 +26,9 @@ from scheduling.api.serializers import (
     TimeslotQuerySerializer,
 )
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
-from scheduling.selectors import lesson_list_visible_to, slots_free
+from scheduling.selectors import lesson_list_visible_to
 from scheduling.services import lesson_create, lesson_edit, lesson_status_change, term_create, term_update
+from scheduling.slots import slots_free
 
 
 class InstrumentViewSet(ReferenceViewSet):
