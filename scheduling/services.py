@@ -13,11 +13,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from cedarheights.errors import ClosureConflict, InvalidInput, LessonConflict, OutsideAvailability
+from cedarheights.errors import InvalidInput
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_settings_get
 from cedarheights.services import audit_record
-from scheduling.errors import LessonStatusRefused, NotYourLesson, TermOverlap, TooLateToCancel
+from scheduling.errors import (
+    ClosureConflict,
+    LessonConflict,
+    LessonStatusRefused,
+    NotYourLesson,
+    OutsideAvailability,
+    TermOverlap,
+    TooLateToCancel,
+)
 from scheduling.local_time import local_datetime
 from scheduling.models import LONGEST_LESSON, AcademicYear, Lesson, Room, Student, Teacher, Term
 from scheduling.selectors import (
