@@ -27,7 +27,7 @@ from scheduling.api.serializers import (
 )
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
 from scheduling.selectors import lesson_list_visible_to
-from scheduling.services import lesson_create, lesson_edit, lesson_status_change, term_create, term_update
+from scheduling.services import lesson_change, lesson_create, lesson_status_change, term_create, term_update
 from scheduling.slots import slots_free
 
 
@@ -144,7 +144,7 @@ class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.L
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         check_availability = not data.pop("ignore_availability", False)
-        lesson = lesson_edit(lesson=lesson, actor=request.user, changes=data, check_availability=check_availability)
+        lesson = lesson_change(lesson=lesson, actor=request.user, check_availability=check_availability, **data)
         return Response(LessonSerializer(lesson).data)
 
     @extend_schema(
