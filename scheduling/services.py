@@ -1,4 +1,5 @@
-"""Writes for scheduling: lessons booked, moved and cancelled without double booking.
+"""Writes for scheduling: lessons booked, moved and cancelled without double booking; terms that never overlap;
+the school's catalogue (instruments, teachers and their weekly hours, academic years, closures) and its students.
 
 Each service locks the teachers, then the students (always that order, each in pk order; then the lesson), checks
 every rule, and lets the database have the last word: on PostgreSQL the exclusion constraints, whose violation
@@ -9,15 +10,16 @@ from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from cedarheights.errors import InvalidInput
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_settings_get
-from cedarheights.services import audit_record
+from cedarheights.services import audit_record, audited_create, audited_update
 from scheduling.errors import (
     ClosureConflict,
     LessonConflict,
@@ -28,7 +30,18 @@ from scheduling.errors import (
     TooLateToCancel,
 )
 from scheduling.local_time import local_datetime
-from scheduling.models import LONGEST_LESSON, AcademicYear, Lesson, Room, Student, Teacher, Term
+from scheduling.models import (
+    LONGEST_LESSON,
+    AcademicYear,
+    Closure,
+    Instrument,
+    Lesson,
+    Room,
+    Student,
+    Teacher,
+    Term,
+    WeeklyAvailability,
+)
 from scheduling.selectors import (
     availability_covers,
     closed_dates,
@@ -468,3 +481,96 @@ def term_update(
         if value is not None:
             setattr(term, field_name, value)
     return _term_save(term)
+
+
+def term_delete(*, term: Term) -> None:
+    term.delete()
+
+
+# The catalogue: each record validated as its model says (the API's serializers check first, to answer field by
+# field), its many-to-many fields set once it is saved.
+Record = TypeVar("Record", bound=Model)
+
+
+@transaction.atomic
+def _record_save(record: Record, fields: dict[str, Any]) -> Record:
+    many = {field.name for field in record._meta.many_to_many}
+    for name, value in fields.items():
+        if name not in many:
+            setattr(record, name, value)
+    record.full_clean()
+    record.save()
+    for name in many & fields.keys():
+        getattr(record, name).set(fields[name])
+    return record
+
+
+def instrument_create(**fields: Any) -> Instrument:
+    return _record_save(Instrument(), fields)
+
+
+def instrument_update(*, instrument: Instrument, **fields: Any) -> Instrument:
+    return _record_save(instrument, fields)
+
+
+def instrument_delete(*, instrument: Instrument) -> None:
+    instrument.delete()
+
+
+def teacher_create(**fields: Any) -> Teacher:
+    return _record_save(Teacher(), fields)
+
+
+def teacher_update(*, teacher: Teacher, **fields: Any) -> Teacher:
+    return _record_save(teacher, fields)
+
+
+def teacher_delete(*, teacher: Teacher) -> None:
+    teacher.delete()
+
+
+def availability_create(**fields: Any) -> WeeklyAvailability:
+    return _record_save(WeeklyAvailability(), fields)
+
+
+def availability_update(*, availability: WeeklyAvailability, **fields: Any) -> WeeklyAvailability:
+    return _record_save(availability, fields)
+
+
+def availability_delete(*, availability: WeeklyAvailability) -> None:
+    availability.delete()
+
+
+def academic_year_create(**fields: Any) -> AcademicYear:
+    return _record_save(AcademicYear(), fields)
+
+
+def academic_year_update(*, academic_year: AcademicYear, **fields: Any) -> AcademicYear:
+    return _record_save(academic_year, fields)
+
+
+def academic_year_delete(*, academic_year: AcademicYear) -> None:
+    academic_year.delete()
+
+
+def closure_create(**fields: Any) -> Closure:
+    return _record_save(Closure(), fields)
+
+
+def closure_update(*, closure: Closure, **fields: Any) -> Closure:
+    return _record_save(closure, fields)
+
+
+def closure_delete(*, closure: Closure) -> None:
+    closure.delete()
+
+
+# A child's record: every change leaves an audit event.
+
+
+def student_create(*, actor, **fields: Any) -> Student:
+    return audited_create(actor=actor, model=Student, **fields)
+
+
+def student_update(*, actor, student: Student, **fields: Any) -> Student:
+    return audited_update(actor=actor, obj=student, **fields)
