@@ -460,7 +460,7 @@ def in_process(stripe_url: str, piano_id: int, plan_id: int, cards: list[str]) -
     from billing.services import payment_method_update
     from enrollment.models import TuitionPlan
     from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit
-    from scheduling.selectors import Window, slots_free
+    from scheduling.slots import Window, slots_free
     from tests.factories import ParentFactory
 
     rows = []

@@ -23,7 +23,7 @@ from accounts.models import ConsentRecord, Family, User, normalize_email
 from accounts.policy import PRIVACY_POLICY_VERSION
 from accounts.services import set_password_link_build
 from cedarheights.emails import email_owner, email_parents, email_queue, email_rebuilder
-from cedarheights.errors import DomainError, EmailNotResendable, InvalidInput, LessonConflict, TryAgain
+from cedarheights.errors import DomainError, EmailNotResendable, InvalidInput, TryAgain
 from cedarheights.models import EmailLog
 from cedarheights.pipeline import run_pipeline, step
 from cedarheights.roles import is_parent
@@ -33,9 +33,10 @@ from enrollment.confirmation import confirmation_token_make
 from enrollment.models import Enrollment, PreferredWindow
 from enrollment.selectors import tuition_plans_offered
 from enrollment.signals import enrollment_booked, enrollment_card_offered
+from scheduling.errors import LessonConflict
 from scheduling.models import Instrument, Lesson, Student, Teacher, Term, WeeklyAvailability
-from scheduling.selectors import Slot, Window, slots_free
 from scheduling.services import lesson_create, term_lessons_generate
+from scheduling.slots import Slot, Window, slots_free
 
 MAX_SLOT_ATTEMPTS = 8  # slots lost to concurrent enrollments before a child goes on the waitlist
 SUBMIT_ATTEMPTS = 3  # whole runs of a submission that PostgreSQL ended for a concurrent transaction

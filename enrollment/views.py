@@ -21,7 +21,7 @@ from enrollment.pipelines import (
     submission_enrollments,
 )
 from enrollment.throttles import EnrollmentThrottle
-from scheduling.selectors import Window
+from scheduling.slots import Window
 
 
 def _filled(formset) -> list[dict]:

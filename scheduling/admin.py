@@ -26,11 +26,12 @@ from scheduling.models import (
     WeeklyAvailability,
 )
 from scheduling.services import (
+    LESSON_CHANGEABLE,
+    lesson_change,
     lesson_create,
-    lesson_edit,
     lesson_slot_validate,
-    lesson_status_change,
     lesson_status_change_validate,
+    lessons_cancel,
     term_create,
     term_dates_validate,
     term_update,
@@ -226,10 +227,6 @@ class LessonForm(forms.ModelForm):
                 self.add_error("status", error.message)
 
 
-# What the change form passes on to `lesson_edit` when it changed (teacher and student are read-only there).
-LESSON_EDITABLE = {"kind", "start_at", "end_at", "room", "term", "status", "payment_status", "notes"}
-
-
 @admin.register(Lesson)
 class LessonAdmin(DomainErrorAsMessageAdmin):
     form = LessonForm
@@ -278,34 +275,29 @@ class LessonAdmin(DomainErrorAsMessageAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         check_availability = not data.get("ignore_availability")
-        if not change:
-            created = lesson_create(
-                teacher=obj.teacher,
-                student=obj.student,
-                start_at=obj.start_at,
-                end_at=obj.end_at,
-                kind=obj.kind,
-                room=obj.room,
-                term=obj.term,
-                payment_status=obj.payment_status,
-                check_availability=check_availability,
-            )
-            obj.pk = created.pk
-            lesson_edit(lesson=created, actor=request.user, changes={"notes": obj.notes, "status": obj.status})
+        if change:
+            # What the change form changed (its teacher and student are read-only there).
+            changed = {name: data[name] for name in form.changed_data if name in LESSON_CHANGEABLE}
+            lesson_change(lesson=obj, actor=request.user, check_availability=check_availability, **changed)
             return
-        lesson_edit(
-            lesson=Lesson.objects.get(pk=obj.pk),
+        obj.pk = lesson_create(
+            teacher=obj.teacher,
+            student=obj.student,
+            start_at=obj.start_at,
+            end_at=obj.end_at,
+            kind=obj.kind,
+            room=obj.room,
+            term=obj.term,
+            payment_status=obj.payment_status,
+            notes=obj.notes,
+            status=obj.status,
             actor=request.user,
-            changes={name: data[name] for name in form.changed_data if name in LESSON_EDITABLE},
             check_availability=check_availability,
-        )
+        ).pk
 
     @admin.action(description="Cancel selected lessons")
     def cancel_lessons(self, request, queryset):
-        cancelled = 0
-        for lesson in queryset.filter(status=Lesson.Status.SCHEDULED):
-            lesson_status_change(lesson=lesson, status=Lesson.Status.CANCELLED, actor=request.user)
-            cancelled += 1
+        cancelled = lessons_cancel(lessons=queryset, actor=request.user)
         self.message_user(request, f"{cancelled} lesson(s) cancelled.", messages.SUCCESS)
 
 

@@ -1,30 +1,52 @@
-"""Writes for scheduling: lessons booked, moved and cancelled without double booking.
+"""Writes for scheduling: lessons booked, moved and cancelled without double booking; terms that never overlap;
+the school's catalogue (instruments, teachers and their weekly hours, academic years, closures) and its students.
 
-Each service locks the teacher, then the student (always that order; then the lesson), checks every rule, and lets
-the database have the last word: on PostgreSQL the exclusion constraints, whose violation becomes
-the same `LessonConflict` a check would have raised.
+Each service locks the teachers, then the students (always that order, each in pk order; then the lesson), checks
+every rule, and lets the database have the last word: on PostgreSQL the exclusion constraints, whose violation
+becomes the same `LessonConflict` a check would have raised.
 """
 
+from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
-from cedarheights.errors import ClosureConflict, InvalidInput, LessonConflict, OutsideAvailability
+from cedarheights.errors import InvalidInput
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_settings_get
-from cedarheights.services import audit_record
-from scheduling.errors import LessonStatusRefused, NotYourLesson, TermOverlap, TooLateToCancel
-from scheduling.models import LONGEST_LESSON, AcademicYear, Lesson, Room, Student, Teacher, Term
+from cedarheights.services import audit_record, audited_create, audited_update
+from scheduling.errors import (
+    ClosureConflict,
+    LessonConflict,
+    LessonStatusRefused,
+    NotYourLesson,
+    OutsideAvailability,
+    TermOverlap,
+    TooLateToCancel,
+)
+from scheduling.local_time import local_datetime
+from scheduling.models import (
+    LONGEST_LESSON,
+    AcademicYear,
+    Closure,
+    Instrument,
+    Lesson,
+    Room,
+    Student,
+    Teacher,
+    Term,
+    WeeklyAvailability,
+)
 from scheduling.selectors import (
     availability_covers,
     closed_dates,
     closure_on,
     lessons_overlapping,
-    local_datetime,
     overlapping,
     terms_overlapping,
 )
@@ -37,11 +59,13 @@ CONSTRAINT_MESSAGES = {
 }
 
 
-def _lock(teacher: Teacher, student: Student) -> None:
-    # The two rows alone: the teacher manager's join would lock the teacher's user row too (and hold up their
+def _lock(*, teacher_ids: Collection[int], student_ids: Collection[int]) -> None:
+    """Lock the teachers, then the students, each in pk order: every writer of lessons takes them in this one
+    order, so two writers never wait for each other in a circle."""
+    # Their rows alone: the teacher manager's join would lock the teacher's user row too (and hold up their
     # sign-in, which writes last_login, for the rest of the booking).
-    Teacher.objects.select_for_update().filter(pk=teacher.pk).order_by().values_list("pk").first()
-    Student.objects.select_for_update().filter(pk=student.pk).order_by().values_list("pk").first()
+    list(Teacher.objects.select_for_update().filter(pk__in=teacher_ids).order_by("pk").values_list("pk"))
+    list(Student.objects.select_for_update().filter(pk__in=student_ids).order_by("pk").values_list("pk"))
 
 
 def _teacher_busy(teacher: Teacher, start: datetime, end: datetime, lesson_id: int, zone) -> LessonConflict:
@@ -142,9 +166,14 @@ def lesson_create(
     room: Room | None = None,
     term: Term | None = None,
     payment_status: str = Lesson.PaymentStatus.INCLUDED,
+    notes: str = "",
+    status: str = Lesson.Status.SCHEDULED,
+    actor=None,
     check_availability: bool = True,
 ) -> Lesson:
-    _lock(teacher, student)
+    """Book a lesson. It is booked scheduled, then given `status` as `actor` may (the owner entering a lesson
+    already taught, in the admin), in the same transaction."""
+    _lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
     lesson_slot_validate(
         teacher=teacher,
         student=student,
@@ -162,8 +191,11 @@ def lesson_create(
         room=room,
         term=term,
         payment_status=payment_status,
+        notes=notes,
     )
     _save_or_conflict([lesson])
+    if status != lesson.status:
+        lesson = lesson_status_change(lesson=lesson, status=status, actor=actor)
     return lesson
 
 
@@ -179,7 +211,7 @@ def lesson_reschedule(
     if lesson.status != Lesson.Status.SCHEDULED:
         raise InvalidInput(f"A {lesson.get_status_display().lower()} lesson cannot be moved.")
     end_at = end_at or start_at + (lesson.end_at - lesson.start_at)
-    _lock(lesson.teacher, lesson.student)
+    _lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
     lesson_slot_validate(
         teacher=lesson.teacher,
         student=lesson.student,
@@ -224,7 +256,8 @@ def lesson_status_change(*, lesson: Lesson, status: str, actor, reason: str = ""
     """The one way a lesson's status changes (see `lesson_status_change_validate` for who may). A cancellation
     keeps who cancelled, when and why; a reopening first checks the time is still free and leaves an audit
     event with that cancellation, as the lesson's own fields say it no longer is."""
-    _lock(lesson.teacher, lesson.student)  # first, as every booking does: a reopening books the time again
+    # First, as every booking does: a reopening books the time again.
+    _lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
     lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
     lesson_status_change_validate(lesson=lesson, status=status, actor=actor)
     if status == lesson.status:
@@ -309,7 +342,7 @@ def term_lessons_generate(
     Running it again creates only what is missing. A week that clashes with another lesson fails the
     whole call with the clash named, so a weekly slot is booked whole or not at all.
     """
-    _lock(teacher, student)
+    _lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
     zone = school_settings_get().zone
     first = max(term.start_date, from_date or term.start_date)
     first += timedelta(days=(weekday - first.weekday()) % 7)
@@ -356,11 +389,20 @@ def lesson_update(*, lesson: Lesson, **fields) -> Lesson:
     return lesson
 
 
+# What an edit may change. The teacher and the student stay: a lesson for someone else is a new booking.
+LESSON_CHANGEABLE = frozenset({"start_at", "end_at", "room", "status", "kind", "payment_status", "notes", "term"})
+
+
 @transaction.atomic
-def lesson_edit(*, lesson: Lesson, actor, changes: dict, check_availability: bool = True) -> Lesson:
-    """One edit of a lesson from the API or the admin, whole or not at all: moved (`start_at`, `end_at`, `room`),
-    its status changed as `actor` may, then its other fields."""
-    changes = dict(changes)
+def lesson_change(*, lesson: Lesson, actor, check_availability: bool = True, **changes) -> Lesson:
+    """The one edit of a lesson, from the API and the admin, whole or not at all: moved (`start_at`, `end_at`,
+    `room`), then its status changed as `actor` may, then its other fields (LESSON_CHANGEABLE). A refusal in any
+    part (the new time taken, a status the actor may not set) leaves the lesson as it was."""
+    if unknown := set(changes) - LESSON_CHANGEABLE:
+        raise InvalidInput(f"A lesson's {', '.join(sorted(unknown))} cannot be changed; book a new lesson instead.")
+    _lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
+    # Read again under its lock: the rules below decide on the lesson as it is now, not as the caller read it.
+    lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
     moves = {name: changes.pop(name) for name in ("start_at", "end_at", "room") if name in changes}
     if moves:
         lesson = lesson_reschedule(
@@ -377,16 +419,25 @@ def lesson_edit(*, lesson: Lesson, actor, changes: dict, check_availability: boo
     return lesson
 
 
+@transaction.atomic
+def lessons_cancel(*, lessons: QuerySet[Lesson], actor, reason: str = "") -> int:
+    """Cancel the scheduled ones of `lessons` as `actor` may, all or none; how many were cancelled. A lesson
+    already cancelled, or taught, is left as it is."""
+    scheduled = list(lessons.filter(status=Lesson.Status.SCHEDULED).order_by("pk"))
+    # All of them first, held to the end: each cancellation's own lock would take them out of order.
+    _lock(
+        teacher_ids={lesson.teacher_id for lesson in scheduled},
+        student_ids={lesson.student_id for lesson in scheduled},
+    )
+    for lesson in scheduled:
+        lesson_status_change(lesson=lesson, status=Lesson.Status.CANCELLED, actor=actor, reason=reason)
+    return len(scheduled)
+
+
 def weekly_slot_free(*, student_id: int, reason: str) -> int:
     """Cancel a student's future regular lessons (an enrollment paused): the slot goes back on offer."""
-    future = Lesson.objects.filter(
-        student_id=student_id, kind=Lesson.Kind.REGULAR, status=Lesson.Status.SCHEDULED, start_at__gt=timezone.now()
-    )
-    cancelled = 0
-    for lesson in future:
-        lesson_status_change(lesson=lesson, status=Lesson.Status.CANCELLED, actor=None, reason=reason)
-        cancelled += 1
-    return cancelled
+    future = Lesson.objects.filter(student_id=student_id, kind=Lesson.Kind.REGULAR, start_at__gt=timezone.now())
+    return lessons_cancel(lessons=future, actor=None, reason=reason)
 
 
 def term_dates_validate(*, start_date: date, end_date: date, exclude_term_id: int | None = None) -> None:
@@ -430,3 +481,96 @@ def term_update(
         if value is not None:
             setattr(term, field_name, value)
     return _term_save(term)
+
+
+def term_delete(*, term: Term) -> None:
+    term.delete()
+
+
+# The catalogue: each record validated as its model says (the API's serializers check first, to answer field by
+# field), its many-to-many fields set once it is saved.
+Record = TypeVar("Record", bound=Model)
+
+
+@transaction.atomic
+def _record_save(record: Record, fields: dict[str, Any]) -> Record:
+    many = {field.name for field in record._meta.many_to_many}
+    for name, value in fields.items():
+        if name not in many:
+            setattr(record, name, value)
+    record.full_clean()
+    record.save()
+    for name in many & fields.keys():
+        getattr(record, name).set(fields[name])
+    return record
+
+
+def instrument_create(**fields: Any) -> Instrument:
+    return _record_save(Instrument(), fields)
+
+
+def instrument_update(*, instrument: Instrument, **fields: Any) -> Instrument:
+    return _record_save(instrument, fields)
+
+
+def instrument_delete(*, instrument: Instrument) -> None:
+    instrument.delete()
+
+
+def teacher_create(**fields: Any) -> Teacher:
+    return _record_save(Teacher(), fields)
+
+
+def teacher_update(*, teacher: Teacher, **fields: Any) -> Teacher:
+    return _record_save(teacher, fields)
+
+
+def teacher_delete(*, teacher: Teacher) -> None:
+    teacher.delete()
+
+
+def availability_create(**fields: Any) -> WeeklyAvailability:
+    return _record_save(WeeklyAvailability(), fields)
+
+
+def availability_update(*, availability: WeeklyAvailability, **fields: Any) -> WeeklyAvailability:
+    return _record_save(availability, fields)
+
+
+def availability_delete(*, availability: WeeklyAvailability) -> None:
+    availability.delete()
+
+
+def academic_year_create(**fields: Any) -> AcademicYear:
+    return _record_save(AcademicYear(), fields)
+
+
+def academic_year_update(*, academic_year: AcademicYear, **fields: Any) -> AcademicYear:
+    return _record_save(academic_year, fields)
+
+
+def academic_year_delete(*, academic_year: AcademicYear) -> None:
+    academic_year.delete()
+
+
+def closure_create(**fields: Any) -> Closure:
+    return _record_save(Closure(), fields)
+
+
+def closure_update(*, closure: Closure, **fields: Any) -> Closure:
+    return _record_save(closure, fields)
+
+
+def closure_delete(*, closure: Closure) -> None:
+    closure.delete()
+
+
+# A child's record: every change leaves an audit event.
+
+
+def student_create(*, actor, **fields: Any) -> Student:
+    return audited_create(actor=actor, model=Student, **fields)
+
+
+def student_update(*, actor, student: Student, **fields: Any) -> Student:
+    return audited_update(actor=actor, obj=student, **fields)

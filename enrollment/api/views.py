@@ -25,7 +25,7 @@ from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit
 from enrollment.selectors import student_list_visible_to, tuition_plans_offered
 from enrollment.services import student_create, student_update
 from enrollment.throttles import EnrollmentThrottle
-from scheduling.selectors import Window
+from scheduling.slots import Window
 
 # The school writes every field; a parent only their own child's name and birth date.
 STUDENT_WRITE = extend_schema(

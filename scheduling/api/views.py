@@ -25,12 +25,37 @@ from scheduling.api.serializers import (
     TermSerializer,
     TimeslotQuerySerializer,
 )
+from scheduling.api.writes import ServiceWritesMixin, WriteServices
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
-from scheduling.selectors import lesson_list_visible_to, slots_free
-from scheduling.services import lesson_create, lesson_edit, lesson_status_change, term_create, term_update
+from scheduling.selectors import lesson_list_visible_to
+from scheduling.services import (
+    academic_year_create,
+    academic_year_delete,
+    academic_year_update,
+    availability_create,
+    availability_delete,
+    availability_update,
+    closure_create,
+    closure_delete,
+    closure_update,
+    instrument_create,
+    instrument_delete,
+    instrument_update,
+    lesson_change,
+    lesson_create,
+    lesson_status_change,
+    teacher_create,
+    teacher_delete,
+    teacher_update,
+    term_create,
+    term_delete,
+    term_update,
+)
+from scheduling.slots import slots_free
 
 
-class InstrumentViewSet(ReferenceViewSet):
+class InstrumentViewSet(ServiceWritesMixin, ReferenceViewSet):
+    services = WriteServices("instrument", instrument_create, instrument_update, instrument_delete)
     queryset = Instrument.objects.order_by("name")
     serializer_class = InstrumentSerializer
     filterset_fields = ["active"]
@@ -38,7 +63,8 @@ class InstrumentViewSet(ReferenceViewSet):
     ordering_fields = ["name"]
 
 
-class TeacherViewSet(ReferenceViewSet):
+class TeacherViewSet(ServiceWritesMixin, ReferenceViewSet):
+    services = WriteServices("teacher", teacher_create, teacher_update, teacher_delete)
     queryset = Teacher.objects.prefetch_related("instruments", "availability").order_by("user__last_name", "id")
     serializer_class = TeacherSerializer
     filterset_fields = ["active", "instruments"]
@@ -46,35 +72,33 @@ class TeacherViewSet(ReferenceViewSet):
     ordering_fields = ["user__last_name", "capacity"]
 
 
-class AvailabilityViewSet(ReferenceViewSet):
+class AvailabilityViewSet(ServiceWritesMixin, ReferenceViewSet):
+    services = WriteServices("availability", availability_create, availability_update, availability_delete)
     queryset = WeeklyAvailability.objects.order_by("teacher_id", "weekday", "start_time")
     serializer_class = AvailabilitySerializer
     filterset_fields = ["teacher", "weekday"]
     ordering_fields = ["weekday", "start_time"]
 
 
-class AcademicYearViewSet(ReferenceViewSet):
+class AcademicYearViewSet(ServiceWritesMixin, ReferenceViewSet):
+    services = WriteServices("academic_year", academic_year_create, academic_year_update, academic_year_delete)
     queryset = AcademicYear.objects.order_by("-start_date")
     serializer_class = AcademicYearSerializer
     search_fields = ["name"]
     ordering_fields = ["start_date", "name"]
 
 
-class TermViewSet(ReferenceViewSet):
+class TermViewSet(ServiceWritesMixin, ReferenceViewSet):
+    services = WriteServices("term", term_create, term_update, term_delete)
     queryset = Term.objects.order_by("start_date")
     serializer_class = TermSerializer
     filterset_fields = ["academic_year"]
     search_fields = ["name"]
     ordering_fields = ["start_date", "name"]
 
-    def perform_create(self, serializer):
-        serializer.instance = term_create(**serializer.validated_data)
 
-    def perform_update(self, serializer):
-        serializer.instance = term_update(term=serializer.instance, **serializer.validated_data)
-
-
-class ClosureViewSet(ReferenceViewSet):
+class ClosureViewSet(ServiceWritesMixin, ReferenceViewSet):
+    services = WriteServices("closure", closure_create, closure_update, closure_delete)
     queryset = Closure.objects.order_by("start_date", "id")
     serializer_class = ClosureSerializer
     filterset_fields = ["teacher", "term"]
@@ -143,7 +167,7 @@ class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.L
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         check_availability = not data.pop("ignore_availability", False)
-        lesson = lesson_edit(lesson=lesson, actor=request.user, changes=data, check_availability=check_availability)
+        lesson = lesson_change(lesson=lesson, actor=request.user, check_availability=check_availability, **data)
         return Response(LessonSerializer(lesson).data)
 
     @extend_schema(

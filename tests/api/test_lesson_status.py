@@ -10,7 +10,6 @@ admin's cancel kept no `cancelled_by`. A parent's PATCH was already a 403. The t
 
 from datetime import timedelta
 from itertools import product
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -23,6 +22,7 @@ from scheduling.errors import LessonStatusRefused, NotYourLesson, TooLateToCance
 from scheduling.models import Lesson
 from scheduling.services import lesson_status_change, lesson_update
 from scheduling.transitions import ONCE_STARTED, TRANSITIONS, Role
+from tests.api.lesson_forms import lesson_admin_form
 from tests.factories import StudentFactory
 
 pytestmark = pytest.mark.django_db
@@ -189,29 +189,12 @@ def test_every_role_from_every_status_to_every_status_before_and_after_the_start
     assert checked == 192
 
 
-def _change_form(lesson: Lesson, **overrides) -> dict:
-    zone = ZoneInfo("America/Toronto")
-    start, end = lesson.start_at.astimezone(zone), lesson.end_at.astimezone(zone)
-    return {
-        "kind": lesson.kind,
-        "start_at_0": f"{start:%Y-%m-%d}",
-        "start_at_1": f"{start:%H:%M:%S}",
-        "end_at_0": f"{end:%Y-%m-%d}",
-        "end_at_1": f"{end:%H:%M:%S}",
-        "room": "",
-        "term": "",
-        "status": lesson.status,
-        "payment_status": lesson.payment_status,
-        "notes": lesson.notes,
-    } | overrides
-
-
 def test_the_admin_form_refuses_a_future_lesson_marked_completed_on_its_status_field(world):
     client = Client()
     client.force_login(world.admin)
     url = reverse("admin:scheduling_lesson_change", args=[world.lesson_a.pk])
 
-    response = client.post(url, _change_form(world.lesson_a, status="completed", notes="kept as typed"))
+    response = client.post(url, lesson_admin_form(world.lesson_a, status="completed", notes="kept as typed"))
 
     assert response.status_code == 200
     form = response.context["adminform"].form

@@ -3,7 +3,7 @@
 from datetime import date, time
 
 from enrollment.pipelines import ChildInput, EnrollmentInput
-from scheduling.selectors import Window
+from scheduling.slots import Window
 
 
 def form_for(ready, *, email="new.parent@example.com", children=None, windows=None, **overrides) -> EnrollmentInput:

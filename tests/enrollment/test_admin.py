@@ -9,7 +9,7 @@ from django.test import Client
 
 from enrollment.models import Enrollment
 from enrollment.pipelines import enrollment_submit
-from scheduling.selectors import Window
+from scheduling.slots import Window
 from tests.enrollment.inputs import form_for
 from tests.enrollment.test_page import page_data
 from tests.factories import AvailabilityFactory, UserFactory, years_ago

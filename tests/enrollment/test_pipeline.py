@@ -13,7 +13,7 @@ from cedarheights.models import PipelineRun
 from enrollment.models import Enrollment
 from enrollment.pipelines import ChildInput, enrollment_submit
 from scheduling.models import Lesson, Student
-from scheduling.selectors import Window
+from scheduling.slots import Window
 from tests.enrollment.inputs import form_for
 from tests.factories import AvailabilityFactory, ClosureFactory, StudentFactory, TeacherFactory
 

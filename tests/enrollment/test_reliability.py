@@ -17,7 +17,7 @@ from enrollment import pipelines
 from enrollment.models import Enrollment
 from enrollment.pipelines import ChildInput, enrollment_submit
 from scheduling.models import Lesson, Teacher
-from scheduling.selectors import Window
+from scheduling.slots import Window
 from tests.concurrency import at_once
 from tests.enrollment.inputs import form_for
 from tests.factories import AvailabilityFactory, TeacherFactory

@@ -8,8 +8,8 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from scheduling.models import Lesson, TeacherSchedule
-from scheduling.selectors import slots_free
 from scheduling.services import lesson_create, lesson_status_change
+from scheduling.slots import slots_free
 from tests.factories import AvailabilityFactory, StudentFactory, TeacherFactory
 from tests.scheduling.test_slots import MONDAY, at, local_starts
 

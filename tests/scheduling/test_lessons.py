@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import IntegrityError, OperationalError, connection, transaction
 
-from cedarheights.errors import ClosureConflict, InvalidInput, LessonConflict, OutsideAvailability
+from cedarheights.errors import InvalidInput
+from scheduling.errors import ClosureConflict, LessonConflict, OutsideAvailability
 from scheduling.models import Lesson
 from scheduling.services import lesson_create, lesson_reschedule, lesson_status_change, term_lessons_generate
 from tests.concurrency import at_once

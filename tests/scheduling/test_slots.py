@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from cedarheights.services import school_settings_update
 from scheduling.models import Lesson
-from scheduling.selectors import Window, slots_free
 from scheduling.services import lesson_create, lesson_status_change
+from scheduling.slots import Window, slots_free
 from tests.factories import AvailabilityFactory, ClosureFactory, InstrumentFactory, StudentFactory, TeacherFactory
 
 pytestmark = pytest.mark.django_db
