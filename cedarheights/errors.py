@@ -1,6 +1,8 @@
 """Domain errors: what a service refuses to do, in words a person can act on.
 
-Interfaces turn them into a form error (HTML) or one JSON error body (API); never a 500.
+The shared base and the core's own errors live here; each app keeps its own in its `errors.py`. Interfaces turn
+them into a form error (HTML, keeping what was typed) or the one JSON error body (cedarheights/error_body.py),
+with the error's status and headers; never a 500.
 """
 
 
@@ -14,6 +16,14 @@ class DomainError(Exception):
         if code:
             self.code = code
         self.fields = fields or {}
+
+    def body_extra(self) -> dict:
+        """What the error body carries beside code, message and fields (the lesson clashed with, when to retry)."""
+        return {}
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers of every answer to this error, whatever the interface."""
+        return {}
 
 
 class InvalidInput(DomainError):
@@ -36,6 +46,12 @@ class ServiceUnavailable(DomainError):
     status = 503
     retry_after = 30
 
+    def body_extra(self) -> dict:
+        return {"retry_after": self.retry_after}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
 
 class DatabaseUnavailable(ServiceUnavailable):
     """Our database (and the task broker on it) could not be reached, or was restarting: what the request did
@@ -54,6 +70,9 @@ class LessonConflict(DomainError):
     def __init__(self, message: str, *, conflicting_lesson_id: int | None = None):
         super().__init__(message)
         self.conflicting_lesson_id = conflicting_lesson_id
+
+    def body_extra(self) -> dict:
+        return {"conflicting_lesson": self.conflicting_lesson_id}
 
 
 class ClosureConflict(DomainError):
