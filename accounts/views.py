@@ -17,7 +17,7 @@ def locked_out(request, credentials=None, *args, **kwargs):
     account; a cool-off, not a permanent lock. The same answer whether or not the account exists."""
     message = "Too many failed sign-ins. Try again in an hour, or reset your password."
     if request.path.startswith("/api/"):
-        from cedarheights.api import error_body
+        from cedarheights.error_body import error_body
 
         return JsonResponse(error_body(request, code="locked_out", message=message), status=429)
     return render(request, "accounts/locked_out.html", {"message": message}, status=429)

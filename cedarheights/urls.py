@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cedarheights import health
-from cedarheights.api import json_bad_request, json_not_found
+from cedarheights.error_handlers import json_bad_request, json_not_found
 
 # Models that moved app (README, "Architecture"): the owner's bookmarks of their admin pages still open them.
 MOVED_ADMIN_PAGES = {"enrollment/student": "scheduling/student", "billing/tuitionplan": "enrollment/tuitionplan"}
