@@ -11,6 +11,11 @@ from django.http import JsonResponse
 from cedarheights.errors import DomainError
 
 
+def is_api(request) -> bool:
+    """Under /api/ every error answer is this body, whatever refused the request."""
+    return request.path.startswith("/api/")
+
+
 def error_body(request, *, code: str, message: str, fields: dict | None = None, **extra) -> dict:
     return {
         "code": code,

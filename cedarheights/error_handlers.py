@@ -7,15 +7,11 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import csrf, defaults
 
-from cedarheights.error_body import error_body
+from cedarheights.error_body import error_body, is_api
 
 CSRF_FAILED = "CSRF check failed: send the token from GET /api/v1/auth/csrf/ as X-CSRFToken."
 PERMISSION_DENIED = "You do not have permission to perform this action."  # DRF's words for the same refusal
 SERVER_ERROR = "Something went wrong on our side and was logged; quote the request id if it happens again."
-
-
-def is_api(request) -> bool:
-    return request.path.startswith("/api/")
 
 
 def json_bad_request(request, exception=None):

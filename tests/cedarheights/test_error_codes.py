@@ -87,7 +87,7 @@ def test_every_domain_error_answers_the_status_its_row_names():
     for path in filter(declares_a_code, source_files()):  # imported, so every subclass is known
         importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
     errors = [error for error in domain_errors() if "tests" not in error.__module__]
-    assert {"TermOverlap", "DatabaseUnavailable", "LessonConflict"} <= {error.__name__ for error in errors}
+    assert {"LockedOut", "DatabaseUnavailable", "LessonConflict"} <= {error.__name__ for error in errors}
 
     wrong = {e.__name__: (e.code, e.status) for e in errors if ERROR_CODES[e.code][0] != e.status}
     assert wrong == {}
