@@ -1,26 +1,35 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
 
+from accounts.errors import LockedOut
 from accounts.forms import ProfileForm, SetPasswordForm
 from accounts.services import password_change, user_update_profile
 from accounts.tokens import password_link_tokens
+from cedarheights.error_body import domain_error_response, is_api
 from cedarheights.errors import DomainError
 from cedarheights.roles import is_parent
 
 
-def locked_out(request, credentials=None, *args, **kwargs):
-    """django-axes: too many failed sign-ins for this account from this address, or from this address for any
-    account; a cool-off, not a permanent lock. The same answer whether or not the account exists."""
-    message = "Too many failed sign-ins. Try again in an hour, or reset your password."
-    if request.path.startswith("/api/"):
-        from cedarheights.api import error_body
-
-        return JsonResponse(error_body(request, code="locked_out", message=message), status=429)
-    return render(request, "accounts/locked_out.html", {"message": message}, status=429)
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to every sign-in it paused (AXES_LOCKOUT_CALLABLE): axes puts it in place of what the
+    view answered, whichever road signed in (the API, the sign-in page, the admin's). The API gets the one error
+    body (so does a road with no form to show it on); a page, its sign-in form again with the error on it and the
+    address typed kept."""
+    error = LockedOut()
+    form = (getattr(original_response, "context_data", None) or {}).get("form")
+    if is_api(request) or form is None:
+        return domain_error_response(request, error)
+    form.errors.pop(NON_FIELD_ERRORS, None)  # "wrong password" would mislead: a paused sign-in is never tried
+    form.add_error(None, ValidationError(error.message, code=error.code))
+    context = original_response.context_data
+    return TemplateResponse(
+        request, original_response.template_name, context, status=error.status, headers=error.headers()
+    ).render()
 
 
 class LoginView(auth_views.LoginView):

@@ -11,7 +11,7 @@ from billing.selectors import family_billing_overview
 from billing.services import payment_method_update
 from billing.stripe_gateway import CardRefused, GatewayUnavailable
 from billing.webhooks import stripe_event_receive
-from cedarheights.api import error_body
+from cedarheights.error_body import error_body
 from cedarheights.errors import DomainError
 from cedarheights.money import format_cents
 from cedarheights.roles import is_parent

@@ -2,10 +2,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cedarheights.api import ModelCleanSerializer
 from cedarheights.models import SchoolSettings
 from cedarheights.permissions import IsSchoolAdmin
 from cedarheights.selectors import school_settings_get
+from cedarheights.serializers import ModelCleanSerializer
 from cedarheights.services import school_settings_update
 
 

@@ -1,6 +1,9 @@
-"""Domain errors: what a service refuses to do, in words a person can act on.
+"""Domain errors: what a service refuses to do, in words a person can act on, and the codes every error answer
+carries (`ERROR_CODES`).
 
-Interfaces turn them into a form error (HTML) or one JSON error body (API); never a 500.
+The shared base and the core's own errors live here; each app keeps its own in its `errors.py`. Interfaces turn
+them into a form error (HTML, keeping what was typed) or the one JSON error body (cedarheights/error_body.py),
+with the error's status and headers; never a 500.
 """
 
 
@@ -14,6 +17,14 @@ class DomainError(Exception):
         if code:
             self.code = code
         self.fields = fields or {}
+
+    def body_extra(self) -> dict:
+        """What the error body carries beside code, message and fields (the lesson clashed with, when to retry)."""
+        return {}
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers of every answer to this error, whatever the interface."""
+        return {}
 
 
 class InvalidInput(DomainError):
@@ -36,6 +47,12 @@ class ServiceUnavailable(DomainError):
     status = 503
     retry_after = 30
 
+    def body_extra(self) -> dict:
+        return {"retry_after": self.retry_after}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
 
 class DatabaseUnavailable(ServiceUnavailable):
     """Our database (and the task broker on it) could not be reached, or was restarting: what the request did
@@ -55,6 +72,9 @@ class LessonConflict(DomainError):
         super().__init__(message)
         self.conflicting_lesson_id = conflicting_lesson_id
 
+    def body_extra(self) -> dict:
+        return {"conflicting_lesson": self.conflicting_lesson_id}
+
 
 class ClosureConflict(DomainError):
     code = "closed"
@@ -72,3 +92,44 @@ class EmailNotResendable(DomainError):
 
     code = "email_not_resendable"
     status = 409
+
+
+# Every `code` an error answer can carry, each once: its HTTP status and what it means. The domain errors of every
+# layer, the codes the API's handlers give (cedarheights/api_errors.py, error_handlers.py) and DRF's own; the
+# README points here, and tests/cedarheights/test_error_codes.py keeps the three in step.
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    "invalid": (400, "Some input is invalid: `fields` names each field (or `non_field_errors`) and what is wrong."),
+    "bad_request": (400, "The request is malformed; it was refused before any view read it (e.g. too many fields)."),
+    "parse_error": (400, "The body is not JSON the API reads (malformed, or nested too deep)."),
+    "idempotency_key_reused": (400, "This `Idempotency-Key` was already used by you for a different request."),
+    "invalid_credentials": (400, "That email and password do not match an account."),
+    "no_token": (400, "`DELETE auth/token/` without the token to revoke in the `Authorization` header."),
+    "invalid_link": (400, "A password link that expired, was used, or was replaced by a newer one."),
+    "status_not_allowed": (400, "That status change is not yours to make now: the reason under `fields.status`."),
+    "card_refused": (400, "Stripe would not take the card: the reason under `fields.payment_method_id`."),
+    "not_an_event": (400, "The Stripe webhook's signed body is not a Stripe event."),
+    "bad_signature": (400, "The Stripe webhook's `Stripe-Signature` does not match the body."),
+    "not_authenticated": (401, "Sign in, or send `Authorization: Token <key>`."),
+    "authentication_failed": (401, "The token sent is unknown, revoked or expired."),
+    "permission_denied": (403, "Your role may not do this, or you have no part in this record."),
+    "csrf_failed": (403, "A session request without the CSRF token from `GET /api/v1/auth/csrf/` (`X-CSRFToken`)."),
+    "not_found": (404, "No such record (or not one you may see), or no such endpoint."),
+    "method_not_allowed": (405, "The endpoint does not take this method."),
+    "not_acceptable": (406, "The API answers JSON only: ask for `application/json`."),
+    "conflict": (409, "The change clashes with data already stored."),
+    "in_use": (409, "Other records still use this one (named in `message`): remove or move those first."),
+    "try_again": (409, "Concurrent work won every attempt; nothing was kept: send the same request again."),
+    "lesson_conflict": (409, "The lesson overlaps another of its teacher, student or room: `conflicting_lesson`."),
+    "closed": (409, "The school is closed then."),
+    "outside_availability": (409, "The time is outside the teacher's availability."),
+    "too_late": (409, "Inside the school's notice window: too late for a family to cancel."),
+    "term_overlap": (409, "The term's dates share a day with another term's."),
+    "email_not_resendable": (409, "The email may not go again (sent, queued, resent already) or cannot be rebuilt."),
+    "too_large": (413, "The request body is over the size the API reads."),
+    "unsupported_media_type": (415, "Send the body as `application/json`."),
+    "throttled": (429, "Too many requests from you in a short time: wait the seconds the message names."),
+    "locked_out": (429, "Too many failed sign-ins for this account from here, or from here: try again in an hour."),
+    "server_error": (500, "An error on our side; it was logged: quote `request_id` when reporting it."),
+    "service_unavailable": (503, "Stripe could not be reached; nothing was kept: retry after `retry_after` seconds."),
+    "unavailable": (503, "Our database could not be reached; nothing was kept: retry after `retry_after` seconds."),
+}

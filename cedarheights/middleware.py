@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
+from cedarheights.error_body import error_body
 from cedarheights.selectors import school_settings_get
 
 
@@ -44,8 +45,6 @@ class RejectNulBytesMiddleware:
     def __call__(self, request):
         values = (part for key, items in request.GET.lists() for part in (key, *items))
         if "\x00" in request.path or any("\x00" in value for value in values):
-            from cedarheights.api import error_body
-
             body = error_body(request, code="invalid", message="Requests may not contain NUL characters.")
             return JsonResponse(body, status=400)
         return self.get_response(request)

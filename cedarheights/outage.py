@@ -20,7 +20,7 @@ exception is being handled, before it builds that 500 or logs it. So:
 3. `OutageLogFilter` on `django.request` drops Django's "Internal Server Error" record with its traceback for
    a noted outage; the warning of step 1 is the one line.
 
-The API's own exception handler (cedarheights.api) answers the documented body itself and notes the outage
+The API's own exception handler (cedarheights/api_errors.py) answers the documented body itself and notes the outage
 the same way; this middleware leaves a 503 it finds alone. A transaction that fails at commit, or whose
 rollback fails because the connection died, raises the same OperationalError/InterfaceError out of
 `atomic()` (Django drops the connection when the rollback fails), so it takes the same roads.
@@ -32,10 +32,11 @@ import secrets
 import sys
 
 from django.db import InterfaceError, OperationalError, connections
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.views.debug import ExceptionReporter
 
+from cedarheights.error_body import domain_error_response
 from cedarheights.errors import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
@@ -91,23 +92,18 @@ def wants_page(request: HttpRequest) -> bool:
 
 
 def outage_response(request: HttpRequest) -> HttpResponse:
-    """The 503 answer, made without the database."""
-    retry_after = DatabaseUnavailable.retry_after
+    """The 503 answer, made without the database: the page or the error body, both with `Retry-After`."""
+    error = DatabaseUnavailable(MESSAGE)
     if wants_page(request):
         nonce = secrets.token_urlsafe(16)
-        page = render_to_string("outage.html", {"retry_after": retry_after, "nonce": nonce})
-        response = HttpResponse(page, status=503)
+        page = render_to_string("outage.html", {"retry_after": error.retry_after, "nonce": nonce})
+        response = HttpResponse(page, status=error.status, headers=error.headers())
         response["Content-Security-Policy"] = (
             f"default-src 'none'; style-src 'nonce-{nonce}'; base-uri 'none'; form-action 'none'; "
             "frame-ancestors 'none'"
         )
     else:
-        from cedarheights.api import error_body
-
-        error = DatabaseUnavailable(MESSAGE)
-        body = error_body(request, code=error.code, message=error.message, retry_after=retry_after)
-        response = JsonResponse(body, status=503)
-    response["Retry-After"] = str(retry_after)
+        response = domain_error_response(request, error)
     response["Cache-Control"] = "no-store"
     response._has_been_logged = True  # the warning in `outage_note` is its one line
     return response

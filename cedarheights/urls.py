@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cedarheights import health
-from cedarheights.api import json_bad_request, json_not_found
+from cedarheights.error_handlers import json_bad_request, json_not_found, json_permission_denied, json_server_error
 
 # Models that moved app (README, "Architecture"): the owner's bookmarks of their admin pages still open them.
 MOVED_ADMIN_PAGES = {"enrollment/student": "scheduling/student", "billing/tuitionplan": "enrollment/tuitionplan"}
@@ -33,7 +33,9 @@ urlpatterns = [
 ]
 
 handler400 = json_bad_request
+handler403 = json_permission_denied
 handler404 = json_not_found
+handler500 = json_server_error
 
 if settings.BENCH_FLOOR:  # only while `make bench` runs: what Django itself costs on this machine
     urlpatterns.append(path("bench/floor", health.floor, name="bench-floor"))

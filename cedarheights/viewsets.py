@@ -1,10 +1,10 @@
-"""Viewset bases (apart from cedarheights.api, which DRF's settings import before any viewset exists)."""
+"""Viewset bases every app's API builds on."""
 
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.throttling import ScopedRateThrottle
 
-from cedarheights.api import IdempotentCreateMixin
+from cedarheights.idempotency import IdempotentCreateMixin
 from cedarheights.permissions import ReadOnlyOrSchoolAdmin
 
 

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from accounts.models import Family, User
 from accounts.services import FAMILY_FIELDS
-from cedarheights.api import ModelSerializer, Serializer, StrictCharField, StrictEmailField
+from cedarheights.serializers import ModelSerializer, Serializer, StrictCharField, StrictEmailField
 
 
 class LoginSerializer(Serializer):

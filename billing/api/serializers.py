@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from accounts.models import Family
 from billing.models import BillingProfile, TuitionSubscription
-from cedarheights.api import ModelSerializer, Serializer, StrictCharField
+from cedarheights.serializers import ModelSerializer, Serializer, StrictCharField
 from enrollment.api.serializers import OfferedPlanField
 
 

@@ -127,7 +127,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-CSRF_FAILURE_VIEW = "cedarheights.api.csrf_failure"
+CSRF_FAILURE_VIEW = "cedarheights.error_handlers.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "profile"
 LOGOUT_REDIRECT_URL = "login"
@@ -272,9 +272,9 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "cedarheights.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "cedarheights.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "cedarheights.api.exception_handler",
+    "EXCEPTION_HANDLER": "cedarheights.api_errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "public": env("PUBLIC_API_RATE", default="120/minute"),
         "auth": env("AUTH_API_RATE", default="30/minute"),
@@ -309,7 +309,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "cedarheights.api.document_error_responses",
+        "cedarheights.api_schema.document_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "LessonStatusEnum": "scheduling.models.Lesson.Status",

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from cedarheights.api import (
+from cedarheights.serializers import (
     LocalTimeField,
     ModelCleanSerializer,
     ModelSerializer,

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from cedarheights.api import idempotent_durable
+from cedarheights.idempotency import idempotent_durable
 from cedarheights.permissions import SchoolAdminParentOrTeacher
 from cedarheights.roles import is_parent, is_school_admin
 from cedarheights.viewsets import CreateRetrieveUpdateListViewSet, PublicApi, ReferenceViewSet

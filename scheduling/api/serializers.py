@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from cedarheights.api import ModelCleanSerializer, ModelSerializer, Serializer, StrictCharField
+from cedarheights.serializers import ModelCleanSerializer, ModelSerializer, Serializer, StrictCharField
 from cedarheights.validators import no_control_characters
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
 from scheduling.services import term_dates_validate

@@ -4,8 +4,8 @@ from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from cedarheights.api import idempotent
 from cedarheights.filters import FilterSet, IntegerFilter, IsoDateTimeFilter
+from cedarheights.idempotency import idempotent
 from cedarheights.permissions import SchoolAdminParentOrTeacher
 from cedarheights.roles import is_school_admin
 from cedarheights.viewsets import PublicApi, ReferenceViewSet

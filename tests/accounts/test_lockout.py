@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.errors import LockedOut
 from tests.factories import ParentFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +97,26 @@ def test_an_unknown_account_is_answered_and_counted_as_a_known_one(settings):
 
     assert locked_answers(known) == locked_answers(unknown)
     assert locked_answers(known)[:2] == [429, "locked_out"]
+
+
+def test_a_pause_is_the_one_error_body_on_the_api_and_a_form_error_keeping_the_address_on_each_page(settings):
+    """Made to fail first: the pages answered a separate "Sign-in paused" page, without the form or what was typed."""
+    settings.AXES_FAILURE_LIMIT = 2
+    owner = ParentFactory()
+    for _ in range(2):
+        page_sign_in(ADDRESS_A, owner.email, "a-wrong-guess")
+
+    api = api_token(ADDRESS_A, owner.email, PASSWORD)
+    assert api.status_code == 429
+    assert api.json() == {
+        "code": "locked_out",
+        "message": LockedOut().message,
+        "fields": {},
+        "request_id": api["X-Request-ID"],
+    }
+    admin_page = Client(REMOTE_ADDR=ADDRESS_A).post("/admin/login/", {"username": owner.email, "password": PASSWORD})
+    for page in (page_sign_in(ADDRESS_A, owner.email, PASSWORD), admin_page):
+        assert page.status_code == 429
+        assert [error.code for error in page.context["form"].non_field_errors().as_data()] == ["locked_out"]
+        html = page.content.decode()
+        assert LockedOut().message in html and f'value="{owner.email}"' in html

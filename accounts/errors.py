@@ -1,0 +1,14 @@
+"""What accounts refuse, as domain errors (see cedarheights/errors.py)."""
+
+from cedarheights.errors import DomainError
+
+
+class LockedOut(DomainError):
+    """Too many failed sign-ins for this account from this address, or from this address for any account
+    (accounts/lockout.py): a pause of an hour, not a lock, answered the same whether or not the account exists."""
+
+    code = "locked_out"
+    status = 429
+
+    def __init__(self, message: str = "Too many failed sign-ins. Try again in an hour, or reset your password."):
+        super().__init__(message)
