@@ -62,30 +62,6 @@ class DatabaseUnavailable(ServiceUnavailable):
     retry_after = 5  # a PostgreSQL restart or a failover takes seconds
 
 
-class LessonConflict(DomainError):
-    """The lesson would overlap another lesson of the same teacher, student or room."""
-
-    code = "lesson_conflict"
-    status = 409
-
-    def __init__(self, message: str, *, conflicting_lesson_id: int | None = None):
-        super().__init__(message)
-        self.conflicting_lesson_id = conflicting_lesson_id
-
-    def body_extra(self) -> dict:
-        return {"conflicting_lesson": self.conflicting_lesson_id}
-
-
-class ClosureConflict(DomainError):
-    code = "closed"
-    status = 409
-
-
-class OutsideAvailability(DomainError):
-    code = "outside_availability"
-    status = 409
-
-
 class EmailNotResendable(DomainError):
     """The owner asked to resend an email that may not go again (sent, still queued, already resent) or that
     can no longer be rebuilt (what it was about was deleted)."""

@@ -1,12 +1,9 @@
 """What the scheduling services refuse, as domain errors (see cedarheights.errors)."""
 
-from cedarheights import errors as core_errors
 from cedarheights.errors import DomainError
 
 
-# Its base is the core's class of the same name only while the core's error body recognises that class to add
-# `conflicting_lesson` (cedarheights/api.py); when the class leaves cedarheights/errors.py, the base is DomainError.
-class LessonConflict(core_errors.LessonConflict):
+class LessonConflict(DomainError):
     """The lesson would overlap another lesson of the same teacher, student or room."""
 
     code = "lesson_conflict"
@@ -15,6 +12,9 @@ class LessonConflict(core_errors.LessonConflict):
     def __init__(self, message: str, *, conflicting_lesson_id: int | None = None):
         super().__init__(message)
         self.conflicting_lesson_id = conflicting_lesson_id
+
+    def body_extra(self) -> dict:
+        return {"conflicting_lesson": self.conflicting_lesson_id}
 
 
 class ClosureConflict(DomainError):
