@@ -20,12 +20,12 @@ from enrollment.api.serializers import (
     StudentTeacherSerializer,
     TuitionPlanSerializer,
 )
+from enrollment.inputs import ChildInput, EnrollmentInput, windows_from_cleaned
 from enrollment.models import Enrollment, TuitionPlan
-from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit
+from enrollment.pipelines import enrollment_submit
 from enrollment.selectors import student_list_visible_to, tuition_plans_offered
 from enrollment.services import student_create, student_update
 from enrollment.throttles import EnrollmentThrottle
-from scheduling.selectors import Window
 
 # The school writes every field; a parent only their own child's name and birth date.
 STUDENT_WRITE = extend_schema(
@@ -96,18 +96,8 @@ class EnrollmentCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         form = EnrollmentInput(
-            children=[
-                ChildInput(
-                    c["first_name"],
-                    c["last_name"],
-                    c["date_of_birth"],
-                    c["instrument"].pk,
-                    c["level"],
-                    c["lesson_minutes"],
-                )
-                for c in data["children"]
-            ],
-            windows=[Window(w["weekday"], w["start_time"], w["end_time"]) for w in data["windows"]],
+            children=[ChildInput.from_cleaned(c) for c in data["children"]],
+            windows=windows_from_cleaned(data["windows"]),
             tuition_plan_id=data["tuition_plan"].pk,
             consent=data["consent"],
             payment_method_id=data["payment_method_id"],
