@@ -52,6 +52,9 @@ def enrollment_submit(
 ) -> list[Enrollment]:
     """Run the pipeline once per idempotency key; a replay (even a concurrent one) returns the same enrollments.
 
+    `user` is who sends it, when signed in: a parent enrolls into their own family; the owner (by phone) or an API
+    user enrolls a new family, and the account's audit rows name them.
+
     A run PostgreSQL ended to let a concurrent transaction through (a deadlock or a serialization failure)
     left no rows: it runs again whole, a bounded number of times, then the parent is asked to send it again.
 

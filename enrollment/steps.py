@@ -14,8 +14,8 @@ from itertools import islice
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import ConsentRecord, Family, User, normalize_email
-from accounts.services import set_password_link_build
+from accounts.models import Family, User, normalize_email
+from accounts.services import consent_record, family_create, parent_create, set_password_link_build
 from cedarheights.emails import email_owner, email_parents, email_queue
 from cedarheights.errors import DomainError, InvalidInput
 from cedarheights.pipeline import step
@@ -46,6 +46,8 @@ MAX_SLOT_ATTEMPTS = 8  # slots lost to concurrent enrollments before a child goe
 class EnrollmentContext:
     form: EnrollmentInput
     idempotency_key: uuid.UUID
+    # Who sends it, when signed in: a parent enrolls into their own family; anyone else (the owner on the phone,
+    # an API user) enrolls a new one. The account services' audit rows name them.
     user: User | None = None
     site_url: str = ""
     family: Family | None = None
@@ -114,7 +116,9 @@ def validate_enrollment(ctx: EnrollmentContext) -> None:
 
 @step("Create the family's account")
 def create_family_account(ctx: EnrollmentContext) -> None:
-    """The parent (no usable password: a set-password link follows), the family, consent, each child.
+    """The parent (no usable password: a set-password link follows), the family, consent, each child. The family,
+    the parent and the consent are made by the account services, whose audit rows name who sent the form (no one,
+    for a family enrolling without signing in).
 
     An address that already has an account is never attached to a new family, nor revealed: the family is
     answered as a new one would be, nothing is booked, and the address's owner is told by email how to enroll
@@ -132,23 +136,17 @@ def create_family_account(ctx: EnrollmentContext) -> None:
                 raise AddressHasAccount(message, fields={"email": [message]})
             ctx.address_owner = owner
             return
-        ctx.family = Family.objects.create(name=f"{form.parent_last_name.strip()} family")
-        ctx.parent = User.objects.create_user(
+        ctx.family = family_create(actor=ctx.user, name=f"{form.parent_last_name.strip()} family")
+        ctx.parent = parent_create(
+            actor=ctx.user,
+            family=ctx.family,
             email=email,
             first_name=form.parent_first_name.strip(),
             last_name=form.parent_last_name.strip(),
             phone=form.phone.strip(),
-            role=User.Role.PARENT,
-            family=ctx.family,
         )
         ctx.new_account = True
-    ConsentRecord.objects.create(
-        family=ctx.family,
-        purpose=ConsentRecord.Purpose.PRIVACY_POLICY,
-        policy_version=form.policy_version,
-        given_by=ctx.parent,
-        given_at=timezone.now(),
-    )
+    consent_record(actor=ctx.user, family=ctx.family, given_by=ctx.parent, policy_version=form.policy_version)
     for n, child in enumerate(form.children):
         student = Student(
             family=ctx.family,

@@ -61,8 +61,9 @@ def enrollment_forms(request, *, with_parent: bool):
     return parent, ChildFormSet(data, prefix="children"), WindowFormSet(data, prefix="windows"), DetailsForm(data)
 
 
-def enrollment_forms_submit(request, forms, *, source: str, user=None) -> uuid.UUID | None:
-    """Run the pipeline on valid forms; its errors go next to their fields. The submission's key, or None."""
+def enrollment_forms_submit(request, forms, *, source: str) -> uuid.UUID | None:
+    """Run the pipeline on valid forms, as the signed-in user if any; its errors go next to their fields. The
+    submission's key, or None."""
     parent, children, windows, details = forms
     if request.method != "POST" or editing_children(request) or not all(f.is_valid() for f in forms if f is not None):
         return None
@@ -80,7 +81,7 @@ def enrollment_forms_submit(request, forms, *, source: str, user=None) -> uuid.U
         enrollment_submit(
             form=form,
             idempotency_key=key,
-            user=user,
+            user=request.user if request.user.is_authenticated else None,
             site_url=request.build_absolute_uri("/").rstrip("/"),
         )
     except DomainError as error:
@@ -109,9 +110,7 @@ def enroll(request):
     if sending and not EnrollmentThrottle().allow_request(request, None):
         details.add_error(None, ENROLLING_TOO_OFTEN)
         status = 429
-    elif key := enrollment_forms_submit(
-        request, forms, source=Enrollment.Source.WEB, user=request.user if signed_in else None
-    ):
+    elif key := enrollment_forms_submit(request, forms, source=Enrollment.Source.WEB):
         return redirect(confirmation_path(key)) if signed_in else redirect("enroll-check-email")
     return render(
         request,

@@ -111,7 +111,7 @@ class EnrollmentCreateApi(APIView):
         enrollments = enrollment_submit(
             form=form,
             idempotency_key=key,
-            user=request.user if signed_in else None,
+            user=request.user if request.user.is_authenticated else None,
             site_url=request.build_absolute_uri("/").rstrip("/"),
         )
         if not signed_in:
