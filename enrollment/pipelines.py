@@ -2,23 +2,21 @@
 
 - `enrollment_submit`: an online form (or the owner, or the API) to a booked demo lesson. validate_enrollment →
   create_family_account → assign_teacher → book_demo_lesson → queue_welcome_emails → hand_off_to_billing.
-- `waitlist_offer`: a waitlisted child offered the first free slot, by assign_teacher and book_demo_lesson.
+- `waitlist_offer`: a waitlisted child offered the first free slot. check_still_waitlisted → assign_teacher →
+  book_demo_lesson → queue_offer_emails.
 
-A submission runs in one durable transaction (the runner's) and is recorded, so the owner sees it in the admin: a
-failure anywhere leaves no rows and sends nothing, and the failed run is still recorded. Emails and billing leave
-only after commit. A replayed submission (the same idempotency key) returns the same enrollments.
+Each run is one durable transaction (the runner's) and is recorded, so the owner sees it in the admin: a failure
+anywhere leaves no rows and sends nothing, and the failed run is still recorded. Emails and billing leave only
+after commit. A replayed submission (the same idempotency key) returns the same enrollments.
 """
 
 import uuid
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError
 
 from accounts.models import User
-from cedarheights.emails import email_parents
 from cedarheights.errors import TryAgain
 from cedarheights.pipeline import run_pipeline
-from enrollment.emails import demo_lesson_attachment, welcome_teacher_queue
-from enrollment.errors import NotWaitlisted
 from enrollment.inputs import EnrollmentInput
 from enrollment.models import Enrollment
 from enrollment.selectors import submission_enrollments
@@ -27,12 +25,13 @@ from enrollment.steps import (
     EnrollmentContext,
     assign_teacher,
     book_demo_lesson,
+    check_still_waitlisted,
     create_family_account,
     hand_off_to_billing,
+    queue_offer_emails,
     queue_welcome_emails,
     validate_enrollment,
 )
-from scheduling.selectors import Window
 
 SUBMIT_ATTEMPTS = 3  # whole runs of a submission that PostgreSQL ended for a concurrent transaction
 ENDED_FOR_A_CONCURRENT_TRANSACTION = {"40P01", "40001"}  # deadlock_detected, serialization_failure
@@ -45,6 +44,8 @@ STEPS = (
     queue_welcome_emails,
     hand_off_to_billing,
 )
+
+WAITLIST_OFFER_STEPS = (check_still_waitlisted, assign_teacher, book_demo_lesson, queue_offer_emails)
 
 
 def enrollment_submit(
@@ -85,41 +86,22 @@ def enrollment_submit(
     raise TryAgain("Many families are enrolling at this moment: please send the form again.")
 
 
-def waitlist_offer(*, enrollment: Enrollment, site_url: str = "") -> Enrollment:
-    """Offer a waitlisted child the first free slot now (a teacher freed one), by the rules of enrollment.
+def waitlist_offer(*, enrollment: Enrollment) -> Enrollment:
+    """Offer a waitlisted child the first free slot now (a teacher freed one), by the rules of enrollment; the
+    enrollment as it stands after, still waitlisted when nothing fits. `NotWaitlisted` when it is not waitlisted.
 
     Billing is not started here: the owner starts it from the family's page once a card is on file.
     """
-    with transaction.atomic():
-        enrollment = Enrollment.objects.select_for_update().select_related("student__family").get(pk=enrollment.pk)
-        if enrollment.status != Enrollment.Status.WAITLISTED:
-            raise NotWaitlisted(f"{enrollment.student} is not on the waitlist.")
-        windows = [Window(w.weekday, w.start_time, w.end_time) for w in enrollment.preferred_windows.all()]
-        family = enrollment.student.family
-        ctx = EnrollmentContext(
-            form=EnrollmentInput(
-                children=[],
-                windows=windows,
-                tuition_plan_id=enrollment.tuition_plan_id,
-                consent=True,
-                payment_method_id="",
-            ),
-            idempotency_key=enrollment.submission_key or uuid.uuid4(),
-            site_url=site_url,
-            family=family,
-            parent=family.parents.order_by("id").first(),
-            enrollments=[enrollment],
-        )
-        assign_teacher(ctx)
-        book_demo_lesson(ctx)
-        if enrollment.status == Enrollment.Status.ACTIVE:
-            email_parents(
-                family=family,
-                template="welcome_parent",
-                dedupe_key=f"offer:{enrollment.pk}",
-                related=enrollment,
-                attachments=[demo_lesson_attachment(enrollment)],
-                context={"booked": [enrollment], "waitlisted": [], "set_password_url": ""},
-            )
-            welcome_teacher_queue(enrollment=enrollment)
-        return enrollment
+    ctx = EnrollmentContext(
+        form=EnrollmentInput(
+            children=[],
+            windows=[],  # the enrollment's own, read under its lock (check_still_waitlisted)
+            tuition_plan_id=enrollment.tuition_plan_id,
+            consent=True,
+            payment_method_id="",
+        ),
+        idempotency_key=enrollment.submission_key or uuid.uuid4(),
+        enrollments=[enrollment],
+    )
+    run_pipeline("waitlist_offer", WAITLIST_OFFER_STEPS, ctx, reference=f"enrollment:{enrollment.pk}")
+    return ctx.enrollments[0]

@@ -7,7 +7,7 @@ a failure anywhere leaves no rows and sends nothing. Emails and billing leave on
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 
@@ -22,7 +22,7 @@ from cedarheights.pipeline import step
 from cedarheights.roles import is_parent
 from cedarheights.selectors import school_settings_get
 from enrollment.emails import welcome_parent_content, welcome_teacher_queue
-from enrollment.errors import AddressHasAccount
+from enrollment.errors import AddressHasAccount, NotWaitlisted
 from enrollment.inputs import EnrollmentInput, child_key
 from enrollment.models import Enrollment, PreferredWindow
 from enrollment.selectors import (
@@ -369,3 +369,41 @@ def hand_off_to_billing(ctx: EnrollmentContext) -> None:
             payment_method_id=ctx.form.payment_method_id,
             starts_at=first.start_at if first else None,
         )
+
+
+# The waitlist offer's own steps; between them it runs `assign_teacher` and `book_demo_lesson` as above.
+
+
+@step("Check the child is still waitlisted")
+def check_still_waitlisted(ctx: EnrollmentContext) -> None:
+    """The enrollment locked, so two offers of one child book one lesson, and still waitlisted; its family's
+    weekly windows are where the teachers' free slots are looked for."""
+    [offered] = ctx.enrollments
+    enrollment = Enrollment.objects.select_for_update().select_related("student__family").get(pk=offered.pk)
+    if enrollment.status != Enrollment.Status.WAITLISTED:
+        raise NotWaitlisted(f"{enrollment.student} is not on the waitlist.")
+    windows = [Window(w.weekday, w.start_time, w.end_time) for w in enrollment.preferred_windows.all()]
+    ctx.form = replace(ctx.form, windows=windows)
+    ctx.family = enrollment.student.family
+    ctx.enrollments = [enrollment]
+
+
+@step("Queue the offer's welcome emails")
+def queue_offer_emails(ctx: EnrollmentContext) -> None:
+    """A child booked from the waitlist: the parents get the welcome email with the demo lesson (.ics attached),
+    the teacher theirs. A child still without a slot stays on the waitlist, and no one is written to."""
+    [enrollment] = ctx.enrollments
+    if enrollment.status != Enrollment.Status.ACTIVE:
+        return
+    context, attachments = welcome_parent_content(
+        enrollments=[enrollment], submission_key=None, site_url="", set_password_url=""
+    )
+    email_parents(
+        family=ctx.family,
+        template="welcome_parent",
+        dedupe_key=f"offer:{enrollment.pk}",
+        related=enrollment,
+        attachments=attachments,
+        context=context,
+    )
+    welcome_teacher_queue(enrollment=enrollment)
