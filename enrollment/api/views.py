@@ -24,7 +24,7 @@ from enrollment.inputs import ChildInput, EnrollmentInput, windows_from_cleaned
 from enrollment.models import Enrollment, TuitionPlan
 from enrollment.pipelines import enrollment_submit
 from enrollment.selectors import student_list_visible_to, tuition_plans_offered
-from enrollment.services import student_create, student_update
+from enrollment.services import student_create, student_update, tuition_plan_create, tuition_plan_update
 from enrollment.throttles import EnrollmentThrottle
 
 # The school writes every field; a parent only their own child's name and birth date.
@@ -127,6 +127,12 @@ class TuitionPlanViewSet(ReferenceViewSet):
     filterset_fields = ["active", "instrument", "interval", "lesson_minutes"]
     search_fields = ["name"]
     ordering_fields = ["name", "price_cents"]
+
+    def perform_create(self, serializer):
+        serializer.instance = tuition_plan_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = tuition_plan_update(plan=serializer.instance, **serializer.validated_data)
 
 
 class PublicPricingApi(PublicApi, generics.ListAPIView):
