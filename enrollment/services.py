@@ -1,17 +1,7 @@
 from django.db import transaction
 
-from cedarheights.services import audited_create, audited_update
 from enrollment.models import Enrollment, TuitionPlan
-from scheduling.models import Student
 from scheduling.services import weekly_slot_free
-
-
-def student_create(*, actor, **fields) -> Student:
-    return audited_create(actor=actor, model=Student, **fields)
-
-
-def student_update(*, actor, student: Student, **fields) -> Student:
-    return audited_update(actor=actor, obj=student, **fields)
 
 
 def tuition_plan_create(**fields) -> TuitionPlan:

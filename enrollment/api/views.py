@@ -24,8 +24,9 @@ from enrollment.inputs import ChildInput, EnrollmentInput, windows_from_cleaned
 from enrollment.models import Enrollment, TuitionPlan
 from enrollment.pipelines import enrollment_submit
 from enrollment.selectors import student_list_visible_to, tuition_plans_offered
-from enrollment.services import student_create, student_update, tuition_plan_create, tuition_plan_update
+from enrollment.services import tuition_plan_create, tuition_plan_update
 from enrollment.throttles import EnrollmentThrottle
+from scheduling.services import student_create, student_update
 
 # The school writes every field; a parent only their own child's name and birth date.
 STUDENT_WRITE = extend_schema(
