@@ -6,14 +6,16 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from knox.models import AuthToken
 
-from accounts.models import Family, User
+from accounts.models import ConsentRecord, Family, User, normalize_email
 from accounts.tokens import password_link_tokens
 from cedarheights.errors import InvalidInput
-from cedarheights.services import audited_create, audited_update
+from cedarheights.models import AuditEvent
+from cedarheights.services import audit_record, audited_create, audited_update
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone")
 
@@ -153,3 +155,42 @@ def family_create(*, actor, **fields) -> Family:
 
 def family_update(*, actor, family: Family, **fields) -> Family:
     return audited_update(actor=actor, obj=family, **fields)
+
+
+@transaction.atomic
+def parent_create(*, actor, family: Family, email: str, first_name: str, last_name: str, phone: str) -> User:
+    """A parent of `family`, without a usable password: they choose one through a set-password link."""
+    fields = {
+        "email": normalize_email(email),
+        "first_name": first_name,
+        "last_name": last_name,
+        "phone": phone,
+        "role": User.Role.PARENT,
+        "family": family,
+    }
+    # Not `audited_create`: the manager makes the password unusable, and the audit row lists what was typed, not it.
+    parent = User.objects.create_user(**fields)
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE, obj=parent, changes={k: [None, str(v)] for k, v in fields.items()}
+    )
+    return parent
+
+
+def consent_record(
+    *,
+    actor,
+    family: Family,
+    given_by: User,
+    policy_version: str,
+    purpose: str = ConsentRecord.Purpose.PRIVACY_POLICY,
+) -> ConsentRecord:
+    """A parent's consent, kept as PIPEDA asks: what, which policy version, given by whom, when."""
+    return audited_create(
+        actor=actor,
+        model=ConsentRecord,
+        family=family,
+        purpose=purpose,
+        policy_version=policy_version,
+        given_by=given_by,
+        given_at=timezone.now(),
+    )

@@ -458,8 +458,9 @@ def in_process(stripe_url: str, piano_id: int, plan_id: int, cards: list[str]) -
     from billing.models import TuitionSubscription
     from billing.pipelines import billing_pipeline_run
     from billing.services import payment_method_update
+    from enrollment.inputs import ChildInput, EnrollmentInput
     from enrollment.models import TuitionPlan
-    from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit
+    from enrollment.pipelines import enrollment_submit
     from scheduling.slots import Window, slots_free
     from tests.factories import ParentFactory
 

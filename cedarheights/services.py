@@ -41,12 +41,17 @@ def worker_heartbeat_record() -> WorkerHeartbeat:
 
 @transaction.atomic
 def audited_create(*, actor, model: type[models.Model], **fields: Any) -> models.Model:
-    """Create a family's or a child's record, validated, with its audit event."""
+    """Create a family's or a child's record, validated, with its audit event. A related record given as a saved
+    instance is not looked up again (it was read from the database)."""
     obj = model(**fields)
-    obj.full_clean()
+    obj.full_clean(exclude=[name for name, value in fields.items() if _saved(value)])
     obj.save()
     audit_record(actor=actor, action="create", obj=obj, changes={k: [None, str(v)] for k, v in fields.items()})
     return obj
+
+
+def _saved(value: Any) -> bool:
+    return isinstance(value, models.Model) and value.pk is not None and not value._state.adding
 
 
 @transaction.atomic

@@ -5,7 +5,8 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from cedarheights.admin import run_subject
+from cedarheights.admin import admin_links, run_subject
+from cedarheights.errors import DomainError
 from cedarheights.models import PipelineRun
 from enrollment.models import Enrollment, PreferredWindow, TuitionPlan
 from enrollment.pipelines import waitlist_offer
@@ -77,7 +78,11 @@ class EnrollmentAdmin(admin.ModelAdmin):
     @admin.action(description="Offer the first free slot (waitlisted only)")
     def offer_slot(self, request, queryset):
         for enrollment in queryset.filter(status=Enrollment.Status.WAITLISTED):
-            result = waitlist_offer(enrollment=enrollment, site_url=request.build_absolute_uri("/").rstrip("/"))
+            try:
+                result = waitlist_offer(enrollment=enrollment)
+            except DomainError as error:  # offered from another page meanwhile
+                self.message_user(request, error.message, messages.ERROR)
+                continue
             if result.status == Enrollment.Status.ACTIVE:
                 self.message_user(
                     request, f"{result.student}: demo lesson booked; the family is told.", messages.SUCCESS
@@ -124,6 +129,12 @@ def _submissions(keys: list[str]) -> dict[str, tuple[str, str]]:
         key: (f"Enrollment of {', '.join(names)}", f"{changelist}?submission_key={key}")
         for key, names in children.items()
     }
+
+
+@run_subject("enrollment")
+def _enrollments(ids: list[str]) -> dict[str, tuple[str, str]]:
+    """A waitlist offer's run is about one enrollment."""
+    return admin_links(Enrollment.objects.select_related("student", "instrument"), ids)
 
 
 def _uuids(keys: list[str]) -> list[uuid.UUID]:

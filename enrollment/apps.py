@@ -6,5 +6,6 @@ class EnrollmentConfig(AppConfig):
     verbose_name = "Students and enrollments"
 
     def ready(self):
-        # Its steps' titles (@step) are registered on import: every process, not only the web server, names them.
-        from enrollment import pipelines  # noqa: F401
+        # Registered on import, so every process (web server, worker, shell) has them, not only the one that ran
+        # a pipeline: the steps' titles (@step) the admin shows, and the welcome email's rebuilder (@email_rebuilder).
+        from enrollment import emails, steps  # noqa: F401

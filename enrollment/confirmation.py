@@ -8,14 +8,13 @@ import uuid
 from datetime import timedelta
 
 from django.core import signing
+from django.urls import reverse
+
+from enrollment.errors import ConfirmationExpired
 
 SUBMISSION_SALT = "enrollment.submission-key"
 CONFIRMATION_SALT = "enrollment.confirmation"
 CONFIRMATION_VALID_FOR = timedelta(days=7)
-
-
-class ConfirmationExpired(Exception):
-    """The link was genuine but is older than CONFIRMATION_VALID_FOR."""
 
 
 def submission_key_sign() -> str:
@@ -32,10 +31,15 @@ def confirmation_token_make(*, submission_key: uuid.UUID) -> str:
     return signing.dumps(str(submission_key), salt=CONFIRMATION_SALT)
 
 
+def confirmation_path(submission_key: uuid.UUID) -> str:
+    """The confirmation page of a submission, through a signed link that expires."""
+    return reverse("enroll-done", args=[confirmation_token_make(submission_key=submission_key)])
+
+
 def confirmation_token_read(*, token: str) -> uuid.UUID:
     """The submission a confirmation link is for; `ConfirmationExpired` once it is too old, `signing.BadSignature`
     when it was not made here."""
     try:
         return uuid.UUID(signing.loads(token, salt=CONFIRMATION_SALT, max_age=CONFIRMATION_VALID_FOR))
     except signing.SignatureExpired as error:
-        raise ConfirmationExpired(str(error)) from error
+        raise ConfirmationExpired("This confirmation link has expired.") from error

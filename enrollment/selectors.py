@@ -1,8 +1,13 @@
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+import uuid
+from datetime import date
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from cedarheights.roles import is_parent, is_school_admin, is_teacher
 from enrollment.models import Enrollment, TuitionPlan
-from scheduling.models import Lesson, Student
+from scheduling.models import Instrument, Lesson, Student, Teacher, Term, WeeklyAvailability
+from scheduling.slots import Window
 
 
 def tuition_plans_offered() -> QuerySet[TuitionPlan]:
@@ -32,3 +37,72 @@ def enrollment_queue_figures() -> dict[str, int]:
         pending_enrollments=Count("id", filter=Q(status=Enrollment.Status.PENDING)),
         waitlisted=Count("id", filter=Q(status=Enrollment.Status.WAITLISTED)),
     )
+
+
+def submission_enrollments(*, idempotency_key: uuid.UUID) -> list[Enrollment]:
+    """The enrollments one submission made, in the order of its children."""
+    return list(
+        Enrollment.objects.filter(submission_key=idempotency_key)
+        .select_related("student__teacher__user", "demo_lesson", "instrument")
+        .order_by("pk")
+    )
+
+
+def child_already_enrolled(*, family_id: int, first_name: str, date_of_birth: date) -> bool:
+    """The family has this child in an enrollment that is not over (cancelled or completed)."""
+    return (
+        Enrollment.objects.filter(
+            student__family_id=family_id,
+            student__first_name__iexact=first_name.strip(),
+            student__date_of_birth=date_of_birth,
+        )
+        .exclude(status__in=[Enrollment.Status.CANCELLED, Enrollment.Status.COMPLETED])
+        .exists()
+    )
+
+
+def first_regular_lesson(*, enrollment: Enrollment) -> Lesson | None:
+    """The enrolled child's first weekly lesson still to be given: billing starts with it."""
+    return (
+        Lesson.objects.filter(student=enrollment.student, kind=Lesson.Kind.REGULAR, status=Lesson.Status.SCHEDULED)
+        .order_by("start_at")
+        .first()
+    )
+
+
+# What the enrollment rules ask of the school's catalogue and calendar (scheduling's tables, read only).
+
+
+def instrument_taught(*, instrument_id: int) -> bool:
+    return Instrument.objects.filter(pk=instrument_id, active=True).exists()
+
+
+def instrument_taught_in_windows(*, instrument_id: int, windows: list[Window]) -> bool:
+    """Some active teacher of the instrument is available at some time overlapping one of the windows."""
+    overlap = Q()
+    for w in windows:
+        overlap |= Q(weekday=w.weekday, start_time__lt=w.end_time, end_time__gt=w.start_time)
+    return WeeklyAvailability.objects.filter(overlap, teacher__active=True, teacher__instruments=instrument_id).exists()
+
+
+def teacher_loads_below_capacity(*, instrument_id: int) -> dict[int, int]:
+    """{teacher id: active students} for each active teacher of the instrument who has room for one more."""
+    # Counted per teacher from the (teacher, status) index alone, rather than joining every student.
+    active_students = (
+        Student.objects.filter(teacher=OuterRef("pk"), status=Student.Status.ACTIVE)
+        .order_by()
+        .values("teacher")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    candidates = (
+        Teacher.objects.filter(active=True, instruments=instrument_id)
+        .annotate(load=Coalesce(Subquery(active_students), 0))
+        .order_by()
+        .values_list("id", "load", "capacity")
+    )
+    return {pk: load for pk, load, capacity in candidates if load < capacity}
+
+
+def term_on(*, day: date) -> Term | None:
+    return Term.objects.filter(start_date__lte=day, end_date__gte=day).first()

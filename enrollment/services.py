@@ -1,17 +1,23 @@
 from django.db import transaction
 
-from cedarheights.services import audited_create, audited_update
-from enrollment.models import Enrollment
-from scheduling.models import Student
+from enrollment.models import Enrollment, TuitionPlan
 from scheduling.services import weekly_slot_free
 
 
-def student_create(*, actor, **fields) -> Student:
-    return audited_create(actor=actor, model=Student, **fields)
+def tuition_plan_create(**fields) -> TuitionPlan:
+    """A plan the school sells, validated as the model states it (billing_sync_catalog puts it on Stripe)."""
+    plan = TuitionPlan(**fields)
+    plan.full_clean()
+    plan.save()
+    return plan
 
 
-def student_update(*, actor, student: Student, **fields) -> Student:
-    return audited_update(actor=actor, obj=student, **fields)
+def tuition_plan_update(*, plan: TuitionPlan, **fields) -> TuitionPlan:
+    for name, value in fields.items():
+        setattr(plan, name, value)
+    plan.full_clean()
+    plan.save()
+    return plan
 
 
 def enrollment_pause_unpaid(*, enrollment_id: int) -> None:

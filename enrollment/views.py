@@ -10,18 +10,14 @@ from django.views.decorators.cache import never_cache
 from cedarheights.errors import DomainError
 from cedarheights.roles import is_parent
 from enrollment.calendar import lesson_ics, lesson_ics_filename
-from enrollment.confirmation import ConfirmationExpired, confirmation_token_read
+from enrollment.confirmation import confirmation_path, confirmation_token_read
+from enrollment.errors import ConfirmationExpired
 from enrollment.forms import ChildFormSet, DetailsForm, ParentForm, WindowFormSet, child_blocks
+from enrollment.inputs import ChildInput, EnrollmentInput, windows_from_cleaned
 from enrollment.models import Enrollment
-from enrollment.pipelines import (
-    ChildInput,
-    EnrollmentInput,
-    confirmation_path,
-    enrollment_submit,
-    submission_enrollments,
-)
+from enrollment.pipelines import enrollment_submit
+from enrollment.selectors import submission_enrollments
 from enrollment.throttles import EnrollmentThrottle
-from scheduling.slots import Window
 
 
 def _filled(formset) -> list[dict]:
@@ -65,20 +61,16 @@ def enrollment_forms(request, *, with_parent: bool):
     return parent, ChildFormSet(data, prefix="children"), WindowFormSet(data, prefix="windows"), DetailsForm(data)
 
 
-def enrollment_forms_submit(request, forms, *, source: str, user=None) -> uuid.UUID | None:
-    """Run the pipeline on valid forms; its errors go next to their fields. The submission's key, or None."""
+def enrollment_forms_submit(request, forms, *, source: str) -> uuid.UUID | None:
+    """Run the pipeline on valid forms, as the signed-in user if any; its errors go next to their fields. The
+    submission's key, or None."""
     parent, children, windows, details = forms
     if request.method != "POST" or editing_children(request) or not all(f.is_valid() for f in forms if f is not None):
         return None
     key = details.cleaned_data["idempotency_key"]
     form = EnrollmentInput(
-        children=[
-            ChildInput(
-                c["first_name"], c["last_name"], c["date_of_birth"], c["instrument"].pk, c["level"], c["lesson_minutes"]
-            )
-            for c in _filled(children)
-        ],
-        windows=[Window(w["weekday"], w["start_time"], w["end_time"]) for w in _filled(windows)],
+        children=[ChildInput.from_cleaned(c) for c in _filled(children)],
+        windows=windows_from_cleaned(_filled(windows)),
         tuition_plan_id=details.cleaned_data["tuition_plan"].pk,
         consent=details.cleaned_data["consent"],
         payment_method_id=details.cleaned_data["payment_method_id"] or "",
@@ -87,7 +79,10 @@ def enrollment_forms_submit(request, forms, *, source: str, user=None) -> uuid.U
     )
     try:
         enrollment_submit(
-            form=form, idempotency_key=key, user=user, site_url=request.build_absolute_uri("/").rstrip("/")
+            form=form,
+            idempotency_key=key,
+            user=request.user if request.user.is_authenticated else None,
+            site_url=request.build_absolute_uri("/").rstrip("/"),
         )
     except DomainError as error:
         _place_errors(error, parent, children, windows, details)
@@ -115,9 +110,7 @@ def enroll(request):
     if sending and not EnrollmentThrottle().allow_request(request, None):
         details.add_error(None, ENROLLING_TOO_OFTEN)
         status = 429
-    elif key := enrollment_forms_submit(
-        request, forms, source=Enrollment.Source.WEB, user=request.user if signed_in else None
-    ):
+    elif key := enrollment_forms_submit(request, forms, source=Enrollment.Source.WEB):
         return redirect(confirmation_path(key)) if signed_in else redirect("enroll-check-email")
     return render(
         request,
@@ -144,7 +137,7 @@ def _linked_enrollments(token: str) -> list[Enrollment]:
     """The enrollments a confirmation link is for (`ConfirmationExpired` once it is too old); 404 for a link not
     made here."""
     try:
-        enrollments = submission_enrollments(confirmation_token_read(token=token))
+        enrollments = submission_enrollments(idempotency_key=confirmation_token_read(token=token))
     except (signing.BadSignature, ValueError):
         raise Http404("No such enrollment.") from None
     if not enrollments:

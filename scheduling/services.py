@@ -574,3 +574,12 @@ def student_create(*, actor, **fields: Any) -> Student:
 
 def student_update(*, actor, student: Student, **fields: Any) -> Student:
     return audited_update(actor=actor, obj=student, **fields)
+
+
+def student_teacher_assign(*, actor, student: Student, teacher: Teacher) -> Student:
+    """A teacher takes the student (enrollment booked their demo lesson): the student becomes active."""
+    changes = {"teacher": [str(student.teacher or ""), str(teacher)], "status": [student.status, Student.Status.ACTIVE]}
+    student.teacher, student.status = teacher, Student.Status.ACTIVE
+    student.save(update_fields=["teacher", "status"])
+    audit_record(actor=actor, action="update", obj=student, changes=changes)
+    return student

@@ -20,12 +20,13 @@ from enrollment.api.serializers import (
     StudentTeacherSerializer,
     TuitionPlanSerializer,
 )
+from enrollment.inputs import ChildInput, EnrollmentInput, windows_from_cleaned
 from enrollment.models import Enrollment, TuitionPlan
-from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit
+from enrollment.pipelines import enrollment_submit
 from enrollment.selectors import student_list_visible_to, tuition_plans_offered
-from enrollment.services import student_create, student_update
+from enrollment.services import tuition_plan_create, tuition_plan_update
 from enrollment.throttles import EnrollmentThrottle
-from scheduling.slots import Window
+from scheduling.services import student_create, student_update
 
 # The school writes every field; a parent only their own child's name and birth date.
 STUDENT_WRITE = extend_schema(
@@ -96,18 +97,8 @@ class EnrollmentCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         form = EnrollmentInput(
-            children=[
-                ChildInput(
-                    c["first_name"],
-                    c["last_name"],
-                    c["date_of_birth"],
-                    c["instrument"].pk,
-                    c["level"],
-                    c["lesson_minutes"],
-                )
-                for c in data["children"]
-            ],
-            windows=[Window(w["weekday"], w["start_time"], w["end_time"]) for w in data["windows"]],
+            children=[ChildInput.from_cleaned(c) for c in data["children"]],
+            windows=windows_from_cleaned(data["windows"]),
             tuition_plan_id=data["tuition_plan"].pk,
             consent=data["consent"],
             payment_method_id=data["payment_method_id"],
@@ -121,7 +112,7 @@ class EnrollmentCreateApi(APIView):
         enrollments = enrollment_submit(
             form=form,
             idempotency_key=key,
-            user=request.user if signed_in else None,
+            user=request.user if request.user.is_authenticated else None,
             site_url=request.build_absolute_uri("/").rstrip("/"),
         )
         if not signed_in:
@@ -137,6 +128,12 @@ class TuitionPlanViewSet(ReferenceViewSet):
     filterset_fields = ["active", "instrument", "interval", "lesson_minutes"]
     search_fields = ["name"]
     ordering_fields = ["name", "price_cents"]
+
+    def perform_create(self, serializer):
+        serializer.instance = tuition_plan_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = tuition_plan_update(plan=serializer.instance, **serializer.validated_data)
 
 
 class PublicPricingApi(PublicApi, generics.ListAPIView):

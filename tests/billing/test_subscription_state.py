@@ -15,7 +15,9 @@ from django.test import Client
 from django.utils import timezone
 
 from billing.models import Payment, PaymentFailure, StripeEvent, TuitionSubscription
-from enrollment.pipelines import ChildInput, enrollment_submit, first_regular_lesson
+from enrollment.inputs import ChildInput
+from enrollment.pipelines import enrollment_submit
+from enrollment.selectors import first_regular_lesson
 from tests.billing.stripe_events import sign
 from tests.enrollment.inputs import form_for
 from tests.factories import UserFactory
@@ -81,7 +83,7 @@ def test_a_new_subscription_with_a_trial_holds_stripes_state_whatever_order_its_
     }
     assert {s["status"] for s in theirs.values()} == {"trialing"}
     for subscription in ours:  # Stripe charges first at the first regular lesson
-        first_lesson = first_regular_lesson(subscription.enrollment).start_at
+        first_lesson = first_regular_lesson(enrollment=subscription.enrollment).start_at
         assert theirs[subscription.stripe_subscription_id]["trial_end"] == int(first_lesson.timestamp())
 
     orders = [list(recorded_events), list(reversed(recorded_events))]
@@ -118,7 +120,7 @@ def test_the_parents_billing_page_names_the_first_regular_lesson_as_the_first_pa
     client.force_login(enrollments[0].student.family.parents.get())
     page = client.get("/billing/").content.decode()
     for enrollment in enrollments:
-        first = timezone.localtime(first_regular_lesson(enrollment).start_at)
+        first = timezone.localtime(first_regular_lesson(enrollment=enrollment).start_at)
         assert first.date() > timezone.localdate()
         assert f"next payment {first:%B} {first.day}</p>" in page.replace("\n", "")
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from billing.models import BillingProfile
 from enrollment.models import Enrollment
-from enrollment.pipelines import first_regular_lesson
+from enrollment.selectors import first_regular_lesson
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -91,7 +91,7 @@ def test_a_parent_enrolls_two_children_with_a_card_and_sets_a_password(live_serv
     billing = page.inner_text("main")
     assert "Visa ending in 4242" in billing
     for enrollment in Enrollment.objects.all():
-        first = timezone.localtime(first_regular_lesson(enrollment).start_at)
+        first = timezone.localtime(first_regular_lesson(enrollment=enrollment).start_at)
         assert f"next payment {first:%B} {first.day}" in billing
 
     # The change-card form: sent empty, it names the problem beside the card and stays usable.

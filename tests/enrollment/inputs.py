@@ -2,7 +2,7 @@
 
 from datetime import date, time
 
-from enrollment.pipelines import ChildInput, EnrollmentInput
+from enrollment.inputs import ChildInput, EnrollmentInput
 from scheduling.slots import Window
 
 

@@ -9,7 +9,9 @@ from django.test import Client
 from django.utils import timezone
 
 from cedarheights.models import EmailLog
-from enrollment.pipelines import ChildInput, confirmation_path, enrollment_submit
+from enrollment.confirmation import confirmation_path
+from enrollment.inputs import ChildInput
+from enrollment.pipelines import enrollment_submit
 from tests.enrollment.inputs import form_for
 from tests.factories import ParentFactory
 

@@ -10,8 +10,9 @@ from accounts.models import ConsentRecord, Family, User
 from billing.models import TuitionSubscription
 from cedarheights.errors import InvalidInput
 from cedarheights.models import PipelineRun
+from enrollment.inputs import ChildInput
 from enrollment.models import Enrollment
-from enrollment.pipelines import ChildInput, enrollment_submit
+from enrollment.pipelines import enrollment_submit
 from scheduling.models import Lesson, Student
 from scheduling.slots import Window
 from tests.enrollment.inputs import form_for

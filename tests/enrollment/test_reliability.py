@@ -14,8 +14,9 @@ from django.db import transaction
 
 from cedarheights.models import PipelineRun, StepRun
 from enrollment import pipelines
+from enrollment.inputs import ChildInput
 from enrollment.models import Enrollment
-from enrollment.pipelines import ChildInput, enrollment_submit
+from enrollment.pipelines import enrollment_submit
 from scheduling.models import Lesson, Teacher
 from scheduling.slots import Window
 from tests.concurrency import at_once

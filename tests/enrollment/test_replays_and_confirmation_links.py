@@ -15,9 +15,8 @@ from django.core import signing
 from django.test import Client
 from rest_framework.test import APIClient
 
-from enrollment.confirmation import CONFIRMATION_SALT, CONFIRMATION_VALID_FOR
+from enrollment.confirmation import CONFIRMATION_SALT, CONFIRMATION_VALID_FOR, confirmation_path
 from enrollment.models import Enrollment
-from enrollment.pipelines import confirmation_path
 from scheduling.models import Student
 from tests.enrollment.test_api import URL, body
 from tests.enrollment.test_page import page_data

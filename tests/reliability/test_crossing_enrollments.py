@@ -14,8 +14,9 @@ from django.utils import timezone
 from cedarheights.errors import TryAgain
 from cedarheights.models import PipelineRun
 from enrollment import pipelines
+from enrollment.inputs import ChildInput, EnrollmentInput
 from enrollment.models import Enrollment
-from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit
+from enrollment.pipelines import enrollment_submit
 from scheduling.models import Instrument, Lesson, Teacher
 from tests.concurrency import at_once
 from tests.enrollment.inputs import form_for
