@@ -24,7 +24,8 @@ from tests.concurrency import at_once
 from tests.enrollment.inputs import form_for
 from tests.factories import ParentFactory
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+# As in tests/billing: whatever reaches for Stripe reaches the local Stripe server.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.usefixtures("local_stripe")]
 
 
 @pytest.fixture

@@ -1,0 +1,58 @@
+"""A fault injected after any step of the enrollment pipeline: the whole run rolls back, nothing is sent, and
+the failed run is still recorded (PostgreSQL, real commits)."""
+
+import functools
+import uuid
+from datetime import date
+
+import pytest
+from django.apps import apps
+from django.core import mail
+
+from cedarheights.models import PipelineRun, StepRun
+from enrollment import pipelines
+from enrollment.pipelines import ChildInput, enrollment_submit
+from tests.enrollment.inputs import form_for
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+RECORDS_OF_A_RUN = {PipelineRun, StepRun}
+
+
+def row_counts() -> dict[str, int]:
+    return {m._meta.label: m.objects.count() for m in apps.get_models() if m not in RECORDS_OF_A_RUN}
+
+
+class InjectedFault(Exception):
+    pass
+
+
+def failing_after(step):
+    @functools.wraps(step)  # the run records the real step's name
+    def run_then_fail(ctx):
+        step(ctx)
+        raise InjectedFault(f"injected after {step.__name__}")
+
+    return run_then_fail
+
+
+@pytest.mark.parametrize("failing", [step.__name__ for step in pipelines.STEPS])
+def test_a_fault_at_any_step_leaves_no_rows_and_sends_nothing(school_ready, monkeypatch, failing):
+    form = form_for(
+        school_ready,
+        children=[
+            ChildInput("Lucia", "Lopez", date(2016, 3, 4), school_ready["piano"].pk),
+            ChildInput("Mateo", "Lopez", date(2014, 8, 9), school_ready["piano"].pk),
+        ],
+    )
+    steps = tuple(failing_after(s) if s.__name__ == failing else s for s in pipelines.STEPS)
+    monkeypatch.setattr(pipelines, "STEPS", steps)
+    before, sent = row_counts(), len(mail.outbox)
+
+    with pytest.raises(InjectedFault):
+        enrollment_submit(form=form, idempotency_key=uuid.uuid4())
+
+    assert row_counts() == before
+    assert len(mail.outbox) == sent
+    run = PipelineRun.objects.get(pipeline="enrollment")
+    assert (run.status, run.failed_step) == ("failed", failing)
+    assert run.steps.get(name=failing).status == "failed"
