@@ -22,7 +22,7 @@ def test_the_parents_billing_page_names_the_first_regular_lesson_as_the_first_pa
 ):
     """Before the fix the page showed the local server's period end (a month after enrolling) once its event
     arrived, and no date before."""
-    enrollments = enroll_two_children(school_ready, django_capture_on_commit_callbacks)
+    enrollments = enroll_two_children(django_capture_on_commit_callbacks)
     client = Client()
     client.force_login(enrollments[0].student.family.parents.get())
     page = client.get("/billing/").content.decode()
@@ -37,7 +37,7 @@ def test_the_owner_charges_the_first_month_now_and_sees_a_declined_card_at_once(
 ):
     """The decline path a new school can reach the day it starts: enroll with the 0341 card, then the
     subscription admin's "Charge the first month now". Before it, a decline waited for the first lesson."""
-    enrollment = enroll_two_children(school_ready, django_capture_on_commit_callbacks, card=DECLINES)[0]
+    enrollment = enroll_two_children(django_capture_on_commit_callbacks, card=DECLINES)[0]
     subscription = TuitionSubscription.objects.get(enrollment=enrollment)
     assert subscription.status == "trialing"
     mail.outbox.clear()

@@ -3,7 +3,6 @@ the failed run is still recorded (PostgreSQL, real commits)."""
 
 import functools
 import uuid
-from datetime import date
 
 import pytest
 from django.apps import apps
@@ -11,8 +10,8 @@ from django.core import mail
 
 from cedarheights.models import PipelineRun, StepRun
 from enrollment import pipelines
-from enrollment.pipelines import ChildInput, enrollment_submit
-from tests.enrollment.inputs import form_for
+from enrollment.pipelines import enrollment_submit
+from tests.factories import EnrollmentInputFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 RECORDS_OF_A_RUN = {PipelineRun, StepRun}
@@ -37,13 +36,7 @@ def failing_after(step):
 
 @pytest.mark.parametrize("failing", [step.__name__ for step in pipelines.STEPS])
 def test_a_fault_at_any_step_leaves_no_rows_and_sends_nothing(school_ready, monkeypatch, failing):
-    form = form_for(
-        school_ready,
-        children=[
-            ChildInput("Lucia", "Lopez", date(2016, 3, 4), school_ready["piano"].pk),
-            ChildInput("Mateo", "Lopez", date(2014, 8, 9), school_ready["piano"].pk),
-        ],
-    )
+    form = EnrollmentInputFactory(siblings=True)
     steps = tuple(failing_after(s) if s.__name__ == failing else s for s in pipelines.STEPS)
     monkeypatch.setattr(pipelines, "STEPS", steps)
     before, sent = row_counts(), len(mail.outbox)

@@ -5,18 +5,17 @@ import itertools
 import threading
 import time as time_module
 import uuid
-from datetime import date, time
+from datetime import time
 
 import pytest
 from django.db import transaction
 
 from enrollment.models import Enrollment
-from enrollment.pipelines import ChildInput, enrollment_submit
+from enrollment.pipelines import enrollment_submit
 from scheduling.models import Lesson, Teacher
 from scheduling.selectors import Window
 from tests.concurrency import at_once
-from tests.enrollment.inputs import form_for
-from tests.factories import AvailabilityFactory, TeacherFactory
+from tests.factories import AvailabilityFactory, EnrollmentInputFactory, TeacherFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -25,11 +24,11 @@ def test_20_concurrent_enrollments_for_few_slots_never_overlap(school_ready):
     # Only Mondays 16:00–17:00: two 30-minute weekly slots for the whole term.
     windows = [Window(0, time(16), time(17))]
     forms = [
-        form_for(
-            school_ready,
+        EnrollmentInputFactory(
             email=f"parent{n}@example.com",
             windows=windows,
-            children=[ChildInput(f"Kid{n}", f"Family{n}", date(2015, 1, 1), school_ready["piano"].pk)],
+            children__0__first_name=f"Kid{n}",
+            children__0__last_name=f"Family{n}",
         )
         for n in range(20)
     ]
@@ -68,7 +67,7 @@ def test_a_family_is_not_kept_waiting_behind_another_familys_booking(school_read
 
     # When a family enrolls meanwhile
     started = time_module.monotonic()
-    enrollment = enrollment_submit(form=form_for(school_ready), idempotency_key=uuid.uuid4())[0]
+    enrollment = enrollment_submit(form=EnrollmentInputFactory(), idempotency_key=uuid.uuid4())[0]
     waited = time_module.monotonic() - started
     enrolled.set()
     holder.join()

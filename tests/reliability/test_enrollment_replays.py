@@ -10,15 +10,14 @@ from enrollment.models import Enrollment, Student
 from enrollment.pipelines import enrollment_submit
 from scheduling.models import Lesson
 from tests.concurrency import at_once
-from tests.enrollment.inputs import form_for
 from tests.enrollment.test_api import URL, body
-from tests.factories import ParentFactory
+from tests.factories import EnrollmentInputFactory, ParentFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_replayed_submission_returns_the_same_enrollments(school_ready):
-    key, form = uuid.uuid4(), form_for(school_ready)
+    key, form = uuid.uuid4(), EnrollmentInputFactory()
     first = enrollment_submit(form=form, idempotency_key=key)
     again = enrollment_submit(form=form, idempotency_key=key)
     assert [e.pk for e in again] == [e.pk for e in first]
@@ -28,7 +27,7 @@ def test_a_replayed_submission_returns_the_same_enrollments(school_ready):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_submission_sent_10_times_at_once_enrolls_once(school_ready):
-    key, form = uuid.uuid4(), form_for(school_ready)
+    key, form = uuid.uuid4(), EnrollmentInputFactory()
 
     results = at_once(lambda: [e.pk for e in enrollment_submit(form=form, idempotency_key=key)], times=10)
 

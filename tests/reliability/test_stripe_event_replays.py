@@ -59,7 +59,7 @@ def test_a_new_subscription_with_a_trial_holds_stripes_state_whatever_order_its_
 ):
     """Before the fix the local server's `customer.subscription.created` said `incomplete` (it was exported
     before the trial was applied) and overwrote the `trialing` our pipeline had stored without a time."""
-    enrollments = enroll_two_children(school_ready, django_capture_on_commit_callbacks)
+    enrollments = enroll_two_children(django_capture_on_commit_callbacks)
     wait_for(recorded_events, "customer.subscription.created", 2)
     time.sleep(1.5)  # anything else the server sends for them
     ours = TuitionSubscription.objects.filter(enrollment__in=enrollments)
