@@ -8,7 +8,8 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from billing.models import Payment, PaymentFailure, StripeEvent
+from billing.models import LedgerEntry, Payment, PaymentFailure, StripeEvent
+from billing.services import payment_record_succeeded
 from enrollment.models import Enrollment
 from tests.billing.stripe_events import deliver, event, invoice, sign
 
@@ -89,3 +90,83 @@ def test_renewal_failure_and_dunning_through_signed_events(
     failure.refresh_from_db()
     assert failure.status == "recovered" and failure.payment.status == "succeeded"
     assert Enrollment.objects.get(pk=subscription.enrollment_id).status == "active"
+
+
+def send_events(capture, kind: str, obj: dict, *event_ids: str) -> None:
+    """One object's event, delivered once per event id (Stripe sends a new id for each notice of it), and processed
+    as the worker does after the commit."""
+    for event_id in event_ids:
+        payload = event(kind, obj, event_id=event_id)
+        with capture(execute=True):
+            assert deliver(Client(), payload, sign(payload)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_lesson_charge_declined_then_paid_by_its_payment_intent_opens_its_failure_then_recovers_it(
+    subscription, django_capture_on_commit_callbacks
+):
+    # Given a lesson charged on its own (a payment intent, no invoice)
+    payment = Payment.objects.create(
+        family=subscription.family, amount_cents=3_500, stripe_payment_intent_id="pi_lesson_2"
+    )
+    declined = {
+        "id": "pi_lesson_2",
+        "object": "payment_intent",
+        "last_payment_error": {"message": "Your card has insufficient funds.", "decline_code": "insufficient_funds"},
+    }
+
+    # When Stripe says it failed, then that it went through
+    send_events(django_capture_on_commit_callbacks, "payment_intent.payment_failed", declined, "evt_pi_failed")
+    failure = PaymentFailure.objects.get(payment=payment)
+    assert (failure.status, failure.reason, failure.decline_code) == (
+        "open",
+        "Your card has insufficient funds.",
+        "insufficient_funds",
+    )
+    assert Payment.objects.get(pk=payment.pk).status == "failed"
+    send_events(
+        django_capture_on_commit_callbacks,
+        "payment_intent.succeeded",
+        {"id": "pi_lesson_2", "object": "payment_intent"},
+        "evt_pi_succeeded",
+    )
+
+    # Then the failure is recovered and the payment is in the ledger once
+    failure.refresh_from_db()
+    assert failure.status == "recovered" and Payment.objects.get(pk=payment.pk).status == "succeeded"
+    assert sorted(LedgerEntry.objects.filter(family=subscription.family).values_list("kind", flat=True)) == [
+        "charge",
+        "payment",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_payment_the_bank_wants_confirmed_asks_the_parents_once_however_often_stripe_says_so(
+    subscription, django_capture_on_commit_callbacks
+):
+    waiting = {**invoice("in_action"), "status": "open", "amount_paid": 0}
+
+    send_events(
+        django_capture_on_commit_callbacks, "invoice.payment_action_required", waiting, "evt_act_1", "evt_act_2"
+    )
+
+    [asked] = [m for m in mail.outbox if m.to == ["parent@example.com"]]
+    assert asked.subject == "Please confirm your payment to Cedar Heights" and "/billing/" in asked.body
+    assert Payment.objects.get(stripe_invoice_id="in_action").status == "pending"  # nothing paid yet
+
+
+@pytest.mark.django_db
+def test_a_disputed_payment_tells_the_owner_once(subscription, django_capture_on_commit_callbacks):
+    payment_record_succeeded(
+        payment=Payment.objects.create(
+            family=subscription.family, amount_cents=5_000, stripe_payment_intent_id="pi_disputed", description="Piano"
+        )
+    )
+    mail.outbox.clear()
+    dispute = {"id": "dp_1", "object": "dispute", "payment_intent": "pi_disputed", "reason": "fraudulent"}
+
+    send_events(django_capture_on_commit_callbacks, "charge.dispute.created", dispute, "evt_dp_1", "evt_dp_2")
+
+    [told] = mail.outbox
+    assert told.to == ["office@cedarheights.test"] and told.subject == f"A payment is disputed: {subscription.family}"
+    assert "fraudulent" in told.body
