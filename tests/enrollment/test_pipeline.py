@@ -10,11 +10,18 @@ from accounts.models import ConsentRecord, Family, User
 from billing.models import TuitionSubscription
 from cedarheights.errors import InvalidInput
 from cedarheights.models import PipelineRun
-from enrollment.models import Student
+from enrollment.models import Enrollment, Student
 from enrollment.pipelines import enrollment_submit
 from scheduling.models import Lesson
 from scheduling.selectors import Window
-from tests.factories import AvailabilityFactory, ClosureFactory, EnrollmentInputFactory, StudentFactory, TeacherFactory
+from tests.factories import (
+    AvailabilityFactory,
+    ClosureFactory,
+    EnrollmentInputFactory,
+    StudentFactory,
+    TeacherFactory,
+    years_ago,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +88,13 @@ def test_when_no_teacher_has_a_free_slot_the_child_is_waitlisted_and_everyone_to
         ({"consent": False}, "consent"),
         ({"payment_method_id": ""}, "payment_method_id"),
         ({"children__0__date_of_birth": date.today() + timedelta(days=3)}, "children-0-date_of_birth"),
+        ({"children": []}, "children"),
+        ({"windows": []}, "windows"),
+        ({"tuition_plan_id": 999_999}, "tuition_plan"),
+        (
+            {"siblings": True, "children__1__first_name": "Lucia", "children__1__date_of_birth": years_ago(10)},
+            "children-1-first_name",
+        ),
     ],
 )
 def test_bad_input_is_a_field_error_and_writes_nothing(school_ready, change, field):
@@ -110,6 +124,20 @@ def test_an_address_with_an_account_is_not_attached_to_a_new_family(school_ready
     User.objects.create_user("taken@example.com", "a-long-test-password-1", role="parent")
     assert enrollment_submit(form=EnrollmentInputFactory(email="TAKEN@example.com"), idempotency_key=uuid.uuid4()) == []
     assert not Student.objects.exists() and not Family.objects.exists()
+
+
+def test_the_owner_enrolling_by_phone_an_address_with_an_account_is_told_at_once(school_ready):
+    User.objects.create_user("taken@example.com", "a-long-test-password-1", role="parent")
+
+    with pytest.raises(InvalidInput) as refused:
+        enrollment_submit(
+            form=EnrollmentInputFactory(email="taken@example.com", source=Enrollment.Source.ADMIN),
+            idempotency_key=uuid.uuid4(),
+        )
+
+    assert refused.value.fields == {"email": ["This address already has an account: enroll from that family."]}
+    assert not Student.objects.exists() and not Family.objects.exists()
+    assert PipelineRun.objects.get().failed_step == "create_family_account"
 
 
 @pytest.mark.parametrize(("closed_days", "winner"), [(14, "lighter"), (60, "busier")])
