@@ -3,7 +3,14 @@ from django.core.cache import cache
 from django.db import connection
 
 # Shared fixtures for every test folder.
-pytest_plugins = ["tests.stripe_server", "tests.school", "tests.database_relay"]
+pytest_plugins = [
+    "tests.stripe_server",
+    "tests.school",
+    "tests.database_relay",
+    "tests.scheduling.fixtures",
+    "tests.billing.fixtures",
+    "tests.api.fixtures",
+]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,13 +1,19 @@
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, time, timedelta
 
 import factory
+from django.conf import settings
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import ConsentRecord, Family, User
 from billing.models import LedgerEntry, Payment
+from enrollment.inputs import ChildInput, EnrollmentInput
 from enrollment.models import Enrollment, TuitionPlan
 from scheduling.models import AcademicYear, Closure, Instrument, Room, Student, Teacher, Term, WeeklyAvailability
+from scheduling.slots import Window
+from tests.stripe_server import LocalStripe
+
+GOOD_CARD = "4242424242424242"
 
 
 def years_ago(years: int) -> date:
@@ -175,3 +181,50 @@ class LedgerEntryFactory(DjangoModelFactory):
     kind = LedgerEntry.Kind.CHARGE
     amount_cents = 14000
     description = "Tuition"
+
+
+class ChildInputFactory(factory.Factory):
+    """A child as the enrollment form sends them: ten years old today, for the piano the school teaches."""
+
+    class Meta:
+        model = ChildInput
+
+    first_name = "Lucia"
+    last_name = "Lopez"
+    date_of_birth = factory.LazyFunction(lambda: years_ago(10))
+    instrument_id = factory.LazyFunction(lambda: InstrumentFactory().pk)  # the school's piano (get or create)
+
+
+class EnrollmentInputFactory(factory.Factory):
+    """What a new family types into the enrollment form, valid in the school of `school_ready`: one child old
+    enough, consent given, a card made on the local Stripe server, and weekly times its piano teacher serves.
+
+    Change a child with `children__0__first_name=…`; `siblings=True` enrolls Lucia and her brother Mateo;
+    `card=…` is the number typed into Stripe.js.
+    """
+
+    class Meta:
+        model = EnrollmentInput
+
+    class Params:
+        card = GOOD_CARD
+        siblings = factory.Trait(
+            children=factory.List(
+                [
+                    factory.SubFactory(ChildInputFactory),
+                    factory.SubFactory(
+                        ChildInputFactory, first_name="Mateo", date_of_birth=factory.LazyFunction(lambda: years_ago(12))
+                    ),
+                ]
+            )
+        )
+
+    parent_first_name = "Maya"
+    parent_last_name = "Lopez"
+    email = "new.parent@example.com"
+    phone = "416-555-0188"
+    children = factory.List([factory.SubFactory(ChildInputFactory)])
+    windows = factory.LazyFunction(lambda: [Window(0, time(16), time(17)), Window(2, time(16), time(18))])
+    tuition_plan_id = factory.LazyFunction(lambda: TuitionPlan.objects.exclude(stripe_price_id="").earliest("pk").pk)
+    consent = True
+    payment_method_id = factory.LazyAttribute(lambda form: LocalStripe(settings.STRIPE_API_HOST).card(form.card))

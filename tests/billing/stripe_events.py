@@ -6,6 +6,9 @@ import json
 import time
 
 from django.conf import settings as django_settings
+from django.test import Client
+
+WEBHOOK_URL = "/billing/stripe/webhook/"
 
 
 def sign(payload: bytes, *, secret: str | None = None, at: int | None = None) -> str:
@@ -31,3 +34,22 @@ def event(event_type: str, obj: dict, *, event_id: str, created: int | None = No
             "data": {"object": obj},
         }
     ).encode()
+
+
+def deliver(client: Client, payload: bytes, signature: str | None):
+    """The body posted to our webhook endpoint, as Stripe posts it (without a signature header when None)."""
+    headers = {"Stripe-Signature": signature} if signature is not None else {}
+    return client.post(WEBHOOK_URL, payload, content_type="application/json", headers=headers)
+
+
+def invoice(invoice_id: str, subscription_id: str = "sub_test_1", amount: int = 14_000, pi: str | None = None) -> dict:
+    return {
+        "id": invoice_id,
+        "object": "invoice",
+        "subscription": subscription_id,
+        "amount_due": amount,
+        "amount_paid": amount,
+        "currency": "cad",
+        "status": "paid",
+        "payment_intent": pi,
+    }

@@ -1,113 +1,20 @@
-"""Our tuition subscriptions hold Stripe's state and dates: after the local Stripe server's own events, in any
-order, and when the owner charges the first month now."""
+"""Our tuition subscriptions hold Stripe's dates, and the owner charges the first month now. (Stripe's own events
+in any order: tests/reliability/test_stripe_event_replays.py.)"""
 
-import json
-import random
-import threading
-import time
-import uuid
-from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from billing.models import Payment, PaymentFailure, StripeEvent, TuitionSubscription
-from enrollment.inputs import ChildInput
-from enrollment.pipelines import enrollment_submit
+from billing.models import Payment, PaymentFailure, TuitionSubscription
 from enrollment.selectors import first_regular_lesson
-from tests.billing.stripe_events import sign
-from tests.enrollment.inputs import form_for
+from tests.billing.enrolled import enroll_two_children
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 DECLINES = "4000000000000341"
-
-
-@pytest.fixture
-def recorded_events(stripe_server):
-    """The events the local Stripe server sends, recorded by a webhook endpoint of our own, in arrival order."""
-    bodies: list[bytes] = []
-
-    class Record(BaseHTTPRequestHandler):
-        def do_POST(self):
-            bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    recorder = ThreadingHTTPServer(("127.0.0.1", 0), Record)
-    threading.Thread(target=recorder.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{recorder.server_port}/"
-    stripe_server.request("POST", "/_config/webhooks/recorder", {"url": url, "secret": "whsec_recorder"})
-    yield bodies
-    stripe_server.request("DELETE", "/_config/webhooks/recorder")
-    recorder.shutdown()
-
-
-def enroll_two_children(school_ready, django_capture_on_commit_callbacks, card: str | None = None):
-    piano, born = school_ready["piano"].pk, date(timezone.localdate().year - 9, 3, 4)
-    form = form_for(
-        school_ready,
-        children=[ChildInput("Lucia", "Lopez", born, piano), ChildInput("Mateo", "Lopez", born, piano)],
-        **({"payment_method_id": school_ready["stripe"].card(card)} if card else {}),
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        return enrollment_submit(form=form, idempotency_key=uuid.uuid4())
-
-
-def wait_for(bodies: list[bytes], event_type: str, count: int) -> None:
-    deadline = time.monotonic() + 15
-    while sum(json.loads(b)["type"] == event_type for b in bodies) < count:
-        assert time.monotonic() < deadline, f"the local server sent no {count} {event_type} events"
-        time.sleep(0.2)
-
-
-def test_a_new_subscription_with_a_trial_holds_stripes_state_whatever_order_its_events_arrive_in(
-    school_ready, recorded_events, django_capture_on_commit_callbacks
-):
-    """Before the fix the local server's `customer.subscription.created` said `incomplete` (it was exported
-    before the trial was applied) and overwrote the `trialing` our pipeline had stored without a time."""
-    enrollments = enroll_two_children(school_ready, django_capture_on_commit_callbacks)
-    wait_for(recorded_events, "customer.subscription.created", 2)
-    time.sleep(1.5)  # anything else the server sends for them
-    ours = TuitionSubscription.objects.filter(enrollment__in=enrollments)
-    after_billing = {s.pk: (s.status, s.stripe_state_at, s.current_period_end) for s in ours}
-    theirs = {
-        s.stripe_subscription_id: school_ready["stripe"].request("GET", f"/v1/subscriptions/{s.stripe_subscription_id}")
-        for s in ours
-    }
-    assert {s["status"] for s in theirs.values()} == {"trialing"}
-    for subscription in ours:  # Stripe charges first at the first regular lesson
-        first_lesson = first_regular_lesson(enrollment=subscription.enrollment).start_at
-        assert theirs[subscription.stripe_subscription_id]["trial_end"] == int(first_lesson.timestamp())
-
-    orders = [list(recorded_events), list(reversed(recorded_events))]
-    orders += [random.Random(seed).sample(recorded_events, len(recorded_events)) for seed in range(4)]
-    client = Client()
-    for order in orders:
-        StripeEvent.objects.all().delete()
-        for pk, (status, state_at, period_end) in after_billing.items():
-            TuitionSubscription.objects.filter(pk=pk).update(
-                status=status, stripe_state_at=state_at, current_period_end=period_end
-            )
-        for body in order:
-            with django_capture_on_commit_callbacks(execute=True):
-                response = client.post(
-                    "/billing/stripe/webhook/",
-                    body,
-                    content_type="application/json",
-                    headers={"Stripe-Signature": sign(body)},
-                )
-            assert response.status_code == 200
-        for subscription in ours.all():
-            stripe = theirs[subscription.stripe_subscription_id]
-            assert subscription.status == stripe["status"]
-            assert subscription.current_period_end == datetime.fromtimestamp(stripe["trial_end"], tz=UTC)
 
 
 def test_the_parents_billing_page_names_the_first_regular_lesson_as_the_first_payment(
@@ -115,7 +22,7 @@ def test_the_parents_billing_page_names_the_first_regular_lesson_as_the_first_pa
 ):
     """Before the fix the page showed the local server's period end (a month after enrolling) once its event
     arrived, and no date before."""
-    enrollments = enroll_two_children(school_ready, django_capture_on_commit_callbacks)
+    enrollments = enroll_two_children(django_capture_on_commit_callbacks)
     client = Client()
     client.force_login(enrollments[0].student.family.parents.get())
     page = client.get("/billing/").content.decode()
@@ -130,7 +37,7 @@ def test_the_owner_charges_the_first_month_now_and_sees_a_declined_card_at_once(
 ):
     """The decline path a new school can reach the day it starts: enroll with the 0341 card, then the
     subscription admin's "Charge the first month now". Before it, a decline waited for the first lesson."""
-    enrollment = enroll_two_children(school_ready, django_capture_on_commit_callbacks, card=DECLINES)[0]
+    enrollment = enroll_two_children(django_capture_on_commit_callbacks, card=DECLINES)[0]
     subscription = TuitionSubscription.objects.get(enrollment=enrollment)
     assert subscription.status == "trialing"
     mail.outbox.clear()

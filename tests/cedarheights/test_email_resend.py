@@ -1,7 +1,6 @@
 """The owner resends an unconfirmed or failed email in one click: a new log row linked to the old one, sent once.
 
-Made to fail first: without the `resend_of` check in `email_resend`, a second click (or a second thread) sent a
-second copy; without the same check in `_email_claim`, a failed email's pending retry sent it beside its resend.
+Resent twice, by two owners at once, or beside its own pending retry: tests/reliability/test_email_replays.py.
 """
 
 import pytest
@@ -11,41 +10,18 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from cedarheights.emails import email_resend, email_send
 from cedarheights.models import AuditEvent, EmailLog
-from tests.concurrency import at_once
+from tests.cedarheights.email_log import (
+    CALENDAR,
+    LIST_URL,
+    button_url,
+    logged_email,
+    messages_of,
+    page_url,
+    resend_action,
+)
 
 pytestmark = pytest.mark.django_db
-
-LIST_URL = reverse("admin:cedarheights_emaillog_changelist")
-CALENDAR = ["demo-lucia.ics", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar"]
-
-
-def logged_email(status: str = EmailLog.Status.UNCONFIRMED) -> EmailLog:
-    """An email as `email_queue` logs it (its content stored), left in `status` by an earlier send."""
-    return EmailLog.objects.create(
-        recipient="ines@example.com",
-        template="welcome_teacher",
-        subject="New student: Lucia Lopez (Piano)",
-        text_body="Hello Ines,\n\nLucia Lopez is joining you.\n",
-        html_body="<p>Hello Ines,</p><p>Lucia Lopez is joining you.</p>",
-        attachments=[CALENDAR],
-        status=status,
-    )
-
-
-def page_url(log: EmailLog) -> str:
-    return reverse("admin:cedarheights_emaillog_change", args=[log.pk])
-
-
-def button_url(log: EmailLog) -> str:
-    return reverse("admin:cedarheights_emaillog_resend", args=[log.pk])
-
-
-def resend_action(client: Client, *logs: EmailLog):
-    return client.post(
-        LIST_URL, {"action": "resend_selected", "_selected_action": [log.pk for log in logs]}, follow=True
-    )
 
 
 @pytest.fixture
@@ -56,10 +32,6 @@ def front_desk_client() -> Client:
     client = Client()
     client.force_login(clerk)
     return client
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -99,30 +71,6 @@ def test_the_button_on_an_emails_page_resends_it_and_shows_the_new_one(
     assert f"Resent as #{new.pk}" in old_page and button_url(old) not in old_page  # no second button
 
 
-def test_resending_the_same_email_twice_sends_it_once(owner_client, django_capture_on_commit_callbacks):
-    old = logged_email()
-
-    with django_capture_on_commit_callbacks(execute=True):
-        owner_client.post(button_url(old))
-        again = resend_action(owner_client, old)  # a second click, from the list this time
-
-    new = EmailLog.objects.get(resend_of=old)
-    assert EmailLog.objects.count() == 2 and len(mail.outbox) == 1
-    assert messages_of(again)[-1] == f"Email #{old.pk} was already resent as #{new.pk}."
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_resends_at_once_send_once():
-    """Two owners click at the same moment: the row lock makes the second see the first's resend."""
-    old = logged_email()
-    owner = User.objects.create_superuser("owner@example.com", "an-owner-password-1")
-    outcomes = at_once(lambda: email_resend(email_log=old, actor=owner))
-
-    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["EmailLog", "EmailNotResendable"]
-    assert EmailLog.objects.filter(resend_of=old).count() == 1 and len(mail.outbox) == 1
-
-
 def test_staff_without_the_permission_cannot_resend(front_desk_client, django_capture_on_commit_callbacks):
     old = logged_email()
     assert front_desk_client.get(page_url(old)).status_code == 200
@@ -135,18 +83,6 @@ def test_staff_without_the_permission_cannot_resend(front_desk_client, django_ca
     assert button.status_code == 403
     assert action.status_code == 200 and "resend_selected" not in action.content.decode()  # no such action offered
     assert EmailLog.objects.count() == 1 and mail.outbox == []
-
-
-def test_a_failed_email_resent_is_not_sent_again_by_its_pending_retry(owner_client, django_capture_on_commit_callbacks):
-    old = logged_email(status=EmailLog.Status.FAILED)
-    with django_capture_on_commit_callbacks(execute=True):
-        owner_client.post(button_url(old))
-
-    email_send(old.pk)  # django-q2's retry of the old row's task, still pending
-
-    old.refresh_from_db()
-    assert old.status == EmailLog.Status.FAILED and len(mail.outbox) == 1
-    assert EmailLog.objects.get(resend_of=old).status == EmailLog.Status.SENT
 
 
 @pytest.mark.parametrize("status", [EmailLog.Status.SENT, EmailLog.Status.QUEUED, EmailLog.Status.SENDING])

@@ -12,9 +12,8 @@ from enrollment import pipelines
 from enrollment.inputs import ChildInput
 from enrollment.models import Enrollment
 from enrollment.pipelines import enrollment_submit
-from tests.enrollment.inputs import form_for
 from tests.enrollment.test_page import page_data
-from tests.factories import ParentFactory, UserFactory
+from tests.factories import EnrollmentInputFactory, ParentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 ACCOUNT_MODELS = ("family", "user", "consentrecord")
@@ -32,7 +31,7 @@ def test_the_owner_enrolling_by_phone_is_named_in_the_audit_rows_of_the_family_t
     school_ready,
 ):
     owner = UserFactory(role=User.Role.ADMIN, is_staff=True)
-    form = form_for(school_ready, source=Enrollment.Source.ADMIN, payment_method_id="")
+    form = EnrollmentInputFactory(source=Enrollment.Source.ADMIN, payment_method_id="")
 
     enrollment_submit(form=form, idempotency_key=uuid.uuid4(), user=owner)
 
@@ -58,7 +57,7 @@ def test_the_phone_page_names_the_signed_in_owner_in_the_audit_rows(owner_client
 
 
 def test_a_family_enrolling_without_signing_in_leaves_the_same_rows_with_no_one_named(school_ready):
-    enrollment_submit(form=form_for(school_ready), idempotency_key=uuid.uuid4())
+    enrollment_submit(form=EnrollmentInputFactory(), idempotency_key=uuid.uuid4())
 
     rows = account_audit_rows()
     assert rows.keys() == set(ACCOUNT_MODELS)
@@ -69,7 +68,7 @@ def test_a_signed_in_parent_enrolling_another_child_is_named_in_the_audit_row_of
     parent = ParentFactory()
     child = ChildInput("Ines", "Lopez", date(2015, 6, 1), school_ready["piano"].pk)
 
-    enrollment_submit(form=form_for(school_ready, children=[child]), idempotency_key=uuid.uuid4(), user=parent)
+    enrollment_submit(form=EnrollmentInputFactory(children=[child]), idempotency_key=uuid.uuid4(), user=parent)
 
     rows = account_audit_rows()
     assert rows.keys() == {"consentrecord"}  # the family and the parent already existed
@@ -87,7 +86,7 @@ def test_an_enrollment_that_fails_at_its_last_step_leaves_no_account_and_no_audi
     monkeypatch.setattr(pipelines, "STEPS", (*pipelines.STEPS[:-1], hand_off_to_billing))
 
     with pytest.raises(LastStepFailed):
-        enrollment_submit(form=form_for(school_ready), idempotency_key=uuid.uuid4())
+        enrollment_submit(form=EnrollmentInputFactory(), idempotency_key=uuid.uuid4())
 
     assert not Family.objects.exists() and not User.objects.filter(email="new.parent@example.com").exists()
     assert not ConsentRecord.objects.exists() and not AuditEvent.objects.exists()

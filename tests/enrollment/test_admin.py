@@ -10,9 +10,8 @@ from django.test import Client
 from enrollment.models import Enrollment
 from enrollment.pipelines import enrollment_submit
 from scheduling.slots import Window
-from tests.enrollment.inputs import form_for
 from tests.enrollment.test_page import page_data
-from tests.factories import AvailabilityFactory, UserFactory, years_ago
+from tests.factories import AvailabilityFactory, EnrollmentInputFactory, UserFactory, years_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +50,7 @@ def test_offering_a_slot_to_the_waitlist_books_it_when_one_opens(
     school_ready["teacher"].capacity = 0  # full: the family goes on the waitlist
     school_ready["teacher"].save()
     windows = [Window(4, time(16), time(17))]
-    [waiting] = enrollment_submit(form=form_for(school_ready, windows=windows), idempotency_key=uuid.uuid4())
+    [waiting] = enrollment_submit(form=EnrollmentInputFactory(windows=windows), idempotency_key=uuid.uuid4())
     assert waiting.status == "waitlisted"
 
     school_ready["teacher"].capacity = 20  # a place opens

@@ -10,10 +10,8 @@ from django.utils import timezone
 
 from cedarheights.models import EmailLog
 from enrollment.confirmation import confirmation_path
-from enrollment.inputs import ChildInput
 from enrollment.pipelines import enrollment_submit
-from tests.enrollment.inputs import form_for
-from tests.factories import ParentFactory
+from tests.factories import EnrollmentInputFactory, ParentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +19,14 @@ SEVEN_YEARS_AGO = timezone.localdate() - timedelta(days=7 * 365)
 
 
 def enroll(ready, capture, *, first_name: str, last_name: str, parent_last_name: str = "Lopez"):
-    child = ChildInput(first_name, last_name, SEVEN_YEARS_AGO, ready["piano"].pk)
     with capture(execute=True):
         return enrollment_submit(
-            form=form_for(ready, children=[child], parent_last_name=parent_last_name),
+            form=EnrollmentInputFactory(
+                children__0__first_name=first_name,
+                children__0__last_name=last_name,
+                children__0__date_of_birth=SEVEN_YEARS_AGO,
+                parent_last_name=parent_last_name,
+            ),
             idempotency_key=uuid.uuid4(),
             site_url="https://school.example",
         )

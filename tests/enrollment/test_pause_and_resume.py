@@ -18,8 +18,7 @@ from enrollment.services import enrollment_pause_unpaid, enrollment_resume_paid
 from scheduling.models import Lesson
 from scheduling.services import lesson_create, lesson_status_change
 from tests.billing.stripe_events import event, sign
-from tests.enrollment.inputs import form_for
-from tests.factories import EnrollmentFactory, UserFactory
+from tests.factories import EnrollmentFactory, EnrollmentInputFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 UNPAID_REASON = "Enrollment paused: tuition unpaid"
@@ -29,7 +28,7 @@ UNPAID_REASON = "Enrollment paused: tuition unpaid"
 def booked(school_ready) -> Enrollment:
     """Lucia, enrolled by the owner: a demo lesson, then her weekly lesson for the rest of the term; and a weekly
     lesson of last week, before she enrolled online."""
-    form = form_for(school_ready, source=Enrollment.Source.ADMIN, payment_method_id="")
+    form = EnrollmentInputFactory(source=Enrollment.Source.ADMIN, payment_method_id="")
     [enrollment] = enrollment_submit(form=form, idempotency_key=uuid.uuid4())
     assert enrollment.status == Enrollment.Status.ACTIVE
     last_week = enrollment.demo_lesson.start_at - timedelta(days=7)

@@ -10,13 +10,18 @@ from accounts.models import ConsentRecord, Family, User
 from billing.models import TuitionSubscription
 from cedarheights.errors import InvalidInput
 from cedarheights.models import PipelineRun
-from enrollment.inputs import ChildInput
 from enrollment.models import Enrollment
 from enrollment.pipelines import enrollment_submit
 from scheduling.models import Lesson, Student
 from scheduling.slots import Window
-from tests.enrollment.inputs import form_for
-from tests.factories import AvailabilityFactory, ClosureFactory, StudentFactory, TeacherFactory
+from tests.factories import (
+    AvailabilityFactory,
+    ClosureFactory,
+    EnrollmentInputFactory,
+    StudentFactory,
+    TeacherFactory,
+    years_ago,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +30,7 @@ def test_two_children_get_a_teacher_a_demo_lesson_their_weekly_slot_emails_and_b
     school_ready,
     django_capture_on_commit_callbacks,
 ):
-    piano = school_ready["piano"].pk
-    form = form_for(
-        school_ready,
-        children=[
-            ChildInput("Lucia", "Lopez", date(2016, 3, 4), piano),
-            ChildInput("Mateo", "Lopez", date(2014, 8, 9), piano, lesson_minutes=45),
-        ],
-    )
+    form = EnrollmentInputFactory(siblings=True, children__1__lesson_minutes=45)
     with django_capture_on_commit_callbacks(execute=True):
         enrollments = enrollment_submit(form=form, idempotency_key=uuid.uuid4(), site_url="https://school.example")
 
@@ -67,14 +65,6 @@ def test_two_children_get_a_teacher_a_demo_lesson_their_weekly_slot_emails_and_b
     ]
 
 
-def test_a_replayed_submission_returns_the_same_enrollments(school_ready):
-    key, form = uuid.uuid4(), form_for(school_ready)
-    first = enrollment_submit(form=form, idempotency_key=key)
-    again = enrollment_submit(form=form, idempotency_key=key)
-    assert [e.pk for e in again] == [e.pk for e in first]
-    assert Enrollment.objects.count() == 1 and Student.objects.count() == 1
-
-
 def test_when_no_teacher_has_a_free_slot_the_child_is_waitlisted_and_everyone_told(
     school_ready,
     django_capture_on_commit_callbacks,
@@ -82,7 +72,7 @@ def test_when_no_teacher_has_a_free_slot_the_child_is_waitlisted_and_everyone_to
     school_ready["teacher"].capacity = 0
     school_ready["teacher"].save()
     with django_capture_on_commit_callbacks(execute=True):
-        [enrollment] = enrollment_submit(form=form_for(school_ready), idempotency_key=uuid.uuid4())
+        [enrollment] = enrollment_submit(form=EnrollmentInputFactory(), idempotency_key=uuid.uuid4())
     assert enrollment.status == "waitlisted" and enrollment.demo_lesson is None
     assert "waiting list" in next(m.body for m in mail.outbox if m.to == ["new.parent@example.com"])
     assert any(m.subject.startswith("Waitlist") for m in mail.outbox)
@@ -92,25 +82,24 @@ def test_when_no_teacher_has_a_free_slot_the_child_is_waitlisted_and_everyone_to
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        (
-            {"children": [ChildInput("Tiny", "Lopez", date.today() - timedelta(days=4 * 365), 0)]},
-            "children-0-date_of_birth",
-        ),
+        ({"children__0__date_of_birth": date.today() - timedelta(days=4 * 365)}, "children-0-date_of_birth"),
         ({"phone": ""}, "phone"),
         ({"email": ""}, "email"),
         ({"consent": False}, "consent"),
         ({"payment_method_id": ""}, "payment_method_id"),
-        ({"children": [ChildInput("Lucia", "Lopez", date.today() + timedelta(days=3), 0)]}, "children-0-date_of_birth"),
+        ({"children__0__date_of_birth": date.today() + timedelta(days=3)}, "children-0-date_of_birth"),
+        ({"children": []}, "children"),
+        ({"windows": []}, "windows"),
+        ({"tuition_plan_id": 999_999}, "tuition_plan"),
+        (
+            {"siblings": True, "children__1__first_name": "Lucia", "children__1__date_of_birth": years_ago(10)},
+            "children-1-first_name",
+        ),
     ],
 )
 def test_bad_input_is_a_field_error_and_writes_nothing(school_ready, change, field):
-    if "children" in change:  # the real instrument id
-        child = change["children"][0]
-        change = {
-            "children": [ChildInput(child.first_name, child.last_name, child.date_of_birth, school_ready["piano"].pk)]
-        }
     with pytest.raises(InvalidInput) as refused:
-        enrollment_submit(form=form_for(school_ready, **change), idempotency_key=uuid.uuid4())
+        enrollment_submit(form=EnrollmentInputFactory(**change), idempotency_key=uuid.uuid4())
     assert field in refused.value.fields
     assert not Student.objects.exists() and not User.objects.filter(role="parent").exists()
     assert PipelineRun.objects.get().failed_step == "validate_enrollment"
@@ -120,21 +109,35 @@ def test_an_unknown_instrument_or_unserved_windows_are_refused(school_ready):
 
     with pytest.raises(InvalidInput) as unknown:
         enrollment_submit(
-            form=form_for(school_ready, children=[ChildInput("A", "B", date(2015, 1, 1), 999_999)]),
+            form=EnrollmentInputFactory(children__0__instrument_id=999_999),
             idempotency_key=uuid.uuid4(),
         )
     assert "children-0-instrument" in unknown.value.fields
     with pytest.raises(InvalidInput) as unserved:
         enrollment_submit(
-            form=form_for(school_ready, windows=[Window(6, time(3), time(4))]), idempotency_key=uuid.uuid4()
+            form=EnrollmentInputFactory(windows=[Window(6, time(3), time(4))]), idempotency_key=uuid.uuid4()
         )
     assert "windows" in unserved.value.fields
 
 
 def test_an_address_with_an_account_is_not_attached_to_a_new_family(school_ready):
     User.objects.create_user("taken@example.com", "a-long-test-password-1", role="parent")
-    assert enrollment_submit(form=form_for(school_ready, email="TAKEN@example.com"), idempotency_key=uuid.uuid4()) == []
+    assert enrollment_submit(form=EnrollmentInputFactory(email="TAKEN@example.com"), idempotency_key=uuid.uuid4()) == []
     assert not Student.objects.exists() and not Family.objects.exists()
+
+
+def test_the_owner_enrolling_by_phone_an_address_with_an_account_is_told_at_once(school_ready):
+    User.objects.create_user("taken@example.com", "a-long-test-password-1", role="parent")
+
+    with pytest.raises(InvalidInput) as refused:
+        enrollment_submit(
+            form=EnrollmentInputFactory(email="taken@example.com", source=Enrollment.Source.ADMIN),
+            idempotency_key=uuid.uuid4(),
+        )
+
+    assert refused.value.fields == {"email": ["This address already has an account: enroll from that family."]}
+    assert not Student.objects.exists() and not Family.objects.exists()
+    assert PipelineRun.objects.get().failed_step == "create_family_account"
 
 
 @pytest.mark.parametrize(("closed_days", "winner"), [(14, "lighter"), (60, "busier")])
@@ -150,7 +153,7 @@ def test_the_teacher_with_fewest_students_wins_unless_they_have_no_slot(school_r
     ClosureFactory(reason="Tour", teacher=lighter, start_date=today, end_date=today + timedelta(days=closed_days))
 
     # When a family enrolls
-    [enrollment] = enrollment_submit(form=form_for(school_ready), idempotency_key=uuid.uuid4())
+    [enrollment] = enrollment_submit(form=EnrollmentInputFactory(), idempotency_key=uuid.uuid4())
 
     # Then the teacher with fewer students gets the child even with a later slot, the other one when they have none
     expected = {"lighter": lighter, "busier": busier}[winner]
@@ -171,7 +174,7 @@ def test_between_teachers_with_as_many_students_the_earliest_slot_then_the_lower
     if first_is_away:
         ClosureFactory(reason="Away", teacher=first, start_date=today, end_date=today + timedelta(days=8))
 
-    [enrollment] = enrollment_submit(form=form_for(school_ready), idempotency_key=uuid.uuid4())
+    [enrollment] = enrollment_submit(form=EnrollmentInputFactory(), idempotency_key=uuid.uuid4())
 
     # Then the one free sooner gets the child; free at the same time, the lower id
     assert enrollment.student.teacher_id == (second.pk if first_is_away else first.pk)

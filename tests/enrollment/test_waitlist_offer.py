@@ -19,8 +19,7 @@ from enrollment.errors import NotWaitlisted
 from enrollment.models import Enrollment
 from enrollment.pipelines import enrollment_submit, waitlist_offer
 from scheduling.slots import Window
-from tests.enrollment.inputs import form_for
-from tests.factories import AvailabilityFactory
+from tests.factories import AvailabilityFactory, EnrollmentInputFactory
 
 pytestmark = pytest.mark.django_db
 OFFER_STEPS = ["check_still_waitlisted", "assign_teacher", "book_demo_lesson", "queue_offer_emails"]
@@ -34,7 +33,7 @@ def waiting(school_ready) -> Enrollment:
     teacher.capacity = 0
     teacher.save()
     windows = [Window(4, time(16), time(17))]
-    [enrollment] = enrollment_submit(form=form_for(school_ready, windows=windows), idempotency_key=uuid.uuid4())
+    [enrollment] = enrollment_submit(form=EnrollmentInputFactory(windows=windows), idempotency_key=uuid.uuid4())
     assert enrollment.status == Enrollment.Status.WAITLISTED
     teacher.capacity = 20
     teacher.save()

@@ -19,8 +19,7 @@ from accounts.models import User
 from cedarheights.models import EmailLog
 from enrollment.models import Enrollment
 from enrollment.pipelines import enrollment_submit
-from tests.enrollment.inputs import form_for
-from tests.factories import EnrollmentFactory, ParentFactory
+from tests.factories import EnrollmentFactory, EnrollmentInputFactory, ParentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +31,9 @@ SET_PASSWORD_LINK = re.compile(r"https?://\S+/welcome/\S+/\S+/")
 def unconfirmed_welcome(school_ready, django_capture_on_commit_callbacks) -> EmailLog:
     """A new parent enrolled; the worker died between sending the welcome email and recording it."""
     with django_capture_on_commit_callbacks(execute=True):
-        enrollment_submit(form=form_for(school_ready), idempotency_key=uuid.uuid4(), site_url="https://school.example")
+        enrollment_submit(
+            form=EnrollmentInputFactory(), idempotency_key=uuid.uuid4(), site_url="https://school.example"
+        )
     welcome = EmailLog.objects.get(template="welcome_parent")
     EmailLog.objects.filter(pk=welcome.pk).update(status=EmailLog.Status.UNCONFIRMED)
     return welcome

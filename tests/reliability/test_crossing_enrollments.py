@@ -5,31 +5,36 @@ import itertools
 import threading
 import time
 import uuid
-from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
 
 from cedarheights.errors import TryAgain
 from cedarheights.models import PipelineRun
 from enrollment import pipelines
-from enrollment.inputs import ChildInput, EnrollmentInput
+from enrollment.inputs import EnrollmentInput
 from enrollment.models import Enrollment
 from enrollment.pipelines import enrollment_submit
 from scheduling.models import Instrument, Lesson, Teacher
 from tests.concurrency import at_once
-from tests.enrollment.inputs import form_for
-from tests.factories import AvailabilityFactory, InstrumentFactory, TeacherFactory
+from tests.factories import (
+    AvailabilityFactory,
+    ChildInputFactory,
+    EnrollmentInputFactory,
+    InstrumentFactory,
+    TeacherFactory,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROUNDS = 3  # each teacher has six weekly half-hours in the families' windows: two per round
 
 
-def two_children(ready, family: str, *, first: Instrument, then: Instrument) -> EnrollmentInput:
-    born = timezone.localdate() - timedelta(days=9 * 365)
-    children = [ChildInput("Ana", family, born, first.pk), ChildInput("Ben", family, born, then.pk)]
-    return form_for(ready, email=f"{family.lower()}@example.com", children=children)
+def two_children(family: str, *, first: Instrument, then: Instrument) -> EnrollmentInput:
+    children = [
+        ChildInputFactory(first_name="Ana", last_name=family, instrument_id=first.pk),
+        ChildInputFactory(first_name="Ben", last_name=family, instrument_id=then.pk),
+    ]
+    return EnrollmentInputFactory(email=f"{family.lower()}@example.com", children=children)
 
 
 def test_crossing_submissions_never_deadlock_and_never_overlap(school_ready):
@@ -46,8 +51,8 @@ def test_crossing_submissions_never_deadlock_and_never_overlap(school_ready):
 
     for round_ in range(ROUNDS):
         forms = [
-            two_children(school_ready, f"One{round_}", first=piano, then=violin),
-            two_children(school_ready, f"Two{round_}", first=violin, then=piano),
+            two_children(f"One{round_}", first=piano, then=violin),
+            two_children(f"Two{round_}", first=violin, then=piano),
         ]
 
         results = at_once([functools.partial(enrollment_submit, form=f, idempotency_key=uuid.uuid4()) for f in forms])
@@ -103,7 +108,7 @@ def test_a_submission_postgresql_ends_in_a_deadlock_runs_again_whole(school_read
     teacher = school_ready["teacher"]
     other = cross_the_next_submission(teacher)
 
-    [enrollment] = enrollment_submit(form=form_for(school_ready), idempotency_key=uuid.uuid4())
+    [enrollment] = enrollment_submit(form=EnrollmentInputFactory(), idempotency_key=uuid.uuid4())
     other.join()
 
     assert enrollment.status == Enrollment.Status.ACTIVE and enrollment.demo_lesson.teacher_id == teacher.pk
@@ -117,7 +122,7 @@ def test_a_submission_that_loses_its_last_attempt_is_asked_to_be_sent_again(scho
     other = cross_the_next_submission(school_ready["teacher"])
 
     with pytest.raises(TryAgain) as refused:
-        enrollment_submit(form=form_for(school_ready), idempotency_key=uuid.uuid4())
+        enrollment_submit(form=EnrollmentInputFactory(), idempotency_key=uuid.uuid4())
     other.join()
 
     assert refused.value.status == 409 and "send the form again" in refused.value.message

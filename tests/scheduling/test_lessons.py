@@ -1,22 +1,17 @@
 """Booking, moving and cancelling lessons without double booking: the services and the database.
 
-Fixed dates on purpose: these services never read the clock (no notice period is enforced here), so a
-Monday in the past books, clashes and generates a term exactly as it did in the future.
+Fixed dates on purpose (tests/scheduling/monday.py). The races are in tests/reliability/test_schedule_races.py.
 """
 
-import functools
-import threading
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, time, timedelta
 
 import pytest
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from cedarheights.errors import InvalidInput
 from scheduling.errors import ClosureConflict, LessonConflict, OutsideAvailability
 from scheduling.models import Lesson
 from scheduling.services import lesson_create, lesson_reschedule, lesson_status_change, term_lessons_generate
-from tests.concurrency import at_once
 from tests.factories import (
     AvailabilityFactory,
     ClosureFactory,
@@ -25,20 +20,7 @@ from tests.factories import (
     TeacherFactory,
     TermFactory,
 )
-
-TORONTO = ZoneInfo("America/Toronto")
-MONDAY = date(2026, 11, 30)
-
-
-def at(day: date, hhmm: str) -> datetime:
-    return datetime.combine(day, time.fromisoformat(hhmm), tzinfo=TORONTO)
-
-
-@pytest.fixture
-def teacher(school):
-    teacher = TeacherFactory()
-    AvailabilityFactory(teacher=teacher, weekday=0, start_time="15:00", end_time="19:00")
-    return teacher
+from tests.scheduling.monday import MONDAY, TORONTO, at
 
 
 @pytest.mark.django_db
@@ -178,61 +160,6 @@ class TestDatabaseHasTheLastWord:
         term = TermFactory(start_date=date(2026, 9, 1), end_date=date(2026, 12, 31))
         with pytest.raises(IntegrityError, match="term_no_overlap"), transaction.atomic():
             TermFactory(academic_year=term.academic_year, start_date=date(2026, 12, 31), end_date=date(2027, 3, 31))
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_bookings_of_one_slot_leave_exactly_one_lesson(teacher):
-    # Given eight families racing for the same 16:00 slot, each on its own connection
-    students = [StudentFactory() for _ in range(8)]
-
-    # When they all book it at the same instant
-    results = at_once(
-        [
-            functools.partial(
-                lesson_create, teacher=teacher, student=s, start_at=at(MONDAY, "16:00"), end_at=at(MONDAY, "16:30")
-            )
-            for s in students
-        ]
-    )
-
-    # Then one booking won and every other one got a clear conflict (any other error is left as itself: a failure)
-    outcomes = [
-        "booked" if isinstance(r, Lesson) else "conflict" if isinstance(r, LessonConflict) else r for r in results
-    ]
-    assert sorted(outcomes, key=str) == ["booked"] + ["conflict"] * 7, outcomes
-    assert Lesson.objects.filter(teacher=teacher).count() == 1
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_booking_in_progress_does_not_hold_up_the_teacher_signing_in(teacher):
-    # Given a booking that has its locks and is still running
-    locked, done = threading.Event(), threading.Event()
-
-    def booking():
-        try:
-            with transaction.atomic():
-                lesson_create(
-                    teacher=teacher, student=StudentFactory(), start_at=at(MONDAY, "16:00"), end_at=at(MONDAY, "16:30")
-                )
-                locked.set()
-                done.wait(timeout=10)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=booking)
-    thread.start()
-    assert locked.wait(timeout=10)
-    try:
-        # Then the teacher's user row (what signing in writes) is not locked, while the teacher row is
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM accounts_user WHERE id = %s FOR UPDATE NOWAIT", [teacher.user_id])
-        with pytest.raises(OperationalError), transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM scheduling_teacher WHERE id = %s FOR UPDATE NOWAIT", [teacher.pk])
-    finally:
-        done.set()
-        thread.join()
 
 
 @pytest.mark.django_db

@@ -1,5 +1,6 @@
 """Terms may not overlap: one rule, in `term_dates_validate` (scheduling.services), raising TermOverlap; the
-exclusion constraint `term_no_overlap` has the last word, mapped to the same error. The admin and the API call it."""
+exclusion constraint `term_no_overlap` has the last word, mapped to the same error. The admin and the API call it.
+Two writers at the same moment: tests/reliability/test_schedule_races.py."""
 
 from datetime import date
 
@@ -10,16 +11,9 @@ from accounts.models import User
 from scheduling.errors import TermOverlap
 from scheduling.models import Term
 from scheduling.services import term_create, term_update
-from tests.concurrency import at_once
-from tests.factories import AcademicYearFactory, TermFactory, UserFactory
+from tests.factories import TermFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def fall():
-    year = AcademicYearFactory(start_date=date(2031, 9, 1), end_date=date(2032, 8, 31))
-    return TermFactory(academic_year=year, name="Fall", start_date=date(2031, 9, 1), end_date=date(2031, 12, 31))
 
 
 @pytest.fixture
@@ -46,22 +40,6 @@ def test_term_create_and_update_keep_terms_that_touch_but_do_not_share_a_day(fal
         term_update(term=winter, start_date=date(2031, 12, 15))
     winter.refresh_from_db()
     assert winter.start_date == date(2032, 1, 1)
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_overlapping_terms_made_at_the_same_moment_give_one_term_and_one_term_overlap(fall):
-    """The service takes the terms' locks in one order, so the second writer waits and then sees the first's term:
-    TermOverlap, never a 500. Made to fail first: without the lock, one run in two deadlocked on the exclusion
-    constraint (OperationalError)."""
-    late_fall = {"academic_year": fall.academic_year, "start_date": date(2032, 1, 5), "end_date": date(2032, 1, 20)}
-
-    outcomes = at_once(
-        [lambda: term_create(name="Winter A", **late_fall), lambda: term_create(name="Winter B", **late_fall)]
-    )
-
-    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Term", "TermOverlap"]
-    assert Term.objects.filter(start_date=date(2032, 1, 5)).count() == 1
 
 
 def admin_term_add(client, fall: Term, *, start: str, end: str):

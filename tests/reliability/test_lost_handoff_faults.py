@@ -21,10 +21,10 @@ from billing.services import BILLING_TASK, billing_start
 from cedarheights.models import PipelineRun
 from enrollment.pipelines import enrollment_submit
 from tests.concurrency import at_once
-from tests.enrollment.inputs import form_for
-from tests.factories import ParentFactory
+from tests.factories import EnrollmentInputFactory, ParentFactory
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+# As in tests/billing: whatever reaches for Stripe reaches the local Stripe server.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.usefixtures("local_stripe")]
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_an_enrollment_whose_billing_hand_off_was_lost_is_billed_by_the_next_swe
     """Made to fail first: without the sweeper nothing ever starts it (the issue's family never billed)."""
     # Given a real enrollment, committed, whose billing task was lost after the commit
     queued_on_the_orm_broker()
-    enrollment = enrollment_submit(form=form_for(school_ready), idempotency_key=uuid.uuid4())[0]
+    enrollment = enrollment_submit(form=EnrollmentInputFactory(), idempotency_key=uuid.uuid4())[0]
     subscription = TuitionSubscription.objects.get(enrollment=enrollment)
     lose_billing_task(subscription)
     made_ago(subscription, grace_minutes(settings) + 1)

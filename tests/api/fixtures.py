@@ -1,3 +1,5 @@
+"""API fixtures for tests/api and the replays in tests/reliability (a plugin of tests/conftest.py)."""
+
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
