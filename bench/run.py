@@ -160,9 +160,8 @@ def build_school() -> dict:
     from django.db import transaction
 
     from accounts.models import Family, User
-    from billing.models import TuitionPlan
     from cedarheights.selectors import school_settings_get
-    from enrollment.models import Student
+    from enrollment.models import Student, TuitionPlan
     from scheduling.models import AcademicYear, Instrument, Lesson, Teacher, Term, WeeklyAvailability
 
     if Teacher.objects.count() >= SCALE["teachers"]:
@@ -456,9 +455,10 @@ def in_process(stripe_url: str, piano_id: int, plan_id: int, cards: list[str]) -
 
     from django.core.cache import cache
 
-    from billing.models import TuitionPlan, TuitionSubscription
+    from billing.models import TuitionSubscription
     from billing.pipelines import billing_pipeline_run
-    from billing.services import payment_method_update
+    from billing.services.customers import payment_method_update
+    from enrollment.models import TuitionPlan
     from enrollment.pipelines import ChildInput, EnrollmentInput, enrollment_submit
     from scheduling.selectors import Window, slots_free
     from tests.factories import ParentFactory
@@ -542,8 +542,8 @@ def main() -> None:
         from django.conf import settings
 
         settings.BENCH_FLOOR = True
-        from billing.models import TuitionPlan
-        from billing.services import catalog_sync
+        from billing.services.catalog import catalog_sync
+        from enrollment.models import TuitionPlan
         from scheduling.models import Instrument
 
         # Each run has a fresh local Stripe server: the plans' prices from an earlier run are not on it, and a

@@ -17,7 +17,10 @@ from billing.models import (
     TuitionSubscription,
 )
 from billing.selectors import balance_subquery, family_balance_cents, ledger_with_running_balance
-from billing.services import billing_start, credit_issue, payment_retry, refund_issue, subscription_charge_now
+from billing.services.charges import refund_issue
+from billing.services.dunning import payment_retry
+from billing.services.ledger import credit_issue
+from billing.services.subscriptions import billing_start, subscription_charge_now
 from billing.stripe_gateway import GatewayUnavailable
 from cedarheights.admin import ReadOnlyAdmin, admin_links, run_subject
 from cedarheights.errors import DomainError

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from billing import stripe_gateway
 from billing.models import BillingProfile, Payment, TuitionSubscription
-from billing.services import billing_profile_customer_ensure, subscription_invoice_route, subscription_state_apply
+from billing.services.customers import billing_profile_customer_ensure
+from billing.services.subscriptions import subscription_invoice_route, subscription_state_apply
 from billing.stripe_mirror import payment_mirror, profile_mirror, subscription_mirror
 from cedarheights.pipeline import run_pipeline, step
 from enrollment.models import TuitionPlan

@@ -11,7 +11,7 @@ from billing.handoffs import (
     subscriptions_billing_lost,
 )
 from billing.models import BillingProfile, Payment, TuitionSubscription
-from billing.services import payment_settle
+from billing.services.dunning import payment_settle
 from enrollment.models import TuitionPlan
 
 

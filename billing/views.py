@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from billing.models import Receipt
 from billing.selectors import family_billing_overview
-from billing.services import payment_method_update
+from billing.services.customers import payment_method_update
 from billing.stripe_gateway import CardRefused, GatewayUnavailable
 from billing.webhooks import stripe_event_receive
 from cedarheights.api import error_body

@@ -13,12 +13,9 @@ from django.utils import timezone
 
 from billing import stripe_gateway
 from billing.models import BillingProfile, Payment, StripeEvent, TuitionSubscription
-from billing.services import (
-    payment_failure_open,
-    payment_settle,
-    refund_record,
-    subscription_state_apply,
-)
+from billing.services.charges import refund_record
+from billing.services.dunning import payment_failure_open, payment_settle
+from billing.services.subscriptions import subscription_state_apply
 from billing.stripe_mirror import mirror, payment_mirror, subscription_mirror
 from cedarheights.emails import email_owner, email_parents
 from cedarheights.errors import InvalidInput

@@ -4,7 +4,8 @@ import pytest
 from django.core.management import call_command
 
 from billing.models import Payment, TuitionSubscription
-from billing.services import billing_start, catalog_sync
+from billing.services.catalog import catalog_sync
+from billing.services.subscriptions import billing_start
 from tests.factories import ParentFactory, TuitionPlanFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.models import LedgerEntry, Payment, PaymentFailure, Receipt, StripeEvent, TuitionSubscription
-from billing.services import payment_record_succeeded
+from billing.services.ledger import payment_record_succeeded
 from cedarheights.models import EmailLog
 from enrollment.models import Enrollment
 from tests.billing.stripe_events import event, sign

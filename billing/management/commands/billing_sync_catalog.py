@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from billing.services import catalog_sync
+from billing.services.catalog import catalog_sync
 
 
 class Command(BaseCommand):

@@ -1,0 +1,54 @@
+"""A family at Stripe: its customer (made in one place), the card on file, and a card checked before it is used."""
+
+from django.utils import timezone
+
+from accounts.models import Family
+from billing import stripe_gateway
+from billing.models import BillingProfile, PaymentFailure
+from cedarheights.errors import ServiceUnavailable
+
+
+def card_check(*, payment_method_id: str) -> None:
+    """Before anything is booked on a card: Stripe must know it and accept it for later charges (`CardRefused`,
+    an error on `payment_method_id`); Stripe out of reach is a "try again" (`ServiceUnavailable`)."""
+    try:
+        stripe_gateway.card_verify(payment_method_id=payment_method_id)
+    except stripe_gateway.GatewayUnavailable as error:
+        raise ServiceUnavailable(
+            "We could not check your card just now. Nothing was saved: please try again in a minute."
+        ) from error
+
+
+def billing_profile_customer_ensure(*, family: Family) -> BillingProfile:
+    """The family's billing profile with its Stripe customer: the one stored, or one made now and stored the
+    moment Stripe answers. The idempotency key is the family's (`billing:family:<id>:customer`), so a call
+    retried after Stripe answered and before the id was stored gets the same customer back. Stripe is called
+    outside any lock or transaction."""
+    profile, _ = BillingProfile.objects.get_or_create(family=family)
+    if profile.stripe_customer_id:
+        return profile
+    parent = family.parents.order_by("id").first()
+    customer_id = stripe_gateway.customer_create(
+        family_id=family.pk, email=parent.email if parent else "", name=family.name
+    )
+    BillingProfile.objects.filter(pk=profile.pk).update(stripe_customer_id=customer_id)
+    profile.stripe_customer_id = customer_id
+    return profile
+
+
+def payment_method_update(*, family: Family, payment_method_id: str) -> BillingProfile:
+    """The parent's new card becomes the default for every invoice and charge; open failures retry on it."""
+    profile = billing_profile_customer_ensure(family=family)
+    card = stripe_gateway.payment_method_attach(
+        family_id=family.pk, customer_id=profile.stripe_customer_id, payment_method_id=payment_method_id
+    )
+    profile.default_payment_method_id, profile.card_brand, profile.card_last4 = (
+        payment_method_id,
+        card.brand,
+        card.last4,
+    )
+    profile.card_exp_month, profile.card_exp_year = card.exp_month, card.exp_year
+    profile.save()
+    # Due now: the next retry run tries the new card instead of waiting for the schedule.
+    PaymentFailure.objects.filter(family=family, status=PaymentFailure.Status.OPEN).update(next_retry_at=timezone.now())
+    return profile
