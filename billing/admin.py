@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.models import Family
+from billing.errors import GatewayUnavailable
 from billing.models import (
     BillingProfile,
     LedgerEntry,
@@ -21,7 +22,6 @@ from billing.services.charges import refund_issue
 from billing.services.dunning import payment_retry
 from billing.services.ledger import credit_issue
 from billing.services.subscriptions import billing_start, subscription_charge_now
-from billing.stripe_gateway import GatewayUnavailable
 from cedarheights.admin import ReadOnlyAdmin, admin_links, run_subject
 from cedarheights.errors import DomainError
 from cedarheights.money import format_cents
@@ -66,8 +66,8 @@ class PaymentAdmin(MoneyMixin, ReadOnlyAdmin):
                     amount_cents=payment.amount_cents - payment.amount_refunded_cents,
                     reason=f"Refunded by {request.user}",
                 )
-            except (DomainError, GatewayUnavailable) as error:
-                self.message_user(request, f"{payment}: {error}", messages.ERROR)
+            except DomainError as error:  # Stripe out of reach too
+                self.message_user(request, f"{payment}: {error.message}", messages.ERROR)
             else:
                 self.message_user(request, f"Refunded: {payment}", messages.SUCCESS)
 
@@ -84,8 +84,8 @@ class PaymentAdmin(MoneyMixin, ReadOnlyAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 refund_issue(payment=payment, amount_cents=_cents(form), reason=form.cleaned_data["reason"])
-            except (DomainError, GatewayUnavailable) as error:
-                form.add_error("amount", str(error))
+            except DomainError as error:  # Stripe out of reach too
+                form.add_error("amount", error.message)
             else:
                 self.message_user(request, f"Refunded {form.cleaned_data['amount']} of {payment}.", messages.SUCCESS)
                 return redirect("admin:billing_payment_change", pk)
@@ -152,8 +152,8 @@ class TuitionSubscriptionAdmin(ReadOnlyAdmin):
         for subscription in queryset:
             try:
                 payment = subscription_charge_now(subscription=subscription)
-            except (DomainError, GatewayUnavailable) as error:
-                self.message_user(request, f"{subscription.family}: {error}", messages.ERROR)
+            except DomainError as error:  # Stripe out of reach too
+                self.message_user(request, f"{subscription.family}: {error.message}", messages.ERROR)
                 continue
             amount = format_cents(payment.amount_cents, payment.currency)
             if payment.status == Payment.Status.SUCCEEDED:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from billing import stripe_gateway
+from billing.errors import NoCardOnFile, PlanNotInStripe
 from billing.models import BillingProfile, Payment, TuitionSubscription
 from billing.services.customers import billing_profile_customer_ensure
 from billing.services.subscriptions import subscription_invoice_route, subscription_state_apply
@@ -48,7 +49,7 @@ def attach_payment_method(ctx: BillingContext) -> None:
     profile = BillingProfile.objects.get(family_id=subscription.family_id)
     method = ctx.payment_method_id or subscription.payment_method_id or profile.default_payment_method_id
     if not method:
-        raise ValueError("The family has no card on file.")
+        raise NoCardOnFile("The family has no card on file.")
     if method == profile.default_payment_method_id:
         return
     card = stripe_gateway.payment_method_attach(
@@ -70,7 +71,7 @@ def create_subscription(ctx: BillingContext) -> None:
         return
     plan = subscription.tuition_plan
     if not plan.stripe_price_id:
-        raise ValueError(f"{plan} has no Stripe price yet: run `manage.py billing_sync_catalog`.")
+        raise PlanNotInStripe(f"{plan} has no Stripe price yet: run `manage.py billing_sync_catalog`.")
     profile = BillingProfile.objects.get(family_id=subscription.family_id)
     trial_end, anchor = billing_start_times(subscription)
     state = stripe_gateway.subscription_create(

@@ -12,26 +12,26 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing import stripe_gateway
+from billing.errors import NotAStripeEvent
 from billing.models import BillingProfile, Payment, StripeEvent, TuitionSubscription
 from billing.services.charges import refund_record
 from billing.services.dunning import payment_failure_open, payment_settle
 from billing.services.subscriptions import subscription_state_apply
 from billing.stripe_mirror import mirror, payment_mirror, subscription_mirror
 from cedarheights.emails import email_owner, email_parents
-from cedarheights.errors import InvalidInput
 from cedarheights.outbox import task_enqueue_with_commit
 
 EVENT_TASK = "billing.tasks.stripe_event_process"
 
 
 def stripe_event_receive(*, payload: bytes, signature: str) -> StripeEvent | None:
-    """Verify and store one delivery. Raises ValueError on a bad signature, InvalidInput on a signed body that is
-    not an event; None when already received."""
+    """Verify and store one delivery. Raises `SignatureRefused` on a bad signature, `NotAStripeEvent` on a signed
+    body that is not an event; None when already received."""
     event = stripe_gateway.webhook_event_construct(
         payload=payload, signature=signature, secret=settings.STRIPE_WEBHOOK_SECRET
     )
     if not _is_event(event):
-        raise InvalidInput("The body is not a Stripe event (id, type, created and data.object).", code="not_an_event")
+        raise NotAStripeEvent()
     try:
         with transaction.atomic():
             stored = StripeEvent.objects.create(

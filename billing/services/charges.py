@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing import stripe_gateway
+from billing.errors import NoCardOnFile
 from billing.models import BillingProfile, LedgerEntry, Payment
 from billing.services.dunning import payment_failure_open
 from billing.services.ledger import ledger_entry_add, payment_record_succeeded
@@ -20,7 +21,7 @@ def lesson_charge(*, lesson: Lesson, amount_cents: int) -> Payment:
     family = lesson.student.family
     profile = BillingProfile.objects.filter(family=family).first()
     if profile is None or not profile.default_payment_method_id:
-        raise InvalidInput(f"{family} has no card on file.")
+        raise NoCardOnFile(f"{family} has no card on file.")
     payment = Payment.objects.create(
         family=family,
         purpose=Payment.Purpose.LESSON,

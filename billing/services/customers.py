@@ -4,17 +4,18 @@ from django.utils import timezone
 
 from accounts.models import Family
 from billing import stripe_gateway
+from billing.errors import GatewayUnavailable
 from billing.models import BillingProfile, PaymentFailure
-from cedarheights.errors import ServiceUnavailable
 
 
 def card_check(*, payment_method_id: str) -> None:
     """Before anything is booked on a card: Stripe must know it and accept it for later charges (`CardRefused`,
-    an error on `payment_method_id`); Stripe out of reach is a "try again" (`ServiceUnavailable`)."""
+    an error on `payment_method_id`); Stripe out of reach is a "try again" (`GatewayUnavailable`, a 503), said
+    in the words of someone enrolling."""
     try:
         stripe_gateway.card_verify(payment_method_id=payment_method_id)
-    except stripe_gateway.GatewayUnavailable as error:
-        raise ServiceUnavailable(
+    except GatewayUnavailable as error:
+        raise GatewayUnavailable(
             "We could not check your card just now. Nothing was saved: please try again in a minute."
         ) from error
 
