@@ -79,7 +79,7 @@ class PaymentAdmin(MoneyMixin, ReadOnlyAdmin):
 
     def refund_view(self, request, pk: int):
         """A partial refund: an amount and a reason."""
-        payment = Payment.objects.get(pk=pk)
+        payment = get_object_or_404(Payment, pk=pk)
         form = AmountForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -96,7 +96,8 @@ class PaymentAdmin(MoneyMixin, ReadOnlyAdmin):
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"refund_url": reverse("admin:billing_payment_refund", args=[object_id])}
+        # An id that is not a number is no payment: Django's own answer (the index, with a message), not a 500.
+        extra = {"refund_url": reverse("admin:billing_payment_refund", args=[object_id])} if object_id.isdigit() else {}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
 
@@ -194,7 +195,7 @@ class LedgerEntryAdmin(MoneyMixin, ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
-        if family_id := request.GET.get("family__id__exact"):
+        if (family_id := request.GET.get("family__id__exact", "")).isdigit():
             return ledger_with_running_balance(family_id=int(family_id)).select_related("family")
         return super().get_queryset(request)
 

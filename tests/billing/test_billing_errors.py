@@ -120,3 +120,28 @@ class TestTheWebhooksErrorBody:
             WEBHOOK, b"\xff\xfe", content_type="application/json", headers={"Stripe-Signature": "t=1,v1=00"}
         )
         assert response.status_code == 400 and response.json()["code"] == "bad_signature"
+
+
+class TestBadIdsInTheAdmin:
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/admin/accounts/family/999999/credit/",
+            "/admin/accounts/family/999999/start-billing/",
+            "/admin/billing/payment/999999/refund/",
+        ],
+    )
+    @pytest.mark.parametrize("method", ["get", "post"])
+    def test_a_billing_page_about_a_record_that_does_not_exist_is_a_404(self, owner_client, url, method):
+        """Failed before the fix for the refund page: Payment.DoesNotExist, a 500."""
+        data = {"amount": "10.00", "reason": "x", "tuition_plan": "1"} if method == "post" else None
+        assert getattr(owner_client, method)(url, data).status_code == 404
+
+    def test_a_payments_page_whose_id_is_not_a_number_is_djangos_answer_not_a_500(self, owner_client):
+        """Failed before the fix: the refund link was reversed with the id `abc` (NoReverseMatch, a 500)."""
+        response = owner_client.get("/admin/billing/payment/abc/change/")
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+
+    def test_a_ledger_filtered_by_a_family_id_that_is_not_a_number_is_djangos_answer_not_a_500(self, owner_client):
+        """Failed before the fix: the running balance's query was given int("abc"), a 500."""
+        assert owner_client.get("/admin/billing/ledgerentry/?family__id__exact=abc").status_code == 200
