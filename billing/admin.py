@@ -249,12 +249,13 @@ def start_billing_view(model_admin, request, pk: int):
     family = get_object_or_404(Family, pk=pk)
     form = StartBillingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not BillingProfile.objects.filter(family=family).exclude(default_payment_method_id="").exists():
-            form.add_error(None, "No card on file: the parent adds one on their billing page.")
-        else:
+        try:
             billing_start(
                 family=family, tuition_plan=form.cleaned_data["tuition_plan"], starts_at=form.cleaned_data["starts_at"]
             )
+        except DomainError as error:  # no card on file
+            form.add_error(None, error.message)
+        else:
             model_admin.message_user(request, f"Billing is starting for {family}; see it under Tuition subscriptions.")
             return redirect("admin:accounts_family_change", pk)
     return render(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from billing import stripe_gateway
 from billing.errors import NoCardOnFile, PlanNotInStripe
 from billing.models import BillingProfile, Payment, TuitionSubscription
-from billing.services.customers import billing_profile_customer_ensure
+from billing.services.customers import billing_profile_card_attach, billing_profile_customer_ensure
 from billing.services.subscriptions import subscription_invoice_route, subscription_state_apply
 from billing.stripe_mirror import payment_mirror, profile_mirror, subscription_mirror
 from cedarheights.pipeline import run_pipeline, step
@@ -50,18 +50,8 @@ def attach_payment_method(ctx: BillingContext) -> None:
     method = ctx.payment_method_id or subscription.payment_method_id or profile.default_payment_method_id
     if not method:
         raise NoCardOnFile("The family has no card on file.")
-    if method == profile.default_payment_method_id:
-        return
-    card = stripe_gateway.payment_method_attach(
-        family_id=profile.family_id, customer_id=profile.stripe_customer_id, payment_method_id=method
-    )
-    BillingProfile.objects.filter(pk=profile.pk).update(
-        default_payment_method_id=method,
-        card_brand=card.brand,
-        card_last4=card.last4,
-        card_exp_month=card.exp_month,
-        card_exp_year=card.exp_year,
-    )
+    if method != profile.default_payment_method_id:
+        billing_profile_card_attach(profile=profile, payment_method_id=method)
 
 
 @step("Create the Stripe subscription")

@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from billing import stripe_gateway
 from billing.errors import NotAStripeEvent
-from billing.models import BillingProfile, Payment, StripeEvent, TuitionSubscription
+from billing.models import Payment, StripeEvent, TuitionSubscription
 from billing.services.charges import refund_record
+from billing.services.customers import billing_profile_card_refresh
 from billing.services.dunning import payment_failure_open, payment_settle
-from billing.services.subscriptions import subscription_state_apply
+from billing.services.subscriptions import invoice_payment_ensure, subscription_state_apply
 from billing.stripe_mirror import mirror, payment_mirror, subscription_mirror
 from cedarheights.emails import email_owner, email_parents
 from cedarheights.outbox import task_enqueue_with_commit
@@ -117,15 +118,13 @@ def _invoice_payment(invoice: dict) -> Payment | None:
     subscription = _subscription_for(invoice.get("subscription"))
     if subscription is None:
         return None
-    return Payment.objects.create(
-        family_id=subscription.family_id,
-        stripe_invoice_id=invoice["id"],
-        currency=invoice.get("currency", "cad"),
+    intent = invoice.get("payment_intent")
+    return invoice_payment_ensure(
+        subscription=subscription,
+        invoice_id=invoice["id"],
         amount_cents=invoice.get("amount_due") or invoice.get("total") or 0,
-        description=str(subscription.tuition_plan),
-        stripe_payment_intent_id=invoice.get("payment_intent")
-        if isinstance(invoice.get("payment_intent"), str)
-        else None,
+        currency=invoice.get("currency", "cad"),
+        payment_intent_id=intent if isinstance(intent, str) else None,
     )
 
 
@@ -213,11 +212,12 @@ def dispute_created(dispute: dict, event: StripeEvent) -> None:
 
 def payment_method_changed(method: dict, event: StripeEvent) -> None:
     card = method.get("card") or {}
-    BillingProfile.objects.filter(default_payment_method_id=method["id"]).update(
-        card_brand=card.get("brand", ""),
-        card_last4=card.get("last4", ""),
-        card_exp_month=card.get("exp_month"),
-        card_exp_year=card.get("exp_year"),
+    billing_profile_card_refresh(
+        payment_method_id=method["id"],
+        brand=card.get("brand", ""),
+        last4=card.get("last4", ""),
+        exp_month=card.get("exp_month"),
+        exp_year=card.get("exp_year"),
     )
 
 

@@ -37,19 +37,33 @@ def billing_profile_customer_ensure(*, family: Family) -> BillingProfile:
     return profile
 
 
+def billing_profile_card_attach(*, profile: BillingProfile, payment_method_id: str) -> BillingProfile:
+    """Attach a card to the family's Stripe customer and keep it as the default for every invoice and charge."""
+    card = stripe_gateway.payment_method_attach(
+        family_id=profile.family_id, customer_id=profile.stripe_customer_id, payment_method_id=payment_method_id
+    )
+    profile.default_payment_method_id = payment_method_id
+    profile.card_brand, profile.card_last4 = card.brand, card.last4
+    profile.card_exp_month, profile.card_exp_year = card.exp_month, card.exp_year
+    profile.save(
+        update_fields=["default_payment_method_id", "card_brand", "card_last4", "card_exp_month", "card_exp_year"]
+    )
+    return profile
+
+
+def billing_profile_card_refresh(
+    *, payment_method_id: str, brand: str, last4: str, exp_month: int | None, exp_year: int | None
+) -> int:
+    """Stripe says a card changed (a new expiry): the profiles whose default it is show it; returns how many."""
+    return BillingProfile.objects.filter(default_payment_method_id=payment_method_id).update(
+        card_brand=brand, card_last4=last4, card_exp_month=exp_month, card_exp_year=exp_year
+    )
+
+
 def payment_method_update(*, family: Family, payment_method_id: str) -> BillingProfile:
     """The parent's new card becomes the default for every invoice and charge; open failures retry on it."""
     profile = billing_profile_customer_ensure(family=family)
-    card = stripe_gateway.payment_method_attach(
-        family_id=family.pk, customer_id=profile.stripe_customer_id, payment_method_id=payment_method_id
-    )
-    profile.default_payment_method_id, profile.card_brand, profile.card_last4 = (
-        payment_method_id,
-        card.brand,
-        card.last4,
-    )
-    profile.card_exp_month, profile.card_exp_year = card.exp_month, card.exp_year
-    profile.save()
+    profile = billing_profile_card_attach(profile=profile, payment_method_id=payment_method_id)
     # Due now: the next retry run tries the new card instead of waiting for the schedule.
     PaymentFailure.objects.filter(family=family, status=PaymentFailure.Status.OPEN).update(next_retry_at=timezone.now())
     return profile

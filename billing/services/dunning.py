@@ -84,8 +84,8 @@ def payment_failure_recover(*, failure: PaymentFailure, paid_at=None) -> Payment
 
 @transaction.atomic
 def payment_settle(*, payment: Payment, paid_at=None) -> Payment:
-    """Stripe says a payment went through (a webhook, or the reconciler): a payment that failed before is
-    recovered (whatever its failure's status, so a paused enrollment resumes), any other is recorded as a
+    """Stripe says a payment went through (a webhook, the reconciler, an invoice routed): a payment that failed
+    before is recovered (whatever its failure's status, so a paused enrollment resumes), any other is recorded as a
     success. Safe to call again: the two services it calls write nothing twice.
 
     No lock of its own: `payment_failure_recover` locks the failure then the payment, as a retry does."""

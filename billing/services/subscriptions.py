@@ -5,9 +5,9 @@ from django.db import transaction
 
 from accounts.models import Family
 from billing import stripe_gateway
-from billing.models import Payment, TuitionSubscription
-from billing.services.dunning import payment_failure_open
-from billing.services.ledger import payment_record_succeeded
+from billing.errors import NoCardOnFile
+from billing.models import BillingProfile, Payment, TuitionSubscription
+from billing.services.dunning import payment_failure_open, payment_settle
 from billing.stripe_mirror import payment_mirror
 from cedarheights.emails import email_owner
 from cedarheights.errors import InvalidInput
@@ -24,9 +24,14 @@ TERMINAL = {TuitionSubscription.Status.CANCELED}
 def billing_start(
     *, family: Family, tuition_plan: TuitionPlan, payment_method_id: str = "", enrollment=None, starts_at=None
 ) -> TuitionSubscription:
-    """Start billing a family for a plan (from `starts_at`, the first regular lesson, if given): the pipeline
-    runs in django-q2 once this commits. The card is kept on the subscription and the task is recorded in this
-    transaction, so billing whose task is lost anyway can be started again (`billing_handoffs_recover`)."""
+    """Start billing a family for a plan (from `starts_at`, the first regular lesson, if given) on the card given,
+    else the card on file (`NoCardOnFile` when there is none): the pipeline runs in django-q2 once this commits.
+    The card is kept on the subscription and the task is recorded in this transaction, so billing whose task is
+    lost anyway can be started again (`billing_handoffs_recover`)."""
+    if not payment_method_id and not (
+        BillingProfile.objects.filter(family=family).exclude(default_payment_method_id="").exists()
+    ):
+        raise NoCardOnFile()
     subscription = TuitionSubscription.objects.create(
         family=family,
         tuition_plan=tuition_plan,
@@ -68,22 +73,41 @@ def subscription_state_apply(
     return ours
 
 
+def invoice_payment_ensure(
+    *,
+    subscription: TuitionSubscription,
+    invoice_id: str,
+    amount_cents: int,
+    currency: str | None = None,
+    payment_intent_id: str | None = None,
+) -> Payment:
+    """Our payment for one of the subscription's Stripe invoices: the one we hold, or one made now (the first
+    invoice routed by the pipeline, a renewal first seen in a webhook). One per invoice (a unique column)."""
+    payment, _ = Payment.objects.get_or_create(
+        stripe_invoice_id=invoice_id,
+        defaults={
+            "family_id": subscription.family_id,
+            "amount_cents": amount_cents,
+            "currency": currency or subscription.tuition_plan.currency,
+            "description": str(subscription.tuition_plan),
+            "stripe_payment_intent_id": payment_intent_id,
+        },
+    )
+    return payment
+
+
 @transaction.atomic
 def subscription_invoice_route(*, subscription: TuitionSubscription, outcome: stripe_gateway.ChargeOutcome) -> Payment:
     """A subscription's invoice that Stripe charged: paid → ledger, receipt, email; declined → failure
     recorded, retries scheduled, parents told. Routing it again (a retried run) writes nothing twice."""
-    payment, _ = Payment.objects.get_or_create(
-        stripe_invoice_id=outcome.invoice_id,
-        defaults={
-            "family": subscription.family,
-            "amount_cents": outcome.amount_cents,
-            "currency": subscription.tuition_plan.currency,
-            "description": f"{subscription.tuition_plan}",
-            "stripe_payment_intent_id": outcome.payment_intent_id,
-        },
+    payment = invoice_payment_ensure(
+        subscription=subscription,
+        invoice_id=outcome.invoice_id,
+        amount_cents=outcome.amount_cents,
+        payment_intent_id=outcome.payment_intent_id,
     )
     if outcome.succeeded:
-        return payment_record_succeeded(payment=payment)
+        return payment_settle(payment=payment)
     payment_failure_open(
         payment=payment, reason=outcome.reason, decline_code=outcome.decline_code, subscription=subscription
     )
