@@ -457,7 +457,7 @@ def in_process(stripe_url: str, piano_id: int, plan_id: int, cards: list[str]) -
 
     from billing.models import TuitionSubscription
     from billing.pipelines import billing_pipeline_run
-    from billing.services import payment_method_update
+    from billing.services.customers import payment_method_update
     from enrollment.inputs import ChildInput, EnrollmentInput
     from enrollment.models import TuitionPlan
     from enrollment.pipelines import enrollment_submit
@@ -543,7 +543,7 @@ def main() -> None:
         from django.conf import settings
 
         settings.BENCH_FLOOR = True
-        from billing.services import catalog_sync
+        from billing.services.catalog import catalog_sync
         from enrollment.models import TuitionPlan
         from scheduling.models import Instrument
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.models import Family
+from billing.errors import GatewayUnavailable
 from billing.models import (
     BillingProfile,
     LedgerEntry,
@@ -17,8 +18,10 @@ from billing.models import (
     TuitionSubscription,
 )
 from billing.selectors import balance_subquery, family_balance_cents, ledger_with_running_balance
-from billing.services import billing_start, credit_issue, payment_retry, refund_issue, subscription_charge_now
-from billing.stripe_gateway import GatewayUnavailable
+from billing.services.charges import refund_issue
+from billing.services.dunning import payment_retry
+from billing.services.ledger import credit_issue
+from billing.services.subscriptions import billing_start, subscription_charge_now
 from cedarheights.admin import ReadOnlyAdmin, admin_links, run_subject
 from cedarheights.errors import DomainError
 from cedarheights.money import format_cents
@@ -63,8 +66,8 @@ class PaymentAdmin(MoneyMixin, ReadOnlyAdmin):
                     amount_cents=payment.amount_cents - payment.amount_refunded_cents,
                     reason=f"Refunded by {request.user}",
                 )
-            except (DomainError, GatewayUnavailable) as error:
-                self.message_user(request, f"{payment}: {error}", messages.ERROR)
+            except DomainError as error:  # Stripe out of reach too
+                self.message_user(request, f"{payment}: {error.message}", messages.ERROR)
             else:
                 self.message_user(request, f"Refunded: {payment}", messages.SUCCESS)
 
@@ -76,13 +79,13 @@ class PaymentAdmin(MoneyMixin, ReadOnlyAdmin):
 
     def refund_view(self, request, pk: int):
         """A partial refund: an amount and a reason."""
-        payment = Payment.objects.get(pk=pk)
+        payment = get_object_or_404(Payment, pk=pk)
         form = AmountForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
                 refund_issue(payment=payment, amount_cents=_cents(form), reason=form.cleaned_data["reason"])
-            except (DomainError, GatewayUnavailable) as error:
-                form.add_error("amount", str(error))
+            except DomainError as error:  # Stripe out of reach too
+                form.add_error("amount", error.message)
             else:
                 self.message_user(request, f"Refunded {form.cleaned_data['amount']} of {payment}.", messages.SUCCESS)
                 return redirect("admin:billing_payment_change", pk)
@@ -93,7 +96,8 @@ class PaymentAdmin(MoneyMixin, ReadOnlyAdmin):
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"refund_url": reverse("admin:billing_payment_refund", args=[object_id])}
+        # An id that is not a number is no payment: Django's own answer (the index, with a message), not a 500.
+        extra = {"refund_url": reverse("admin:billing_payment_refund", args=[object_id])} if object_id.isdigit() else {}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
 
@@ -149,8 +153,8 @@ class TuitionSubscriptionAdmin(ReadOnlyAdmin):
         for subscription in queryset:
             try:
                 payment = subscription_charge_now(subscription=subscription)
-            except (DomainError, GatewayUnavailable) as error:
-                self.message_user(request, f"{subscription.family}: {error}", messages.ERROR)
+            except DomainError as error:  # Stripe out of reach too
+                self.message_user(request, f"{subscription.family}: {error.message}", messages.ERROR)
                 continue
             amount = format_cents(payment.amount_cents, payment.currency)
             if payment.status == Payment.Status.SUCCEEDED:
@@ -191,7 +195,7 @@ class LedgerEntryAdmin(MoneyMixin, ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
-        if family_id := request.GET.get("family__id__exact"):
+        if (family_id := request.GET.get("family__id__exact", "")).isdigit():
             return ledger_with_running_balance(family_id=int(family_id)).select_related("family")
         return super().get_queryset(request)
 
@@ -245,12 +249,13 @@ def start_billing_view(model_admin, request, pk: int):
     family = get_object_or_404(Family, pk=pk)
     form = StartBillingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not BillingProfile.objects.filter(family=family).exclude(default_payment_method_id="").exists():
-            form.add_error(None, "No card on file: the parent adds one on their billing page.")
-        else:
+        try:
             billing_start(
                 family=family, tuition_plan=form.cleaned_data["tuition_plan"], starts_at=form.cleaned_data["starts_at"]
             )
+        except DomainError as error:  # no card on file
+            form.add_error(None, error.message)
+        else:
             model_admin.message_user(request, f"Billing is starting for {family}; see it under Tuition subscriptions.")
             return redirect("admin:accounts_family_change", pk)
     return render(

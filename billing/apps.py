@@ -7,7 +7,8 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         # Their steps' titles (@step) are registered on import: every process, not only the worker, names them.
-        from billing import pipelines, services  # noqa: F401
+        from billing import handoffs, pipelines  # noqa: F401
         from billing.receivers import receivers_connect
+        from billing.services import dunning  # noqa: F401
 
         receivers_connect()

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from billing.models import StripeEvent, TuitionSubscription
 from billing.pipelines import REFERENCE_PREFIX
-from billing.services import BILLING_TASK
+from billing.services.subscriptions import BILLING_TASK
 from billing.webhooks import EVENT_TASK
 from cedarheights.models import PipelineRun
 from cedarheights.outbox import task_args_queued, task_enqueue_with_commit

@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from billing import stripe_gateway
+from billing.errors import NoCardOnFile, PlanNotInStripe
 from billing.models import BillingProfile, Payment, TuitionSubscription
-from billing.services import billing_profile_customer_ensure, subscription_invoice_route, subscription_state_apply
+from billing.services.customers import billing_profile_card_attach, billing_profile_customer_ensure
+from billing.services.subscriptions import subscription_invoice_route, subscription_state_apply
 from billing.stripe_mirror import payment_mirror, profile_mirror, subscription_mirror
 from cedarheights.pipeline import run_pipeline, step
 from enrollment.models import TuitionPlan
@@ -47,19 +49,9 @@ def attach_payment_method(ctx: BillingContext) -> None:
     profile = BillingProfile.objects.get(family_id=subscription.family_id)
     method = ctx.payment_method_id or subscription.payment_method_id or profile.default_payment_method_id
     if not method:
-        raise ValueError("The family has no card on file.")
-    if method == profile.default_payment_method_id:
-        return
-    card = stripe_gateway.payment_method_attach(
-        family_id=profile.family_id, customer_id=profile.stripe_customer_id, payment_method_id=method
-    )
-    BillingProfile.objects.filter(pk=profile.pk).update(
-        default_payment_method_id=method,
-        card_brand=card.brand,
-        card_last4=card.last4,
-        card_exp_month=card.exp_month,
-        card_exp_year=card.exp_year,
-    )
+        raise NoCardOnFile("The family has no card on file.")
+    if method != profile.default_payment_method_id:
+        billing_profile_card_attach(profile=profile, payment_method_id=method)
 
 
 @step("Create the Stripe subscription")
@@ -69,7 +61,7 @@ def create_subscription(ctx: BillingContext) -> None:
         return
     plan = subscription.tuition_plan
     if not plan.stripe_price_id:
-        raise ValueError(f"{plan} has no Stripe price yet: run `manage.py billing_sync_catalog`.")
+        raise PlanNotInStripe(f"{plan} has no Stripe price yet: run `manage.py billing_sync_catalog`.")
     profile = BillingProfile.objects.get(family_id=subscription.family_id)
     trial_end, anchor = billing_start_times(subscription)
     state = stripe_gateway.subscription_create(

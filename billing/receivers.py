@@ -1,6 +1,7 @@
 """Billing's answers to the events of the layers below it (enrollment/signals.py)."""
 
-from billing.services import billing_start, card_check
+from billing.services.customers import card_check
+from billing.services.subscriptions import billing_start
 from enrollment.signals import enrollment_booked, enrollment_card_offered
 
 

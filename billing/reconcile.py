@@ -2,6 +2,9 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
 
 from billing import stripe_gateway
 from billing.handoffs import (
@@ -11,7 +14,8 @@ from billing.handoffs import (
     subscriptions_billing_lost,
 )
 from billing.models import BillingProfile, Payment, TuitionSubscription
-from billing.services import payment_settle
+from billing.services.dunning import payment_settle
+from billing.services.subscriptions import TERMINAL, subscription_state_apply
 from enrollment.models import TuitionPlan
 
 
@@ -25,17 +29,27 @@ class Mismatch:
         return f"{self.record}: {self.problem}" + ("" if self.repair else " (needs a person)")
 
 
-def _subscription_status(ours: TuitionSubscription, theirs: dict | None) -> Mismatch | None:
+def _subscription_status(ours: TuitionSubscription, theirs: dict | None, read_at: datetime) -> Mismatch | None:
     if theirs is None:
         return Mismatch(str(ours), f"Stripe has no subscription {ours.stripe_subscription_id}")
     status = theirs.get("status")
     if status == ours.status or status not in TuitionSubscription.Status.values:
         return None
+    problem = f"status here {ours.status}, at Stripe {status}"
+    if ours.status in TERMINAL:
+        return Mismatch(str(ours), problem)  # a canceled subscription never comes back by itself
 
     def repair():
-        TuitionSubscription.objects.filter(pk=ours.pk).update(status=status)
+        # Stripe's state as of when it was read, applied as its event would be (unpaid or canceled pauses the
+        # enrollment), unless an event as new was applied meanwhile.
+        subscription_state_apply(
+            subscription=ours,
+            status=status,
+            state_at=read_at,
+            next_charge_at=stripe_gateway.subscription_next_charge_at(theirs),
+        )
 
-    return Mismatch(str(ours), f"status here {ours.status}, at Stripe {status}", repair)
+    return Mismatch(str(ours), problem, repair)
 
 
 def _invoice_payment(payment: Payment, invoice: dict | None) -> Mismatch | None:
@@ -94,7 +108,9 @@ def billing_reconcile(*, commit: bool = False, progress: Callable[[int, int], No
     for subscription in TuitionSubscription.objects.exclude(stripe_subscription_id=None).select_related("family"):
         checks.append(
             lambda s=subscription: _subscription_status(
-                s, stripe_gateway.object_retrieve(kind="subscriptions", stripe_id=s.stripe_subscription_id)
+                s,
+                stripe_gateway.object_retrieve(kind="subscriptions", stripe_id=s.stripe_subscription_id),
+                timezone.now(),
             )
         )
     for payment in Payment.objects.exclude(stripe_invoice_id=None).select_related("family"):

@@ -16,19 +16,9 @@ from functools import cache
 import stripe
 from django.conf import settings
 
-from cedarheights.errors import DomainError
+from billing.errors import CardRefused, GatewayUnavailable, NotAStripeEvent, SignatureRefused
 
 WEBHOOK_TOLERANCE_SECONDS = 300
-
-
-class GatewayUnavailable(Exception):
-    """Stripe could not be reached or answered with a server error: try again later."""
-
-
-class CardRefused(DomainError):
-    """Stripe would not take the card (declined at attach, unknown or expired payment method)."""
-
-    code = "card_refused"
 
 
 @dataclass(frozen=True)
@@ -301,16 +291,20 @@ def payment_failure_reason(*, payment_intent_id: str) -> str | None:
 
 def webhook_event_construct(*, payload: bytes, signature: str, secret: str) -> object:
     """Verify Stripe's signature on the raw body (tolerance 300 s) and return the body parsed from JSON; raise
-    ValueError when it does not hold. Whether the signed body is an event is the caller's question."""
+    `SignatureRefused` when it does not hold, `NotAStripeEvent` when the signed body is not JSON. Whether a JSON
+    body is an event is the caller's question."""
     try:
         stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS)
-    except stripe.SignatureVerificationError as error:
-        raise ValueError(str(error)) from error
+    except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:  # a body that is not UTF-8 too
+        raise SignatureRefused(str(error)) from error
     # stripe-python refuses old timestamps only; a signature from the future is refused too.
     signed_at = int(dict(part.split("=", 1) for part in signature.split(",") if "=" in part)["t"])
     if signed_at > time.time() + WEBHOOK_TOLERANCE_SECONDS:
-        raise ValueError("Timestamp is ahead of this server's clock by more than the tolerance.")
-    return json.loads(payload)
+        raise SignatureRefused("Timestamp is ahead of this server's clock by more than the tolerance.")
+    try:
+        return json.loads(payload)
+    except ValueError as error:
+        raise NotAStripeEvent() from error
 
 
 def object_retrieve(*, kind: str, stripe_id: str) -> dict | None:

@@ -45,6 +45,7 @@ def mirror(*, kind: str, stripe_id: str | None):
 def plan_mirror(*, plan: TuitionPlan) -> None:
     mirror(kind="products", stripe_id=plan.stripe_product_id)
     if price := mirror(kind="prices", stripe_id=plan.stripe_price_id):
+        # Enrollment's table: written here until enrollment offers a service for a plan's Stripe ids (issue 14).
         TuitionPlan.objects.filter(pk=plan.pk).update(djstripe_price=price)
 
 

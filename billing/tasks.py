@@ -3,7 +3,7 @@
 from billing import webhooks
 from billing.handoffs import billing_handoffs_recover
 from billing.pipelines import billing_pipeline_run
-from billing.services import billing_retry_due, failed_payments_digest_send
+from billing.services.dunning import billing_retry_due, failed_payments_digest_send
 
 
 def billing_pipeline(subscription_id: int, payment_method_id: str = "") -> None:

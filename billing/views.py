@@ -6,10 +6,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from billing.errors import CardRefused
 from billing.models import Receipt
 from billing.selectors import family_billing_overview
-from billing.services import payment_method_update
-from billing.stripe_gateway import CardRefused, GatewayUnavailable
+from billing.services.customers import payment_method_update
 from billing.webhooks import stripe_event_receive
 from cedarheights.error_body import error_body
 from cedarheights.errors import DomainError
@@ -22,10 +22,9 @@ from cedarheights.roles import is_parent
 def stripe_webhook(request):
     try:
         stripe_event_receive(payload=request.body, signature=request.headers.get("Stripe-Signature", ""))
-    except ValueError as error:
-        return JsonResponse(error_body(request, code="bad_signature", message=str(error)), status=400)
-    except DomainError as error:
-        return JsonResponse(error_body(request, code=error.code, message=error.message), status=error.status)
+    except DomainError as error:  # a bad signature, a body that is not an event
+        body = error_body(request, code=error.code, message=error.message, fields=error.fields)
+        return JsonResponse(body, status=error.status)
     return HttpResponse(status=200)
 
 
@@ -65,8 +64,8 @@ def card_update(request):
         payment_method_update(family=family, payment_method_id=method)
     except CardRefused as error:
         messages.error(request, f"The card was refused: {error.message}")
-    except (DomainError, GatewayUnavailable) as error:
-        messages.error(request, f"The card was not saved: {error}")
+    except DomainError as error:  # Stripe out of reach too
+        messages.error(request, f"The card was not saved: {error.message}")
     else:
         messages.success(request, "Your card is saved. Any failed payment will be tried again on it shortly.")
     return redirect("billing")

@@ -5,36 +5,35 @@ django-q2 and applies an event only if it is newer than the state already applie
 late `customer.subscription.updated` never overwrites a cancellation.
 """
 
+from contextlib import suppress
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from billing import stripe_gateway
-from billing.models import BillingProfile, Payment, StripeEvent, TuitionSubscription
-from billing.services import (
-    payment_failure_open,
-    payment_settle,
-    refund_record,
-    subscription_state_apply,
-)
+from billing.errors import NotAStripeEvent
+from billing.models import Payment, StripeEvent, TuitionSubscription
+from billing.services.charges import refund_record
+from billing.services.customers import billing_profile_card_refresh
+from billing.services.dunning import payment_failure_open, payment_settle
+from billing.services.subscriptions import invoice_payment_ensure, subscription_state_apply
 from billing.stripe_mirror import mirror, payment_mirror, subscription_mirror
 from cedarheights.emails import email_owner, email_parents
-from cedarheights.errors import InvalidInput
 from cedarheights.outbox import task_enqueue_with_commit
 
 EVENT_TASK = "billing.tasks.stripe_event_process"
 
 
 def stripe_event_receive(*, payload: bytes, signature: str) -> StripeEvent | None:
-    """Verify and store one delivery. Raises ValueError on a bad signature, InvalidInput on a signed body that is
-    not an event; None when already received."""
+    """Verify and store one delivery. Raises `SignatureRefused` on a bad signature, `NotAStripeEvent` on a signed
+    body that is not an event; None when already received."""
     event = stripe_gateway.webhook_event_construct(
         payload=payload, signature=signature, secret=settings.STRIPE_WEBHOOK_SECRET
     )
     if not _is_event(event):
-        raise InvalidInput("The body is not a Stripe event (id, type, created and data.object).", code="not_an_event")
+        raise NotAStripeEvent()
     try:
         with transaction.atomic():
             stored = StripeEvent.objects.create(
@@ -64,20 +63,23 @@ def _is_event(body: object) -> bool:
 
 
 def stripe_event_process(*, event_id: int) -> None:
-    """Apply one stored event, once. A failure is recorded and raised, so django-q2 tries again."""
-    with transaction.atomic():
-        event = StripeEvent.objects.select_for_update().get(pk=event_id)
-        if event.status != StripeEvent.Status.RECEIVED and event.status != StripeEvent.Status.FAILED:
-            return
-        try:
-            with transaction.atomic():
-                HANDLERS[event.type](event.payload["data"]["object"], event)
-        except Exception as error:
-            event.status, event.error = StripeEvent.Status.FAILED, f"{type(error).__name__}: {error}"
-            event.save(update_fields=["status", "error"])
-            raise
-        event.status, event.processed_at, event.error = StripeEvent.Status.PROCESSED, timezone.now(), ""
-        event.save(update_fields=["status", "processed_at", "error"])
+    """Apply one stored event, once. A failure is recorded after its rollback (so the owner sees it) and raised,
+    so django-q2 tries again."""
+    waiting = [StripeEvent.Status.RECEIVED, StripeEvent.Status.FAILED]
+    try:
+        with transaction.atomic():
+            event = StripeEvent.objects.select_for_update().get(pk=event_id)
+            if event.status not in waiting:
+                return
+            HANDLERS[event.type](event.payload["data"]["object"], event)
+            event.status, event.processed_at, event.error = StripeEvent.Status.PROCESSED, timezone.now(), ""
+            event.save(update_fields=["status", "processed_at", "error"])
+    except Exception as error:
+        with suppress(DatabaseError):  # the database itself away: the task's own failure says so
+            StripeEvent.objects.filter(pk=event_id, status__in=waiting).update(
+                status=StripeEvent.Status.FAILED, error=f"{type(error).__name__}: {error}"
+            )
+        raise
     mirror_event_object(event)
 
 
@@ -120,15 +122,13 @@ def _invoice_payment(invoice: dict) -> Payment | None:
     subscription = _subscription_for(invoice.get("subscription"))
     if subscription is None:
         return None
-    return Payment.objects.create(
-        family_id=subscription.family_id,
-        stripe_invoice_id=invoice["id"],
-        currency=invoice.get("currency", "cad"),
+    intent = invoice.get("payment_intent")
+    return invoice_payment_ensure(
+        subscription=subscription,
+        invoice_id=invoice["id"],
         amount_cents=invoice.get("amount_due") or invoice.get("total") or 0,
-        description=str(subscription.tuition_plan),
-        stripe_payment_intent_id=invoice.get("payment_intent")
-        if isinstance(invoice.get("payment_intent"), str)
-        else None,
+        currency=invoice.get("currency", "cad"),
+        payment_intent_id=intent if isinstance(intent, str) else None,
     )
 
 
@@ -216,11 +216,12 @@ def dispute_created(dispute: dict, event: StripeEvent) -> None:
 
 def payment_method_changed(method: dict, event: StripeEvent) -> None:
     card = method.get("card") or {}
-    BillingProfile.objects.filter(default_payment_method_id=method["id"]).update(
-        card_brand=card.get("brand", ""),
-        card_last4=card.get("last4", ""),
-        card_exp_month=card.get("exp_month"),
-        card_exp_year=card.get("exp_year"),
+    billing_profile_card_refresh(
+        payment_method_id=method["id"],
+        brand=card.get("brand", ""),
+        last4=card.get("last4", ""),
+        exp_month=card.get("exp_month"),
+        exp_year=card.get("exp_year"),
     )
 
 

@@ -18,7 +18,9 @@ from accounts.models import ConsentRecord, Family, User
 from accounts.policy import PRIVACY_POLICY_VERSION
 from billing.handoffs import billing_handoffs_recover
 from billing.models import BillingProfile, Payment, TuitionSubscription
-from billing.services import credit_issue, payment_failure_open, payment_record_succeeded, refund_record
+from billing.services.charges import refund_record
+from billing.services.dunning import payment_failure_open
+from billing.services.ledger import credit_issue, payment_record_succeeded
 from cedarheights.emails import UNCONFIRMED_REASON, email_parents
 from cedarheights.models import EmailLog
 from cedarheights.selectors import school_settings_get

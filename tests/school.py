@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from billing.services import catalog_sync
+from billing.services.catalog import catalog_sync
 from tests.factories import AvailabilityFactory, InstrumentFactory, TeacherFactory, TermFactory, TuitionPlanFactory
 
 

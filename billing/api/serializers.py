@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import Family
-from billing.models import BillingProfile, TuitionSubscription
+from billing.models import TuitionSubscription
 from cedarheights.serializers import ModelSerializer, Serializer, StrictCharField
 from enrollment.api.serializers import OfferedPlanField
 
@@ -34,9 +34,3 @@ class SubscriptionStartSerializer(Serializer):
         allow_blank=True,
         help_text="A Stripe payment method; the card on file when empty.",
     )
-
-    def validate(self, attrs):
-        has_card = BillingProfile.objects.filter(family=attrs["family"]).exclude(default_payment_method_id="").exists()
-        if not has_card and not attrs.get("payment_method_id"):
-            raise serializers.ValidationError({"payment_method_id": ["The family has no card on file."]})
-        return attrs

@@ -4,7 +4,7 @@ from rest_framework.response import Response
 
 from billing.api.serializers import SubscriptionSerializer, SubscriptionStartSerializer
 from billing.selectors import subscription_list_visible_to
-from billing.services import billing_start
+from billing.services.subscriptions import billing_start
 from cedarheights.idempotency import idempotent
 from cedarheights.permissions import IsSchoolAdmin, SchoolAdminOrParent
 

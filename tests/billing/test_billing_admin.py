@@ -6,7 +6,10 @@ from django.utils import timezone
 
 from billing.models import LedgerEntry, Payment, PaymentFailure, TuitionSubscription
 from billing.selectors import family_balance_cents
-from billing.services import catalog_sync, lesson_charge, payment_method_update, payment_record_succeeded
+from billing.services.catalog import catalog_sync
+from billing.services.charges import lesson_charge
+from billing.services.customers import payment_method_update
+from billing.services.ledger import payment_record_succeeded
 from scheduling.models import Lesson
 from tests.factories import ParentFactory, StudentFactory, TeacherFactory, TuitionPlanFactory, UserFactory
 

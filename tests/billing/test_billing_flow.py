@@ -13,15 +13,11 @@ from billing import stripe_gateway
 from billing.models import BillingProfile, LedgerEntry, Payment, PaymentFailure, Receipt, TuitionSubscription
 from billing.pipelines import billing_pipeline_run
 from billing.selectors import family_balance_cents
-from billing.services import (
-    billing_profile_customer_ensure,
-    billing_retry_due,
-    billing_start,
-    catalog_sync,
-    failed_payments_digest_send,
-    lesson_charge,
-    payment_method_update,
-)
+from billing.services.catalog import catalog_sync
+from billing.services.charges import lesson_charge
+from billing.services.customers import billing_profile_customer_ensure, payment_method_update
+from billing.services.dunning import billing_retry_due, failed_payments_digest_send
+from billing.services.subscriptions import billing_start
 from cedarheights.models import PipelineRun
 from enrollment.models import Enrollment
 from scheduling.models import Lesson

@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from billing.models import BillingProfile, Payment
-from billing.services import payment_record_succeeded
+from billing.services.ledger import payment_record_succeeded
 from tests.factories import ParentFactory
 
 pytestmark = pytest.mark.django_db

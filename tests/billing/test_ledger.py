@@ -7,12 +7,12 @@ from hypothesis import strategies as st
 
 from billing.models import LedgerEntry, Payment, Receipt
 from billing.selectors import family_balance_cents, ledger_with_running_balance
-from billing.services import (
+from billing.services.charges import refund_record
+from billing.services.ledger import (
     credit_issue,
     ledger_entry_add,
     payment_record_failed,
     payment_record_succeeded,
-    refund_record,
 )
 from cedarheights.errors import InvalidInput
 from cedarheights.models import EmailLog

@@ -7,7 +7,7 @@ from django.core import mail
 from django.utils import timezone
 
 from billing.models import LedgerEntry, Payment, PaymentFailure, Receipt
-from billing.services import payment_failure_open, payment_settle
+from billing.services.dunning import payment_failure_open, payment_settle
 from tests.factories import ParentFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db

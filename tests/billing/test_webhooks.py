@@ -9,7 +9,7 @@ from django.core import mail
 from django.test import Client
 
 from billing.models import LedgerEntry, Payment, PaymentFailure, StripeEvent
-from billing.services import payment_record_succeeded
+from billing.services.ledger import payment_record_succeeded
 from enrollment.models import Enrollment
 from tests.billing.stripe_events import deliver, event, invoice, sign
 

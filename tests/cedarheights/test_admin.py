@@ -23,12 +23,10 @@ from django_q.tasks import async_task, schedule
 from accounts.models import User
 from accounts.services import token_issue
 from billing.models import BillingProfile, TuitionSubscription
-from billing.services import (
-    billing_start,
-    catalog_sync,
-    payment_failure_open,
-    payment_record_succeeded,
-)
+from billing.services.catalog import catalog_sync
+from billing.services.dunning import payment_failure_open
+from billing.services.ledger import payment_record_succeeded
+from billing.services.subscriptions import billing_start
 from cedarheights.models import AuditEvent, EmailLog, PipelineRun
 from cedarheights.pipeline import run_pipeline
 from cedarheights.services import audit_record

@@ -6,7 +6,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from billing.models import Payment
-from billing.services import payment_record_succeeded
+from billing.services.ledger import payment_record_succeeded
 from tests.factories import ParentFactory
 
 pytestmark = pytest.mark.django_db

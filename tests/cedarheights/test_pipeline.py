@@ -108,7 +108,7 @@ def test_every_step_of_the_schools_pipelines_has_a_title_in_any_process_once_dja
     """In a fresh process, as the web server is: the admin names billing's steps though nothing there imported
     billing's pipeline (it showed `ensure_customer` alone before the apps registered their steps on start)."""
     from billing.pipelines import STEPS as BILLING_STEPS
-    from billing.services import retry_payment
+    from billing.services.dunning import retry_payment
     from enrollment.pipelines import STEPS as ENROLLMENT_STEPS
 
     fresh = subprocess.run(

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 
 from billing.models import LedgerEntry, Payment, Receipt, StripeEvent, TuitionSubscription
-from billing.services import receipt_issue
+from billing.services.ledger import receipt_issue
 from cedarheights.models import EmailLog
 from tests.billing.stripe_events import deliver, event, invoice, sign
 from tests.concurrency import at_once

@@ -17,7 +17,7 @@ from django_q.models import OrmQ
 
 from billing.handoffs import billing_handoffs_recover
 from billing.models import BillingProfile, StripeEvent, TuitionSubscription
-from billing.services import BILLING_TASK, billing_start
+from billing.services.subscriptions import BILLING_TASK, billing_start
 from cedarheights.models import PipelineRun
 from enrollment.pipelines import enrollment_submit
 from tests.concurrency import at_once

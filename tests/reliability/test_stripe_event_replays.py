@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.models import LedgerEntry, Payment, StripeEvent, TuitionSubscription
-from billing.services import payment_record_succeeded
+from billing.services.ledger import payment_record_succeeded
 from billing.tasks import stripe_event_process
 from cedarheights.errors import InvalidInput
 from enrollment.selectors import first_regular_lesson
@@ -224,13 +224,9 @@ def test_an_event_that_fails_is_raised_for_django_q2_and_applied_again_by_the_re
     assert not LedgerEntry.objects.filter(kind="refund").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="billing/webhooks.py stripe_event_process saves `failed` and its error inside the transaction the raise "
-    "rolls back, so the owner never sees the failure; remove this mark with the fix",
-)
 @pytest.mark.django_db
 def test_an_event_that_fails_is_recorded_failed_with_its_error(subscription):
+    """Made to fail first: the failure was saved inside the transaction its own raise rolled back."""
     stored = refund_beyond_what_was_paid(subscription)
 
     with pytest.raises(InvalidInput):

@@ -1,6 +1,7 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from billing.reconcile import billing_reconcile
+from cedarheights.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -14,7 +15,10 @@ class Command(BaseCommand):
             if n % 50 == 0 or n == total:
                 self.stderr.write(f"checked {n}/{total}")
 
-        mismatches = billing_reconcile(commit=commit, progress=progress)
+        try:
+            mismatches = billing_reconcile(commit=commit, progress=progress)
+        except DomainError as error:  # Stripe out of reach: what was repaired before stays; run it again
+            raise CommandError(error.message) from error
         for mismatch in mismatches:
             self.stdout.write(("repaired: " if commit and mismatch.repair else "") + str(mismatch))
         verdict = f"{len(mismatches)} mismatch(es)" + (" — repaired what could be" if commit and mismatches else "")

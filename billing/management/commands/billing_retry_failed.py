@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from billing.services import billing_retry_due
+from billing.services.dunning import billing_retry_due
 
 
 class Command(BaseCommand):

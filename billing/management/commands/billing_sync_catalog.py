@@ -1,6 +1,7 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from billing.services import catalog_sync
+from billing.services.catalog import catalog_sync
+from cedarheights.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -10,7 +11,10 @@ class Command(BaseCommand):
         def progress(n, total, plan):
             self.stdout.write(f"[{n}/{total}] {plan.name} → {plan.stripe_price_id or 'price created'}")
 
-        synced = catalog_sync(progress=progress)
+        try:
+            synced = catalog_sync(progress=progress)
+        except DomainError as error:  # Stripe out of reach: what was synced before stays; run it again
+            raise CommandError(error.message) from error
         if synced:
             self.stdout.write(self.style.SUCCESS(f"{len(synced)} tuition plan(s) given a Stripe price."))
         else:
