@@ -12,6 +12,7 @@ from djstripe import models as djstripe
 from billing import stripe_gateway
 from billing.models import BillingProfile, Payment, TuitionSubscription
 from enrollment.models import TuitionPlan
+from enrollment.services import tuition_plan_stripe_link
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +46,7 @@ def mirror(*, kind: str, stripe_id: str | None):
 def plan_mirror(*, plan: TuitionPlan) -> None:
     mirror(kind="products", stripe_id=plan.stripe_product_id)
     if price := mirror(kind="prices", stripe_id=plan.stripe_price_id):
-        # Enrollment's table: written here until enrollment offers a service for a plan's Stripe ids (issue 14).
-        TuitionPlan.objects.filter(pk=plan.pk).update(djstripe_price=price)
+        tuition_plan_stripe_link(plan=plan, djstripe_price=price)
 
 
 def profile_mirror(*, profile: BillingProfile) -> None:

@@ -20,6 +20,18 @@ def tuition_plan_update(*, plan: TuitionPlan, **fields) -> TuitionPlan:
     return plan
 
 
+def tuition_plan_stripe_link(*, plan: TuitionPlan, **stripe_fields) -> TuitionPlan:
+    """Billing keeps a plan's Stripe product and price (`stripe_product_id`, `stripe_price_id`, and dj-stripe's
+    `djstripe_price`): only the fields given are written."""
+    unknown = set(stripe_fields) - {"stripe_product_id", "stripe_price_id", "djstripe_price"}
+    if unknown:
+        raise TypeError(f"Not a Stripe field of a tuition plan: {', '.join(sorted(unknown))}")
+    TuitionPlan.objects.filter(pk=plan.pk).update(**stripe_fields)
+    for name, value in stripe_fields.items():
+        setattr(plan, name, value)
+    return plan
+
+
 def enrollment_pause_unpaid(*, enrollment_id: int) -> None:
     """The compensating service billing calls when tuition stays unpaid (the last retry failed, or Stripe stopped
     the subscription): an active enrollment pauses and the student's future weekly lessons are cancelled, so the

@@ -3,6 +3,7 @@
 from billing import stripe_gateway
 from billing.stripe_mirror import plan_mirror
 from enrollment.models import TuitionPlan
+from enrollment.services import tuition_plan_stripe_link
 
 
 def catalog_sync(*, progress=None) -> list[TuitionPlan]:
@@ -18,9 +19,7 @@ def catalog_sync(*, progress=None) -> list[TuitionPlan]:
             interval=plan.interval,
             existing_product_id=plan.stripe_product_id,
         )
-        # Enrollment's table: written here until enrollment offers a service for a plan's Stripe ids (issue 14).
-        TuitionPlan.objects.filter(pk=plan.pk).update(stripe_product_id=product_id, stripe_price_id=price_id)
-        plan.stripe_product_id, plan.stripe_price_id = product_id, price_id
+        tuition_plan_stripe_link(plan=plan, stripe_product_id=product_id, stripe_price_id=price_id)
         plan_mirror(plan=plan)
         synced.append(plan)
         if progress:
