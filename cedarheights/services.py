@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
@@ -67,3 +67,21 @@ def audited_update(*, actor, obj: models.Model, **fields: Any) -> models.Model:
     if changes:
         audit_record(actor=actor, action="update", obj=obj, changes=changes)
     return obj
+
+
+Record = TypeVar("Record", bound=models.Model)
+
+
+@transaction.atomic
+def record_save(record: Record, fields: dict[str, Any]) -> Record:
+    """A catalogue record (an instrument, a term, a tuition plan…) validated as its model says (the API's
+    serializers check first, to answer field by field), its many-to-many fields set once it is saved."""
+    many = {field.name for field in record._meta.many_to_many}
+    for name, value in fields.items():
+        if name not in many:
+            setattr(record, name, value)
+    record.full_clean()
+    record.save()
+    for name in many & fields.keys():
+        getattr(record, name).set(fields[name])
+    return record

@@ -1,23 +1,23 @@
+from typing import Any
+
 from django.db import transaction
 
+from cedarheights.services import record_save
 from enrollment.models import Enrollment, TuitionPlan
 from scheduling.services import weekly_slot_free
 
 
-def tuition_plan_create(**fields) -> TuitionPlan:
+def tuition_plan_create(**fields: Any) -> TuitionPlan:
     """A plan the school sells, validated as the model states it (billing_sync_catalog puts it on Stripe)."""
-    plan = TuitionPlan(**fields)
-    plan.full_clean()
-    plan.save()
-    return plan
+    return record_save(TuitionPlan(), fields)
 
 
-def tuition_plan_update(*, plan: TuitionPlan, **fields) -> TuitionPlan:
-    for name, value in fields.items():
-        setattr(plan, name, value)
-    plan.full_clean()
-    plan.save()
-    return plan
+def tuition_plan_update(*, plan: TuitionPlan, **fields: Any) -> TuitionPlan:
+    return record_save(plan, fields)
+
+
+def tuition_plan_delete(*, plan: TuitionPlan) -> None:
+    plan.delete()
 
 
 def tuition_plan_stripe_link(*, plan: TuitionPlan, **stripe_fields) -> TuitionPlan:

@@ -10,16 +10,16 @@ from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cedarheights.errors import InvalidInput
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_settings_get
-from cedarheights.services import audit_record, audited_create, audited_update
+from cedarheights.services import audit_record, audited_create, audited_update, record_save
 from scheduling.errors import (
     ClosureConflict,
     LessonConflict,
@@ -487,30 +487,12 @@ def term_delete(*, term: Term) -> None:
     term.delete()
 
 
-# The catalogue: each record validated as its model says (the API's serializers check first, to answer field by
-# field), its many-to-many fields set once it is saved.
-Record = TypeVar("Record", bound=Model)
-
-
-@transaction.atomic
-def _record_save(record: Record, fields: dict[str, Any]) -> Record:
-    many = {field.name for field in record._meta.many_to_many}
-    for name, value in fields.items():
-        if name not in many:
-            setattr(record, name, value)
-    record.full_clean()
-    record.save()
-    for name in many & fields.keys():
-        getattr(record, name).set(fields[name])
-    return record
-
-
 def instrument_create(**fields: Any) -> Instrument:
-    return _record_save(Instrument(), fields)
+    return record_save(Instrument(), fields)
 
 
 def instrument_update(*, instrument: Instrument, **fields: Any) -> Instrument:
-    return _record_save(instrument, fields)
+    return record_save(instrument, fields)
 
 
 def instrument_delete(*, instrument: Instrument) -> None:
@@ -518,11 +500,11 @@ def instrument_delete(*, instrument: Instrument) -> None:
 
 
 def teacher_create(**fields: Any) -> Teacher:
-    return _record_save(Teacher(), fields)
+    return record_save(Teacher(), fields)
 
 
 def teacher_update(*, teacher: Teacher, **fields: Any) -> Teacher:
-    return _record_save(teacher, fields)
+    return record_save(teacher, fields)
 
 
 def teacher_delete(*, teacher: Teacher) -> None:
@@ -530,11 +512,11 @@ def teacher_delete(*, teacher: Teacher) -> None:
 
 
 def availability_create(**fields: Any) -> WeeklyAvailability:
-    return _record_save(WeeklyAvailability(), fields)
+    return record_save(WeeklyAvailability(), fields)
 
 
 def availability_update(*, availability: WeeklyAvailability, **fields: Any) -> WeeklyAvailability:
-    return _record_save(availability, fields)
+    return record_save(availability, fields)
 
 
 def availability_delete(*, availability: WeeklyAvailability) -> None:
@@ -542,11 +524,11 @@ def availability_delete(*, availability: WeeklyAvailability) -> None:
 
 
 def academic_year_create(**fields: Any) -> AcademicYear:
-    return _record_save(AcademicYear(), fields)
+    return record_save(AcademicYear(), fields)
 
 
 def academic_year_update(*, academic_year: AcademicYear, **fields: Any) -> AcademicYear:
-    return _record_save(academic_year, fields)
+    return record_save(academic_year, fields)
 
 
 def academic_year_delete(*, academic_year: AcademicYear) -> None:
@@ -554,11 +536,11 @@ def academic_year_delete(*, academic_year: AcademicYear) -> None:
 
 
 def closure_create(**fields: Any) -> Closure:
-    return _record_save(Closure(), fields)
+    return record_save(Closure(), fields)
 
 
 def closure_update(*, closure: Closure, **fields: Any) -> Closure:
-    return _record_save(closure, fields)
+    return record_save(closure, fields)
 
 
 def closure_delete(*, closure: Closure) -> None:

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from cedarheights.idempotency import idempotent_durable
 from cedarheights.permissions import SchoolAdminParentOrTeacher
 from cedarheights.roles import is_parent, is_school_admin
-from cedarheights.viewsets import CreateRetrieveUpdateListViewSet, PublicApi, ReferenceViewSet
+from cedarheights.viewsets import CreateRetrieveUpdateListViewSet, PublicApi, ReferenceViewSet, WriteServices
 from enrollment.api.serializers import (
     CHECK_YOUR_EMAIL,
     EnrollmentCreateSerializer,
@@ -24,7 +24,7 @@ from enrollment.inputs import ChildInput, EnrollmentInput, windows_from_cleaned
 from enrollment.models import Enrollment, TuitionPlan
 from enrollment.pipelines import enrollment_submit
 from enrollment.selectors import student_list_visible_to, tuition_plans_offered
-from enrollment.services import tuition_plan_create, tuition_plan_update
+from enrollment.services import tuition_plan_create, tuition_plan_delete, tuition_plan_update
 from enrollment.throttles import EnrollmentThrottle
 from scheduling.services import student_create, student_update
 
@@ -129,11 +129,7 @@ class TuitionPlanViewSet(ReferenceViewSet):
     search_fields = ["name"]
     ordering_fields = ["name", "price_cents"]
 
-    def perform_create(self, serializer):
-        serializer.instance = tuition_plan_create(**serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = tuition_plan_update(plan=serializer.instance, **serializer.validated_data)
+    services = WriteServices("plan", tuition_plan_create, tuition_plan_update, tuition_plan_delete)
 
 
 class PublicPricingApi(PublicApi, generics.ListAPIView):

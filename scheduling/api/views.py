@@ -8,7 +8,7 @@ from cedarheights.filters import FilterSet, IntegerFilter, IsoDateTimeFilter
 from cedarheights.idempotency import idempotent
 from cedarheights.permissions import SchoolAdminParentOrTeacher
 from cedarheights.roles import is_school_admin
-from cedarheights.viewsets import PublicApi, ReferenceViewSet
+from cedarheights.viewsets import PublicApi, ReferenceViewSet, WriteServices
 from scheduling.api.serializers import (
     AcademicYearSerializer,
     AvailabilitySerializer,
@@ -25,7 +25,6 @@ from scheduling.api.serializers import (
     TermSerializer,
     TimeslotQuerySerializer,
 )
-from scheduling.api.writes import ServiceWritesMixin, WriteServices
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
 from scheduling.selectors import lesson_list_visible_to
 from scheduling.services import (
@@ -54,7 +53,7 @@ from scheduling.services import (
 from scheduling.slots import slots_free
 
 
-class InstrumentViewSet(ServiceWritesMixin, ReferenceViewSet):
+class InstrumentViewSet(ReferenceViewSet):
     services = WriteServices("instrument", instrument_create, instrument_update, instrument_delete)
     queryset = Instrument.objects.order_by("name")
     serializer_class = InstrumentSerializer
@@ -63,7 +62,7 @@ class InstrumentViewSet(ServiceWritesMixin, ReferenceViewSet):
     ordering_fields = ["name"]
 
 
-class TeacherViewSet(ServiceWritesMixin, ReferenceViewSet):
+class TeacherViewSet(ReferenceViewSet):
     services = WriteServices("teacher", teacher_create, teacher_update, teacher_delete)
     queryset = Teacher.objects.prefetch_related("instruments", "availability").order_by("user__last_name", "id")
     serializer_class = TeacherSerializer
@@ -72,7 +71,7 @@ class TeacherViewSet(ServiceWritesMixin, ReferenceViewSet):
     ordering_fields = ["user__last_name", "capacity"]
 
 
-class AvailabilityViewSet(ServiceWritesMixin, ReferenceViewSet):
+class AvailabilityViewSet(ReferenceViewSet):
     services = WriteServices("availability", availability_create, availability_update, availability_delete)
     queryset = WeeklyAvailability.objects.order_by("teacher_id", "weekday", "start_time")
     serializer_class = AvailabilitySerializer
@@ -80,7 +79,7 @@ class AvailabilityViewSet(ServiceWritesMixin, ReferenceViewSet):
     ordering_fields = ["weekday", "start_time"]
 
 
-class AcademicYearViewSet(ServiceWritesMixin, ReferenceViewSet):
+class AcademicYearViewSet(ReferenceViewSet):
     services = WriteServices("academic_year", academic_year_create, academic_year_update, academic_year_delete)
     queryset = AcademicYear.objects.order_by("-start_date")
     serializer_class = AcademicYearSerializer
@@ -88,7 +87,7 @@ class AcademicYearViewSet(ServiceWritesMixin, ReferenceViewSet):
     ordering_fields = ["start_date", "name"]
 
 
-class TermViewSet(ServiceWritesMixin, ReferenceViewSet):
+class TermViewSet(ReferenceViewSet):
     services = WriteServices("term", term_create, term_update, term_delete)
     queryset = Term.objects.order_by("start_date")
     serializer_class = TermSerializer
@@ -97,7 +96,7 @@ class TermViewSet(ServiceWritesMixin, ReferenceViewSet):
     ordering_fields = ["start_date", "name"]
 
 
-class ClosureViewSet(ServiceWritesMixin, ReferenceViewSet):
+class ClosureViewSet(ReferenceViewSet):
     services = WriteServices("closure", closure_create, closure_update, closure_delete)
     queryset = Closure.objects.order_by("start_date", "id")
     serializer_class = ClosureSerializer

@@ -9,10 +9,9 @@ import pytest
 
 from accounts.models import User
 from cedarheights.models import AuditEvent
-from cedarheights.viewsets import ReferenceViewSet
+from cedarheights.viewsets import ReferenceViewSet, WriteServices
 from scheduling import services
 from scheduling.api import views
-from scheduling.api.writes import WriteServices
 from scheduling.models import AcademicYear, Closure, Instrument, Teacher, Term, WeeklyAvailability
 from scheduling.services import student_create, student_update
 from tests.factories import FamilyFactory, InstrumentFactory, UserFactory

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from enrollment.models import TuitionPlan
 from enrollment.services import tuition_plan_create, tuition_plan_update
-from tests.factories import InstrumentFactory, TuitionPlanFactory, UserFactory
+from tests.factories import EnrollmentFactory, InstrumentFactory, TuitionPlanFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +43,14 @@ def test_the_plan_services_refuse_what_the_model_refuses_whoever_calls_them():
     with pytest.raises(ValidationError):
         tuition_plan_update(plan=plan, lesson_minutes=50)
     assert TuitionPlan.objects.get(pk=plan.pk).lesson_minutes == 30 and not TuitionPlan.objects.filter(name="Odd")
+
+
+def test_an_admin_deletes_an_unused_plan_and_a_plan_in_use_is_kept_with_a_conflict(admin_api):
+    unused, in_use = TuitionPlanFactory(name="Unused"), TuitionPlanFactory(name="In use")
+    EnrollmentFactory(tuition_plan=in_use)
+
+    assert admin_api.delete(f"/api/v1/tuition-plans/{unused.pk}/").status_code == 204
+    refused = admin_api.delete(f"/api/v1/tuition-plans/{in_use.pk}/")
+
+    assert refused.status_code == 409 and refused.json()["code"] == "in_use"
+    assert list(TuitionPlan.objects.values_list("name", flat=True)) == ["In use"]
