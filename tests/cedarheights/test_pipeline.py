@@ -104,19 +104,23 @@ def test_a_non_atomic_pipeline_keeps_what_earlier_steps_committed():
     assert PipelineRun.objects.get().failed_step == "explode"
 
 
-def test_every_step_of_the_schools_pipelines_has_a_title_in_any_process_once_django_is_set_up():
-    """In a fresh process, as the web server is: the admin names billing's steps though nothing there imported
-    billing's pipeline (it showed `ensure_customer` alone before the apps registered their steps on start)."""
+def test_every_step_of_the_schools_pipelines_and_every_email_rebuilder_is_registered_in_any_process():
+    """In a fresh process, as the web server and the worker are: the apps register their steps' titles and the
+    emails' rebuilders on start. Failed before each fix: the admin showed `ensure_customer` alone (billing's
+    pipeline unimported), the sweeper's steps were titled only where billing.handoffs happened to be imported,
+    and the waitlist offer's steps and the welcome email's rebuilder only where enrollment's modules were."""
+    from billing.handoffs import reprocess_lost_event, restart_lost_billing
     from billing.pipelines import STEPS as BILLING_STEPS
     from billing.services.dunning import retry_payment
     from enrollment.pipelines import STEPS as ENROLLMENT_STEPS
+    from enrollment.pipelines import WAITLIST_OFFER_STEPS
 
     fresh = subprocess.run(
         [
             sys.executable,
             "-c",
             "import django; django.setup(); from cedarheights.pipeline import STEP_TITLES; "
-            "print(' '.join(STEP_TITLES))",
+            "from cedarheights.emails import EMAIL_REBUILDERS; print(' '.join(STEP_TITLES), '|', *EMAIL_REBUILDERS)",
         ],
         capture_output=True,
         text=True,
@@ -124,9 +128,11 @@ def test_every_step_of_the_schools_pipelines_has_a_title_in_any_process_once_dja
         cwd=settings.BASE_DIR,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "cedarheights.settings.test"},
     )
-    titled = set(fresh.stdout.split())
-    for function in (*ENROLLMENT_STEPS, *BILLING_STEPS, retry_payment):
-        assert function.__name__ in titled, f"{function.__name__} has no @step title in a fresh process"
+    titles, rebuilders = (set(part.split()) for part in fresh.stdout.split("|"))
+    steps = (*ENROLLMENT_STEPS, *WAITLIST_OFFER_STEPS, *BILLING_STEPS)
+    for function in (*steps, retry_payment, restart_lost_billing, reprocess_lost_event):
+        assert function.__name__ in titles, f"{function.__name__} has no @step title in a fresh process"
+    assert "welcome_parent" in rebuilders
     assert step_title("assign_teacher") == "Assign a teacher (assign_teacher)"
     assert step_title("a_step_nobody_named") == "a_step_nobody_named"
 

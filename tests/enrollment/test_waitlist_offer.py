@@ -2,15 +2,11 @@
 steps in the admin, and a failed offer leaves no rows but its run."""
 
 import functools
-import os
-import subprocess
-import sys
 import uuid
 from datetime import time
 
 import pytest
 from django.apps import apps
-from django.conf import settings
 from django.core import mail
 
 from cedarheights.models import PipelineRun, StepRun
@@ -119,22 +115,3 @@ def test_an_offer_to_a_child_no_longer_waitlisted_is_refused_and_recorded(waitin
     run = PipelineRun.objects.get(pipeline="waitlist_offer")
     assert (run.status, run.failed_step) == (PipelineRun.Status.FAILED, "check_still_waitlisted")
     assert not waiting.student.lessons.exists()
-
-
-def test_the_offers_step_titles_and_the_welcome_emails_rebuilder_are_registered_in_any_process():
-    """In a fresh process, as the worker is: nothing there imported the pipelines or the emails module."""
-    fresh = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); from cedarheights.pipeline import STEP_TITLES; "
-            "from cedarheights.emails import EMAIL_REBUILDERS; print(' '.join([*STEP_TITLES, *EMAIL_REBUILDERS]))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=settings.BASE_DIR,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "cedarheights.settings.test"},
-    )
-    registered = set(fresh.stdout.split())
-    assert {*OFFER_STEPS, "welcome_parent"} <= registered
