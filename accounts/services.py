@@ -157,7 +157,7 @@ def family_update(*, actor, family: Family, **fields) -> Family:
     return audited_update(actor=actor, obj=family, **fields)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # as cedarheights.services.audited_create
 def parent_create(*, actor, family: Family, email: str, first_name: str, last_name: str, phone: str) -> User:
     """A parent of `family`, without a usable password: they choose one through a set-password link."""
     fields = {

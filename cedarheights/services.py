@@ -39,7 +39,9 @@ def worker_heartbeat_record() -> WorkerHeartbeat:
     return heartbeat
 
 
-@transaction.atomic
+# savepoint=False here and below: the record and its audit row commit together, and inside a caller's transaction
+# (a pipeline's) an error rolls the whole of it back, so a savepoint would only cost two queries per record.
+@transaction.atomic(savepoint=False)
 def audited_create(*, actor, model: type[models.Model], **fields: Any) -> models.Model:
     """Create a family's or a child's record, validated, with its audit event. A related record given as a saved
     instance is not looked up again (it was read from the database)."""
@@ -54,7 +56,7 @@ def _saved(value: Any) -> bool:
     return isinstance(value, models.Model) and value.pk is not None and not value._state.adding
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def audited_update(*, actor, obj: models.Model, **fields: Any) -> models.Model:
     """Change a family's or a child's record, validated; the audit event lists what really changed."""
     changes = {
@@ -72,7 +74,7 @@ def audited_update(*, actor, obj: models.Model, **fields: Any) -> models.Model:
 Record = TypeVar("Record", bound=models.Model)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def record_save(record: Record, fields: dict[str, Any]) -> Record:
     """A catalogue record (an instrument, a term, a tuition plan…) validated as its model says (the API's
     serializers check first, to answer field by field), its many-to-many fields set once it is saved."""
