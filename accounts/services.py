@@ -158,22 +158,46 @@ def family_update(*, actor, family: Family, **fields) -> Family:
 
 
 @transaction.atomic(savepoint=False)  # as cedarheights.services.audited_create
+def _user_create(*, actor, email: str, **fields) -> User:
+    # Not `audited_create`: the manager makes the password unusable, and the audit row lists what was typed, not it.
+    fields = {"email": normalize_email(email), **fields}
+    user = User.objects.create_user(**fields)
+    audit_record(
+        actor=actor, action=AuditEvent.Action.CREATE, obj=user, changes={k: [None, str(v)] for k, v in fields.items()}
+    )
+    return user
+
+
 def parent_create(*, actor, family: Family, email: str, first_name: str, last_name: str, phone: str) -> User:
     """A parent of `family`, without a usable password: they choose one through a set-password link."""
-    fields = {
-        "email": normalize_email(email),
-        "first_name": first_name,
-        "last_name": last_name,
-        "phone": phone,
-        "role": User.Role.PARENT,
-        "family": family,
-    }
-    # Not `audited_create`: the manager makes the password unusable, and the audit row lists what was typed, not it.
-    parent = User.objects.create_user(**fields)
-    audit_record(
-        actor=actor, action=AuditEvent.Action.CREATE, obj=parent, changes={k: [None, str(v)] for k, v in fields.items()}
+    return _user_create(
+        actor=actor,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        role=User.Role.PARENT,
+        family=family,
     )
-    return parent
+
+
+def staff_create(*, actor, email: str, first_name: str, last_name: str, role: str, superuser: bool = False) -> User:
+    """A teacher's or the school's staff's account (role teacher or admin), without a usable password, as a
+    parent's: they choose one through an emailed link. An admin signs in to the admin site; a `superuser` admin
+    may do everything there."""
+    if role not in {User.Role.TEACHER, User.Role.ADMIN}:
+        raise InvalidInput("A staff account is a teacher's or an admin's.", fields={"role": ["Teacher or admin."]})
+    if superuser and role != User.Role.ADMIN:
+        raise InvalidInput("Only an admin can be a superuser.", fields={"role": ["Admin, for a superuser."]})
+    return _user_create(
+        actor=actor,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=role,
+        is_staff=role == User.Role.ADMIN,
+        is_superuser=superuser,
+    )
 
 
 def consent_record(

@@ -39,16 +39,17 @@ def worker_heartbeat_record() -> WorkerHeartbeat:
     return heartbeat
 
 
-# savepoint=False here and below: the record and its audit row commit together, and inside a caller's transaction
-# (a pipeline's) an error rolls the whole of it back, so a savepoint would only cost two queries per record.
-@transaction.atomic(savepoint=False)
+# Validated first, then written with no savepoint (`savepoint=False`, here and below): a record and its audit row
+# commit together, a refused record leaves a caller's transaction usable, and inside a pipeline's transaction a
+# savepoint per record would cost two queries for nothing (a failed write rolls the whole run back anyway).
 def audited_create(*, actor, model: type[models.Model], **fields: Any) -> models.Model:
     """Create a family's or a child's record, validated, with its audit event. A related record given as a saved
     instance is not looked up again (it was read from the database)."""
     obj = model(**fields)
     obj.full_clean(exclude=[name for name, value in fields.items() if _saved(value)])
-    obj.save()
-    audit_record(actor=actor, action="create", obj=obj, changes={k: [None, str(v)] for k, v in fields.items()})
+    with transaction.atomic(savepoint=False):
+        obj.save()
+        audit_record(actor=actor, action="create", obj=obj, changes={k: [None, str(v)] for k, v in fields.items()})
     return obj
 
 
@@ -56,7 +57,6 @@ def _saved(value: Any) -> bool:
     return isinstance(value, models.Model) and value.pk is not None and not value._state.adding
 
 
-@transaction.atomic(savepoint=False)
 def audited_update(*, actor, obj: models.Model, **fields: Any) -> models.Model:
     """Change a family's or a child's record, validated; the audit event lists what really changed."""
     changes = {
@@ -65,16 +65,16 @@ def audited_update(*, actor, obj: models.Model, **fields: Any) -> models.Model:
     for name, value in fields.items():
         setattr(obj, name, value)
     obj.full_clean()
-    obj.save()
-    if changes:
-        audit_record(actor=actor, action="update", obj=obj, changes=changes)
+    with transaction.atomic(savepoint=False):
+        obj.save()
+        if changes:
+            audit_record(actor=actor, action="update", obj=obj, changes=changes)
     return obj
 
 
 Record = TypeVar("Record", bound=models.Model)
 
 
-@transaction.atomic(savepoint=False)
 def record_save(record: Record, fields: dict[str, Any]) -> Record:
     """A catalogue record (an instrument, a term, a tuition plan…) validated as its model says (the API's
     serializers check first, to answer field by field), its many-to-many fields set once it is saved."""
@@ -83,7 +83,8 @@ def record_save(record: Record, fields: dict[str, Any]) -> Record:
         if name not in many:
             setattr(record, name, value)
     record.full_clean()
-    record.save()
-    for name in many & fields.keys():
-        getattr(record, name).set(fields[name])
+    with transaction.atomic(savepoint=False):
+        record.save()
+        for name in many & fields.keys():
+            getattr(record, name).set(fields[name])
     return record

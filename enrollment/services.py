@@ -1,10 +1,14 @@
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
 
 from cedarheights.services import record_save
-from enrollment.models import Enrollment, TuitionPlan
+from enrollment.models import Enrollment, PreferredWindow, TuitionPlan
+from scheduling.models import Student
 from scheduling.services import weekly_slot_free
+from scheduling.slots import Window
 
 
 def tuition_plan_create(**fields: Any) -> TuitionPlan:
@@ -30,6 +34,38 @@ def tuition_plan_stripe_link(*, plan: TuitionPlan, **stripe_fields) -> TuitionPl
     for name, value in stripe_fields.items():
         setattr(plan, name, value)
     return plan
+
+
+@transaction.atomic(savepoint=False)  # as cedarheights.services.audited_create
+def enrollment_create(
+    *,
+    student: Student,
+    instrument_id: int,
+    lesson_minutes: int,
+    tuition_plan_id: int | None,
+    idempotency_key: uuid.UUID,
+    windows: Sequence[Window],
+    source: str = Enrollment.Source.WEB,
+    status: str = Enrollment.Status.PENDING,
+    submission_key: uuid.UUID | None = None,
+) -> Enrollment:
+    """A child's enrollment and the weekly windows in which the family can come: pending, as a submission makes
+    it before a teacher is found, or in the `status` the owner already knows (the demo's booked children)."""
+    enrollment = Enrollment.objects.create(
+        student=student,
+        instrument_id=instrument_id,
+        lesson_minutes=lesson_minutes,
+        tuition_plan_id=tuition_plan_id,
+        idempotency_key=idempotency_key,
+        submission_key=submission_key,
+        source=source,
+        status=status,
+    )
+    PreferredWindow.objects.bulk_create(
+        PreferredWindow(enrollment=enrollment, weekday=w.weekday, start_time=w.start_time, end_time=w.end_time)
+        for w in windows
+    )
+    return enrollment
 
 
 def enrollment_pause_unpaid(*, enrollment_id: int) -> None:

@@ -24,7 +24,7 @@ from cedarheights.selectors import school_settings_get
 from enrollment.emails import welcome_parent_content, welcome_teacher_queue
 from enrollment.errors import AddressHasAccount, NotWaitlisted
 from enrollment.inputs import EnrollmentInput, child_key
-from enrollment.models import Enrollment, PreferredWindow
+from enrollment.models import Enrollment
 from enrollment.selectors import (
     child_already_enrolled,
     first_regular_lesson,
@@ -34,6 +34,7 @@ from enrollment.selectors import (
     term_on,
     tuition_plans_offered,
 )
+from enrollment.services import enrollment_create
 from enrollment.signals import enrollment_booked
 from scheduling.models import Lesson, Teacher
 from scheduling.services import lesson_create, student_create, student_teacher_assign, term_lessons_generate
@@ -157,7 +158,7 @@ def create_family_account(ctx: EnrollmentContext) -> None:
             instrument_id=child.instrument_id,
             level=child.level,
         )
-        enrollment = Enrollment.objects.create(
+        enrollment = enrollment_create(
             student=student,
             instrument_id=child.instrument_id,
             lesson_minutes=child.lesson_minutes,
@@ -165,10 +166,7 @@ def create_family_account(ctx: EnrollmentContext) -> None:
             idempotency_key=child_key(ctx.idempotency_key, n),
             submission_key=ctx.idempotency_key,
             source=form.source,
-        )
-        PreferredWindow.objects.bulk_create(
-            PreferredWindow(enrollment=enrollment, weekday=w.weekday, start_time=w.start_time, end_time=w.end_time)
-            for w in form.windows
+            windows=form.windows,
         )
         ctx.enrollments.append(enrollment)
 

@@ -1,5 +1,6 @@
 """Writes for scheduling: lessons booked, moved and cancelled without double booking; terms that never overlap;
-the school's catalogue (instruments, teachers and their weekly hours, academic years, closures) and its students.
+the school's catalogue (instruments, teachers and their weekly hours, rooms, academic years, closures) and its
+students.
 
 Each service locks the teachers, then the students (always that order, each in pk order; then the lesson), checks
 every rule, and lets the database have the last word: on PostgreSQL the exclusion constraints, whose violation
@@ -521,6 +522,10 @@ def availability_update(*, availability: WeeklyAvailability, **fields: Any) -> W
 
 def availability_delete(*, availability: WeeklyAvailability) -> None:
     availability.delete()
+
+
+def room_create(**fields: Any) -> Room:
+    return record_save(Room(), fields)
 
 
 def academic_year_create(**fields: Any) -> AcademicYear:

@@ -85,12 +85,16 @@ def _charge_for(payment: Payment) -> str:
     return description
 
 
+# A payment in one of these has been paid: a replayed "paid" event leaves it as it is (a refund since included).
+MONEY_ARRIVED = {Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED, Payment.Status.REFUNDED}
+
+
 @transaction.atomic
 def payment_record_succeeded(*, payment: Payment, paid_at=None) -> Payment:
     """Money arrived: the payment, its ledger lines (the charge it settles and the payment), a receipt and
     its email. Safe to call again for the same payment (a replayed webhook): nothing is written twice."""
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
-    if payment.status != Payment.Status.SUCCEEDED:
+    if payment.status not in MONEY_ARRIVED:
         payment.status, payment.failure_reason = Payment.Status.SUCCEEDED, ""
         payment.paid_at = paid_at or timezone.now()
         payment.save(update_fields=["status", "paid_at", "failure_reason"])

@@ -80,16 +80,18 @@ def invoice_payment_ensure(
     amount_cents: int,
     currency: str | None = None,
     payment_intent_id: str | None = None,
+    description: str = "",
 ) -> Payment:
     """Our payment for one of the subscription's Stripe invoices: the one we hold, or one made now (the first
-    invoice routed by the pipeline, a renewal first seen in a webhook). One per invoice (a unique column)."""
+    invoice routed by the pipeline, a renewal first seen in a webhook). One per invoice (a unique column). Its
+    `description`, on the family's ledger and receipt, is the plan's name unless one is given."""
     payment, _ = Payment.objects.get_or_create(
         stripe_invoice_id=invoice_id,
         defaults={
             "family_id": subscription.family_id,
             "amount_cents": amount_cents,
             "currency": currency or subscription.tuition_plan.currency,
-            "description": str(subscription.tuition_plan),
+            "description": description or str(subscription.tuition_plan),
             "stripe_payment_intent_id": payment_intent_id,
         },
     )

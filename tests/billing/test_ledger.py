@@ -91,6 +91,20 @@ def test_a_successful_payment_writes_charge_payment_receipt_and_one_email_per_pa
     assert EmailLog.objects.get().status == "sent"
 
 
+def test_a_paid_event_replayed_after_a_refund_leaves_the_refund_standing():
+    """Made to fail first: the replay set a partially refunded payment back to `succeeded` (the demo's second seed
+    showed it)."""
+    payment = payment_record_succeeded(payment=PaymentFactory(amount_cents=10_000))
+    refund_record(payment=payment, amount_cents=4_000, reference="re_1")
+    balance = family_balance_cents(family_id=payment.family_id)
+
+    payment_record_succeeded(payment=payment)
+
+    replayed = Payment.objects.get(pk=payment.pk)
+    assert (replayed.status, replayed.amount_refunded_cents) == ("partially_refunded", 4_000)
+    assert family_balance_cents(family_id=payment.family_id) == balance
+
+
 def test_refunds_are_partial_or_full_but_never_more_than_paid():
     payment = payment_record_succeeded(payment=PaymentFactory(amount_cents=10_000))
     refund_record(payment=payment, amount_cents=4_000, reference="re_1")

@@ -1,3 +1,4 @@
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -6,31 +7,58 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from accounts.models import Family
+from accounts.models import ConsentRecord, Family, User
 from billing.models import Payment, PaymentFailure, Receipt, TuitionSubscription
 from billing.selectors import family_balance_cents
-from cedarheights.models import EmailLog, PipelineRun
+from cedarheights.demo import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_PASSWORD
+from cedarheights.models import AuditEvent, EmailLog, PipelineRun
 from enrollment.models import Enrollment
 from scheduling.models import Closure, Lesson, Student, Teacher
 
 
-def row_counts() -> dict[str, int]:
-    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+def every_row() -> dict[str, list[dict]]:
+    return {model._meta.label: list(model.objects.order_by("pk").values()) for model in apps.get_models()}
 
 
 @pytest.mark.django_db
-def test_seed_demo_builds_a_believable_school_and_running_it_again_changes_no_counts():
+def test_seed_demo_builds_a_believable_school_and_running_it_again_changes_no_row():
+    """Made to fail: the seed of ORM writes, run again, turned the refunded payment back into a plain success."""
     call_command("seed_demo", stdout=StringIO())
-    first = row_counts()
+    first = every_row()
     call_command("seed_demo", stdout=StringIO())
 
-    assert row_counts() == first
+    assert every_row() == first
     assert Teacher.objects.count() >= 3
     assert {i.name for t in Teacher.objects.all() for i in t.instruments.all()} >= {"Piano", "Guitar", "Bass"}
-    assert first["accounts.Family"] >= 6 and first["scheduling.Student"] >= 8
+    assert Family.objects.count() >= 6 and Student.objects.count() >= 8
     assert Student.objects.values("family").annotate(n=Count("id")).filter(n__gte=2)
     assert Closure.objects.filter(teacher=None).exists()
     assert Lesson.objects.count() > 20
+
+
+@pytest.mark.django_db
+def test_the_demo_is_made_through_the_services_that_audit_accounts_and_children():
+    """Made to fail: the seed of ORM writes left no audit row."""
+    call_command("seed_demo", stdout=StringIO())
+
+    audited = Counter(AuditEvent.objects.values_list("object_type__model", "action"))
+    assert audited == {
+        ("user", "create"): User.objects.count(),
+        ("family", "create"): Family.objects.count(),
+        ("consentrecord", "create"): ConsentRecord.objects.count(),
+        ("student", "create"): Student.objects.count(),
+        ("student", "update"): Student.objects.exclude(teacher=None).count(),  # a teacher assigned
+    }
+
+
+@pytest.mark.django_db
+def test_the_demos_people_sign_in_with_the_published_passwords():
+    call_command("seed_demo", stdout=StringIO())
+
+    assert User.objects.get(email=ADMIN_EMAIL).check_password(ADMIN_PASSWORD)
+    others = User.objects.exclude(email=ADMIN_EMAIL)
+    assert {user.role for user in others} == {"teacher", "parent"}
+    assert all(user.check_password(DEMO_PASSWORD) for user in others)
 
 
 @pytest.mark.django_db

@@ -1,0 +1,267 @@
+"""The demo school, made through the services of the apps that own its tables: accounts (the owner, teachers,
+families, parents, consent), scheduling (the catalogue, the calendar, students and their lessons), enrollment
+(plans and enrollments), billing (`cedarheights.demo.billing`). Each record is looked up by its natural key first
+and made only when it is missing, so running the seed again changes nothing."""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ConsentRecord, Family, User
+from accounts.policy import PRIVACY_POLICY_VERSION
+from accounts.services import consent_record, family_create, parent_create, staff_create
+from billing.handoffs import billing_handoffs_recover
+from cedarheights.demo import fakes
+from cedarheights.demo.billing import month_of_billing
+from cedarheights.demo.school import (
+    ADMIN_PASSWORD,
+    BILLING,
+    DEMO_PASSWORD,
+    FAMILIES,
+    INSTRUMENTS,
+    OWNER,
+    PLANS,
+    ROOMS,
+    TEACHERS,
+    DemoChild,
+    DemoFamily,
+    DemoPlan,
+    DemoTeacher,
+    DemoYear,
+    Person,
+    school_year,
+)
+from enrollment.models import Enrollment, TuitionPlan
+from enrollment.services import enrollment_create, tuition_plan_create
+from scheduling.models import (
+    AcademicYear,
+    Closure,
+    Instrument,
+    Lesson,
+    Room,
+    Student,
+    Teacher,
+    Term,
+    WeeklyAvailability,
+)
+from scheduling.services import (
+    academic_year_create,
+    availability_create,
+    closure_create,
+    instrument_create,
+    lesson_status_change,
+    room_create,
+    student_create,
+    student_teacher_assign,
+    teacher_create,
+    term_create,
+    term_lessons_generate,
+)
+from scheduling.slots import Window
+
+DEMO_NAMESPACE = uuid.UUID("6f1d3c52-2b7e-4a55-9a51-0c0ffee00001")  # each child's enrollment key derives from it
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What the families enroll in: instruments and plans by name, teachers by email."""
+
+    instruments: dict[str, Instrument]
+    plans: dict[str, TuitionPlan]
+    teachers: dict[str, Teacher]
+
+
+def demo_school_seed(*, today: date | None = None) -> dict[str, int]:
+    """The demo school, in one transaction; then the sweeper starts the billing whose hand-off the demo lost (each
+    restart is its own durable transaction, so it runs after the school's rows commit)."""
+    counts = _demo_school_build(today=today or timezone.localdate())
+    billing_handoffs_recover()
+    return counts
+
+
+@transaction.atomic
+def _demo_school_build(*, today: date) -> dict[str, int]:
+    _account(OWNER, ADMIN_PASSWORD, make=lambda: _staff_create(OWNER, role=User.Role.ADMIN, superuser=True))
+    instruments = {name: _instrument(name) for name in INSTRUMENTS}
+    for name in ROOMS:
+        if not Room.objects.filter(name=name).exists():
+            room_create(name=name)
+    catalogue = Catalogue(
+        instruments=instruments,
+        plans={plan.name: _tuition_plan(plan, instruments) for plan in PLANS},
+        teachers={teacher.person.email: _teacher(teacher, instruments) for teacher in TEACHERS},
+    )
+    year = school_year(today)
+    terms = _calendar(year)
+    current = next(term for term in terms if term.start_date <= today <= term.end_date)
+    for family in FAMILIES:
+        _family(family, catalogue, term=current, consented_on=year.consented_on, today=today)
+    for billing in BILLING:
+        month_of_billing(family=Family.objects.get(name=billing.family), billing=billing, today=today)
+    fakes.worker_died_mid_work()
+    return {
+        "teachers": Teacher.objects.count(),
+        "families": Family.objects.count(),
+        "students": Student.objects.count(),
+        "lessons": Lesson.objects.count(),
+        "tuition_plans": TuitionPlan.objects.count(),
+    }
+
+
+def _account(person: Person, password: str, *, make: Callable[[], User]) -> User:
+    """The person's account, or the one `make` creates now, which then gets the demo's published password."""
+    if user := User.objects.filter(email=person.email).first():
+        return user
+    user = make()
+    fakes.demo_password_give(user=user, password=password)
+    return user
+
+
+def _staff_create(person: Person, *, role: str, superuser: bool = False) -> User:
+    return staff_create(
+        actor=None,
+        email=person.email,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        role=role,
+        superuser=superuser,
+    )
+
+
+def _instrument(name: str) -> Instrument:
+    return Instrument.objects.filter(name=name).first() or instrument_create(name=name)
+
+
+def _tuition_plan(plan: DemoPlan, instruments: dict[str, Instrument]) -> TuitionPlan:
+    return TuitionPlan.objects.filter(name=plan.name).first() or tuition_plan_create(
+        name=plan.name,
+        instrument=instruments.get(plan.instrument),
+        lesson_minutes=plan.minutes,
+        interval=plan.interval,
+        price_cents=plan.price_cents,
+    )
+
+
+def _teacher(story: DemoTeacher, instruments: dict[str, Instrument]) -> Teacher:
+    user = _account(story.person, DEMO_PASSWORD, make=lambda: _staff_create(story.person, role=User.Role.TEACHER))
+    teacher = Teacher.objects.filter(user=user).first() or teacher_create(
+        user=user,
+        capacity=story.capacity,
+        bio=story.bio,
+        active=True,
+        instruments=[instruments[name] for name in story.instruments],
+    )
+    for hours in story.hours:
+        windows = WeeklyAvailability.objects.filter(teacher=teacher, weekday=hours.weekday, start_time=hours.start)
+        if not windows.exists():
+            availability_create(teacher=teacher, weekday=hours.weekday, start_time=hours.start, end_time=hours.end)
+    return teacher
+
+
+def _calendar(year: DemoYear) -> list[Term]:
+    """The academic year, its terms and the school's closures."""
+    academic_year = AcademicYear.objects.filter(name=year.name).first() or academic_year_create(
+        name=year.name, start_date=year.start, end_date=year.end
+    )
+    terms = {
+        term.name: Term.objects.filter(academic_year=academic_year, name=term.name).first()
+        or term_create(academic_year=academic_year, name=term.name, start_date=term.start, end_date=term.end)
+        for term in year.terms
+    }
+    for closure in year.closures:
+        if not Closure.objects.filter(reason=closure.reason, start_date=closure.start, teacher=None).exists():
+            closure_create(
+                reason=closure.reason, start_date=closure.start, end_date=closure.end, term=terms[closure.term]
+            )
+    return list(terms.values())
+
+
+def _family(story: DemoFamily, catalogue: Catalogue, *, term: Term, consented_on: date, today: date) -> None:
+    """The family, its parent (who agreed to the privacy policy before the school year), and its children."""
+    family = Family.objects.filter(name=story.name).first() or family_create(
+        actor=None,
+        name=story.name,
+        city=story.city,
+        province="ON",
+        emergency_contact_name=f"{story.parent.first_name}'s sibling",
+        emergency_contact_phone=story.parent.phone,
+    )
+    parent = _account(
+        story.parent,
+        DEMO_PASSWORD,
+        make=lambda: parent_create(
+            actor=None,
+            family=family,
+            email=story.parent.email,
+            first_name=story.parent.first_name,
+            last_name=story.parent.last_name,
+            phone=story.parent.phone,
+        ),
+    )
+    consents = ConsentRecord.objects.filter(
+        family=family, purpose=ConsentRecord.Purpose.PRIVACY_POLICY, policy_version=PRIVACY_POLICY_VERSION
+    )
+    if not consents.exists():
+        consent = consent_record(actor=None, family=family, given_by=parent, policy_version=PRIVACY_POLICY_VERSION)
+        fakes.consent_backdate(consent=consent, given_on=consented_on)
+    for child in story.children:
+        _child(family, child, catalogue, term=term, today=today)
+
+
+def _child(family: Family, child: DemoChild, catalogue: Catalogue, *, term: Term, today: date) -> None:
+    """The child and their enrollment: with a teacher, booked by the owner, with a few weeks of lessons; without
+    one, sent through the online form and waitlisted."""
+    teacher = catalogue.teachers.get(child.teacher_email)
+    student = Student.objects.filter(
+        family=family, first_name=child.first_name, last_name=child.last_name
+    ).first() or _student(family, child, catalogue, teacher=teacher)
+    key = uuid.uuid5(DEMO_NAMESPACE, f"{family.name}/{child.first_name}")
+    if Enrollment.objects.filter(idempotency_key=key).exists():
+        return
+    end = (datetime.combine(today, child.start) + timedelta(minutes=child.minutes)).time()
+    enrollment_create(
+        student=student,
+        instrument_id=catalogue.instruments[child.instrument].pk,
+        lesson_minutes=child.minutes,
+        tuition_plan_id=catalogue.plans[child.plan].pk,
+        idempotency_key=key,
+        windows=[Window(child.weekday, child.start, end)],
+        source=Enrollment.Source.WEB if teacher is None else Enrollment.Source.ADMIN,
+        status=Enrollment.Status.WAITLISTED if teacher is None else Enrollment.Status.ACTIVE,
+    )
+    if teacher is not None:
+        _lessons(student, teacher, child, term=term, today=today)
+
+
+def _student(family: Family, child: DemoChild, catalogue: Catalogue, *, teacher: Teacher | None) -> Student:
+    student = student_create(
+        actor=None,
+        family=family,
+        first_name=child.first_name,
+        last_name=child.last_name,
+        date_of_birth=child.born,
+        instrument=catalogue.instruments[child.instrument],
+    )
+    if teacher is not None:
+        student = student_teacher_assign(actor=None, student=student, teacher=teacher)
+    return student
+
+
+def _lessons(student: Student, teacher: Teacher, child: DemoChild, *, term: Term, today: date) -> None:
+    """A few weeks of weekly lessons, from four weeks ago to the end of the term; those already over, taught."""
+    term_lessons_generate(
+        student=student,
+        teacher=teacher,
+        term=term,
+        weekday=child.weekday,
+        start_time=child.start,
+        minutes=child.minutes,
+        from_date=max(term.start_date, today - timedelta(weeks=4)),
+    )
+    over = Lesson.objects.filter(student=student, status=Lesson.Status.SCHEDULED, end_at__lt=timezone.now())
+    for lesson in over.order_by("start_at"):
+        lesson_status_change(lesson=lesson, status=Lesson.Status.COMPLETED, actor=None)
