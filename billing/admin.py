@@ -36,7 +36,10 @@ class MoneyMixin:
 
 
 class AmountForm(forms.Form):
-    amount = forms.DecimalField(min_value=0.01, decimal_places=2, help_text="In dollars, e.g. 35.00")
+    # The most a school credits or refunds at once: a larger figure is a slipped finger, not a credit.
+    amount = forms.DecimalField(
+        min_value=0.01, max_value=10_000, decimal_places=2, help_text="In dollars, e.g. 35.00 (at most 10,000.00)"
+    )
     reason = forms.CharField(max_length=200, validators=[no_control_characters])
 
 
@@ -130,6 +133,9 @@ class PaymentFailureAdmin(ReadOnlyAdmin):
             except GatewayUnavailable as error:
                 self.message_user(request, f"Stripe could not be reached: {error}", messages.ERROR)
                 return
+            except DomainError as error:  # Stripe refused this one (an unknown or settled invoice): the next
+                self.message_user(request, f"{failure.family}: {error.message}", messages.ERROR)
+                continue
             level = messages.SUCCESS if result.status == PaymentFailure.Status.RECOVERED else messages.WARNING
             self.message_user(request, f"{failure.family}: {result.get_status_display()} ({result.reason})", level)
 
@@ -221,7 +227,9 @@ def credit_view(model_admin, request, pk: int):
         except DomainError as error:
             form.add_error("amount", error.message)
         else:
-            model_admin.message_user(request, f"Credit of {form.cleaned_data['amount']} added for {family}.")
+            model_admin.message_user(
+                request, f"Credit of {format_cents(_cents(form), settings.SCHOOL_CURRENCY)} added for {family}."
+            )
             return redirect("admin:accounts_family_change", pk)
     return render(
         request,

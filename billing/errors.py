@@ -19,6 +19,14 @@ class CardRefused(DomainError):
     code = "card_refused"
 
 
+class StripeRefused(DomainError):
+    """Stripe answered, and refused the request: the invoice, payment or customer it names is unknown to Stripe
+    or no longer in a state for it (an invoice already paid, a payment fully refunded)."""
+
+    code = "stripe_refused"
+    status = 409
+
+
 class NoCardOnFile(InvalidInput):
     """Billing needs a card: the family has none on file, and none was given."""
 

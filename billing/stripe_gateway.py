@@ -16,7 +16,7 @@ from functools import cache
 import stripe
 from django.conf import settings
 
-from billing.errors import CardRefused, GatewayUnavailable, NotAStripeEvent, SignatureRefused
+from billing.errors import CardRefused, GatewayUnavailable, NotAStripeEvent, SignatureRefused, StripeRefused
 
 WEBHOOK_TOLERANCE_SECONDS = 300
 
@@ -225,9 +225,12 @@ def subscription_trial_end_now(*, stripe_subscription_id: str) -> SubscriptionSt
 def invoice_pay(*, invoice_id: str, attempt: int) -> ChargeOutcome:
     """Retry an open invoice with the customer's current default card."""
     client = _client()
-    with suppress(stripe.CardError):  # a decline is read from the invoice below, with its reason
-        _call(client.v1.invoices.pay, invoice_id, key=f"billing:invoice:{invoice_id}:pay:{attempt}")
-    return _invoice_outcome(_call(client.v1.invoices.retrieve, invoice_id, expand=["payment_intent"]))
+    try:
+        with suppress(stripe.CardError):  # a decline is read from the invoice below, with its reason
+            _call(client.v1.invoices.pay, invoice_id, key=f"billing:invoice:{invoice_id}:pay:{attempt}")
+        return _invoice_outcome(_call(client.v1.invoices.retrieve, invoice_id, expand=["payment_intent"]))
+    except stripe.InvalidRequestError as error:
+        raise StripeRefused(f"Stripe refused to retry the invoice: {error.user_message or error}") from error
 
 
 def payment_intent_charge(
@@ -270,12 +273,15 @@ def payment_intent_charge(
 
 
 def refund_create(*, payment_intent_id: str, amount_cents: int, refund_key: str) -> str:
-    refund = _call(
-        _client().v1.refunds.create,
-        key=f"billing:refund:{refund_key}",
-        payment_intent=payment_intent_id,
-        amount=amount_cents,
-    )
+    try:
+        refund = _call(
+            _client().v1.refunds.create,
+            key=f"billing:refund:{refund_key}",
+            payment_intent=payment_intent_id,
+            amount=amount_cents,
+        )
+    except stripe.InvalidRequestError as error:
+        raise StripeRefused(f"Stripe refused the refund: {error.user_message or error}") from error
     return refund.id
 
 

@@ -72,12 +72,13 @@ class SchoolAdminSite(admin.AdminSite):
                 labels = [*labels, *sorted(set(entries) - {label for _, group in ADMIN_GROUPS for label in group})]
             shown = [entries[label] for label in labels if label in entries]
             if shown:
-                first_app = shown[0][0]
+                # A group's heading opens its first list: a group gathers models of several apps, so no one app's page.
+                first_model = shown[0][1]
                 groups.append(
                     {
                         "name": heading,
                         "app_label": slugify(heading),
-                        "app_url": first_app["app_url"],
+                        "app_url": first_model["admin_url"],
                         "has_module_perms": True,
                         "models": [model for _, model in shown],
                     }

@@ -102,6 +102,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "too_late": (409, "Inside the school's notice window: too late for a family to cancel."),
     "term_overlap": (409, "The term's dates share a day with another term's."),
     "not_waitlisted": (409, "The child is no longer on the waitlist: nothing to offer."),
+    "stripe_refused": (409, "Stripe refused the request (an unknown invoice or payment, or one already settled)."),
     "plan_not_in_stripe": (409, "The tuition plan has no Stripe price yet: run `billing_sync_catalog`."),
     "email_not_resendable": (409, "The email may not go again (sent, queued, resent already) or cannot be rebuilt."),
     "link_expired": (410, "The enrollment's confirmation link has expired: the family's email has the details."),

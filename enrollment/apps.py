@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class EnrollmentConfig(AppConfig):
     name = "enrollment"
-    verbose_name = "Students and enrollments"
+    verbose_name = "Enrollments and tuition plans"
 
     def ready(self):
         # Registered on import, so every process (web server, worker, shell) has them, not only the one that ran

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class SchedulingConfig(AppConfig):
     name = "scheduling"
-    verbose_name = "Teachers, terms and lessons"
+    verbose_name = "Students, teachers and lessons"

@@ -9,6 +9,7 @@ from billing.selectors import family_balance_cents
 from billing.services.catalog import catalog_sync
 from billing.services.charges import lesson_charge
 from billing.services.customers import payment_method_update
+from billing.services.dunning import payment_failure_open
 from billing.services.ledger import payment_record_succeeded
 from scheduling.models import Lesson
 from tests.factories import ParentFactory, StudentFactory, TeacherFactory, TuitionPlanFactory, UserFactory
@@ -84,3 +85,27 @@ def test_retry_now_recovers_a_failure_on_a_new_card(stripe_server, owner_client,
     failure.refresh_from_db()
     assert failure.status == "recovered"
     assert LedgerEntry.objects.filter(family=family, kind="payment").count() == 1
+
+
+def test_retry_and_refund_of_what_stripe_does_not_know_are_messages_not_errors(stripe_server, owner_client):
+    """Found by the browser trial: the demo's payments name an invoice and a payment intent Stripe never made,
+    and the admin's "Retry now" and "Refund in full" answered a 500 to Stripe's refusal."""
+    family = ParentFactory().family
+    unpaid = Payment.objects.create(family=family, amount_cents=18_500, stripe_invoice_id="in_nobody_knows")
+    failure = payment_failure_open(payment=unpaid, reason="Your card was declined.")
+    paid = payment_record_succeeded(
+        payment=Payment.objects.create(family=family, amount_cents=18_500, stripe_payment_intent_id="pi_nobody_knows")
+    )
+
+    retried = owner_client.post(
+        "/admin/billing/paymentfailure/", {"action": "retry_now", "_selected_action": [failure.pk]}, follow=True
+    )
+    refunded = owner_client.post(
+        "/admin/billing/payment/", {"action": "refund_in_full", "_selected_action": [paid.pk]}, follow=True
+    )
+
+    assert retried.status_code == refunded.status_code == 200
+    assert "Stripe refused to retry the invoice" in retried.content.decode()
+    assert "Stripe refused the refund" in refunded.content.decode()
+    assert PaymentFailure.objects.get(pk=failure.pk).status == "open"
+    assert Payment.objects.get(pk=paid.pk).amount_refunded_cents == 0

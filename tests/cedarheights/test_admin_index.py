@@ -72,3 +72,13 @@ def test_a_pipeline_run_shows_rounded_durations_and_steps_by_name(owner_client):
     assert page.count("Assign a teacher (assign_teacher)") == 2  # the failed step, and its row
     listing = owner_client.get(reverse("admin:cedarheights_pipelinerun_changelist")).content.decode()
     assert "77 ms" in listing and "Assign a teacher (assign_teacher)" in listing
+
+
+def test_each_group_heading_opens_its_first_list_whatever_app_that_list_lives_in(owner_client):
+    """Made to fail first: a heading opened its first model's app page, which after the models moved (students to
+    scheduling, tuition plans to enrollment) showed another group's lists."""
+    groups = owner_client.get(reverse("admin:index")).context["available_apps"]
+    headings = {group["name"]: group["app_url"] for group in groups}
+    assert headings["Students and enrollments"] == reverse("admin:scheduling_student_changelist")
+    assert headings["Billing"] == reverse("admin:enrollment_tuitionplan_changelist")
+    assert headings["System"] == reverse("admin:knox_authtoken_changelist")
