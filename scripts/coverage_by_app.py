@@ -17,9 +17,10 @@ import coverage
 
 ROOT = Path(__file__).resolve().parents[1]
 APPS = ("cedarheights", "accounts", "scheduling", "enrollment", "billing")
-# A point under the figures measured when the floors were set (issue 14, on PostgreSQL): total 94.0 %,
-# enrollment/ 94.5 %, billing/ 92.3 %. Raise them when coverage rises; never lower them to let a change in.
-FLOORS = {"total": 93, "enrollment": 93, "billing": 91}
+# About a point under the figures measured when the floors were last set (the end of issue 14, on PostgreSQL, CI):
+# total 95.3 %, enrollment/ 97.8 %, billing/ 94.3 % (94.0 %, 94.5 % and 92.3 % at its start). Raise them when
+# coverage rises; never lower them to let a change in.
+FLOORS = {"total": 94, "enrollment": 96, "billing": 93}
 
 
 @dataclass
