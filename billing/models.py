@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -241,3 +242,54 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_id}"
+
+
+class LessonFee(models.Model):
+    """A no-show or late-cancellation fee on a per-lesson plan. It waits in the owner's "Pending fees" until
+    `posts_at`, when it becomes a ledger charge unless waived; it is never charged to a card by itself."""
+
+    class Kind(models.TextChoices):
+        NO_SHOW = "no_show", "No-show fee"
+        LATE_CANCEL = "late_cancel", "Late-cancellation fee"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        POSTED = "posted", "Posted"
+        WAIVED = "waived", "Waived"
+        REVERSED = "reversed", "Reversed (outcome changed)"
+
+    lesson = models.ForeignKey("scheduling.Lesson", related_name="fees", on_delete=models.PROTECT)
+    family = models.ForeignKey("accounts.Family", related_name="lesson_fees", on_delete=models.PROTECT)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default=default_currency)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    posts_at = models.DateTimeField(help_text="When it posts to the family's ledger unless waived.")
+    ledger_entry = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, related_name="lesson_fee", on_delete=models.PROTECT
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="Why it was waived or reversed.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["posts_at", "pk"]
+        indexes = [models.Index(fields=["status", "posts_at"])]
+        constraints = [
+            # One live fee per lesson: an outcome set twice, or changed and back, never charges twice.
+            models.UniqueConstraint(
+                fields=["lesson"], condition=Q(status__in=["pending", "posted"]), name="lesson_fee_one_live"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="posted", ledger_entry__isnull=False) | ~Q(status="posted"),
+                name="lesson_fee_posted_has_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_kind_display()} {format_cents(self.amount_cents, self.currency)} ({self.get_status_display()})"
+        )

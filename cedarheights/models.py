@@ -43,6 +43,67 @@ class SchoolSettings(models.Model):
         validators=[MinValueValidator(5), MaxValueValidator(60)],
         help_text="Offered lesson times start on this grid (15 → :00, :15, :30, :45).",
     )
+    # The week of lessons: cancellations, make-up credits, lesson fees (defaults: ../shared/notes/school-policies.md).
+    cancellation_notice_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MaxValueValidator(168)],
+        help_text="A family cancelling at least this many hours before a lesson's start gets a make-up credit; "
+        "later is a late cancellation (0–168).",
+    )
+    sick_passes_per_term = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MaxValueValidator(20)],
+        help_text="Late cancellations for illness per enrollment per term that still earn a make-up credit.",
+    )
+    makeup_credits_per_term = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MaxValueValidator(20)],
+        help_text="Credits a family's own cancellations earn per enrollment per term. Teacher cancellations and "
+        "school closures never count; an owner's credit counts unless marked goodwill.",
+    )
+    family_credit_days = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="A credit from a family's cancellation expires this many days after the missed lesson.",
+    )
+    school_credit_grace_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MaxValueValidator(365)],
+        help_text="A credit from a teacher's cancellation or a school closure lasts to the term's end plus this "
+        "many days, then becomes money on the family's account.",
+    )
+    makeup_notice_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MaxValueValidator(168)], help_text="How far ahead a make-up must be booked."
+    )
+    makeup_horizon_days = models.PositiveSmallIntegerField(
+        default=45,
+        validators=[MinValueValidator(1), MaxValueValidator(180)],
+        help_text="How far out a make-up may be booked.",
+    )
+    makeup_any_teacher = models.BooleanField(
+        default=False,
+        help_text="Offer make-ups with any teacher of the instrument, not only the child's own teacher.",
+    )
+    lesson_fees_enabled = models.BooleanField(
+        default=False,
+        help_text="Charge no-show and late-cancellation fees on per-lesson plans (never on flat tuition, where the "
+        "forfeited credit is the penalty). A fee waits in “Pending fees” before it posts, and is never charged to "
+        "a card by itself.",
+    )
+    no_show_fee_percent = models.PositiveSmallIntegerField(
+        default=100, validators=[MaxValueValidator(100)], help_text="Of the lesson's price."
+    )
+    late_cancel_fee_percent = models.PositiveSmallIntegerField(
+        default=50, validators=[MaxValueValidator(100)], help_text="Of the lesson's price."
+    )
+    first_late_cancel_waived = models.BooleanField(
+        default=True, help_text="Waive the fee of an enrollment's first late cancellation in a term."
+    )
+    fee_review_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MaxValueValidator(168)],
+        help_text="How long a fee waits in “Pending fees”, where the owner may waive it, before it posts.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -22,8 +23,22 @@ class TuitionPlan(models.Model):
         help_text="Leave empty for a plan that fits every instrument.",
     )
     lesson_minutes = models.PositiveSmallIntegerField(default=30)
+
+    class Basis(models.TextChoices):
+        FLAT = "flat", "Flat tuition"
+        PER_LESSON = "per_lesson", "Per lesson"
+
     interval = models.CharField(max_length=5, choices=Interval.choices, default=Interval.MONTH)
-    price_cents = models.PositiveIntegerField(help_text="Price per interval, in cents.")
+    basis = models.CharField(
+        max_length=10,
+        choices=Basis.choices,
+        default=Basis.FLAT,
+        help_text="Flat tuition charges the interval's price whatever happens; per lesson charges each lesson "
+        "taught (or missed without notice), and may carry no-show and late-cancellation fees.",
+    )
+    price_cents = models.PositiveIntegerField(
+        help_text="Price per interval (per lesson on per-lesson plans), in cents."
+    )
     currency = models.CharField(max_length=3, default=default_currency)
     description = models.CharField(max_length=255, blank=True, validators=[no_control_characters])
     active = models.BooleanField(default=True)
@@ -120,3 +135,111 @@ class PreferredWindow(WeeklyWindow):
             ),
             models.CheckConstraint(condition=Q(weekday__lte=6), name="preferred_window_weekday_valid"),
         ]
+
+
+class MakeupCredit(models.Model):
+    """The right to one make-up lesson of an instrument and length, held by an enrollment. What it is worth now is
+    its ledger (`MakeupCreditEntry`), never a counter: balance = issued − redeemed + returned − expired − revoked,
+    0 or 1, each entry carrying the balance after it (checked by the database)."""
+
+    class Origin(models.TextChoices):
+        NOTICE = "notice", "Cancelled with notice"
+        SICK_PASS = "sick_pass", "Sick pass"
+        TEACHER = "teacher", "Teacher cancelled"
+        SCHOOL = "school", "School closed"
+        OWNER = "owner", "Given by the school"
+        GOODWILL = "goodwill", "Goodwill (not counted)"
+
+    enrollment = models.ForeignKey(Enrollment, related_name="makeup_credits", on_delete=models.PROTECT)
+    instrument = models.ForeignKey("scheduling.Instrument", related_name="+", on_delete=models.PROTECT)
+    lesson_minutes = models.PositiveSmallIntegerField()
+    origin = models.CharField(max_length=10, choices=Origin.choices)
+    counts_toward_cap = models.BooleanField(
+        help_text="A family's cancellation, or the owner's credit not marked goodwill."
+    )
+    missed_lesson = models.OneToOneField(
+        "scheduling.Lesson",
+        null=True,
+        blank=True,
+        related_name="makeup_credit",
+        on_delete=models.PROTECT,
+        help_text="The lesson it makes up for; empty for a credit the owner gave.",
+    )
+    term = models.ForeignKey("scheduling.Term", null=True, blank=True, related_name="+", on_delete=models.SET_NULL)
+    expires_on = models.DateField(help_text="The last day a make-up can be booked with it (extended in its ledger).")
+    held_until_paid = models.BooleanField(
+        default=False, help_text="The missed lesson's tuition is unpaid: the credit can be used once it is paid."
+    )
+    reason = models.CharField(max_length=200, blank=True, validators=[no_control_characters])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["expires_on", "pk"]
+        indexes = [models.Index(fields=["enrollment", "term"]), models.Index(fields=["expires_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lesson_minutes__gte=15) & Q(lesson_minutes__lte=240), name="makeup_credit_minutes_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(origin__in=["owner", "goodwill"]) | Q(missed_lesson__isnull=False),
+                name="makeup_credit_lesson_unless_given",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lesson_minutes}-minute {self.instrument} make-up for {self.enrollment.student}"
+
+
+class MakeupCreditEntry(models.Model):
+    """One line of a credit's ledger. Never updated: the next line follows it (`sequence`)."""
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued", "Issued"
+        REDEEMED = "redeemed", "Redeemed"
+        RETURNED = "returned", "Returned"
+        EXPIRED = "expired", "Expired"
+        EXTENDED = "extended", "Extended"
+        REVOKED = "revoked", "Revoked"
+
+    credit = models.ForeignKey(MakeupCredit, related_name="entries", on_delete=models.PROTECT)
+    sequence = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    change = models.SmallIntegerField(help_text="+1 issued or returned, −1 redeemed, expired or revoked, 0 extended.")
+    balance_after = models.SmallIntegerField()
+    lesson = models.ForeignKey(
+        "scheduling.Lesson",
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.PROTECT,
+        help_text="The make-up lesson it was redeemed for or returned from.",
+    )
+    expires_on = models.DateField(null=True, blank=True, help_text="The new expiry date of an extension.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    reason = models.CharField(max_length=200, blank=True, validators=[no_control_characters])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["credit", "sequence"]
+        verbose_name_plural = "make-up credit entries"
+        constraints = [
+            models.UniqueConstraint(fields=["credit", "sequence"], name="makeup_credit_entry_sequence_unique"),
+            models.CheckConstraint(
+                condition=(Q(kind__in=["issued", "returned"]) & Q(change=1))
+                | (Q(kind__in=["redeemed", "expired", "revoked"]) & Q(change=-1))
+                | (Q(kind="extended") & Q(change=0) & Q(expires_on__isnull=False)),
+                name="makeup_credit_entry_change_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0) & Q(balance_after__lte=1), name="makeup_credit_balance_zero_or_one"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["redeemed", "returned"]) | Q(lesson__isnull=False),
+                name="makeup_credit_entry_redemption_names_lesson",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.balance_after} left)"

@@ -9,8 +9,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from cedarheights.validators import no_control_characters
-from cedarheights.weekly import WeeklyWindow
+from cedarheights.weekly import Weekday, WeeklyWindow
 from scheduling.constraints import CoveringIndex, PostgresExclusionConstraint
+from scheduling.outcomes import CANCELLING, Outcome, flags_table_text
 
 
 class TsTzRange(Func):
@@ -234,6 +235,8 @@ class Lesson(models.Model):
         REFUNDED = "refunded", "Refunded"
         WAIVED = "waived", "Waived"
 
+    Outcome = Outcome
+
     teacher = models.ForeignKey(Teacher, related_name="lessons", on_delete=models.PROTECT)
     student = models.ForeignKey(Student, related_name="lessons", on_delete=models.PROTECT)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REGULAR)
@@ -254,6 +257,34 @@ class Lesson(models.Model):
         help_text="Who cancelled the lesson; empty when the school's own work did (an enrollment paused).",
     )
     cancellation_reason = models.CharField(max_length=200, blank=True, validators=[no_control_characters])
+    outcome = models.CharField(
+        max_length=24,
+        choices=Outcome.choices,
+        blank=True,
+        help_text="How the lesson ended; empty while it is still to come. " + flags_table_text(),
+    )
+    outcome_set_at = models.DateTimeField(null=True, blank=True, help_text="When the outcome was recorded.")
+    outcome_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="+",
+        on_delete=models.SET_NULL,
+        help_text="Who recorded the outcome (a parent, the teacher, the owner); empty for the school's own jobs.",
+    )
+    family_note = models.TextField(
+        blank=True,
+        validators=[no_control_characters],
+        help_text="The teacher's note to the family, shown in their portal.",
+    )
+    weekly_lesson = models.ForeignKey(
+        "scheduling.WeeklyLesson",
+        null=True,
+        blank=True,
+        related_name="lessons",
+        on_delete=models.SET_NULL,
+        help_text="The standing weekly time this lesson is one week of.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -264,8 +295,18 @@ class Lesson(models.Model):
             CoveringIndex(fields=["teacher", "start_at"], covering=["end_at", "status"], name="lesson_teacher_start"),
             models.Index(fields=["student", "start_at"]),
             models.Index(fields=["start_at"]),
+            # The teachers' "still to mark" lists and reminders: lessons past and without an outcome.
+            models.Index(fields=["teacher", "end_at"], condition=Q(outcome=""), name="lesson_unmarked"),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=(Q(outcome="") & Q(status="scheduled"))
+                | (Q(outcome=Outcome.ATTENDED) & Q(status="completed"))
+                | (Q(outcome=Outcome.NO_SHOW) & Q(status="no_show"))
+                | (Q(outcome__in=sorted(CANCELLING)) & Q(status="cancelled")),
+                name="lesson_status_follows_outcome",
+                violation_error_message="A lesson's status follows its outcome.",
+            ),
             models.CheckConstraint(condition=Q(end_at__gt=models.F("start_at")), name="lesson_ends_after_start"),
             models.CheckConstraint(
                 condition=Q(end_at__lte=models.F("start_at") + LONGEST_LESSON),
@@ -329,3 +370,106 @@ class TeacherSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.teacher}'s schedule, stamp {self.stamp}"
+
+
+class WeeklyLesson(models.Model):
+    """A child's standing weekly time: a weekday and a local wall-clock time with a teacher. Its lessons are
+    booked term by term (`weekly_lesson_book`, `term_rollover`) until it ends."""
+
+    student = models.ForeignKey(Student, related_name="weekly_lessons", on_delete=models.PROTECT)
+    teacher = models.ForeignKey(Teacher, related_name="weekly_lessons", on_delete=models.PROTECT)
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    minutes = models.PositiveSmallIntegerField()
+    room = models.ForeignKey(Room, null=True, blank=True, related_name="+", on_delete=models.SET_NULL)
+    starts_on = models.DateField(help_text="The first week.")
+    ended_on = models.DateField(
+        null=True, blank=True, help_text="Set when the family withdrew or the enrollment paused: no later lessons."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="weekly_lesson_weekday_valid"),
+            models.CheckConstraint(
+                condition=Q(minutes__gte=15) & Q(minutes__lte=240), name="weekly_lesson_minutes_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["student", "weekday", "start_time"],
+                condition=Q(ended_on__isnull=True),
+                name="weekly_lesson_one_standing_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student}, {self.get_weekday_display()}s at {self.start_time:%H:%M} with {self.teacher}"
+
+
+class MakeupBlock(models.Model):
+    """Time a teacher publishes for make-up lessons (it may lie outside their weekly hours)."""
+
+    teacher = models.ForeignKey(Teacher, related_name="makeup_blocks", on_delete=models.CASCADE)
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start_at"]
+        indexes = [models.Index(fields=["teacher", "start_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_at__gt=models.F("start_at")), name="makeup_block_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(end_at__lte=models.F("start_at") + timedelta(hours=12)),
+                name="makeup_block_at_most_twelve_hours",
+            ),
+            PostgresExclusionConstraint(
+                name="makeup_block_no_overlap",
+                expressions=[
+                    (TsTzRange("start_at", "end_at", RangeBoundary()), RangeOperators.OVERLAPS),
+                    ("teacher", RangeOperators.EQUAL),
+                ],
+                violation_error_message="This block overlaps another make-up block of the teacher.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Make-up time, {self.teacher}, {timezone.localtime(self.start_at):%a %-d %b %H:%M}"
+
+
+class TeacherCancellation(models.Model):
+    """A teacher cancelled a lesson: the owner decides to send a substitute (the lesson is kept) or to let the
+    family's credit stand. Until then the credit stands."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Awaiting the owner"
+        SUBSTITUTE = "substitute", "Substitute assigned"
+        CREDIT = "credit", "Credit stands"
+
+    lesson = models.ForeignKey(Lesson, related_name="teacher_cancellations", on_delete=models.CASCADE)
+    teacher = models.ForeignKey(Teacher, related_name="cancellations", on_delete=models.PROTECT)
+    reason = models.CharField(max_length=200, validators=[no_control_characters])
+    reported_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    substitute = models.ForeignKey(
+        Teacher, null=True, blank=True, related_name="substitutions", on_delete=models.PROTECT
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["-reported_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lesson"], condition=Q(decision="pending"), name="teacher_cancellation_one_pending"
+            ),
+            models.CheckConstraint(
+                condition=Q(decision="substitute", substitute__isnull=False) | ~Q(decision="substitute"),
+                name="teacher_cancellation_substitute_named",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.teacher} cancelled {self.lesson}"
