@@ -25,12 +25,13 @@ from scheduling.models import (
     Term,
     WeeklyAvailability,
 )
+from scheduling.outcomes import CANCELLING
 from scheduling.services import (
     LESSON_CHANGEABLE,
     lesson_change,
     lesson_create,
+    lesson_outcome_validate,
     lesson_slot_validate,
-    lesson_status_change_validate,
     lessons_cancel,
     term_create,
     term_dates_validate,
@@ -189,9 +190,10 @@ class LessonForm(forms.ModelForm):
             "end_at",
             "room",
             "term",
-            "status",
+            "outcome",
             "payment_status",
             "notes",
+            "family_note",
         ]
 
     def clean(self):
@@ -199,7 +201,7 @@ class LessonForm(forms.ModelForm):
         teacher = cleaned.get("teacher") or getattr(self.instance, "teacher", None)
         student = cleaned.get("student") or getattr(self.instance, "student", None)
         start_at, end_at = cleaned.get("start_at"), cleaned.get("end_at")
-        booking = cleaned.get("status", Lesson.Status.SCHEDULED) != Lesson.Status.CANCELLED
+        booking = cleaned.get("outcome", "") not in CANCELLING
         if booking and teacher and student and start_at and end_at:
             try:
                 lesson_slot_validate(
@@ -213,30 +215,30 @@ class LessonForm(forms.ModelForm):
                 )
             except DomainError as error:
                 raise ValidationError(error.message) from error
-        self._status_change_validate(cleaned.get("status"), start_at)
+        self._outcome_validate(cleaned.get("outcome", ""), start_at)
         return cleaned
 
-    def _status_change_validate(self, status: str | None, start_at) -> None:
-        # The lesson as the admin will save it: booked (a new one, scheduled) or moved first, then its status set.
-        lesson = copy(self.instance) if self.instance.pk else Lesson(status=Lesson.Status.SCHEDULED)
+    def _outcome_validate(self, outcome: str, start_at) -> None:
+        # The lesson as the admin will save it: booked (a new one, still to come) or moved first, then its outcome.
+        lesson = copy(self.instance) if self.instance.pk else Lesson()
         lesson.start_at = start_at or lesson.start_at
-        if status and lesson.start_at:
+        if lesson.start_at:
             try:
-                lesson_status_change_validate(lesson=lesson, status=status, actor=self.actor)
+                lesson_outcome_validate(lesson=lesson, outcome=outcome, actor=self.actor)
             except DomainError as error:
-                self.add_error("status", error.message)
+                self.add_error("outcome", error.message)
 
 
 @admin.register(Lesson)
 class LessonAdmin(DomainErrorAsMessageAdmin):
     form = LessonForm
-    list_display = ["when", "student", "teacher", "kind", "status", "room", "payment_status"]
-    list_filter = ["status", "kind", "payment_status", ("teacher", NamedRelatedFilter), ("term", NamedRelatedFilter)]
+    list_display = ["when", "student", "teacher", "kind", "outcome", "room", "payment_status"]
+    list_filter = ["outcome", "kind", "payment_status", ("teacher", NamedRelatedFilter), ("term", NamedRelatedFilter)]
     list_select_related = ["student", "teacher__user", "room"]
     search_fields = ["student__first_name", "student__last_name", "teacher__user__last_name", "notes"]
     autocomplete_fields = ["teacher", "student", "room", "term"]
     date_hierarchy = "start_at"
-    actions = ["cancel_lessons"]
+    actions = ["release_lessons"]
     list_per_page = 50
     show_full_result_count = False  # "N of M" would count every lesson of every year on each page
 
@@ -290,15 +292,15 @@ class LessonAdmin(DomainErrorAsMessageAdmin):
             term=obj.term,
             payment_status=obj.payment_status,
             notes=obj.notes,
-            status=obj.status,
+            outcome=obj.outcome,
             actor=request.user,
             check_availability=check_availability,
         ).pk
 
-    @admin.action(description="Cancel selected lessons")
-    def cancel_lessons(self, request, queryset):
-        cancelled = lessons_cancel(lessons=queryset, actor=request.user)
-        self.message_user(request, f"{cancelled} lesson(s) cancelled.", messages.SUCCESS)
+    @admin.action(description="Release selected lessons (cancelled by the school: no credit, no charge)")
+    def release_lessons(self, request, queryset):
+        released = lessons_cancel(lessons=queryset, actor=request.user, outcome=Lesson.Outcome.RELEASED)
+        self.message_user(request, f"{released} lesson(s) released.", messages.SUCCESS)
 
 
 @admin.register(Student)

@@ -54,3 +54,17 @@ class TermOverlap(DomainError):
 
     code = "term_overlap"
     status = 409
+
+
+class NoSickPassLeft(DomainError):
+    """The enrollment has used every sick pass of the term (School settings)."""
+
+    code = "no_sick_pass_left"
+    status = 409
+
+
+class CancellationDecided(DomainError):
+    """The owner already answered this teacher's cancellation (a substitute, or the credit stands)."""
+
+    code = "cancellation_decided"
+    status = 409

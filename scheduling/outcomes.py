@@ -57,6 +57,10 @@ FLAGS: dict[str, OutcomeFlags] = {
 
 # The outcomes that free the lesson's time (the lesson's status becomes `cancelled`).
 CANCELLING = frozenset(outcome for outcome in Outcome if outcome not in {Outcome.ATTENDED, Outcome.NO_SHOW})
+# The lesson's status follows its outcome (the constraint `lesson_status_follows_outcome` holds it).
+STATUS_OF_OUTCOME = {"": "scheduled", Outcome.ATTENDED: "completed", Outcome.NO_SHOW: "no_show"} | {
+    outcome: "cancelled" for outcome in CANCELLING
+}
 # A family's own cancellations: a fee may follow on per-lesson plans.
 FEE_PERCENT_SETTING = {Outcome.NO_SHOW: "no_show_fee_percent", Outcome.LATE_CANCEL: "late_cancel_fee_percent"}
 

@@ -95,3 +95,15 @@ def school_week_figures() -> dict[str, int]:
         "lessons_this_week": lessons["this_week"],
         "cancelled_this_week": lessons["cancelled_this_week"],
     }
+
+
+def sick_passes_left(*, lesson: Lesson) -> int:
+    """Sick passes the child has left in the lesson's term (School settings: per enrollment per term)."""
+    used = (
+        Lesson.objects.filter(
+            student_id=lesson.student_id, term_id=lesson.term_id, outcome=Lesson.Outcome.LATE_CANCEL_SICK
+        )
+        .exclude(pk=lesson.pk)
+        .count()
+    )
+    return max(school_settings_get().sick_passes_per_term - used, 0)

@@ -17,14 +17,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from cedarheights.emails import email_owner
 from cedarheights.errors import InvalidInput
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_settings_get
 from cedarheights.services import audit_record, audited_create, audited_update, record_save
 from scheduling.errors import (
+    CancellationDecided,
     ClosureConflict,
     LessonConflict,
     LessonStatusRefused,
+    NoSickPassLeft,
     NotYourLesson,
     OutsideAvailability,
     TermOverlap,
@@ -40,18 +43,30 @@ from scheduling.models import (
     Room,
     Student,
     Teacher,
+    TeacherCancellation,
     Term,
     WeeklyAvailability,
 )
+from scheduling.outcomes import CANCELLING, STATUS_OF_OUTCOME, Outcome
 from scheduling.selectors import (
     availability_covers,
     closed_dates,
     closure_on,
     lessons_overlapping,
     overlapping,
+    sick_passes_left,
     terms_overlapping,
 )
-from scheduling.transitions import ONCE_STARTED, TRANSITIONS, Role, lesson_role
+from scheduling.signals import lesson_outcome_changed
+from scheduling.transitions import (
+    ATTENDANCE,
+    ATTENDANCE_CORRECTIONS,
+    STATUS_OUTCOME,
+    STILL_TO_COME,
+    WHO_RECORDS,
+    Role,
+    lesson_role,
+)
 
 CONSTRAINT_MESSAGES = {
     "lesson_no_teacher_overlap": "The teacher already has a lesson at this time.",
@@ -168,11 +183,11 @@ def lesson_create(
     term: Term | None = None,
     payment_status: str = Lesson.PaymentStatus.INCLUDED,
     notes: str = "",
-    status: str = Lesson.Status.SCHEDULED,
+    outcome: str = STILL_TO_COME,
     actor=None,
     check_availability: bool = True,
 ) -> Lesson:
-    """Book a lesson. It is booked scheduled, then given `status` as `actor` may (the owner entering a lesson
+    """Book a lesson. It is booked still to come, then given `outcome` as `actor` may (the owner entering a lesson
     already taught, in the admin), in the same transaction."""
     _lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
     lesson_slot_validate(
@@ -195,8 +210,8 @@ def lesson_create(
         notes=notes,
     )
     _save_or_conflict([lesson])
-    if status != lesson.status:
-        lesson = lesson_status_change(lesson=lesson, status=status, actor=actor)
+    if outcome != lesson.outcome:
+        lesson = lesson_outcome_set(lesson=lesson, outcome=outcome, actor=actor)
     return lesson
 
 
@@ -227,73 +242,209 @@ def lesson_reschedule(
     return lesson
 
 
-def lesson_status_change_validate(*, lesson: Lesson, status: str, actor) -> None:
-    """Raise unless `actor` (None: the school itself) may move the lesson from its status to `status` now:
-    by the table in scheduling.transitions, attendance once the lesson has started, a family's cancellation
-    before the school's notice window. The same status again is no change, allowed to whoever has a part."""
+def lesson_outcome_validate(*, lesson: Lesson, outcome: str, actor, reason: str = "") -> Role:
+    """Raise unless `actor` (None: the school itself) may record `outcome` on the lesson now, by the table in
+    scheduling.transitions: attendance once the lesson has started; a family's cancellation before it starts, with
+    notice or late by the school's notice window (a sick pass while the term has one left); a teacher's cancellation
+    with a reason, before the lesson ends. The same outcome again is no change, allowed to whoever has a part."""
     role = lesson_role(actor=actor, lesson=lesson)
     if role is None:
         raise NotYourLesson("You may not change this lesson.")
-    if status == lesson.status:
-        return
-    current, wanted = Lesson.Status(lesson.status).label.lower(), Lesson.Status(status).label.lower()
-    allowed = TRANSITIONS.get((lesson.status, status), frozenset())
-    if role not in allowed:
-        message = f"A {current} lesson cannot be made {wanted}" + (
-            f" by {role}: only {' or '.join(sorted(allowed))} may." if allowed else "."
+    if outcome == lesson.outcome:
+        return role
+    wanted = Outcome(outcome).label.lower() if outcome else "still to come"
+    if role not in WHO_RECORDS[outcome]:
+        allowed = " or ".join(sorted(WHO_RECORDS[outcome]))
+        raise _refused(f"A lesson is marked {wanted} by {allowed} only.")
+    if role != Role.OWNER and lesson.outcome != STILL_TO_COME:
+        correcting = role == Role.TEACHER and {lesson.outcome, outcome} <= ATTENDANCE_CORRECTIONS
+        if not correcting:
+            current = Outcome(lesson.outcome).label.lower()
+            raise _refused(f"This lesson is already marked {current}; please ask the school to change it.")
+    now = timezone.now()
+    if outcome in ATTENDANCE and lesson.start_at > now:
+        raise _refused(f"A lesson can be marked {wanted} once it has started.")
+    if role == Role.PARENT:
+        _family_cancellation_validate(lesson=lesson, outcome=outcome, now=now)
+    if role == Role.TEACHER and outcome == Outcome.TEACHER_CANCELLED:
+        if not reason.strip():
+            raise InvalidInput("Say why the lesson is cancelled.", fields={"reason": ["Give a reason."]})
+        if lesson.end_at <= now:
+            raise _refused("This lesson has ended: mark its attendance instead.")
+    return role
+
+
+def _refused(message: str) -> LessonStatusRefused:
+    return LessonStatusRefused(message, fields={"outcome": [message]})
+
+
+def _family_cancellation_validate(*, lesson: Lesson, outcome: str, now: datetime) -> None:
+    if lesson.start_at <= now:
+        raise TooLateToCancel("This lesson has already started; please call the school.")
+    school = school_settings_get()
+    late = lesson.start_at - now < timedelta(hours=school.cancellation_notice_hours)
+    if outcome == Outcome.CANCELLED_WITH_NOTICE and late:
+        raise TooLateToCancel(
+            f"Lessons cancelled less than {school.cancellation_notice_hours} hours ahead are late cancellations."
         )
-        raise LessonStatusRefused(message, fields={"status": [message]})
-    if status in ONCE_STARTED and lesson.start_at > timezone.now():
-        message = f"A lesson can be marked {wanted} once it has started."
-        raise LessonStatusRefused(message, fields={"status": [message]})
-    notice = timedelta(hours=school_settings_get().minimum_notice_hours)
-    if role == Role.PARENT and status == Lesson.Status.CANCELLED and lesson.start_at - timezone.now() < notice:
-        hours = int(notice.total_seconds() // 3600)
-        raise TooLateToCancel(f"Lessons can be cancelled up to {hours} hours ahead; please call the school.")
+    if outcome in {Outcome.LATE_CANCEL, Outcome.LATE_CANCEL_SICK} and not late:
+        raise _refused("This lesson is far enough ahead to be cancelled with notice.")
+    if outcome == Outcome.LATE_CANCEL_SICK and sick_passes_left(lesson=lesson) <= 0:
+        raise NoSickPassLeft(
+            f"All {school.sick_passes_per_term} sick passes of this term are used.",
+            fields={"use_sick_pass": ["No sick pass is left this term."]},
+        )
+
+
+def family_cancellation_outcome(*, lesson: Lesson, use_sick_pass: bool = False) -> str:
+    """The outcome a family's cancellation of this lesson gets now: with notice, or late (a sick pass if asked)."""
+    notice = timedelta(hours=school_settings_get().cancellation_notice_hours)
+    if lesson.start_at - timezone.now() >= notice:
+        return Outcome.CANCELLED_WITH_NOTICE
+    return Outcome.LATE_CANCEL_SICK if use_sick_pass else Outcome.LATE_CANCEL
 
 
 @transaction.atomic
-def lesson_status_change(*, lesson: Lesson, status: str, actor, reason: str = "") -> Lesson:
-    """The one way a lesson's status changes (see `lesson_status_change_validate` for who may). A cancellation
-    keeps who cancelled, when and why; a reopening first checks the time is still free and leaves an audit
-    event with that cancellation, as the lesson's own fields say it no longer is."""
-    # First, as every booking does: a reopening books the time again.
-    _lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
-    lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
-    lesson_status_change_validate(lesson=lesson, status=status, actor=actor)
-    if status == lesson.status:
+def lesson_outcome_set(
+    *, lesson: Lesson, outcome: str, actor, reason: str = "", teacher: Teacher | None = None
+) -> Lesson:
+    """The one way a lesson's outcome (and so its status) changes, as `lesson_outcome_validate` allows. Who recorded
+    it and when are kept, with an audit event; a reopened lesson first checks its time is still free (with
+    `teacher`, a substitute, when one takes it). The layers above reverse what the old outcome issued and issue what
+    the new one issues, in this transaction (`lesson_outcome_changed`), once: the same outcome again changes nothing.
+    """
+    teacher_ids = {lesson.teacher_id} | ({teacher.pk} if teacher else set())
+    _lock(teacher_ids=teacher_ids, student_ids=[lesson.student_id])
+    lesson = Lesson.objects.select_related("student", "teacher").select_for_update(of=("self",)).get(pk=lesson.pk)
+    lesson_outcome_validate(lesson=lesson, outcome=outcome, actor=actor, reason=reason)
+    previous, previous_teacher = lesson.outcome, lesson.teacher
+    if outcome == previous and teacher in (None, lesson.teacher):
         return lesson
-    if lesson.status == Lesson.Status.CANCELLED:
-        _lesson_reopen_prepare(lesson=lesson, actor=actor)
-    lesson.status = status
-    if status == Lesson.Status.CANCELLED:
-        lesson.cancelled_at, lesson.cancelled_by, lesson.cancellation_reason = timezone.now(), actor, reason[:200]
-    _save_or_conflict([lesson], update_fields=("status", "cancelled_at", "cancelled_by", "cancellation_reason"))
+    if teacher is not None:
+        lesson.teacher = teacher
+    if outcome not in CANCELLING and (previous in CANCELLING or teacher is not None):
+        lesson_slot_validate(
+            teacher=lesson.teacher,
+            student=lesson.student,
+            start_at=lesson.start_at,
+            end_at=lesson.end_at,
+            room=lesson.room,
+            exclude_lesson_id=lesson.pk,
+            check_availability=False,  # booked once already: an agreed time outside the weekly hours stays agreed
+        )
+    now = timezone.now()
+    lesson.outcome, lesson.status = outcome, STATUS_OF_OUTCOME[outcome]
+    if outcome not in CANCELLING:
+        lesson.cancelled_at, lesson.cancelled_by, lesson.cancellation_reason = None, None, ""
+    elif previous not in CANCELLING:
+        lesson.cancelled_at, lesson.cancelled_by, lesson.cancellation_reason = now, actor, reason[:200]
+    elif reason:
+        lesson.cancellation_reason = reason[:200]
+    lesson.outcome_set_at, lesson.outcome_set_by = (now, actor) if outcome else (None, None)
+    _save_or_conflict(
+        [lesson],
+        update_fields=(
+            "teacher", "outcome", "status", "cancelled_at", "cancelled_by", "cancellation_reason",
+            "outcome_set_at", "outcome_set_by",
+        ),
+    )  # fmt: skip
+    changes = {"outcome": [previous, outcome]} | ({"reason": ["", reason]} if reason else {})
+    if lesson.teacher != previous_teacher:
+        changes["teacher"] = [str(previous_teacher), str(lesson.teacher)]
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=lesson, changes=changes)
+    lesson_outcome_changed.send(sender=Lesson, lesson=lesson, previous=previous, actor=actor)
     return lesson
 
 
-def _lesson_reopen_prepare(*, lesson: Lesson, actor) -> None:
-    lesson_slot_validate(
-        teacher=lesson.teacher,
-        student=lesson.student,
-        start_at=lesson.start_at,
-        end_at=lesson.end_at,
-        room=lesson.room,
-        exclude_lesson_id=lesson.pk,
-        check_availability=False,  # booked once already: an agreed time outside the weekly hours stays agreed
+def lesson_status_change(*, lesson: Lesson, status: str, actor, reason: str = "") -> Lesson:
+    """A status asked for (the API's `status` field, the admin's column): the outcome it means for `actor`. A
+    cancellation is the family's (with notice or late), the teacher's (`lesson_teacher_cancel`), the owner's on a
+    family's behalf (with notice), or the school's own work releasing the time (`actor=None`)."""
+    if status == lesson.status:
+        lesson_outcome_validate(lesson=lesson, outcome=lesson.outcome, actor=actor)
+        return lesson
+    if status != Lesson.Status.CANCELLED:
+        try:
+            return lesson_outcome_set(lesson=lesson, outcome=STATUS_OUTCOME[status], actor=actor, reason=reason)
+        except LessonStatusRefused as error:  # asked as a status: answered under `status`
+            raise LessonStatusRefused(error.message, fields={"status": [error.message]}) from error
+    role = lesson_role(actor=actor, lesson=lesson)
+    if role == Role.TEACHER:
+        return lesson_teacher_cancel(lesson=lesson, actor=actor, reason=reason)
+    if role == Role.PARENT:
+        outcome = family_cancellation_outcome(lesson=lesson)
+    else:
+        outcome = Outcome.RELEASED if actor is None else Outcome.CANCELLED_WITH_NOTICE
+    return lesson_outcome_set(lesson=lesson, outcome=outcome, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def lesson_teacher_cancel(*, lesson: Lesson, actor, reason: str) -> Lesson:
+    """A teacher cancels their lesson with a reason: the family's credit stands at once (never capped), and the
+    owner is told, to send a substitute instead (`teacher_cancellation_decide`)."""
+    lesson = lesson_outcome_set(lesson=lesson, outcome=Outcome.TEACHER_CANCELLED, actor=actor, reason=reason)
+    cancellation, created = TeacherCancellation.objects.get_or_create(
+        lesson=lesson,
+        decision=TeacherCancellation.Decision.PENDING,
+        defaults={"teacher": lesson.teacher, "reason": reason[:200]},
     )
+    if created:
+        email_owner(
+            template="teacher_cancelled_owner",
+            dedupe_key=f"teacher-cancelled:{cancellation.pk}",
+            related=lesson,
+            context={"cancellation": cancellation, "lesson": lesson, "zone": school_settings_get().zone},
+        )
+    return lesson
+
+
+@transaction.atomic
+def teacher_cancellation_decide(
+    *, cancellation: TeacherCancellation, actor, substitute: Teacher | None = None
+) -> TeacherCancellation:
+    """The owner's answer to a teacher's cancellation: a substitute takes the lesson (it is kept, the family's
+    credit taken back), or the credit stands. Decided once; the same answer again changes nothing."""
+    cancellation = TeacherCancellation.objects.select_for_update().get(pk=cancellation.pk)
+    decision = TeacherCancellation.Decision.SUBSTITUTE if substitute else TeacherCancellation.Decision.CREDIT
+    if cancellation.decision != TeacherCancellation.Decision.PENDING:
+        if cancellation.decision == decision and cancellation.substitute == substitute:
+            return cancellation
+        raise CancellationDecided(f"This cancellation was decided already: {cancellation.get_decision_display()}.")
+    if substitute is not None:
+        if substitute.pk == cancellation.teacher_id:
+            raise InvalidInput("Choose another teacher as the substitute.", fields={"substitute": ["Another teacher."]})
+        lesson_outcome_set(lesson=cancellation.lesson, outcome=STILL_TO_COME, actor=actor, teacher=substitute)
+    cancellation.decision, cancellation.substitute = decision, substitute
+    cancellation.decided_at, cancellation.decided_by = timezone.now(), actor
+    cancellation.save(update_fields=["decision", "substitute", "decided_at", "decided_by"])
     audit_record(
         actor=actor,
         action=AuditEvent.Action.UPDATE,
-        obj=lesson,
-        changes={
-            "status": [lesson.status, Lesson.Status.SCHEDULED],
-            "cancelled_at": [lesson.cancelled_at.isoformat(), None],
-            "cancelled_by": [str(lesson.cancelled_by) if lesson.cancelled_by else Role.OWNER.value, None],
-            "cancellation_reason": [lesson.cancellation_reason, ""],
-        },
+        obj=cancellation.lesson,
+        changes={"teacher_cancellation": ["pending", decision], "substitute": ["", str(substitute or "")]},
     )
-    lesson.cancelled_at, lesson.cancelled_by, lesson.cancellation_reason = None, None, ""
+    return cancellation
+
+
+@transaction.atomic
+def lessons_cancel(*, lessons: QuerySet[Lesson], actor, outcome: str, reason: str = "") -> int:
+    """Give the lessons still to come of `lessons` a cancelling `outcome`, all or none; how many. A lesson already
+    cancelled, or taught, is left as it is."""
+    scheduled = list(lessons.filter(outcome=STILL_TO_COME).order_by("pk"))
+    # All of them first, held to the end: each lesson's own lock would take them out of order.
+    _lock(
+        teacher_ids={lesson.teacher_id for lesson in scheduled},
+        student_ids={lesson.student_id for lesson in scheduled},
+    )
+    for lesson in scheduled:
+        lesson_outcome_set(lesson=lesson, outcome=outcome, actor=actor, reason=reason)
+    return len(scheduled)
+
+
+def weekly_slot_free(*, student_id: int, reason: str) -> int:
+    """Release a student's future regular lessons (an enrollment paused): the slot goes back on offer."""
+    future = Lesson.objects.filter(student_id=student_id, kind=Lesson.Kind.REGULAR, start_at__gt=timezone.now())
+    return lessons_cancel(lessons=future, actor=None, outcome=Outcome.RELEASED, reason=reason)
 
 
 def _weekly_slot_validate(
@@ -379,9 +530,9 @@ def term_lessons_generate(
 
 @transaction.atomic
 def lesson_update(*, lesson: Lesson, **fields) -> Lesson:
-    """Change what is neither the time (`lesson_reschedule`) nor the status (`lesson_status_change`): kind,
-    payment status, notes, term."""
-    allowed = {"kind", "payment_status", "notes", "term"}
+    """Change what is neither the time (`lesson_reschedule`) nor the outcome (`lesson_outcome_set`): kind,
+    payment status, notes (the teacher's own, and `family_note`, which the family reads), term."""
+    allowed = {"kind", "payment_status", "notes", "family_note", "term"}
     if unknown := set(fields) - allowed:
         raise InvalidInput(f"Use lesson_reschedule or lesson_status_change to change {', '.join(sorted(unknown))}.")
     for name, value in fields.items():
@@ -391,7 +542,21 @@ def lesson_update(*, lesson: Lesson, **fields) -> Lesson:
 
 
 # What an edit may change. The teacher and the student stay: a lesson for someone else is a new booking.
-LESSON_CHANGEABLE = frozenset({"start_at", "end_at", "room", "status", "kind", "payment_status", "notes", "term"})
+LESSON_CHANGEABLE = frozenset(
+    {
+        "start_at",
+        "end_at",
+        "room",
+        "status",
+        "outcome",
+        "reason",
+        "kind",
+        "payment_status",
+        "notes",
+        "family_note",
+        "term",
+    }
+)
 
 
 @transaction.atomic
@@ -413,32 +578,14 @@ def lesson_change(*, lesson: Lesson, actor, check_availability: bool = True, **c
             room=moves.get("room", lesson.room),
             check_availability=check_availability,
         )
+    reason = changes.pop("reason", "")
+    if "outcome" in changes:
+        lesson = lesson_outcome_set(lesson=lesson, outcome=changes.pop("outcome"), actor=actor, reason=reason)
     if "status" in changes:
-        lesson = lesson_status_change(lesson=lesson, status=changes.pop("status"), actor=actor)
+        lesson = lesson_status_change(lesson=lesson, status=changes.pop("status"), actor=actor, reason=reason)
     if changes:
         lesson = lesson_update(lesson=lesson, **changes)
     return lesson
-
-
-@transaction.atomic
-def lessons_cancel(*, lessons: QuerySet[Lesson], actor, reason: str = "") -> int:
-    """Cancel the scheduled ones of `lessons` as `actor` may, all or none; how many were cancelled. A lesson
-    already cancelled, or taught, is left as it is."""
-    scheduled = list(lessons.filter(status=Lesson.Status.SCHEDULED).order_by("pk"))
-    # All of them first, held to the end: each cancellation's own lock would take them out of order.
-    _lock(
-        teacher_ids={lesson.teacher_id for lesson in scheduled},
-        student_ids={lesson.student_id for lesson in scheduled},
-    )
-    for lesson in scheduled:
-        lesson_status_change(lesson=lesson, status=Lesson.Status.CANCELLED, actor=actor, reason=reason)
-    return len(scheduled)
-
-
-def weekly_slot_free(*, student_id: int, reason: str) -> int:
-    """Cancel a student's future regular lessons (an enrollment paused): the slot goes back on offer."""
-    future = Lesson.objects.filter(student_id=student_id, kind=Lesson.Kind.REGULAR, start_at__gt=timezone.now())
-    return lessons_cancel(lessons=future, actor=None, reason=reason)
 
 
 def term_dates_validate(*, start_date: date, end_date: date, exclude_term_id: int | None = None) -> None:

@@ -1,13 +1,12 @@
-"""Who may change a lesson's status, from what to what: the one table `lesson_status_change` (services.py)
-follows for every writer (the API, the admin, the school's own jobs). A change not listed is refused to all.
-
-Later rules about a lesson's outcome belong here too, as rows of the table, not as checks in an interface.
+"""Who may record which outcome of a lesson, and when: the one table `lesson_outcome_set` (services.py) follows for
+every writer (the portals, the API, the admin, the school's own jobs). What an outcome means is in outcomes.py.
 """
 
 from enum import StrEnum
 
 from cedarheights.roles import is_parent, is_school_admin, is_teacher
 from scheduling.models import Lesson
+from scheduling.outcomes import Outcome
 
 
 class Role(StrEnum):
@@ -18,23 +17,33 @@ class Role(StrEnum):
     PARENT = "the child's family"
 
 
-Status = Lesson.Status
 OWNER, TEACHER, PARENT = Role.OWNER, Role.TEACHER, Role.PARENT
+STILL_TO_COME = ""  # no outcome yet: the lesson is scheduled
 
-TRANSITIONS: dict[tuple[str, str], frozenset[Role]] = {
-    # (from, to): who may
-    (Status.SCHEDULED, Status.CANCELLED): frozenset({OWNER, PARENT}),  # a family: before the notice window
-    (Status.SCHEDULED, Status.COMPLETED): frozenset({OWNER, TEACHER}),  # attendance ...
-    (Status.SCHEDULED, Status.NO_SHOW): frozenset({OWNER, TEACHER}),
-    (Status.COMPLETED, Status.NO_SHOW): frozenset({OWNER, TEACHER}),  # ... corrected
-    (Status.NO_SHOW, Status.COMPLETED): frozenset({OWNER, TEACHER}),
-    (Status.COMPLETED, Status.SCHEDULED): frozenset({OWNER, TEACHER}),  # ... taken back
-    (Status.NO_SHOW, Status.SCHEDULED): frozenset({OWNER, TEACHER}),
-    (Status.CANCELLED, Status.SCHEDULED): frozenset({OWNER}),  # reopened; the cancellation stays in the audit trail
+# outcome: who may record it. The school may record any outcome over any other, at any time; a teacher and a family
+# record theirs on a lesson still to come, and a teacher corrects their own attendance (ATTENDANCE_CORRECTIONS).
+WHO_RECORDS: dict[str, frozenset[Role]] = {
+    STILL_TO_COME: frozenset({OWNER, TEACHER}),  # reopened (the school), or attendance taken back (the teacher)
+    Outcome.ATTENDED: frozenset({OWNER, TEACHER}),
+    Outcome.NO_SHOW: frozenset({OWNER, TEACHER}),
+    Outcome.CANCELLED_WITH_NOTICE: frozenset({OWNER, PARENT}),
+    Outcome.LATE_CANCEL: frozenset({OWNER, PARENT}),
+    Outcome.LATE_CANCEL_SICK: frozenset({OWNER, PARENT}),
+    Outcome.TEACHER_CANCELLED: frozenset({OWNER, TEACHER}),
+    Outcome.SCHOOL_CLOSED: frozenset({OWNER}),
+    Outcome.RELEASED: frozenset({OWNER}),
 }
+ATTENDANCE = frozenset({Outcome.ATTENDED, Outcome.NO_SHOW})
+# A teacher may move their own attendance between these (a mistake corrected), outcome to outcome.
+ATTENDANCE_CORRECTIONS = ATTENDANCE | {STILL_TO_COME}
+FAMILY_CANCELS = frozenset({Outcome.CANCELLED_WITH_NOTICE, Outcome.LATE_CANCEL, Outcome.LATE_CANCEL_SICK})
 
-# Attendance is taken once the lesson has started, whoever takes it.
-ONCE_STARTED = frozenset({Status.COMPLETED, Status.NO_SHOW})
+# The status the older API's `status` field asks for, as an outcome (a cancellation's outcome depends on who asks).
+STATUS_OUTCOME = {
+    Lesson.Status.SCHEDULED: STILL_TO_COME,
+    Lesson.Status.COMPLETED: Outcome.ATTENDED,
+    Lesson.Status.NO_SHOW: Outcome.NO_SHOW,
+}
 
 
 def lesson_role(*, actor, lesson: Lesson) -> Role | None:
