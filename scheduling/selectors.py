@@ -1,4 +1,5 @@
-"""Reads for scheduling: the conflict questions the services ask, who sees which lessons, the week's figures.
+"""Reads for scheduling: the conflict questions the services ask, who sees which lessons and teachers'
+cancellations, the week's figures.
 
 The free-slot finder is scheduling/slots.py.
 """
@@ -8,13 +9,21 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from cedarheights.roles import is_parent, is_school_admin, is_teacher
 from cedarheights.selectors import school_settings_get
 from scheduling.local_time import days_between
-from scheduling.models import LONGEST_LESSON, Closure, Lesson, Student, Term, WeeklyAvailability
+from scheduling.models import (
+    LONGEST_LESSON,
+    Closure,
+    Lesson,
+    Student,
+    TeacherCancellation,
+    Term,
+    WeeklyAvailability,
+)
 
 
 def closed_dates(*, teacher_ids: Sequence[int], start_date: date, end_date: date) -> dict[int | None, set[date]]:
@@ -79,6 +88,19 @@ def lesson_list_visible_to(user) -> QuerySet[Lesson]:
     if is_parent(user):
         return lessons.filter(student__family_id=user.family_id)
     return lessons.none()
+
+
+def teacher_cancellation_list_visible_to(user) -> QuerySet[TeacherCancellation]:
+    """Admin: every teacher's cancellation, those awaiting a decision first; a teacher: their own; others none."""
+    pending_first = Case(When(decision=TeacherCancellation.Decision.PENDING, then=Value(0)), default=Value(1))
+    cancellations = TeacherCancellation.objects.select_related("teacher__user", "lesson__student").order_by(
+        pending_first, "-reported_at", "-id"
+    )
+    if is_school_admin(user):
+        return cancellations
+    if is_teacher(user):
+        return cancellations.filter(teacher_id=user.teacher.pk)
+    return cancellations.none()
 
 
 def school_week_figures() -> dict[str, int]:

@@ -5,6 +5,7 @@ by a family or teacher, or as shared school data, or this test fails asking for 
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
@@ -16,12 +17,26 @@ from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
 from billing.models import TuitionSubscription
 from enrollment.models import TuitionPlan
-from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Student, Teacher, Term, WeeklyAvailability
+from scheduling.models import (
+    AcademicYear,
+    Closure,
+    Instrument,
+    Lesson,
+    Student,
+    Teacher,
+    TeacherCancellation,
+    Term,
+    WeeklyAvailability,
+)
+from scheduling.services import lesson_create, teacher_cancellation_create
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "parent_a", "parent_b", "teacher_x", "teacher_y", "admin"]
-OWNED = {Family, Student, Lesson, TuitionSubscription}  # one family's records (students and lessons: one teacher's)
+# One family's records (students and lessons: one teacher's too); a teacher's cancellations are that teacher's only.
+OWNED = {Family, Student, Lesson, TuitionSubscription, TeacherCancellation}
+FAMILIES_ONLY = {Family, TuitionSubscription}  # no teacher reaches them
+TEACHERS_ONLY = {TeacherCancellation}  # no family reaches them
 SHARED = {Teacher, WeeklyAvailability, Instrument, AcademicYear, Term, Closure, TuitionPlan}
 PUBLIC_PREFIXES = ("/api/v1/public/",)
 ANONYMOUS_ALLOWED = {
@@ -53,14 +68,32 @@ def model_behind(url: str, world) -> type:
     return instance.get_queryset().model
 
 
+def teacher_y_cancellation(world) -> TeacherCancellation:
+    """Teacher Y cancelled student B's lesson an hour after lesson B (lesson B itself stays still to come)."""
+    if done := TeacherCancellation.objects.filter(teacher__user=world.teacher_y).first():
+        return done
+    start = world.lesson_b.start_at + timedelta(hours=1)
+    lesson = lesson_create(
+        teacher=world.lesson_b.teacher, student=world.student_b, start_at=start, end_at=start + timedelta(minutes=30)
+    )
+    return teacher_cancellation_create(lesson=lesson, actor=world.teacher_y, reason="Jury duty")
+
+
 def b_side(model: type, world):
     """The object of family B / teacher Y that parent A and teacher X must not reach."""
+    if model is TeacherCancellation:
+        return teacher_y_cancellation(world)
     return {
         Family: world.student_b.family,
         Student: world.student_b,
         Lesson: world.lesson_b,
         TuitionSubscription: TuitionSubscription.objects.get(family=world.student_b.family),
     }[model]
+
+
+def record_url(url: str) -> str:
+    """The record an action's URL acts on: `/lessons/7/cancel/` → `/lessons/7/`."""
+    return re.sub(r"^(.*/\d+/)[a-z-]+/$", r"\1", url)
 
 
 def any_shared(model: type, world):
@@ -96,10 +129,16 @@ def test_every_operation_by_every_role(world, as_role, path, method):
         if model in OWNED and role in {"parent_a", "teacher_x"}:
             # Family B's records, taught by teacher Y: as if they did not exist.
             assert response.status_code in {403, 404}, where
-        # Teachers have no access to families or their billing at all.
-        owner = role in {"parent_b", "admin"} or (role == "teacher_y" and model not in {Family, TuitionSubscription})
+        # Teachers have no access to families or their billing at all, families none to teachers' cancellations.
+        owner = (
+            role == "admin"
+            or (role == "parent_b" and model not in TEACHERS_ONLY)
+            or (role == "teacher_y" and model not in FAMILIES_ONLY)
+        )
         if model in OWNED and owner and method == "get":
             assert response.status_code == 200, where  # the owner does reach it: the test can fail
+        if model in TEACHERS_ONLY and role in {"parent_a", "parent_b"}:
+            assert response.status_code == 403, where
         if model in SHARED and role != "anonymous" and role != "admin" and method not in SAFE:
             assert response.status_code == 403, where
         if model in SHARED and role != "anonymous" and method == "get":
@@ -128,6 +167,7 @@ def test_no_list_leaks_family_b_or_teacher_y(world, as_role, role):
         "/api/v1/families/": {world.student_b.family_id},
         "/api/v1/students/": {world.student_b.pk},
         "/api/v1/lessons/": {world.lesson_b.pk},
+        "/api/v1/teacher-cancellations/": {teacher_y_cancellation(world).pk},
     }
     own = {
         "parent_a": {"/api/v1/students/": {world.student_a.pk}, "/api/v1/lessons/": {world.lesson_a.pk}},
@@ -175,8 +215,19 @@ WRITABLE = {
     },
     Family: {"admin": set(FAMILY_FIELDS), "parent_b": set(FAMILY_FIELDS) - {"notes"}},
     Lesson: {
-        "admin": {"kind", "status", "start_at", "end_at", "room", "term", "notes", "payment_status"},
-        "teacher_y": {"status", "notes"},
+        "admin": {
+            "kind",
+            "status",
+            "outcome",
+            "start_at",
+            "end_at",
+            "room",
+            "term",
+            "notes",
+            "family_note",
+            "payment_status",
+        },
+        "teacher_y": {"status", "outcome", "notes", "family_note"},
     },
     Teacher: {"admin": {"instruments", "bio", "capacity", "active"}},
     WeeklyAvailability: {"admin": {"teacher", "weekday", "start_time", "end_time"}},
@@ -213,9 +264,9 @@ def test_a_field_the_caller_may_not_write_is_a_400_naming_it_and_nothing_changes
         model = model_behind(path.replace("{id}", "1"), world)
         target = b_side(model, world) if model in OWNED else any_shared(model, world)
         url = path.replace("{id}", str(target.pk))
-        current = admin.get(path.replace("{id}", str(target.pk)).removesuffix("cancel/")).json()
+        current = admin.get(record_url(url)).json()
         if (source := a_side(model, world)) is not None:
-            other = admin.get(path.replace("{id}", str(source.pk)).removesuffix("cancel/")).json()
+            other = admin.get(record_url(path.replace("{id}", str(source.pk)))).json()
     counts = row_counts()
 
     checked = 0
@@ -235,7 +286,7 @@ def test_a_field_the_caller_may_not_write_is_a_400_naming_it_and_nothing_changes
         assert set(probe) <= set(named), f"{where}: not named {sorted(set(probe) - set(named))}"
         checked += 1
         if current is not None:
-            assert admin.get(url.removesuffix("cancel/")).json() == current, f"{where} changed the record"
+            assert admin.get(record_url(url)).json() == current, f"{where} changed the record"
     assert checked, f"no role may {method.upper()} {path}: nothing was checked"
     assert row_counts() == counts
 
