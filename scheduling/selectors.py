@@ -119,6 +119,17 @@ def school_week_figures() -> dict[str, int]:
     }
 
 
+def cancellation_notice_given(*, start_at: datetime, now: datetime) -> bool:
+    """Whether a family cancelling at `now` gives the school's notice (`cancellation_notice_hours`) for a lesson
+    starting at `start_at`. Measured back from the start on the school's clock, as a family reads it: 24 hours' notice
+    for a lesson at 17:00 ends at 17:00 the day before, even when a DST change falls between (23 or 25 hours)."""
+    school = school_settings_get()
+    on_the_clock = start_at.astimezone(school.zone).replace(tzinfo=None) - now.astimezone(school.zone).replace(
+        tzinfo=None
+    )
+    return on_the_clock >= timedelta(hours=school.cancellation_notice_hours)
+
+
 def sick_passes_left(*, lesson: Lesson) -> int:
     """Sick passes the child has left in the lesson's term (School settings: per enrollment per term)."""
     used = (

@@ -50,6 +50,7 @@ from scheduling.models import (
 from scheduling.outcomes import CANCELLING, STATUS_OF_OUTCOME, Outcome
 from scheduling.selectors import (
     availability_covers,
+    cancellation_notice_given,
     closed_dates,
     closure_on,
     lessons_overlapping,
@@ -286,7 +287,7 @@ def _family_cancellation_validate(*, lesson: Lesson, outcome: str, now: datetime
     if lesson.start_at <= now:
         raise TooLateToCancel("This lesson has already started; please call the school.")
     school = school_settings_get()
-    late = lesson.start_at - now < timedelta(hours=school.cancellation_notice_hours)
+    late = not cancellation_notice_given(start_at=lesson.start_at, now=now)
     if outcome == Outcome.CANCELLED_WITH_NOTICE and late:
         raise TooLateToCancel(
             f"Lessons cancelled less than {school.cancellation_notice_hours} hours ahead are late cancellations."
@@ -302,8 +303,7 @@ def _family_cancellation_validate(*, lesson: Lesson, outcome: str, now: datetime
 
 def family_cancellation_outcome(*, lesson: Lesson, use_sick_pass: bool = False) -> str:
     """The outcome a family's cancellation of this lesson gets now: with notice, or late (a sick pass if asked)."""
-    notice = timedelta(hours=school_settings_get().cancellation_notice_hours)
-    if lesson.start_at - timezone.now() >= notice:
+    if cancellation_notice_given(start_at=lesson.start_at, now=timezone.now()):
         return Outcome.CANCELLED_WITH_NOTICE
     return Outcome.LATE_CANCEL_SICK if use_sick_pass else Outcome.LATE_CANCEL
 
