@@ -105,6 +105,13 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "too_late": (409, "Too late for that cancellation: the lesson started, or the notice window makes it a late one."),
     "no_sick_pass_left": (409, "The enrollment has used every sick pass of the term."),
     "cancellation_decided": (409, "The owner already answered this teacher's cancellation."),
+    "credit_not_usable": (409, "The make-up credit cannot do this now: used, expired, held until paid, or mismatched."),
+    "credit_already_used": (409, "The lesson's make-up credit was spent on a make-up: cancel that make-up first."),
+    "no_credit_earned": (
+        409,
+        "A reschedule needs a credit; this cancellation earns none (`message` says why).",
+    ),
+    "makeup_slot_not_offered": (409, "That make-up time is not offered (taken, too soon, too far, another teacher)."),
     "term_overlap": (409, "The term's dates share a day with another term's."),
     "weekly_time_taken": (409, "The student already has a standing weekly lesson on that weekday at that time."),
     "not_waitlisted": (409, "The child is no longer on the waitlist: nothing to offer."),

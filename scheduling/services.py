@@ -75,7 +75,7 @@ CONSTRAINT_MESSAGES = {
 }
 
 
-def _lock(*, teacher_ids: Collection[int], student_ids: Collection[int]) -> None:
+def booking_lock(*, teacher_ids: Collection[int], student_ids: Collection[int]) -> None:
     """Lock the teachers, then the students, each in pk order: every writer of lessons takes them in this one
     order, so two writers never wait for each other in a circle."""
     # Their rows alone: the teacher manager's join would lock the teacher's user row too (and hold up their
@@ -189,7 +189,7 @@ def lesson_create(
 ) -> Lesson:
     """Book a lesson. It is booked still to come, then given `outcome` as `actor` may (the owner entering a lesson
     already taught, in the admin), in the same transaction."""
-    _lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
+    booking_lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
     lesson_slot_validate(
         teacher=teacher,
         student=student,
@@ -227,7 +227,7 @@ def lesson_reschedule(
     if lesson.status != Lesson.Status.SCHEDULED:
         raise InvalidInput(f"A {lesson.get_status_display().lower()} lesson cannot be moved.")
     end_at = end_at or start_at + (lesson.end_at - lesson.start_at)
-    _lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
+    booking_lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
     lesson_slot_validate(
         teacher=lesson.teacher,
         student=lesson.student,
@@ -314,7 +314,7 @@ def lesson_outcome_set(
     the new one issues, in this transaction (`lesson_outcome_changed`), once: the same outcome again changes nothing.
     """
     teacher_ids = {lesson.teacher_id} | ({teacher.pk} if teacher else set())
-    _lock(teacher_ids=teacher_ids, student_ids=[lesson.student_id])
+    booking_lock(teacher_ids=teacher_ids, student_ids=[lesson.student_id])
     lesson = Lesson.objects.select_related("student", "teacher").select_for_update(of=("self",)).get(pk=lesson.pk)
     lesson_outcome_validate(lesson=lesson, outcome=outcome, actor=actor, reason=reason)
     previous, previous_teacher = lesson.outcome, lesson.teacher
@@ -432,7 +432,7 @@ def lessons_cancel(*, lessons: QuerySet[Lesson], actor, outcome: str, reason: st
     cancelled, or taught, is left as it is."""
     scheduled = list(lessons.filter(outcome=STILL_TO_COME).order_by("pk"))
     # All of them first, held to the end: each lesson's own lock would take them out of order.
-    _lock(
+    booking_lock(
         teacher_ids={lesson.teacher_id for lesson in scheduled},
         student_ids={lesson.student_id for lesson in scheduled},
     )
@@ -497,7 +497,7 @@ def term_lessons_generate(
     Running it again creates only what is missing. A week that clashes with another lesson fails the
     whole call with the clash named, so a weekly slot is booked whole or not at all.
     """
-    _lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
+    booking_lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
     starts = weekly_starts(
         student_id=student.pk,
         teacher_id=teacher.pk,
@@ -566,7 +566,7 @@ def lesson_change(*, lesson: Lesson, actor, check_availability: bool = True, **c
     part (the new time taken, a status the actor may not set) leaves the lesson as it was."""
     if unknown := set(changes) - LESSON_CHANGEABLE:
         raise InvalidInput(f"A lesson's {', '.join(sorted(unknown))} cannot be changed; book a new lesson instead.")
-    _lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
+    booking_lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
     # Read again under its lock: the rules below decide on the lesson as it is now, not as the caller read it.
     lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
     moves = {name: changes.pop(name) for name in ("start_at", "end_at", "room") if name in changes}

@@ -28,7 +28,7 @@ from cedarheights.services import audit_record
 from scheduling.errors import LessonConflict, WeeklyTimeTaken
 from scheduling.models import Lesson, Room, Student, Teacher, Term, WeeklyLesson
 from scheduling.selectors import overlapping, weekly_starts
-from scheduling.services import _lock, lesson_slot_validate, term_lessons_generate
+from scheduling.services import booking_lock, lesson_slot_validate, term_lessons_generate
 
 
 @dataclass(frozen=True)
@@ -230,7 +230,7 @@ def term_rollover(*, term: Term, actor) -> RolloverResult:
     cancelled since, is not booked again). The audit trail keeps who ran it and what it booked."""
     rolling = weekly_lessons_to_roll(term=term)
     found = list(rolling.values_list("pk", "teacher_id", "student_id"))
-    _lock(teacher_ids={teacher for _, teacher, _ in found}, student_ids={student for _, _, student in found})
+    booking_lock(teacher_ids={teacher for _, teacher, _ in found}, student_ids={student for _, _, student in found})
     # Read again under their locks: one ended meanwhile (the family withdrew) is not rolled.
     weekly_lessons = rolling.filter(pk__in=[pk for pk, _, _ in found]).select_for_update(of=("self",))
     since = _rollover_from()
@@ -274,7 +274,7 @@ def weekly_lesson_book(
         raise InvalidInput("The weekday is 0 (Monday) to 6 (Sunday).", fields={"weekday": ["0 to 6."]})
     if not 15 <= minutes <= 240:
         raise InvalidInput("A weekly lesson lasts 15 to 240 minutes.", fields={"minutes": ["15 to 240."]})
-    _lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
+    booking_lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
     weekly_lesson = WeeklyLesson(
         student=student,
         teacher=teacher,
