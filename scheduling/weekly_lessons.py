@@ -119,7 +119,9 @@ def _rollover_from() -> date:
     return timezone.localdate(timezone=school_settings_get().zone) + timedelta(days=1)
 
 
-def _weeks_near_other_lessons(*, weekly_lesson: WeeklyLesson, starts: list[datetime], buffer: timedelta) -> set:
+def _weeks_near_other_lessons(
+    *, weekly_lesson: WeeklyLesson, starts: list[datetime], buffer: timedelta
+) -> set[datetime]:
     """The weeks with a lesson of the teacher, the student or the room near them (one query, by index): only they
     can clash."""
     length = timedelta(minutes=weekly_lesson.minutes)
@@ -248,8 +250,7 @@ def term_rollover(*, term: Term, actor) -> RolloverResult:
         changes={
             "rolled_over": [
                 None,
-                f"{result.lessons} lessons booked for {result.children} children; "
-                f"{len(result.conflicted)} weekly lessons held back",
+                {"lessons": result.lessons, "children": result.children, "held_back": len(result.conflicted)},
             ]
         },
     )
@@ -288,10 +289,8 @@ def weekly_lesson_book(
         with transaction.atomic():
             weekly_lesson.save()
     except IntegrityError as error:
-        if (
-            getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
-            != "weekly_lesson_one_standing_time"
-        ):
+        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+        if constraint != "weekly_lesson_one_standing_time":
             raise
         raise WeeklyTimeTaken(f"{student} already has a weekly lesson then ({start_time:%H:%M}).") from error
     for term in Term.objects.filter(end_date__gte=starts_on).order_by("start_date"):

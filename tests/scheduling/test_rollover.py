@@ -128,7 +128,7 @@ class TestRollover:
         }
         assert (result.lessons, result.children, result.conflicted) == (5, 1, ())
         audit = AuditEvent.objects.get(object_id=str(term.pk), actor=owner)
-        assert audit.changes == {"rolled_over": [None, "5 lessons booked for 1 children; 0 weekly lessons held back"]}
+        assert audit.changes == {"rolled_over": [None, {"lessons": 5, "children": 1, "held_back": 0}]}
 
     def test_the_wall_clock_time_stays_across_a_change_of_dst(self, teacher):
         # The next change of Toronto's offset at least four weeks ahead (March or November), and a term around it.
