@@ -48,7 +48,7 @@ def _email_render(template: str, context: dict) -> tuple[str, str, str]:
     The text part and subject go through the "text" template engine (no HTML escaping); the HTML part is escaped.
     Every template gets `site_url`, so its links are absolute.
     """
-    context = {"site_url": settings.SITE_URL, **context}
+    context = {"site_url": settings.SITE_URL, "school": school_settings_get(), **context}
     # The first line is rendered alone and made one line: it is a header, whatever a name in it holds.
     text = engines["text"]
     subject_source, _, body_source = text.get_template(f"emails/{template}.txt").template.source.partition("\n")

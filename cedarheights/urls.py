@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("billing/", include("billing.urls")),
     path("enroll/", include("enrollment.urls")),
+    path("family/", include("enrollment.family_urls")),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
 ]

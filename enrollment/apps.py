@@ -9,3 +9,6 @@ class EnrollmentConfig(AppConfig):
         # Registered on import, so every process (web server, worker, shell) has them, not only the one that ran
         # a pipeline: the steps' titles (@step) the admin shows, and the welcome email's rebuilder (@email_rebuilder).
         from enrollment import emails, steps  # noqa: F401
+        from enrollment.receivers import receivers_connect
+
+        receivers_connect()

@@ -26,3 +26,31 @@ class ConfirmationExpired(DomainError):
 
     code = "link_expired"
     status = 410
+
+
+class CreditNotUsable(DomainError):
+    """The make-up credit cannot do this now: used, expired, held until the tuition is paid, or of another type."""
+
+    code = "credit_not_usable"
+    status = 409
+
+
+class CreditAlreadyUsed(DomainError):
+    """The lesson's credit was spent on a make-up, so the outcome that earned it cannot be taken back first."""
+
+    code = "credit_already_used"
+    status = 409
+
+
+class NoCreditEarned(DomainError):
+    """A reschedule needs the cancellation to earn a credit, and this one would not (the reason is given)."""
+
+    code = "no_credit_earned"
+    status = 409
+
+
+class MakeupSlotNotOffered(DomainError):
+    """The make-up time asked for is not one the school offers (taken, too soon, too far, not this teacher)."""
+
+    code = "makeup_slot_not_offered"
+    status = 409

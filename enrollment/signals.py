@@ -13,3 +13,10 @@ from django.dispatch import Signal
 
 enrollment_card_offered = Signal()
 enrollment_booked = Signal()
+
+# Make-up credits (enrollment/credits.py), both sent inside the transaction that wrote the credit's ledger line:
+# - `makeup_credit_issued(credit)`: billing holds the credit while the family's tuition is unpaid.
+# - `makeup_credit_expired(credit)`: a teacher's or a closure's credit expired unused; billing puts its value on the
+#   family's account as money.
+makeup_credit_issued = Signal()
+makeup_credit_expired = Signal()

@@ -33,7 +33,6 @@ from scheduling.errors import (
     TermOverlap,
     TooLateToCancel,
 )
-from scheduling.local_time import local_datetime
 from scheduling.models import (
     LONGEST_LESSON,
     AcademicYear,
@@ -46,17 +45,18 @@ from scheduling.models import (
     TeacherCancellation,
     Term,
     WeeklyAvailability,
+    WeeklyLesson,
 )
 from scheduling.outcomes import CANCELLING, STATUS_OF_OUTCOME, Outcome
 from scheduling.selectors import (
     availability_covers,
     cancellation_notice_given,
-    closed_dates,
     closure_on,
     lessons_overlapping,
     overlapping,
     sick_passes_left,
     terms_overlapping,
+    weekly_starts,
 )
 from scheduling.signals import lesson_outcome_changed
 from scheduling.transitions import (
@@ -76,7 +76,7 @@ CONSTRAINT_MESSAGES = {
 }
 
 
-def _lock(*, teacher_ids: Collection[int], student_ids: Collection[int]) -> None:
+def booking_lock(*, teacher_ids: Collection[int], student_ids: Collection[int]) -> None:
     """Lock the teachers, then the students, each in pk order: every writer of lessons takes them in this one
     order, so two writers never wait for each other in a circle."""
     # Their rows alone: the teacher manager's join would lock the teacher's user row too (and hold up their
@@ -190,7 +190,7 @@ def lesson_create(
 ) -> Lesson:
     """Book a lesson. It is booked still to come, then given `outcome` as `actor` may (the owner entering a lesson
     already taught, in the admin), in the same transaction."""
-    _lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
+    booking_lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
     lesson_slot_validate(
         teacher=teacher,
         student=student,
@@ -228,7 +228,7 @@ def lesson_reschedule(
     if lesson.status != Lesson.Status.SCHEDULED:
         raise InvalidInput(f"A {lesson.get_status_display().lower()} lesson cannot be moved.")
     end_at = end_at or start_at + (lesson.end_at - lesson.start_at)
-    _lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
+    booking_lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
     lesson_slot_validate(
         teacher=lesson.teacher,
         student=lesson.student,
@@ -318,7 +318,7 @@ def lesson_outcome_set(
     the new one issues, in this transaction (`lesson_outcome_changed`), once: the same outcome again changes nothing.
     """
     teacher_ids = {lesson.teacher_id} | ({teacher.pk} if teacher else set())
-    _lock(teacher_ids=teacher_ids, student_ids=[lesson.student_id])
+    booking_lock(teacher_ids=teacher_ids, student_ids=[lesson.student_id])
     lesson = Lesson.objects.select_related("student", "teacher").select_for_update(of=("self",)).get(pk=lesson.pk)
     lesson_outcome_validate(lesson=lesson, outcome=outcome, actor=actor, reason=reason)
     previous, previous_teacher = lesson.outcome, lesson.teacher
@@ -393,7 +393,7 @@ def teacher_cancellation_create(*, lesson: Lesson, actor, reason: str) -> Teache
     capped), and the owner is told, to send a substitute instead (`teacher_cancellation_decide`). Sent again, the
     first report stands: no second record, no second email."""
     _reason_required(reason)
-    _lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
+    booking_lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
     previous = Lesson.objects.values_list("outcome", flat=True).get(pk=lesson.pk)
     lesson = lesson_outcome_set(lesson=lesson, outcome=Outcome.TEACHER_CANCELLED, actor=actor, reason=reason)
     reported = lesson.teacher_cancellations.order_by("-reported_at", "-pk").first()
@@ -448,7 +448,7 @@ def lessons_cancel(*, lessons: QuerySet[Lesson], actor, outcome: str, reason: st
     cancelled, or taught, is left as it is."""
     scheduled = list(lessons.filter(outcome=STILL_TO_COME).order_by("pk"))
     # All of them first, held to the end: each lesson's own lock would take them out of order.
-    _lock(
+    booking_lock(
         teacher_ids={lesson.teacher_id for lesson in scheduled},
         student_ids={lesson.student_id for lesson in scheduled},
     )
@@ -504,39 +504,39 @@ def term_lessons_generate(
     minutes: int,
     room: Room | None = None,
     from_date: date | None = None,
+    weekly_lesson: WeeklyLesson | None = None,
 ) -> list[Lesson]:
-    """The student's weekly lessons for the rest of the term, in local time; closures are skipped.
+    """The student's weekly lessons for the rest of the term, in local time; closures are skipped. With a
+    `weekly_lesson`, the lessons are its weeks (`Lesson.weekly_lesson`), and a week it already had is never booked
+    again, even cancelled (see `weekly_starts`).
 
     Running it again creates only what is missing. A week that clashes with another lesson fails the
     whole call with the clash named, so a weekly slot is booked whole or not at all.
     """
-    _lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
-    zone = school_settings_get().zone
-    first = max(term.start_date, from_date or term.start_date)
-    first += timedelta(days=(weekday - first.weekday()) % 7)
-    closed = closed_dates(teacher_ids=[teacher.pk], start_date=first, end_date=term.end_date)
-    existing = set(
-        Lesson.objects.filter(student=student, teacher=teacher, start_at__date__gte=first)
-        .exclude(status=Lesson.Status.CANCELLED)
-        .values_list("start_at", flat=True)
+    booking_lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
+    starts = weekly_starts(
+        student_id=student.pk,
+        teacher_id=teacher.pk,
+        term=term,
+        weekday=weekday,
+        start_time=start_time,
+        zone=school_settings_get().zone,
+        from_date=from_date,
+        weekly_lesson_id=weekly_lesson.pk if weekly_lesson else None,
     )
     length = timedelta(minutes=minutes)
-    starts = []
-    day = first
-    while day <= term.end_date:
-        start_at = local_datetime(day, start_time, zone)
-        if (
-            start_at is not None
-            and day not in closed[None]
-            and day not in closed[teacher.pk]
-            and start_at not in existing
-        ):
-            starts.append(start_at)
-        day += timedelta(days=7)
     if starts:
         _weekly_slot_validate(teacher=teacher, student=student, starts=starts, length=length, room=room)
     lessons = [
-        Lesson(teacher=teacher, student=student, start_at=start_at, end_at=start_at + length, room=room, term=term)
+        Lesson(
+            teacher=teacher,
+            student=student,
+            start_at=start_at,
+            end_at=start_at + length,
+            room=room,
+            term=term,
+            weekly_lesson=weekly_lesson,
+        )
         for start_at in starts
     ]
     if lessons:
@@ -587,7 +587,7 @@ def lesson_change(*, lesson: Lesson, actor, check_availability: bool = True, **c
         # Two answers to one question: the status follows the outcome.
         message = "Send `outcome` or the older `status`, not both."
         raise InvalidInput(message, fields={"status": [message]})
-    _lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
+    booking_lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
     # Read again under its lock: the rules below decide on the lesson as it is now, not as the caller read it.
     lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
     moves = {name: changes.pop(name) for name in ("start_at", "end_at", "room") if name in changes}

@@ -219,6 +219,8 @@ def slots_free(
     windows: Sequence[Window] | None = None,
     now: datetime | None = None,
     per_teacher: int | None = None,
+    notice_hours: int | None = None,
+    horizon_days: int | None = None,
 ) -> Sequence[Slot]:
     """Free lesson slots of `minutes`, for one teacher or all teachers of an instrument, between two local dates.
 
@@ -226,14 +228,16 @@ def slots_free(
     times, when given), on a day without a closure, at least the minimum notice from now and within the
     booking horizon, and keeps the buffer from every lesson. Times are made in the school's local zone,
     so a 16:00 slot stays 16:00 across daylight-saving changes. Sorted by start, then teacher id; with
-    `per_teacher`, only each teacher's earliest that many.
+    `per_teacher`, only each teacher's earliest that many. `notice_hours` and `horizon_days` replace the
+    school's booking notice and horizon (make-ups have their own).
     """
     school = school_settings_get()
     zone = school.zone
     now = now or timezone.now()
-    earliest = now + timedelta(hours=school.minimum_notice_hours)
+    earliest = now + timedelta(hours=school.minimum_notice_hours if notice_hours is None else notice_hours)
+    horizon = school.booking_horizon_days if horizon_days is None else horizon_days
     start_date = max(start_date, earliest.astimezone(zone).date())
-    end_date = min(end_date, (now.astimezone(zone) + timedelta(days=school.booking_horizon_days)).date())
+    end_date = min(end_date, (now.astimezone(zone) + timedelta(days=horizon)).date())
     if end_date < start_date or minutes <= 0:
         return []
 

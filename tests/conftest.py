@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.scheduling.fixtures",
     "tests.billing.fixtures",
     "tests.api.fixtures",
+    "tests.lesson_week",
 ]
 
 
