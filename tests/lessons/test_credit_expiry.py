@@ -17,6 +17,7 @@ from enrollment.signals import makeup_credit_expired
 from scheduling.models import Lesson
 from scheduling.outcomes import Outcome
 from scheduling.services import lesson_create, lesson_outcome_set, lesson_teacher_cancel
+from tests.concurrency import at_once
 from tests.lessons.credit_ledger import book_makeup, ledger
 
 pytestmark = pytest.mark.django_db
@@ -160,6 +161,19 @@ class TestTheExpiryJob:
         MakeupCredit.objects.update(expires_on=timezone.localdate() - timedelta(days=2))
 
         assert makeup_credits_expire() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_expiry_jobs_at_once_expire_each_credit_once(week, turned_into_money):
+    lesson_teacher_cancel(lesson=week.lesson_in(hours=30), actor=week.teacher.user, reason="Ill")
+    credit = MakeupCredit.objects.get()
+    after = credit.expires_on + timedelta(days=1)
+
+    results = at_once(lambda: makeup_credits_expire(today=after))
+
+    assert sorted(results) == [0, 1]
+    assert ledger(credit) == [Kind.ISSUED, Kind.EXPIRED] and turned_into_money == [credit.pk]
 
 
 class TestAnExpiredCreditsLessonChanged:

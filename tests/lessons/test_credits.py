@@ -281,6 +281,27 @@ def test_a_cancellation_sent_twice_at_once_earns_one_credit(week):
     assert ledger(credit) == [Kind.ISSUED]
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_cancellations_at_once_for_the_last_credit_of_the_term_earn_one(week):
+    # Given a term with one credit left and two lessons the family cancels at the same instant
+    lesson_cancel_by_family(lesson=week.lesson_in(hours=72), actor=week.parent)
+    racing = [week.lesson_in(hours=hours) for hours in (96, 120)]
+
+    results = at_once(
+        [lambda lesson=lesson: lesson_cancel_by_family(lesson=lesson, actor=week.parent) for lesson in racing]
+    )
+
+    # Then both are cancelled, and the cap held: one of them earned the last credit
+    assert all(isinstance(result, Lesson) for result in results), results
+    assert (
+        Lesson.objects.filter(pk__in=[lesson.pk for lesson in racing], outcome=Outcome.CANCELLED_WITH_NOTICE).count()
+        == 2
+    )
+    assert MakeupCredit.objects.filter(missed_lesson__in=racing).count() == 1
+    assert capped_credits_used(enrollment=week.enrollment, term=week.term) == 2
+
+
 class TestOwnersHand:
     def test_an_extension_moves_the_expiry_later_with_a_reason_audited(self, week, owner):
         lesson_cancel_by_family(lesson=week.lesson_in(hours=72), actor=week.parent)
