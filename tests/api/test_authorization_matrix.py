@@ -15,13 +15,17 @@ from rest_framework.test import APIRequestFactory
 from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
 from billing.models import TuitionSubscription
-from enrollment.models import TuitionPlan
+from enrollment.models import MakeupCredit, TuitionPlan
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Student, Teacher, Term, WeeklyAvailability
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "parent_a", "parent_b", "teacher_x", "teacher_y", "admin"]
-OWNED = {Family, Student, Lesson, TuitionSubscription}  # one family's records (students and lessons: one teacher's)
+OWNED = {Family, Student, Lesson, TuitionSubscription, MakeupCredit}  # one family's (students and lessons: a teacher's)
+# A family's side that their teacher has no part in: the family's details and billing, make-up credits, and what
+# cancelling a lesson would mean for the family.
+KEPT_FROM_TEACHERS = {Family, TuitionSubscription, MakeupCredit}
+FAMILY_SIDE = {"/api/v1/lessons/{id}/cancellation/"}
 SHARED = {Teacher, WeeklyAvailability, Instrument, AcademicYear, Term, Closure, TuitionPlan}
 PUBLIC_PREFIXES = ("/api/v1/public/",)
 ANONYMOUS_ALLOWED = {
@@ -33,6 +37,11 @@ ANONYMOUS_ALLOWED = {
     ("/api/v1/enrollments/", "post"),
 }
 SAFE = {"get", "head", "options"}
+
+
+@pytest.fixture(autouse=True)
+def _credits(world_credits):
+    """Every family's record kind exists on both sides, make-up credits too."""
 
 
 def operations() -> list[tuple[str, str]]:
@@ -60,7 +69,13 @@ def b_side(model: type, world):
         Student: world.student_b,
         Lesson: world.lesson_b,
         TuitionSubscription: TuitionSubscription.objects.get(family=world.student_b.family),
+        MakeupCredit: MakeupCredit.objects.get(enrollment__student=world.student_b),
     }[model]
+
+
+def record_url(path: str, target) -> str:
+    """The record an operation acts on (`…/{id}/cancel/` → `…/{id}/`), to read it before and after."""
+    return path[: path.index("{id}/") + len("{id}/")].replace("{id}", str(target.pk))
 
 
 def any_shared(model: type, world):
@@ -96,8 +111,10 @@ def test_every_operation_by_every_role(world, as_role, path, method):
         if model in OWNED and role in {"parent_a", "teacher_x"}:
             # Family B's records, taught by teacher Y: as if they did not exist.
             assert response.status_code in {403, 404}, where
-        # Teachers have no access to families or their billing at all.
-        owner = role in {"parent_b", "admin"} or (role == "teacher_y" and model not in {Family, TuitionSubscription})
+        # Teachers have no access to families, their billing or their credits at all.
+        owner = role in {"parent_b", "admin"} or (
+            role == "teacher_y" and model not in KEPT_FROM_TEACHERS and path not in FAMILY_SIDE
+        )
         if model in OWNED and owner and method == "get":
             assert response.status_code == 200, where  # the owner does reach it: the test can fail
         if model in SHARED and role != "anonymous" and role != "admin" and method not in SAFE:
@@ -128,9 +145,14 @@ def test_no_list_leaks_family_b_or_teacher_y(world, as_role, role):
         "/api/v1/families/": {world.student_b.family_id},
         "/api/v1/students/": {world.student_b.pk},
         "/api/v1/lessons/": {world.lesson_b.pk},
+        "/api/v1/makeup-credits/": {MakeupCredit.objects.get(enrollment__student=world.student_b).pk},
     }
     own = {
-        "parent_a": {"/api/v1/students/": {world.student_a.pk}, "/api/v1/lessons/": {world.lesson_a.pk}},
+        "parent_a": {
+            "/api/v1/students/": {world.student_a.pk},
+            "/api/v1/lessons/": {world.lesson_a.pk},
+            "/api/v1/makeup-credits/": {MakeupCredit.objects.get(enrollment__student=world.student_a).pk},
+        },
         "teacher_x": {"/api/v1/students/": {world.student_a.pk}, "/api/v1/lessons/": {world.lesson_a.pk}},
     }[role]
     checked = 0
@@ -143,7 +165,7 @@ def test_no_list_leaks_family_b_or_teacher_y(world, as_role, role):
         if url in own:
             assert ids == own[url], f"{role} should see exactly their own at {url}"
             checked += 1
-    assert checked == 2
+    assert checked == len(own)
 
 
 def test_filters_cannot_reach_around_the_scope(world, as_role):
@@ -213,9 +235,9 @@ def test_a_field_the_caller_may_not_write_is_a_400_naming_it_and_nothing_changes
         model = model_behind(path.replace("{id}", "1"), world)
         target = b_side(model, world) if model in OWNED else any_shared(model, world)
         url = path.replace("{id}", str(target.pk))
-        current = admin.get(path.replace("{id}", str(target.pk)).removesuffix("cancel/")).json()
+        current = admin.get(record_url(path, target)).json()
         if (source := a_side(model, world)) is not None:
-            other = admin.get(path.replace("{id}", str(source.pk)).removesuffix("cancel/")).json()
+            other = admin.get(record_url(path, source)).json()
     counts = row_counts()
 
     checked = 0
@@ -235,7 +257,7 @@ def test_a_field_the_caller_may_not_write_is_a_400_naming_it_and_nothing_changes
         assert set(probe) <= set(named), f"{where}: not named {sorted(set(probe) - set(named))}"
         checked += 1
         if current is not None:
-            assert admin.get(url.removesuffix("cancel/")).json() == current, f"{where} changed the record"
+            assert admin.get(record_url(path, target)).json() == current, f"{where} changed the record"
     assert checked, f"no role may {method.upper()} {path}: nothing was checked"
     assert row_counts() == counts
 
