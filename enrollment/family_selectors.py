@@ -16,7 +16,7 @@ from django.utils import timezone
 from cedarheights.money import default_currency, format_cents
 from cedarheights.roles import is_parent, is_school_admin
 from enrollment.credits import credit_of_lesson, credits_with_balance, enrollment_for_lesson
-from enrollment.errors import CreditNotUsable
+from enrollment.errors import CreditNotUsable, NoCreditEarned
 from enrollment.makeups import (
     CancellationPreview,
     MakeupOffer,
@@ -241,6 +241,17 @@ def fee_text(preview: CancellationPreview | None) -> str:
     if preview.fee.waived_because:
         return f"The {kind} fee of {amount} is waived: {preview.fee.waived_because}."
     return f"A {kind} fee of {amount} applies (the school reviews it before it is charged)."
+
+
+def reschedule_offers_for(
+    *, lesson: Lesson, actor, day: date | None = None, teacher_id: int | None = None
+) -> list[MakeupOffer]:
+    """The times `actor` may reschedule the lesson to, refused as the reschedule itself would be: a lesson started,
+    decided already, or whose cancellation would earn no credit (`NoCreditEarned`, saying why)."""
+    preview = cancellation_preview_for(lesson=lesson, actor=actor)
+    if not preview.earns_credit:
+        raise NoCreditEarned(f"This lesson cannot be rescheduled online: {preview.why_no_credit}.")
+    return reschedule_offers(lesson=lesson, preview=preview, day=day, teacher_id=teacher_id)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from enrollment.family_selectors import (
     credit_left_by,
     makeup_credit_list_visible_to,
     makeup_offers_usable,
+    reschedule_offers_for,
 )
 from enrollment.makeups import lesson_cancel_by_family, lesson_reschedule_by_family, makeup_book
 from enrollment.models import MakeupCredit
@@ -53,11 +54,15 @@ PREVIEW = (
     " Refused as the cancellation itself would be: 409 `too_late`, 400 `status_not_allowed`."
 )
 RESCHEDULE = (
-    "Cancel the lesson and book its make-up at an offered time (`makeup-credits/{id}/offers/`, or the same offers"
-    " for the credit this cancellation would earn) in one step: both or neither, so no credit is lost between two"
-    " requests. Answers the make-up lesson. Refused: 409 `no_credit_earned` (the cancellation would earn no credit;"
-    " `message` says why), 409 `makeup_slot_not_offered` (taken meanwhile, too soon, too far), 409"
-    " `credit_not_usable`, 409 `too_late`, 400 `status_not_allowed`."
+    "Cancel the lesson and book its make-up at one of the times `GET` offers, in one step: both or neither, so no"
+    " credit is lost between two requests. Answers the make-up lesson. Refused: 409 `no_credit_earned` (the"
+    " cancellation would earn no credit; `message` says why), 409 `makeup_slot_not_offered` (taken meanwhile, too"
+    " soon, too far), 409 `credit_not_usable`, 409 `too_late`, 400 `status_not_allowed`."
+)
+RESCHEDULE_OFFERS = (
+    "The make-up times the lesson may be rescheduled to: those the credit its cancellation would earn (or give back,"
+    " for a make-up) may book, earliest first. Refused as the reschedule would be: 409 `no_credit_earned`, 409"
+    " `too_late`, 400 `status_not_allowed`."
 )
 BOOK = (
     "Book a make-up lesson with this credit at one of its offered times. Never double-booked: the teacher and the"
@@ -70,7 +75,12 @@ BOOK = (
 class LessonViewSet(scheduling_views.LessonViewSet):
     """Lessons, scoped by role, with the family's side of them (enrollment's rules for credits)."""
 
-    parent_actions = scheduling_views.LessonViewSet.parent_actions | {"cancellation", "family_cancel", "reschedule"}
+    parent_actions = scheduling_views.LessonViewSet.parent_actions | {
+        "cancellation",
+        "family_cancel",
+        "reschedule",
+        "reschedule_offers",
+    }
 
     @extend_schema(request=LessonCancelSerializer, responses={200: LessonSerializer}, description=CANCEL)
     @action(detail=True, methods=["post"])
@@ -107,7 +117,7 @@ class LessonViewSet(scheduling_views.LessonViewSet):
         return Response(FamilyCancellationSerializer(done).data)
 
     @extend_schema(request=MakeupTimeSerializer, responses={201: LessonSerializer}, description=RESCHEDULE)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], filter_backends=[])  # its GET's query is the offers', not the list's
     def reschedule(self, request, pk=None):
         return idempotent(request, lambda: self._reschedule(request))
 
@@ -117,6 +127,20 @@ class LessonViewSet(scheduling_views.LessonViewSet):
         body.is_valid(raise_exception=True)
         makeup = lesson_reschedule_by_family(lesson=lesson, actor=request.user, **body.validated_data)
         return Response(LessonSerializer(makeup).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[MakeupOffersQuerySerializer],
+        responses={200: MakeupOfferSerializer(many=True)},
+        description=RESCHEDULE_OFFERS,
+    )
+    @reschedule.mapping.get
+    def reschedule_offers(self, request, pk=None):
+        lesson = self.get_object()
+        query = MakeupOffersQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        day, teacher_id = query.validated_data["day"], query.validated_data["teacher"]
+        offers = reschedule_offers_for(lesson=lesson, actor=request.user, day=day, teacher_id=teacher_id)
+        return self.get_paginated_response(MakeupOfferSerializer(self.paginate_queryset(offers), many=True).data)
 
 
 class MakeupCreditFilter(FilterSet):

@@ -25,7 +25,7 @@ OWNED = {Family, Student, Lesson, TuitionSubscription, MakeupCredit}  # one fami
 # A family's side that their teacher has no part in: the family's details and billing, make-up credits, and what
 # cancelling a lesson would mean for the family.
 KEPT_FROM_TEACHERS = {Family, TuitionSubscription, MakeupCredit}
-FAMILY_SIDE = {"/api/v1/lessons/{id}/cancellation/"}
+FAMILY_SIDE = {"/api/v1/lessons/{id}/cancellation/", "/api/v1/lessons/{id}/reschedule/"}
 SHARED = {Teacher, WeeklyAvailability, Instrument, AcademicYear, Term, Closure, TuitionPlan}
 PUBLIC_PREFIXES = ("/api/v1/public/",)
 ANONYMOUS_ALLOWED = {

@@ -297,6 +297,24 @@ def test_a_reschedule_books_the_makeup_with_the_credit_its_cancellation_earns(we
     assert list(credit.entries.values_list("kind", "lesson")) == [("issued", None), ("redeemed", makeup.pk)]
 
 
+def test_the_times_a_lesson_may_move_to_are_those_its_credit_would_book_and_none_when_it_earns_none(week):
+    lesson, late = week.lesson_in(hours=72), week.lesson_in(hours=5)
+    probe = MakeupCredit(
+        enrollment=week.enrollment, instrument=week.student.instrument, lesson_minutes=30, expires_on=week.term.end_date
+    )
+    day = timezone.localtime(makeup_slots_offer(credit=probe)[0].start_at).date()
+    parent = api(week.parent)
+
+    offers = parent.get(f"/api/v1/lessons/{lesson.pk}/reschedule/?day={day}")
+    none = parent.get(f"/api/v1/lessons/{late.pk}/reschedule/")
+
+    expected = [o.start_at for o in makeup_slots_offer(credit=probe, day=day)]
+    assert [datetime.fromisoformat(o["start_at"]) for o in offers.json()["results"]] == expected[:25]
+    assert offers.json()["count"] == len(expected)
+    assert none.status_code == 409 and none.json()["code"] == "no_credit_earned"
+    assert api(week.teacher.user).get(f"/api/v1/lessons/{lesson.pk}/reschedule/").status_code == 403
+
+
 def test_a_failed_reschedule_leaves_the_lesson_uncancelled_and_a_late_one_is_refused_with_why(week):
     lesson, late = week.lesson_in(hours=72), week.lesson_in(hours=5)
     offer = makeup_slots_offer(credit=granted(week.enrollment))[0]

@@ -184,6 +184,17 @@ def test_when_the_notice_window_closes_while_the_page_is_open_nothing_is_cancell
     assert lesson.outcome == ""
 
 
+def test_a_cancel_sent_once_the_lesson_has_started_is_refused_on_the_page(week):
+    lesson = week.lesson_in(hours=-0.1)
+
+    response = signed_in(week.parent).post(f"/family/lessons/{lesson.pk}/cancel/", {"shown_late": "True"})
+
+    assert response.status_code == 200
+    assert "This lesson has already started; please call the school." in response.content.decode()
+    lesson.refresh_from_db()
+    assert lesson.outcome == ""
+
+
 # Rescheduling
 
 
