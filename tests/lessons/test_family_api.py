@@ -74,6 +74,15 @@ def test_the_preview_says_the_credit_with_notice_and_why_none_when_late_with_the
     assert not MakeupCredit.objects.exists()  # a preview gives nothing
 
 
+def test_a_sick_pass_asked_for_when_none_is_left_previews_a_plain_late_cancellation(week):
+    school_settings_update(school_settings=school_settings_get(), sick_passes_per_term=0)
+    lesson = week.lesson_in(hours=5)
+
+    preview = api(week.parent).get(f"/api/v1/lessons/{lesson.pk}/cancellation/?use_sick_pass=true").json()
+
+    assert preview["outcome"] == "late_cancel" and not preview["earns_credit"] and preview["sick_passes_left"] == 0
+
+
 def test_the_preview_of_a_lesson_already_cancelled_otherwise_is_refused_as_the_cancel_would_be(week):
     lesson = week.lesson_in(hours=72)
     lesson_cancel_by_family(lesson=lesson, actor=week.parent)
@@ -140,6 +149,17 @@ def test_the_older_cancel_is_the_familys_cancel_for_a_parent(week):
         assert lesson.outcome == Outcome.CANCELLED_WITH_NOTICE
         assert credits_with_balance().get(missed_lesson=lesson).balance == 1
         assert EmailLog.objects.filter(template="lesson_cancelled", related_id=str(lesson.pk)).count() == 1
+
+
+def test_the_older_cancel_stays_the_schools_own_for_the_school(week):
+    lesson = week.lesson_in(hours=5)  # inside the notice window: a family's cancel would be late
+
+    response = api(owner()).post(f"/api/v1/lessons/{lesson.pk}/cancel/", {"reason": "Asked"}, format="json")
+
+    assert response.status_code == 200
+    lesson.refresh_from_db()
+    assert lesson.outcome == Outcome.CANCELLED_WITH_NOTICE  # the school's cancel for the family, as before
+    assert not EmailLog.objects.filter(template="lesson_cancelled").exists()
 
 
 def test_a_late_family_cancel_with_a_sick_pass_and_none_left(week):

@@ -292,6 +292,57 @@ def test_a_time_taken_meanwhile_is_a_clear_error_and_the_page_stays_usable(week)
     assert balance(credit) == 1
 
 
+def test_the_booking_page_narrows_to_a_day_says_what_it_cannot_read_and_refuses_a_made_up_time(week):
+    credit = granted(week)
+    offers = makeup_slots_offer(credit=credit)
+    day = timezone.localtime(offers[-1].start_at).date()
+    parent = signed_in(week.parent)
+
+    that_day = parent.get(f"/family/credits/{credit.pk}/book/?day={day}").content.decode()
+    unreadable = parent.get(f"/family/credits/{credit.pk}/book/?day=someday").content.decode()
+    made_up = parent.post(f"/family/credits/{credit.pk}/book/", {"slot": "nonsense"}).content.decode()
+
+    on_day = [o for o in makeup_slots_offer(credit=credit, day=day)]
+    assert that_day.count('name="slot"') == len(on_day) and f'value="{slot(on_day[-1])}"' in that_day
+    assert "Enter a valid date." in unreadable and unreadable.count('name="slot"') == len(offers)
+    assert "Choose one of the times offered." in made_up and balance(credit) == 1
+
+
+def test_another_familys_credit_is_404_even_for_a_time_it_could_book(week):
+    credit = granted(week)
+    offer = makeup_slots_offer(credit=credit)[0]
+    other_parent, _, _ = week.another_family()
+
+    response = signed_in(other_parent).post(f"/family/credits/{credit.pk}/book/", {"slot": slot(offer)})
+
+    assert response.status_code == 404 and balance(credit) == 1
+
+
+def test_a_lesson_marked_already_is_said_so_and_left_as_it_is(week):
+    lesson = week.lesson_in(hours=-2)
+    Lesson.objects.filter(pk=lesson.pk).update(outcome=Outcome.ATTENDED, status=Lesson.Status.COMPLETED)
+    parent = signed_in(week.parent)
+
+    for action, data in (("cancel", {"shown_late": "True"}), ("reschedule", {"slot": "1@x"})):
+        response = parent.post(f"/family/lessons/{lesson.pk}/{action}/", data, follow=True)
+        assert "This lesson is already marked attended." in response.content.decode(), action
+    lesson.refresh_from_db()
+    assert lesson.outcome == Outcome.ATTENDED
+
+
+def test_a_late_cancellation_fee_of_a_per_lesson_plan_is_shown_before_confirming(week):
+    school_settings_update(school_settings=school_settings_get(), lesson_fees_enabled=True, sick_passes_per_term=0)
+    plan = week.enrollment.tuition_plan
+    plan.basis, plan.price_cents = "per_lesson", 4000
+    plan.save()
+    lesson_cancel_by_family(lesson=week.lesson_in(hours=3), actor=week.parent)  # the first, waived
+    lesson = week.lesson_in(hours=5)
+
+    page = signed_in(week.parent).get(f"/family/lessons/{lesson.pk}/").content.decode()
+
+    assert "A late cancellation fee of $20.00 CAD applies (the school reviews it before it is charged)." in page
+
+
 def test_a_used_credit_cannot_book_and_says_why(week):
     credit = granted(week)
     offer = makeup_slots_offer(credit=credit)[0]
