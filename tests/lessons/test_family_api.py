@@ -335,6 +335,25 @@ def test_the_times_a_lesson_may_move_to_are_those_its_credit_would_book_and_none
     assert api(week.teacher.user).get(f"/api/v1/lessons/{lesson.pk}/reschedule/").status_code == 403
 
 
+def test_a_booked_makeup_rescheduled_moves_with_the_credit_that_paid_for_it(week):
+    credit = granted(week.enrollment)
+    first, second = makeup_slots_offer(credit=credit)[-1], makeup_slots_offer(credit=credit)[-2]
+    makeup = makeup_book(credit=credit, teacher=first.teacher, start_at=first.start_at, actor=week.parent)
+
+    response = api(week.parent).post(f"/api/v1/lessons/{makeup.pk}/reschedule/", time_of(second), format="json")
+
+    assert response.status_code == 201, response.content
+    moved = Lesson.objects.get(pk=response.json()["id"])
+    makeup.refresh_from_db()
+    assert moved.start_at == second.start_at and makeup.outcome == Outcome.CANCELLED_WITH_NOTICE
+    assert list(credit.entries.values_list("kind", "lesson")) == [
+        ("issued", None),
+        ("redeemed", makeup.pk),
+        ("returned", makeup.pk),
+        ("redeemed", moved.pk),
+    ]
+
+
 def test_a_failed_reschedule_leaves_the_lesson_uncancelled_and_a_late_one_is_refused_with_why(week):
     lesson, late = week.lesson_in(hours=72), week.lesson_in(hours=5)
     offer = makeup_slots_offer(credit=granted(week.enrollment))[0]
