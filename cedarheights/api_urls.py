@@ -17,6 +17,7 @@ router.register("teachers", scheduling.TeacherViewSet, basename="teacher")
 router.register("availability", scheduling.AvailabilityViewSet, basename="availability")
 # Lessons with the family's side (cancellation preview, family-cancel, reschedule): enrollment's rules for credits.
 router.register("lessons", family.LessonViewSet, basename="lesson")
+router.register("teacher-cancellations", scheduling.TeacherCancellationViewSet, basename="teacher-cancellation")
 router.register("makeup-credits", family.MakeupCreditViewSet, basename="makeup-credit")
 router.register("academic-years", scheduling.AcademicYearViewSet, basename="academic-year")
 router.register("terms", scheduling.TermViewSet, basename="term")

@@ -33,7 +33,6 @@ from scheduling.errors import (
     TermOverlap,
     TooLateToCancel,
 )
-from scheduling.local_time import local_datetime
 from scheduling.models import (
     LONGEST_LESSON,
     AcademicYear,
@@ -46,16 +45,18 @@ from scheduling.models import (
     TeacherCancellation,
     Term,
     WeeklyAvailability,
+    WeeklyLesson,
 )
 from scheduling.outcomes import CANCELLING, STATUS_OF_OUTCOME, Outcome
 from scheduling.selectors import (
     availability_covers,
-    closed_dates,
+    cancellation_notice_given,
     closure_on,
     lessons_overlapping,
     overlapping,
     sick_passes_left,
     terms_overlapping,
+    weekly_starts,
 )
 from scheduling.signals import lesson_outcome_changed
 from scheduling.transitions import (
@@ -267,11 +268,15 @@ def lesson_outcome_validate(*, lesson: Lesson, outcome: str, actor, reason: str 
     if role == Role.PARENT:
         _family_cancellation_validate(lesson=lesson, outcome=outcome, now=now)
     if role == Role.TEACHER and outcome == Outcome.TEACHER_CANCELLED:
-        if not reason.strip():
-            raise InvalidInput("Say why the lesson is cancelled.", fields={"reason": ["Give a reason."]})
+        _reason_required(reason)
         if lesson.end_at <= now:
             raise _refused("This lesson has ended: mark its attendance instead.")
     return role
+
+
+def _reason_required(reason: str) -> None:
+    if not reason.strip():
+        raise InvalidInput("Say why the lesson is cancelled.", fields={"reason": ["Give a reason."]})
 
 
 def _refused(message: str) -> LessonStatusRefused:
@@ -282,7 +287,7 @@ def _family_cancellation_validate(*, lesson: Lesson, outcome: str, now: datetime
     if lesson.start_at <= now:
         raise TooLateToCancel("This lesson has already started; please call the school.")
     school = school_settings_get()
-    late = lesson.start_at - now < timedelta(hours=school.cancellation_notice_hours)
+    late = not cancellation_notice_given(start_at=lesson.start_at, now=now)
     if outcome == Outcome.CANCELLED_WITH_NOTICE and late:
         raise TooLateToCancel(
             f"Lessons cancelled less than {school.cancellation_notice_hours} hours ahead are late cancellations."
@@ -298,8 +303,7 @@ def _family_cancellation_validate(*, lesson: Lesson, outcome: str, now: datetime
 
 def family_cancellation_outcome(*, lesson: Lesson, use_sick_pass: bool = False) -> str:
     """The outcome a family's cancellation of this lesson gets now: with notice, or late (a sick pass if asked)."""
-    notice = timedelta(hours=school_settings_get().cancellation_notice_hours)
-    if lesson.start_at - timezone.now() >= notice:
+    if cancellation_notice_given(start_at=lesson.start_at, now=timezone.now()):
         return Outcome.CANCELLED_WITH_NOTICE
     return Outcome.LATE_CANCEL_SICK if use_sick_pass else Outcome.LATE_CANCEL
 
@@ -378,11 +382,23 @@ def lesson_status_change(*, lesson: Lesson, status: str, actor, reason: str = ""
     return lesson_outcome_set(lesson=lesson, outcome=outcome, actor=actor, reason=reason)
 
 
-@transaction.atomic
 def lesson_teacher_cancel(*, lesson: Lesson, actor, reason: str) -> Lesson:
-    """A teacher cancels their lesson with a reason: the family's credit stands at once (never capped), and the
-    owner is told, to send a substitute instead (`teacher_cancellation_decide`)."""
+    """A teacher cancels their lesson with a reason (`teacher_cancellation_create`): the lesson, cancelled."""
+    return teacher_cancellation_create(lesson=lesson, actor=actor, reason=reason).lesson
+
+
+@transaction.atomic
+def teacher_cancellation_create(*, lesson: Lesson, actor, reason: str) -> TeacherCancellation:
+    """A teacher (or the school for them) cancels the lesson with a reason: the family's credit stands at once (never
+    capped), and the owner is told, to send a substitute instead (`teacher_cancellation_decide`). Sent again, the
+    first report stands: no second record, no second email."""
+    _reason_required(reason)
+    booking_lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
+    previous = Lesson.objects.values_list("outcome", flat=True).get(pk=lesson.pk)
     lesson = lesson_outcome_set(lesson=lesson, outcome=Outcome.TEACHER_CANCELLED, actor=actor, reason=reason)
+    reported = lesson.teacher_cancellations.order_by("-reported_at", "-pk").first()
+    if previous == Outcome.TEACHER_CANCELLED and reported is not None:
+        return reported  # decided since, perhaps: a repeated cancel must not ask the owner again
     cancellation, created = TeacherCancellation.objects.get_or_create(
         lesson=lesson,
         decision=TeacherCancellation.Decision.PENDING,
@@ -395,7 +411,7 @@ def lesson_teacher_cancel(*, lesson: Lesson, actor, reason: str) -> Lesson:
             related=lesson,
             context={"cancellation": cancellation, "lesson": lesson, "zone": school_settings_get().zone},
         )
-    return lesson
+    return cancellation
 
 
 @transaction.atomic
@@ -488,39 +504,39 @@ def term_lessons_generate(
     minutes: int,
     room: Room | None = None,
     from_date: date | None = None,
+    weekly_lesson: WeeklyLesson | None = None,
 ) -> list[Lesson]:
-    """The student's weekly lessons for the rest of the term, in local time; closures are skipped.
+    """The student's weekly lessons for the rest of the term, in local time; closures are skipped. With a
+    `weekly_lesson`, the lessons are its weeks (`Lesson.weekly_lesson`), and a week it already had is never booked
+    again, even cancelled (see `weekly_starts`).
 
     Running it again creates only what is missing. A week that clashes with another lesson fails the
     whole call with the clash named, so a weekly slot is booked whole or not at all.
     """
     booking_lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
-    zone = school_settings_get().zone
-    first = max(term.start_date, from_date or term.start_date)
-    first += timedelta(days=(weekday - first.weekday()) % 7)
-    closed = closed_dates(teacher_ids=[teacher.pk], start_date=first, end_date=term.end_date)
-    existing = set(
-        Lesson.objects.filter(student=student, teacher=teacher, start_at__date__gte=first)
-        .exclude(status=Lesson.Status.CANCELLED)
-        .values_list("start_at", flat=True)
+    starts = weekly_starts(
+        student_id=student.pk,
+        teacher_id=teacher.pk,
+        term=term,
+        weekday=weekday,
+        start_time=start_time,
+        zone=school_settings_get().zone,
+        from_date=from_date,
+        weekly_lesson_id=weekly_lesson.pk if weekly_lesson else None,
     )
     length = timedelta(minutes=minutes)
-    starts = []
-    day = first
-    while day <= term.end_date:
-        start_at = local_datetime(day, start_time, zone)
-        if (
-            start_at is not None
-            and day not in closed[None]
-            and day not in closed[teacher.pk]
-            and start_at not in existing
-        ):
-            starts.append(start_at)
-        day += timedelta(days=7)
     if starts:
         _weekly_slot_validate(teacher=teacher, student=student, starts=starts, length=length, room=room)
     lessons = [
-        Lesson(teacher=teacher, student=student, start_at=start_at, end_at=start_at + length, room=room, term=term)
+        Lesson(
+            teacher=teacher,
+            student=student,
+            start_at=start_at,
+            end_at=start_at + length,
+            room=room,
+            term=term,
+            weekly_lesson=weekly_lesson,
+        )
         for start_at in starts
     ]
     if lessons:
@@ -562,10 +578,15 @@ LESSON_CHANGEABLE = frozenset(
 @transaction.atomic
 def lesson_change(*, lesson: Lesson, actor, check_availability: bool = True, **changes) -> Lesson:
     """The one edit of a lesson, from the API and the admin, whole or not at all: moved (`start_at`, `end_at`,
-    `room`), then its status changed as `actor` may, then its other fields (LESSON_CHANGEABLE). A refusal in any
-    part (the new time taken, a status the actor may not set) leaves the lesson as it was."""
+    `room`), then its outcome (or the older `status`, mapped onto one) recorded as `actor` may, then its other fields
+    (LESSON_CHANGEABLE). A refusal in any part (the new time taken, an outcome the actor may not record) leaves the
+    lesson as it was."""
     if unknown := set(changes) - LESSON_CHANGEABLE:
         raise InvalidInput(f"A lesson's {', '.join(sorted(unknown))} cannot be changed; book a new lesson instead.")
+    if {"outcome", "status"} <= changes.keys():
+        # Two answers to one question: the status follows the outcome.
+        message = "Send `outcome` or the older `status`, not both."
+        raise InvalidInput(message, fields={"status": [message]})
     booking_lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
     # Read again under its lock: the rules below decide on the lesson as it is now, not as the caller read it.
     lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)

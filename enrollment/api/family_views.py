@@ -35,6 +35,7 @@ from enrollment.makeups import lesson_cancel_by_family, lesson_reschedule_by_fam
 from enrollment.models import MakeupCredit
 from scheduling.api import views as scheduling_views
 from scheduling.api.serializers import LessonCancelSerializer, LessonSerializer
+from scheduling.api.views import lesson_read_serializer
 
 CANCEL = (
     "Cancel a lesson; who cancelled and why are kept. For a parent this is the family's cancellation, exactly as"
@@ -91,7 +92,7 @@ class LessonViewSet(scheduling_views.LessonViewSet):
         body = LessonCancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         lesson = lesson_cancel_by_family(lesson=lesson, actor=request.user, reason=body.validated_data["reason"])
-        return Response(LessonSerializer(lesson).data)
+        return Response(self._read(lesson))
 
     @extend_schema(
         parameters=[CancellationQuerySerializer], responses={200: CancellationPreviewSerializer}, description=PREVIEW
@@ -113,8 +114,10 @@ class LessonViewSet(scheduling_views.LessonViewSet):
         body = FamilyCancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         lesson = lesson_cancel_by_family(lesson=lesson, actor=request.user, **body.validated_data)
-        done = {"lesson": lesson, "credit": credit_left_by(lesson=lesson)}
-        return Response(FamilyCancellationSerializer(done).data)
+        credit = credit_left_by(lesson=lesson)
+        return Response(
+            {"lesson": self._read(lesson), "credit": MakeupCreditSerializer(credit).data if credit else None}
+        )
 
     @extend_schema(request=MakeupTimeSerializer, responses={201: LessonSerializer}, description=RESCHEDULE)
     @action(detail=True, methods=["post"], filter_backends=[])  # its GET's query is the offers', not the list's
@@ -126,7 +129,7 @@ class LessonViewSet(scheduling_views.LessonViewSet):
         body = MakeupTimeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         makeup = lesson_reschedule_by_family(lesson=lesson, actor=request.user, **body.validated_data)
-        return Response(LessonSerializer(makeup).data, status=status.HTTP_201_CREATED)
+        return Response(self._read(makeup), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=[MakeupOffersQuerySerializer],
@@ -193,4 +196,4 @@ class MakeupCreditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         body = MakeupTimeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         lesson = makeup_book(credit=credit, actor=request.user, **body.validated_data)
-        return Response(LessonSerializer(lesson).data, status=status.HTTP_201_CREATED)
+        return Response(lesson_read_serializer(request.user)(lesson).data, status=status.HTTP_201_CREATED)

@@ -5,6 +5,7 @@ by a family or teacher, or as shared school data, or this test fails asking for 
 """
 
 import re
+from datetime import time, timedelta
 
 import pytest
 from django.apps import apps
@@ -16,15 +17,29 @@ from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
 from billing.models import TuitionSubscription
 from enrollment.models import MakeupCredit, TuitionPlan
-from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Student, Teacher, Term, WeeklyAvailability
+from scheduling.models import (
+    AcademicYear,
+    Closure,
+    Instrument,
+    Lesson,
+    Student,
+    Teacher,
+    TeacherCancellation,
+    Term,
+    WeeklyAvailability,
+)
+from scheduling.services import lesson_create, teacher_cancellation_create
+from scheduling.weekly_lessons import weekly_lesson_book
+from tests.factories import TermFactory
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "parent_a", "parent_b", "teacher_x", "teacher_y", "admin"]
-OWNED = {Family, Student, Lesson, TuitionSubscription, MakeupCredit}  # one family's (students and lessons: a teacher's)
-# A family's side that their teacher has no part in: the family's details and billing, make-up credits, and what
-# cancelling a lesson would mean for the family.
-KEPT_FROM_TEACHERS = {Family, TuitionSubscription, MakeupCredit}
+# One family's records (students and lessons: one teacher's too); a teacher's cancellations are that teacher's only.
+OWNED = {Family, Student, Lesson, TuitionSubscription, TeacherCancellation, MakeupCredit}
+FAMILIES_ONLY = {Family, TuitionSubscription, MakeupCredit}  # no teacher reaches them
+TEACHERS_ONLY = {TeacherCancellation}  # no family reaches them
+# What cancelling a lesson means for the family, and where it may move: the family's side, not their teacher's.
 FAMILY_SIDE = {"/api/v1/lessons/{id}/cancellation/", "/api/v1/lessons/{id}/reschedule/"}
 SHARED = {Teacher, WeeklyAvailability, Instrument, AcademicYear, Term, Closure, TuitionPlan}
 PUBLIC_PREFIXES = ("/api/v1/public/",)
@@ -62,8 +77,21 @@ def model_behind(url: str, world) -> type:
     return instance.get_queryset().model
 
 
+def teacher_y_cancellation(world) -> TeacherCancellation:
+    """Teacher Y cancelled student B's lesson an hour after lesson B (lesson B itself stays still to come)."""
+    if done := TeacherCancellation.objects.filter(teacher__user=world.teacher_y).first():
+        return done
+    start = world.lesson_b.start_at + timedelta(hours=1)
+    lesson = lesson_create(
+        teacher=world.lesson_b.teacher, student=world.student_b, start_at=start, end_at=start + timedelta(minutes=30)
+    )
+    return teacher_cancellation_create(lesson=lesson, actor=world.teacher_y, reason="Jury duty")
+
+
 def b_side(model: type, world):
     """The object of family B / teacher Y that parent A and teacher X must not reach."""
+    if model is TeacherCancellation:
+        return teacher_y_cancellation(world)
     return {
         Family: world.student_b.family,
         Student: world.student_b,
@@ -71,11 +99,6 @@ def b_side(model: type, world):
         TuitionSubscription: TuitionSubscription.objects.get(family=world.student_b.family),
         MakeupCredit: MakeupCredit.objects.get(enrollment__student=world.student_b),
     }[model]
-
-
-def record_url(path: str, target) -> str:
-    """The record an operation acts on (`…/{id}/cancel/` → `…/{id}/`), to read it before and after."""
-    return path[: path.index("{id}/") + len("{id}/")].replace("{id}", str(target.pk))
 
 
 def any_shared(model: type, world):
@@ -111,12 +134,17 @@ def test_every_operation_by_every_role(world, as_role, path, method):
         if model in OWNED and role in {"parent_a", "teacher_x"}:
             # Family B's records, taught by teacher Y: as if they did not exist.
             assert response.status_code in {403, 404}, where
-        # Teachers have no access to families, their billing or their credits at all.
-        owner = role in {"parent_b", "admin"} or (
-            role == "teacher_y" and model not in KEPT_FROM_TEACHERS and path not in FAMILY_SIDE
+        # Teachers have no access to families, their billing or their credits at all, families none to teachers'
+        # cancellations.
+        owner = (
+            role == "admin"
+            or (role == "parent_b" and model not in TEACHERS_ONLY)
+            or (role == "teacher_y" and model not in FAMILIES_ONLY and path not in FAMILY_SIDE)
         )
         if model in OWNED and owner and method == "get":
             assert response.status_code == 200, where  # the owner does reach it: the test can fail
+        if model in TEACHERS_ONLY and role in {"parent_a", "parent_b"}:
+            assert response.status_code == 403, where
         if model in SHARED and role != "anonymous" and role != "admin" and method not in SAFE:
             assert response.status_code == 403, where
         if model in SHARED and role != "anonymous" and method == "get":
@@ -146,6 +174,7 @@ def test_no_list_leaks_family_b_or_teacher_y(world, as_role, role):
         "/api/v1/students/": {world.student_b.pk},
         "/api/v1/lessons/": {world.lesson_b.pk},
         "/api/v1/makeup-credits/": {MakeupCredit.objects.get(enrollment__student=world.student_b).pk},
+        "/api/v1/teacher-cancellations/": {teacher_y_cancellation(world).pk},
     }
     own = {
         "parent_a": {
@@ -197,8 +226,19 @@ WRITABLE = {
     },
     Family: {"admin": set(FAMILY_FIELDS), "parent_b": set(FAMILY_FIELDS) - {"notes"}},
     Lesson: {
-        "admin": {"kind", "status", "start_at", "end_at", "room", "term", "notes", "payment_status"},
-        "teacher_y": {"status", "notes"},
+        "admin": {
+            "kind",
+            "status",
+            "outcome",
+            "start_at",
+            "end_at",
+            "room",
+            "term",
+            "notes",
+            "family_note",
+            "payment_status",
+        },
+        "teacher_y": {"status", "outcome", "notes", "family_note"},
     },
     Teacher: {"admin": {"instruments", "bio", "capacity", "active"}},
     WeeklyAvailability: {"admin": {"teacher", "weekday", "start_time", "end_time"}},
@@ -215,6 +255,12 @@ UNKNOWN = "nickname"  # a field no endpoint has
 BODILESS = {("/api/v1/auth/logout/", "post")}
 WRITES = [(p, m) for p, m in OPERATIONS if m in {"post", "put", "patch"} and (p, m) not in BODILESS]
 REFUSED = {401, 403, 404}
+
+
+def record_url(url: str) -> str:
+    """The record an action acts on (`/lessons/5/cancel/` → `/lessons/5/`): what a refused write must leave as it
+    was."""
+    return re.sub(r"(/\d+/)[a-z-]+/$", r"\1", url)
 
 
 def a_side(model: type, world):
@@ -235,9 +281,9 @@ def test_a_field_the_caller_may_not_write_is_a_400_naming_it_and_nothing_changes
         model = model_behind(path.replace("{id}", "1"), world)
         target = b_side(model, world) if model in OWNED else any_shared(model, world)
         url = path.replace("{id}", str(target.pk))
-        current = admin.get(record_url(path, target)).json()
+        current = admin.get(record_url(url)).json()
         if (source := a_side(model, world)) is not None:
-            other = admin.get(record_url(path, source)).json()
+            other = admin.get(record_url(path.replace("{id}", str(source.pk)))).json()
     counts = row_counts()
 
     checked = 0
@@ -257,9 +303,37 @@ def test_a_field_the_caller_may_not_write_is_a_400_naming_it_and_nothing_changes
         assert set(probe) <= set(named), f"{where}: not named {sorted(set(probe) - set(named))}"
         checked += 1
         if current is not None:
-            assert admin.get(record_url(path, target)).json() == current, f"{where} changed the record"
+            assert admin.get(record_url(url)).json() == current, f"{where} changed the record"
     assert checked, f"no role may {method.upper()} {path}: nothing was checked"
     assert row_counts() == counts
+
+
+def test_only_the_school_rolls_weekly_lessons_into_a_term_or_previews_it(world, as_role):
+    # Given a child's weekly Monday lesson whose weeks no term covers yet, and the term made since
+    fall = world.shared["term"]
+    weekly_lesson_book(
+        student=world.student_a,
+        teacher=world.lesson_a.teacher,
+        weekday=0,
+        start_time=time(17),
+        minutes=30,
+        starts_on=fall.end_date + timedelta(days=1),
+    )
+    winter = TermFactory(start_date=fall.end_date + timedelta(days=7), end_date=fall.end_date + timedelta(weeks=7))
+    url = f"/api/v1/terms/{winter.pk}/rollover/"
+    lessons = Lesson.objects.count()
+
+    # When parents and teachers ask for the preview or the rollover, then they are refused and nothing is booked
+    for role in ("parent_a", "parent_b", "teacher_x", "teacher_y"):
+        for query, body in (("?preview=1", {}), ("", {"preview": True}), ("", {})):
+            response = as_role(role).post(url + query, body, format="json")
+            assert response.status_code == 403, f"{role} POST {url}{query} {body} → {response.status_code}"
+    assert Lesson.objects.count() == lessons
+    # And the school's admin is answered: the preview writes nothing, the rollover books the weeks
+    preview = as_role("admin").post(url + "?preview=1", format="json")
+    assert preview.status_code == 200 and preview.json()["lessons"] == 6 and Lesson.objects.count() == lessons
+    assert as_role("admin").post(url, {}, format="json").json()["lessons"] == 6
+    assert Lesson.objects.count() == lessons + 6
 
 
 def test_a_parent_setting_their_childs_teacher_is_refused_and_the_rename_with_it(world, as_role):
