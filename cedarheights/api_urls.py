@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import views as accounts
 from billing.api import views as billing
 from cedarheights.api_views import SchoolSettingsApi
+from enrollment.api import family_views as family
 from enrollment.api import views as enrollment
 from scheduling.api import views as scheduling
 
@@ -14,8 +15,10 @@ router.register("students", enrollment.StudentViewSet, basename="student")
 router.register("instruments", scheduling.InstrumentViewSet, basename="instrument")
 router.register("teachers", scheduling.TeacherViewSet, basename="teacher")
 router.register("availability", scheduling.AvailabilityViewSet, basename="availability")
-router.register("lessons", scheduling.LessonViewSet, basename="lesson")
+# Lessons with the family's side (cancellation preview, family-cancel, reschedule): enrollment's rules for credits.
+router.register("lessons", family.LessonViewSet, basename="lesson")
 router.register("teacher-cancellations", scheduling.TeacherCancellationViewSet, basename="teacher-cancellation")
+router.register("makeup-credits", family.MakeupCreditViewSet, basename="makeup-credit")
 router.register("academic-years", scheduling.AcademicYearViewSet, basename="academic-year")
 router.register("terms", scheduling.TermViewSet, basename="term")
 router.register("closures", scheduling.ClosureViewSet, basename="closure")

@@ -75,6 +75,15 @@ def credit_balance(*, credit: MakeupCredit) -> int:
     return last or 0
 
 
+def credit_of_lesson(*, lesson: Lesson) -> MakeupCredit | None:
+    """The credit a lesson's cancellation concerns: a weekly lesson's own (issued for it), or the credit that paid
+    for a make-up lesson (given back when the make-up is cancelled in time)."""
+    if lesson.kind == Lesson.Kind.MAKEUP:
+        entry = MakeupCreditEntry.objects.filter(lesson=lesson, kind=Kind.REDEEMED).select_related("credit").first()
+        return entry.credit if entry else None
+    return MakeupCredit.objects.filter(missed_lesson=lesson).first()
+
+
 def enrollment_for_lesson(*, lesson: Lesson) -> Enrollment | None:
     """The enrollment a lesson belongs to: the child's latest enrollment for the lesson's instrument that got a
     place (a waitlisted or pending one has no lessons)."""

@@ -1,4 +1,4 @@
-"""The family's portal (`/family/`): home, a lesson, credits and make-ups. Built out by the portal work."""
+"""The family's portal (`/family/`): home, lessons, credits and make-up booking (enrollment/family_views.py)."""
 
 from django.urls import path
 
@@ -6,5 +6,10 @@ from enrollment import family_views as views
 
 urlpatterns = [
     path("", views.family_home, name="family-home"),
+    path("lessons/", views.family_lesson_list, name="family-lessons"),
+    path("lessons/<int:lesson_id>/", views.family_lesson, name="family-lesson"),
+    path("lessons/<int:lesson_id>/cancel/", views.family_lesson_cancel, name="family-lesson-cancel"),
+    path("lessons/<int:lesson_id>/reschedule/", views.family_lesson_reschedule, name="family-lesson-reschedule"),
     path("credits/", views.family_credits, name="family-credits"),
+    path("credits/<int:credit_id>/book/", views.family_credit_book, name="family-credit-book"),
 ]

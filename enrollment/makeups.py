@@ -15,6 +15,7 @@ from cedarheights.errors import DomainError
 from cedarheights.selectors import school_settings_get
 from enrollment.credits import (
     credit_balance,
+    credit_of_lesson,
     credit_rule_for,
     enrollment_for_lesson,
     lesson_credit_expiry,
@@ -25,7 +26,7 @@ from enrollment.lesson_prices import FeeQuote, lesson_fee_quote
 from enrollment.models import MakeupCredit
 from scheduling.errors import NotYourLesson
 from scheduling.models import Lesson, MakeupBlock, Teacher, Term
-from scheduling.outcomes import CANCELLING, Outcome
+from scheduling.outcomes import CANCELLING, FLAGS, Outcome
 from scheduling.selectors import closed_dates, sick_passes_left
 from scheduling.services import booking_lock, family_cancellation_outcome, lesson_create, lesson_outcome_set
 from scheduling.slots import slots_free
@@ -52,13 +53,27 @@ class CancellationPreview:
         return Outcome(self.outcome).label
 
 
+def cancellation_credit(*, lesson: Lesson, outcome: str) -> tuple[bool, str]:
+    """Whether cancelling `lesson` with `outcome` leaves the family a credit, and if not, why: a weekly lesson earns
+    its own (`credit_rule_for`); a make-up paid with a credit gives it back when cancelled in time, else forfeits it."""
+    if lesson.kind == Lesson.Kind.MAKEUP and credit_of_lesson(lesson=lesson) is not None:
+        if outcome and FLAGS[outcome].issues_credit:
+            return True, ""
+        return False, "a make-up cancelled late is forfeited"
+    return credit_rule_for(lesson=lesson, outcome=outcome)
+
+
 def cancellation_preview(*, lesson: Lesson, use_sick_pass: bool = False) -> CancellationPreview:
     outcome = family_cancellation_outcome(lesson=lesson, use_sick_pass=use_sick_pass)
     passes = sick_passes_left(lesson=lesson)
     if outcome == Outcome.LATE_CANCEL_SICK and passes <= 0:
         outcome = Outcome.LATE_CANCEL
-    earns, why = credit_rule_for(lesson=lesson, outcome=outcome)
-    expires = lesson_credit_expiry(lesson=lesson, outcome=outcome) if earns else None
+    earns, why = cancellation_credit(lesson=lesson, outcome=outcome)
+    expires = None
+    if earns and lesson.kind == Lesson.Kind.MAKEUP:
+        expires = credit_of_lesson(lesson=lesson).expires_on  # the credit given back keeps its own expiry
+    elif earns:
+        expires = lesson_credit_expiry(lesson=lesson, outcome=outcome)
     enrollment = enrollment_for_lesson(lesson=lesson)
     return CancellationPreview(
         outcome=outcome,
@@ -77,9 +92,9 @@ def lesson_cancel_by_family(*, lesson: Lesson, actor, use_sick_pass: bool = Fals
     left). The credit follows from the outcome; the family is emailed once what they got."""
     outcome = family_cancellation_outcome(lesson=lesson, use_sick_pass=use_sick_pass)
     lesson = lesson_outcome_set(lesson=lesson, outcome=outcome, actor=actor, reason=reason)
-    credit = MakeupCredit.objects.filter(missed_lesson=lesson).first()
+    credit = credit_of_lesson(lesson=lesson)
     earned = credit is not None and credit_balance(credit=credit) == 1
-    _, why = credit_rule_for(lesson=lesson, outcome=outcome)
+    _, why = cancellation_credit(lesson=lesson, outcome=outcome)
     email_parents(
         family=lesson.student.family,
         template="lesson_cancelled",
@@ -242,5 +257,5 @@ def lesson_reschedule_by_family(*, lesson: Lesson, actor, teacher: Teacher, star
     if not preview.earns_credit:
         raise NoCreditEarned(f"This lesson cannot be rescheduled online: {preview.why_no_credit}.")
     lesson = lesson_outcome_set(lesson=lesson, outcome=preview.outcome, actor=actor, reason="Rescheduled")
-    credit = MakeupCredit.objects.get(missed_lesson=lesson)
+    credit = credit_of_lesson(lesson=lesson)
     return makeup_book(credit=credit, teacher=teacher, start_at=start_at, actor=actor)

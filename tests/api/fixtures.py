@@ -9,12 +9,15 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from billing.models import TuitionSubscription
+from enrollment.credits import makeup_credit_grant
+from enrollment.models import Enrollment
 from scheduling.models import Lesson
 from scheduling.services import lesson_create
 from tests.factories import (
     AcademicYearFactory,
     AvailabilityFactory,
     ClosureFactory,
+    EnrollmentFactory,
     InstrumentFactory,
     ParentFactory,
     StudentFactory,
@@ -74,6 +77,16 @@ def world(school) -> World:
     return World(
         admin, parent_a, parent_b, teacher_x.user, teacher_y.user, student_a, student_b, lesson_a, lesson_b, shared
     )
+
+
+@pytest.fixture
+def world_credits(world) -> dict:
+    """Each family's child enrolled, with one make-up credit the school gave: family A's and family B's."""
+    credits = {}
+    for side, student in (("a", world.student_a), ("b", world.student_b)):
+        enrollment = EnrollmentFactory(student=student, status=Enrollment.Status.ACTIVE)
+        credits[side] = makeup_credit_grant(enrollment=enrollment, actor=world.admin, reason="Snow day", goodwill=True)
+    return credits
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from rest_framework.test import APIRequestFactory
 from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
 from billing.models import TuitionSubscription
-from enrollment.models import TuitionPlan
+from enrollment.models import MakeupCredit, TuitionPlan
 from scheduling.models import (
     AcademicYear,
     Closure,
@@ -36,9 +36,11 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "parent_a", "parent_b", "teacher_x", "teacher_y", "admin"]
 # One family's records (students and lessons: one teacher's too); a teacher's cancellations are that teacher's only.
-OWNED = {Family, Student, Lesson, TuitionSubscription, TeacherCancellation}
-FAMILIES_ONLY = {Family, TuitionSubscription}  # no teacher reaches them
+OWNED = {Family, Student, Lesson, TuitionSubscription, TeacherCancellation, MakeupCredit}
+FAMILIES_ONLY = {Family, TuitionSubscription, MakeupCredit}  # no teacher reaches them
 TEACHERS_ONLY = {TeacherCancellation}  # no family reaches them
+# What cancelling a lesson means for the family, and where it may move: the family's side, not their teacher's.
+FAMILY_SIDE = {"/api/v1/lessons/{id}/cancellation/", "/api/v1/lessons/{id}/reschedule/"}
 SHARED = {Teacher, WeeklyAvailability, Instrument, AcademicYear, Term, Closure, TuitionPlan}
 PUBLIC_PREFIXES = ("/api/v1/public/",)
 ANONYMOUS_ALLOWED = {
@@ -50,6 +52,11 @@ ANONYMOUS_ALLOWED = {
     ("/api/v1/enrollments/", "post"),
 }
 SAFE = {"get", "head", "options"}
+
+
+@pytest.fixture(autouse=True)
+def _credits(world_credits):
+    """Every family's record kind exists on both sides, make-up credits too."""
 
 
 def operations() -> list[tuple[str, str]]:
@@ -90,6 +97,7 @@ def b_side(model: type, world):
         Student: world.student_b,
         Lesson: world.lesson_b,
         TuitionSubscription: TuitionSubscription.objects.get(family=world.student_b.family),
+        MakeupCredit: MakeupCredit.objects.get(enrollment__student=world.student_b),
     }[model]
 
 
@@ -126,11 +134,12 @@ def test_every_operation_by_every_role(world, as_role, path, method):
         if model in OWNED and role in {"parent_a", "teacher_x"}:
             # Family B's records, taught by teacher Y: as if they did not exist.
             assert response.status_code in {403, 404}, where
-        # Teachers have no access to families or their billing at all, families none to teachers' cancellations.
+        # Teachers have no access to families, their billing or their credits at all, families none to teachers'
+        # cancellations.
         owner = (
             role == "admin"
             or (role == "parent_b" and model not in TEACHERS_ONLY)
-            or (role == "teacher_y" and model not in FAMILIES_ONLY)
+            or (role == "teacher_y" and model not in FAMILIES_ONLY and path not in FAMILY_SIDE)
         )
         if model in OWNED and owner and method == "get":
             assert response.status_code == 200, where  # the owner does reach it: the test can fail
@@ -164,10 +173,15 @@ def test_no_list_leaks_family_b_or_teacher_y(world, as_role, role):
         "/api/v1/families/": {world.student_b.family_id},
         "/api/v1/students/": {world.student_b.pk},
         "/api/v1/lessons/": {world.lesson_b.pk},
+        "/api/v1/makeup-credits/": {MakeupCredit.objects.get(enrollment__student=world.student_b).pk},
         "/api/v1/teacher-cancellations/": {teacher_y_cancellation(world).pk},
     }
     own = {
-        "parent_a": {"/api/v1/students/": {world.student_a.pk}, "/api/v1/lessons/": {world.lesson_a.pk}},
+        "parent_a": {
+            "/api/v1/students/": {world.student_a.pk},
+            "/api/v1/lessons/": {world.lesson_a.pk},
+            "/api/v1/makeup-credits/": {MakeupCredit.objects.get(enrollment__student=world.student_a).pk},
+        },
         "teacher_x": {"/api/v1/students/": {world.student_a.pk}, "/api/v1/lessons/": {world.lesson_a.pk}},
     }[role]
     checked = 0
@@ -180,7 +194,7 @@ def test_no_list_leaks_family_b_or_teacher_y(world, as_role, role):
         if url in own:
             assert ids == own[url], f"{role} should see exactly their own at {url}"
             checked += 1
-    assert checked == 2
+    assert checked == len(own)
 
 
 def test_filters_cannot_reach_around_the_scope(world, as_role):

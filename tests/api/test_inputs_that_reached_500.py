@@ -79,13 +79,16 @@ def integer_query_parameters() -> list[tuple[str, str]]:
     return found
 
 
-def test_every_integer_filter_refuses_a_number_no_column_holds(world, as_role):
+def test_every_integer_filter_refuses_a_number_no_column_holds(world, world_credits, as_role):
     parameters = integer_query_parameters()
     assert ("/api/v1/lessons/", "teacher") in parameters and ("/api/v1/teachers/", "instruments") in parameters
+    assert ("/api/v1/makeup-credits/{id}/offers/", "teacher") in parameters
+    records = {"lessons": world.lesson_a.pk, "makeup-credits": world_credits["a"].pk}  # a record's own queries
     admin = as_role("admin")
     for path, name in parameters:
+        url = path.replace("{id}", str(records.get(path.split("/")[3], "")))
         for value in (HUGE, f"-{HUGE}"):
-            response = admin.get(path, {name: value})
+            response = admin.get(url, {name: value})
             assert response.status_code == 400, (path, name, response.content[:200])
             assert name in response.json()["fields"], (path, name)
 

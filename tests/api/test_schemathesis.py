@@ -64,11 +64,11 @@ def call_as(case, user) -> None:
 
 @schema.parametrize()
 @FUZZ
-def test_the_api_honours_its_schema_for_the_admin(case, world):
+def test_the_api_honours_its_schema_for_the_admin(case, world, world_credits):
     call_as(case, world.admin)
 
 
 @schema.parametrize()
 @FUZZ
-def test_the_api_honours_its_schema_for_a_parent(case, world):
+def test_the_api_honours_its_schema_for_a_parent(case, world, world_credits):
     call_as(case, world.parent_a)

@@ -88,6 +88,7 @@ def test_sign_in_billing_profile_admin_and_api_docs_under_the_policy(
     parent = ParentFactory()
     sign_in(page, live_server, parent)
     open_page(page, f"{live_server.url}/accounts/profile/", violations)
+    open_page(page, f"{live_server.url}/family/", violations)
     open_page(page, f"{live_server.url}/billing/", violations)
     type_card(page, "4242 4242 4242 4241")  # the card element is mounted and answers
     assert page.locator("#card-errors").inner_text().strip() == "Your card number is invalid."

@@ -1,0 +1,46 @@
+"""The family portal's forms: cancelling a lesson, and choosing a make-up time (to book with a credit, or to
+reschedule a lesson to)."""
+
+from datetime import datetime
+
+from django import forms
+
+from cedarheights.validators import no_control_characters
+from scheduling.models import Teacher
+
+
+class LessonCancelForm(forms.Form):
+    use_sick_pass = forms.BooleanField(required=False, label="Use a sick pass")
+    reason = forms.CharField(
+        required=False, max_length=200, label="Reason (optional)", validators=[no_control_characters]
+    )
+    # Whether the page said "late" when the parent read it: a window that closed meanwhile is said again first.
+    shown_late = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class MakeupTimeForm(forms.Form):
+    """One offered make-up time, sent as `<teacher id>@<start, ISO 8601 with offset>` (the radios' values). Whether
+    it is still offered is the booking's to say, under its locks."""
+
+    slot = forms.CharField(
+        label="Make-up time", max_length=80, error_messages={"required": "Choose one of the times offered."}
+    )
+
+    def clean_slot(self) -> tuple[Teacher, datetime]:
+        teacher_id, _, start = self.cleaned_data["slot"].partition("@")
+        try:
+            start_at = datetime.fromisoformat(start)
+        except ValueError:
+            start_at = None
+        known = teacher_id.isdigit() and len(teacher_id) < 10  # a number an id column holds
+        teacher = Teacher.objects.filter(pk=int(teacher_id), active=True).first() if known else None
+        if teacher is None or start_at is None or start_at.tzinfo is None:
+            raise forms.ValidationError("Choose one of the times offered.")
+        return teacher, start_at
+
+
+class OfferFilterForm(forms.Form):
+    """`?day=&teacher=` on the pages that offer make-up times."""
+
+    day = forms.DateField(required=False, label="Show times on", widget=forms.DateInput(attrs={"type": "date"}))
+    teacher = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1, label="With")
