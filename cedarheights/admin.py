@@ -77,6 +77,33 @@ class SchoolSettingsAdmin(admin.ModelAdmin):
             "Booking",
             {"fields": ["minimum_notice_hours", "booking_horizon_days", "buffer_minutes", "slot_step_minutes"]},
         ),
+        (
+            "Cancellations and make-ups",
+            {
+                "fields": [
+                    "cancellation_notice_hours",
+                    "sick_passes_per_term",
+                    "makeup_credits_per_term",
+                    "family_credit_days",
+                    "school_credit_grace_days",
+                    "makeup_notice_hours",
+                    "makeup_horizon_days",
+                    "makeup_any_teacher",
+                ]
+            },
+        ),
+        (
+            "Lesson fees",
+            {
+                "fields": [
+                    "lesson_fees_enabled",
+                    "no_show_fee_percent",
+                    "late_cancel_fee_percent",
+                    "first_late_cancel_waived",
+                    "fee_review_hours",
+                ]
+            },
+        ),
     ]
 
     def has_add_permission(self, request):

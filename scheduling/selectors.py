@@ -14,7 +14,7 @@ from django.utils import timezone
 from cedarheights.roles import is_parent, is_school_admin, is_teacher
 from cedarheights.selectors import school_settings_get
 from scheduling.local_time import days_between
-from scheduling.models import LONGEST_LESSON, Closure, Lesson, Student, Term, WeeklyAvailability
+from scheduling.models import LONGEST_LESSON, Closure, Lesson, Student, TeacherCancellation, Term, WeeklyAvailability
 
 
 def closed_dates(*, teacher_ids: Sequence[int], start_date: date, end_date: date) -> dict[int | None, set[date]]:
@@ -107,3 +107,22 @@ def sick_passes_left(*, lesson: Lesson) -> int:
         .count()
     )
     return max(school_settings_get().sick_passes_per_term - used, 0)
+
+
+# A lesson is overdue for its attendance this long after it ended (the owner's dashboard, the teachers' reminders).
+UNMARKED_AFTER = timedelta(hours=24)
+
+
+def lessons_unmarked() -> QuerySet[Lesson]:
+    """Lessons that ended more than UNMARKED_AFTER ago and still have no outcome (the index `lesson_unmarked`)."""
+    return Lesson.objects.filter(outcome="", end_at__lt=timezone.now() - UNMARKED_AFTER)
+
+
+def lesson_week_owner_figures() -> dict[str, int]:
+    """The owner's dashboard: teachers' cancellations awaiting a decision, and lessons nobody marked."""
+    return {
+        "teacher_cancellations_pending": TeacherCancellation.objects.filter(
+            decision=TeacherCancellation.Decision.PENDING
+        ).count(),
+        "lessons_unmarked": lessons_unmarked().count(),
+    }

@@ -74,7 +74,8 @@ def test_closing_a_day_closes_every_lesson_still_to_come_with_an_uncapped_credit
     assert {lesson.pk for lesson in closed.lessons} == {ours[0].pk, ours[1].pk, theirs.pk}
     for lesson in [*ours, theirs]:
         lesson.refresh_from_db()
-        assert (lesson.outcome, lesson.status, lesson.cancellation_reason) == ("school_closed", "cancelled", "Snowstorm")
+        assert (lesson.outcome, lesson.status) == ("school_closed", "cancelled")
+        assert lesson.cancellation_reason == "Snowstorm"
         credit = credits_with_balance().get(missed_lesson=lesson)
         assert (credit.origin, credit.counts_toward_cap, credit.balance) == (MakeupCredit.Origin.SCHOOL, False, 1)
     cancelled.refresh_from_db()
