@@ -16,6 +16,7 @@ from tests.factories import (
     AvailabilityFactory,
     ClosureFactory,
     InstrumentFactory,
+    LessonFeeFactory,
     ParentFactory,
     StudentFactory,
     TeacherFactory,
@@ -64,6 +65,7 @@ def world(school) -> World:
         TuitionSubscription.objects.create(
             family=family, tuition_plan=TuitionPlanFactory(instrument=piano), status="active"
         )
+    LessonFeeFactory(lesson=lesson_b)  # a fee only the school reviews
     year = AcademicYearFactory()
     shared = {
         "term": TermFactory(academic_year=year),

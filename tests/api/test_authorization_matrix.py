@@ -14,7 +14,7 @@ from rest_framework.test import APIRequestFactory
 
 from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
-from billing.models import TuitionSubscription
+from billing.models import LessonFee, TuitionSubscription
 from enrollment.models import TuitionPlan
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Student, Teacher, Term, WeeklyAvailability
 
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 ROLES = ["anonymous", "parent_a", "parent_b", "teacher_x", "teacher_y", "admin"]
 OWNED = {Family, Student, Lesson, TuitionSubscription}  # one family's records (students and lessons: one teacher's)
 SHARED = {Teacher, WeeklyAvailability, Instrument, AcademicYear, Term, Closure, TuitionPlan}
+SCHOOL_ONLY = {LessonFee}  # families' records only the school reaches (fees the owner reviews)
 PUBLIC_PREFIXES = ("/api/v1/public/",)
 ANONYMOUS_ALLOWED = {
     ("/api/v1/auth/csrf/", "get"),
@@ -60,7 +61,13 @@ def b_side(model: type, world):
         Student: world.student_b,
         Lesson: world.lesson_b,
         TuitionSubscription: TuitionSubscription.objects.get(family=world.student_b.family),
+        LessonFee: LessonFee.objects.get(family=world.student_b.family),
     }[model]
+
+
+def record_of(path: str) -> str:
+    """The record an action acts on: `/lessons/{id}/cancel/` → `/lessons/{id}/`."""
+    return re.sub(r"(/\d+/)[\w-]+/$", r"\1", path)
 
 
 def any_shared(model: type, world):
@@ -79,8 +86,8 @@ def test_every_operation_by_every_role(world, as_role, path, method):
     url = path
     if has_id:
         model = model_behind(path.replace("{id}", "1"), world)
-        assert model in OWNED | SHARED, f"classify {model.__name__} as OWNED or SHARED in this test"
-        target = b_side(model, world) if model in OWNED else any_shared(model, world)
+        assert model in OWNED | SHARED | SCHOOL_ONLY, f"classify {model.__name__} as OWNED, SHARED or SCHOOL_ONLY"
+        target = any_shared(model, world) if model in SHARED else b_side(model, world)
         url = path.replace("{id}", str(target.pk))
     assert not re.search(r"{\w+}", url), f"unfilled path parameter in {path}"
 
@@ -103,6 +110,10 @@ def test_every_operation_by_every_role(world, as_role, path, method):
         if model in SHARED and role != "anonymous" and role != "admin" and method not in SAFE:
             assert response.status_code == 403, where
         if model in SHARED and role != "anonymous" and method == "get":
+            assert response.status_code == 200, where
+        if model in SCHOOL_ONLY and role not in {"admin", "anonymous"}:
+            assert response.status_code == 403, where  # no family, not even its own, and no teacher
+        if model in SCHOOL_ONLY and role == "admin" and method == "get":
             assert response.status_code == 200, where
 
 
@@ -211,11 +222,11 @@ def test_a_field_the_caller_may_not_write_is_a_400_naming_it_and_nothing_changes
     url, model, current, other = path, None, None, {}
     if "{id}" in path:
         model = model_behind(path.replace("{id}", "1"), world)
-        target = b_side(model, world) if model in OWNED else any_shared(model, world)
+        target = any_shared(model, world) if model in SHARED else b_side(model, world)
         url = path.replace("{id}", str(target.pk))
-        current = admin.get(path.replace("{id}", str(target.pk)).removesuffix("cancel/")).json()
+        current = admin.get(record_of(url)).json()
         if (source := a_side(model, world)) is not None:
-            other = admin.get(path.replace("{id}", str(source.pk)).removesuffix("cancel/")).json()
+            other = admin.get(record_of(path.replace("{id}", str(source.pk)))).json()
     counts = row_counts()
 
     checked = 0
@@ -235,7 +246,7 @@ def test_a_field_the_caller_may_not_write_is_a_400_naming_it_and_nothing_changes
         assert set(probe) <= set(named), f"{where}: not named {sorted(set(probe) - set(named))}"
         checked += 1
         if current is not None:
-            assert admin.get(url.removesuffix("cancel/")).json() == current, f"{where} changed the record"
+            assert admin.get(record_of(url)).json() == current, f"{where} changed the record"
     assert checked, f"no role may {method.upper()} {path}: nothing was checked"
     assert row_counts() == counts
 
