@@ -28,8 +28,8 @@ def booked_enrollment_bill(sender, *, enrollment, payment_method_id: str, starts
     )
 
 
-def lesson_outcome_fee(sender, *, lesson, previous: str, actor, **kwargs) -> None:
-    lesson_fee_follow_outcome(lesson=lesson, previous=previous, actor=actor)
+def lesson_outcome_fee(sender, *, lesson, actor, **kwargs) -> None:
+    lesson_fee_follow_outcome(lesson=lesson, actor=actor)
 
 
 def issued_credit_hold(sender, *, credit, **kwargs) -> None:

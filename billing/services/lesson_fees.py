@@ -55,7 +55,7 @@ def _fee_undo(*, fee: LessonFee, status: str, note: str, actor) -> LessonFee:
     return fee
 
 
-def lesson_fee_follow_outcome(*, lesson: Lesson, previous: str, actor) -> LessonFee | None:
+def lesson_fee_follow_outcome(*, lesson: Lesson, actor) -> LessonFee | None:
     """What a lesson's new outcome means for fees (scheduling's `lesson_outcome_changed`, in its transaction): the
     old outcome's live fee is reversed, and the new outcome's fee, if it carries one, is made pending for the
     owner's review. A fee the school's rules waive (the term's first late cancellation) is made waived at once,
