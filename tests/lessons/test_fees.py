@@ -20,6 +20,7 @@ from enrollment.makeups import cancellation_preview, lesson_cancel_by_family
 from enrollment.models import TuitionPlan
 from scheduling.outcomes import Outcome
 from scheduling.services import lesson_outcome_set
+from tests.concurrency import at_once
 from tests.factories import TuitionPlanFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -194,3 +195,17 @@ def test_a_pending_fee_reversed_by_an_outcome_change_leaves_no_trace_on_the_ledg
         post_now(fee)
     assert lesson_fees_post_due() == 0
     assert not LedgerEntry.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_waiver_racing_the_posting_task_leaves_the_family_owing_nothing_whichever_wins(per_lesson, owner):
+    """The fee row's lock orders them: posted then adjusted away, or waived before it could post."""
+    fee = LessonFee.objects.get(lesson=no_show(per_lesson))
+    post_now(fee)
+
+    outcomes = at_once([lesson_fees_post_due, lambda: lesson_fee_waive(fee=fee, actor=owner, note="Racing")])
+
+    assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    fee.refresh_from_db()
+    assert fee.status == LessonFee.Status.WAIVED and balance(per_lesson) == 0
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.ADJUSTMENT).count() <= 1

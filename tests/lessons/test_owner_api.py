@@ -5,6 +5,8 @@ from datetime import datetime, time, timedelta
 from uuid import uuid4
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -186,3 +188,15 @@ def test_closing_a_day_out_of_reach_or_without_a_reason_is_a_400_naming_it(api, 
 
     assert response.status_code == 400 and field in response.json()["fields"]
     assert not Closure.objects.exists()
+
+
+def test_the_fee_list_runs_the_same_queries_whatever_its_length(api, week, fee):
+    with CaptureQueriesContext(connection) as one:
+        assert api.get("/api/v1/lesson-fees/").json()["count"] == 1
+    for hours in (-30, -60):
+        lesson_outcome_set(lesson=week.lesson_in(hours=hours), outcome=Outcome.NO_SHOW, actor=week.teacher.user)
+
+    with CaptureQueriesContext(connection) as three:
+        assert api.get("/api/v1/lesson-fees/").json()["count"] == 3
+
+    assert len(three) == len(one)
