@@ -13,6 +13,7 @@ ADMIN_GROUPS = [
             "scheduling.Teacher",
             "scheduling.Lesson",
             "scheduling.TeacherCancellation",
+            "scheduling.WeeklyLesson",
             "scheduling.AcademicYear",
             "scheduling.Term",
             "scheduling.Closure",

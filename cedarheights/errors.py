@@ -113,6 +113,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     ),
     "makeup_slot_not_offered": (409, "That make-up time is not offered (taken, too soon, too far, another teacher)."),
     "term_overlap": (409, "The term's dates share a day with another term's."),
+    "weekly_time_taken": (409, "The student already has a standing weekly lesson on that weekday at that time."),
     "not_waitlisted": (409, "The child is no longer on the waitlist: nothing to offer."),
     "fee_settled": (409, "The lesson fee was reversed when the lesson's outcome changed: nothing is left to waive."),
     "stripe_refused": (409, "Stripe refused the request (an unknown invoice or payment, or one already settled)."),
