@@ -56,6 +56,16 @@ def _snapshot(obj) -> dict[str, str]:
     return {name: str(value) for name, value in model_to_dict(obj).items()}
 
 
+def domain_error_on_form(form, error: DomainError) -> None:
+    """A service's refusal on an admin page's form, under the fields it names (or above the form), so the page
+    shows it beside what was typed."""
+    named = {name: problems for name, problems in error.fields.items() if name in form.fields}
+    for name, problems in named.items():
+        form.add_error(name, problems)
+    if not named:
+        form.add_error(None, error.message)
+
+
 class DomainErrorAsMessageAdmin(admin.ModelAdmin):
     """A rule a service enforces at save time (a race lost after the form was checked) becomes a message, not a 500."""
 

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from cedarheights.admin import ReadOnlyAdmin, admin_links, run_subject
+from cedarheights.admin import ReadOnlyAdmin, admin_links, domain_error_on_form, run_subject
 from cedarheights.errors import DomainError
 from cedarheights.models import PipelineRun
 from cedarheights.validators import no_control_characters
@@ -295,7 +295,7 @@ class MakeupCreditAdmin(ReadOnlyAdmin):
             try:
                 service(credit=credit, actor=request.user, **form.cleaned_data)
             except DomainError as error:
-                _errors_on_form(form, error)
+                domain_error_on_form(form, error)
             else:
                 self.message_user(request, f"Credit {verb}: {credit}.", messages.SUCCESS)
                 return redirect("admin:enrollment_makeupcredit_change", credit.pk)
@@ -318,20 +318,11 @@ class MakeupCreditAdmin(ReadOnlyAdmin):
             try:
                 credit = makeup_credit_grant(actor=request.user, **form.cleaned_data)
             except DomainError as error:
-                _errors_on_form(form, error)
+                domain_error_on_form(form, error)
             else:
                 self.message_user(request, f"Credit given: {credit}, to use by {credit.expires_on:%-d %b %Y}.")
                 return redirect("admin:enrollment_makeupcredit_change", credit.pk)
         return self._form_page(request, form, "Give a make-up credit")
-
-
-def _errors_on_form(form: forms.Form, error: DomainError) -> None:
-    """A service's refusal on the form, under the fields it names (or above the form)."""
-    named = {name: problems for name, problems in error.fields.items() if name in form.fields}
-    for name, problems in named.items():
-        form.add_error(name, problems)
-    if not named:
-        form.add_error(None, error.message)
 
 
 class FamilyCreditsAdminMixin:

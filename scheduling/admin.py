@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from cedarheights.admin import AuditedAdmin, DomainErrorAsMessageAdmin, ReadOnlyAdmin
+from cedarheights.admin import AuditedAdmin, DomainErrorAsMessageAdmin, ReadOnlyAdmin, domain_error_on_form
 from cedarheights.errors import DomainError
+from cedarheights.selectors import school_settings_get
 from cedarheights.validators import no_control_characters
 from scheduling.closures import school_day_close, school_day_close_preview
 from scheduling.models import (
@@ -268,8 +269,7 @@ class ClosureAdmin(admin.ModelAdmin):
                     return redirect("admin:scheduling_closure_changelist")
                 preview = school_day_close_preview(day=day)
             except DomainError as error:
-                for name, problems in (error.fields or {None: [error.message]}).items():
-                    form.add_error(name if name in form.fields else None, problems)
+                domain_error_on_form(form, error)
         return render(
             request,
             "admin/scheduling/closure/close_day.html",
@@ -278,7 +278,7 @@ class ClosureAdmin(admin.ModelAdmin):
                 "title": "Close a day (weather)",
                 "form": form,
                 "preview": preview,
-                "zone": timezone.get_current_timezone(),
+                "zone": school_settings_get().zone,
             },
         )
 

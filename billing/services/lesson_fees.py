@@ -31,10 +31,8 @@ def _person(actor):
 
 
 def _about(fee: LessonFee) -> str:
-    lesson = fee.lesson
-    return (
-        f"{lesson.student}'s lesson of {timezone.localtime(lesson.start_at, school_settings_get().zone):%a %-d %b %Y}"
-    )
+    day = timezone.localtime(fee.lesson.start_at, school_settings_get().zone)
+    return f"{fee.lesson.student}'s lesson of {day:%a %-d %b %Y}"
 
 
 def _fee_undo(*, fee: LessonFee, status: str, note: str, actor) -> LessonFee:
