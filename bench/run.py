@@ -161,7 +161,7 @@ def build_school() -> dict:
 
     from accounts.models import Family, User
     from cedarheights.selectors import school_settings_get
-    from enrollment.models import TuitionPlan
+    from enrollment.models import Enrollment, TuitionPlan
     from scheduling.models import AcademicYear, Instrument, Lesson, Student, Teacher, Term, WeeklyAvailability
 
     if Teacher.objects.count() >= SCALE["teachers"]:
@@ -245,6 +245,18 @@ def build_school() -> dict:
             )
             slots.append((teacher, k // 14, 14 * 60 + 30 * (k % 14)))  # weekday, minute of the day
         students = Student.objects.bulk_create(students)
+        plans = {plan.instrument_id: plan for plan in TuitionPlan.objects.filter(name__startswith="Bench ")}
+        Enrollment.objects.bulk_create(
+            Enrollment(
+                student=student,
+                instrument_id=student.instrument_id,
+                tuition_plan=plans[student.instrument_id],
+                status="active",
+                idempotency_key=uuid.uuid4(),
+                source="admin",
+            )
+            for student in students
+        )
         lessons, day = [], term.start_date
         while day <= term.end_date:
             for student, (teacher, weekday, minute) in zip(students, slots, strict=True):
@@ -611,7 +623,8 @@ def main() -> None:
 
         from enrollment.models import Enrollment
 
-        enrollments = dict(Enrollment.objects.values_list("status").annotate(count=Count("id")).order_by())
+        made = Enrollment.objects.exclude(source=Enrollment.Source.ADMIN)  # the school's own are the owner's
+        enrollments = dict(made.values_list("status").annotate(count=Count("id")).order_by())
     finally:
         for process in (gunicorn, stripe_process):
             if process is not None:

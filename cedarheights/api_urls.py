@@ -17,6 +17,7 @@ router.register("instruments", scheduling.InstrumentViewSet, basename="instrumen
 router.register("teachers", scheduling.TeacherViewSet, basename="teacher")
 router.register("availability", scheduling.AvailabilityViewSet, basename="availability")
 router.register("lessons", scheduling.LessonViewSet, basename="lesson")
+router.register("teacher-cancellations", scheduling.TeacherCancellationViewSet, basename="teacher-cancellation")
 router.register("academic-years", scheduling.AcademicYearViewSet, basename="academic-year")
 router.register("terms", scheduling.TermViewSet, basename="term")
 router.register("closures", scheduling.ClosureViewSet, basename="closure")

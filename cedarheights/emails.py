@@ -193,9 +193,9 @@ def email_parents(
     dedupe_key: str,
     related: models.Model | None = None,
     attachments: list[Attachment] | None = None,
-) -> None:
-    """The same email to every parent of a family, each once (the key is made per parent)."""
-    for parent in family.parents.all():
+) -> list[EmailLog]:
+    """The same email to every parent of a family, each once (the key is made per parent): the emails queued now."""
+    queued = (
         email_queue(
             attachments=attachments,
             to=parent.email,
@@ -204,6 +204,9 @@ def email_parents(
             dedupe_key=f"{dedupe_key}:{parent.pk}",
             context={**context, "parent": parent},
         )
+        for parent in family.parents.all()
+    )
+    return [log for log in queued if log is not None]
 
 
 def email_owner(*, template: str, context: dict, dedupe_key: str, related: models.Model | None = None) -> None:

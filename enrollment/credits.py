@@ -86,10 +86,19 @@ def enrollment_for_lesson(*, lesson: Lesson) -> Enrollment | None:
     )
 
 
+def school_today() -> date:
+    """Today in the school's zone: a credit's dates are the school's days, whatever zone the process runs in."""
+    return timezone.localdate(timezone=school_settings_get().zone)
+
+
+def _lesson_day(lesson: Lesson) -> date:
+    return lesson.start_at.astimezone(school_settings_get().zone).date()
+
+
 def _term_of(lesson: Lesson) -> Term | None:
     if lesson.term_id:
         return lesson.term
-    day = timezone.localtime(lesson.start_at).date()
+    day = _lesson_day(lesson)
     return Term.objects.filter(start_date__lte=day, end_date__gte=day).first()
 
 
@@ -100,6 +109,17 @@ def credit_expiry(*, origin: str, missed_on: date, term: Term | None) -> date:
     if origin in SCHOOL_ORIGINS:
         return (term.end_date if term else missed_on) + timedelta(days=school.school_credit_grace_days)
     return missed_on + timedelta(days=school.family_credit_days)
+
+
+def lesson_credit_origin(*, outcome: str) -> str:
+    """The origin of the credit an outcome earns (one that earns one)."""
+    return ORIGIN_OF_OUTCOME.get(outcome) or ORIGIN_OF_RULE[FLAGS[outcome].credit]
+
+
+def lesson_credit_expiry(*, lesson: Lesson, outcome: str) -> date:
+    """When the credit `outcome` earns on this lesson would expire: what the preview says and the ledger writes."""
+    origin = lesson_credit_origin(outcome=outcome)
+    return credit_expiry(origin=origin, missed_on=_lesson_day(lesson), term=_term_of(lesson))
 
 
 def capped_credits_used(*, enrollment: Enrollment, term: Term | None, excluding_lesson_id: int | None = None) -> int:
@@ -131,35 +151,38 @@ def credit_rule_for(*, lesson: Lesson, outcome: str) -> tuple[bool, str]:
 def makeup_credit_follow_outcome(*, lesson: Lesson, previous: str, actor) -> None:
     """What a lesson's new outcome means for credits (scheduling's `lesson_outcome_changed`, in its transaction):
     a make-up lesson cancelled in time gives its credit back, or takes it again; a weekly lesson's own credit is
-    revoked when the old outcome earned one and issued when the new one does, once."""
+    revoked when the old outcome earned one and issued when the new one does, once. A credit spent on a make-up
+    pins the outcome (refused); one that expired stays expired unless the new outcome's credit lasts past today and
+    it never became money."""
     if lesson.kind == Lesson.Kind.MAKEUP:
         _makeup_lesson_follow(lesson=lesson, actor=actor)
         return
     earns, _ = credit_rule_for(lesson=lesson, outcome=lesson.outcome)
     credit = MakeupCredit.objects.select_for_update().filter(missed_lesson=lesson).first()
-    balance = credit_balance(credit=credit) if credit else 0
-    if credit and balance == 0 and credit.entries.exists():
-        last = credit.entries.order_by("-sequence").first()
-        if last.kind == Kind.REDEEMED:
-            raise CreditAlreadyUsed(
-                "The make-up credit of this lesson was used for a make-up lesson: cancel that make-up first."
-            )
-    if credit and balance == 1:
+    last = credit.entries.order_by("-sequence").first() if credit else None
+    if last is not None and last.kind == Kind.REDEEMED:
+        raise CreditAlreadyUsed(
+            "The make-up credit of this lesson was used for a make-up lesson: cancel that make-up first."
+        )
+    if last is not None and last.kind == Kind.EXPIRED:
+        # Issuing it again would expire it again: a school's credit would become money twice.
+        if not earns or credit.origin in SCHOOL_ORIGINS:
+            return
+        if lesson_credit_expiry(lesson=lesson, outcome=lesson.outcome) < school_today():
+            return
+    if last is not None and last.balance_after == 1:
         _entry_append(credit=credit, kind=Kind.REVOKED, actor=actor, reason=f"Outcome changed from {previous or '—'}")
     if earns:
         _credit_issue_for(lesson=lesson, credit=credit, actor=actor)
 
 
 def _credit_issue_for(*, lesson: Lesson, credit: MakeupCredit | None, actor) -> MakeupCredit:
-    rule = FLAGS[lesson.outcome].credit
-    origin = ORIGIN_OF_OUTCOME.get(lesson.outcome) or ORIGIN_OF_RULE[rule]
-    term = _term_of(lesson)
-    expires_on = credit_expiry(origin=origin, missed_on=timezone.localtime(lesson.start_at).date(), term=term)
+    origin = lesson_credit_origin(outcome=lesson.outcome)
     fields = {
         "origin": origin,
-        "counts_toward_cap": rule == CreditRule.CAPPED,
-        "term": term,
-        "expires_on": expires_on,
+        "counts_toward_cap": FLAGS[lesson.outcome].credit == CreditRule.CAPPED,
+        "term": _term_of(lesson),
+        "expires_on": lesson_credit_expiry(lesson=lesson, outcome=lesson.outcome),
         "lesson_minutes": round((lesson.end_at - lesson.start_at).total_seconds() / 60),
         "instrument_id": lesson.student.instrument_id,
     }
@@ -203,7 +226,7 @@ def makeup_credit_grant(
     instrument and lesson length (or `lesson_minutes`)."""
     if not reason.strip():
         raise InvalidInput("Say why the credit is given.", fields={"reason": ["Give a reason."]})
-    today = timezone.localdate()
+    today = school_today()
     term = Term.objects.filter(start_date__lte=today, end_date__gte=today).first()
     origin = Origin.GOODWILL if goodwill else Origin.OWNER
     credit = MakeupCredit.objects.create(
@@ -284,7 +307,7 @@ def makeup_credits_expire(*, today: date | None = None) -> int:
     """The nightly job: every unused credit past its expiry gets an `expired` line, each in its own transaction; a
     teacher's or a closure's becomes money on the family's account (billing listens to `makeup_credit_expired`).
     Safe to run again: an expired credit has no balance left."""
-    today = today or timezone.localdate()
+    today = today or school_today()
     due = credits_with_balance(MakeupCredit.objects.filter(expires_on__lt=today)).filter(balance=1)
     expired = 0
     for credit_id in due.values_list("pk", flat=True):

@@ -15,9 +15,9 @@ from cedarheights.errors import DomainError
 from cedarheights.selectors import school_settings_get
 from enrollment.credits import (
     credit_balance,
-    credit_expiry,
     credit_rule_for,
     enrollment_for_lesson,
+    lesson_credit_expiry,
     makeup_credit_redeem,
 )
 from enrollment.errors import CreditNotUsable, MakeupSlotNotOffered, NoCreditEarned
@@ -58,11 +58,7 @@ def cancellation_preview(*, lesson: Lesson, use_sick_pass: bool = False) -> Canc
     if outcome == Outcome.LATE_CANCEL_SICK and passes <= 0:
         outcome = Outcome.LATE_CANCEL
     earns, why = credit_rule_for(lesson=lesson, outcome=outcome)
-    expires = None
-    if earns:
-        origin = MakeupCredit.Origin.SICK_PASS if outcome == Outcome.LATE_CANCEL_SICK else MakeupCredit.Origin.NOTICE
-        missed_on = timezone.localtime(lesson.start_at).date()
-        expires = credit_expiry(origin=origin, missed_on=missed_on, term=lesson.term)
+    expires = lesson_credit_expiry(lesson=lesson, outcome=outcome) if earns else None
     enrollment = enrollment_for_lesson(lesson=lesson)
     return CancellationPreview(
         outcome=outcome,

@@ -33,7 +33,7 @@ from scheduling.models import (
     WeeklyLesson,
 )
 from scheduling.outcomes import CANCELLING, FLAGS, Outcome
-from scheduling.selectors import lessons_unmarked
+from scheduling.selectors import PENDING_FIRST, lessons_unmarked
 from scheduling.services import (
     LESSON_CHANGEABLE,
     lesson_change,
@@ -495,10 +495,7 @@ class TeacherCancellationAdmin(ReadOnlyAdmin):
     list_filter = ["decision", ("teacher", NamedRelatedFilter)]
     list_select_related = ["lesson__student", "lesson__teacher__user", "teacher__user", "substitute__user"]
     search_fields = ["lesson__student__first_name", "lesson__student__last_name", "teacher__user__last_name"]
-    ordering = [
-        Case(When(decision=TeacherCancellation.Decision.PENDING, then=Value(0)), default=Value(1)),
-        "-reported_at",
-    ]
+    ordering = [PENDING_FIRST, "-reported_at"]
     actions = ["let_credits_stand"]
 
     @admin.display(description="lesson", ordering="lesson__start_at")

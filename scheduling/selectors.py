@@ -1,4 +1,5 @@
-"""Reads for scheduling: the conflict questions the services ask, who sees which lessons, the week's figures.
+"""Reads for scheduling: the conflict questions the services ask, who sees which lessons and teachers'
+cancellations, the week's figures.
 
 The free-slot finder is scheduling/slots.py.
 """
@@ -8,13 +9,21 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from cedarheights.roles import is_parent, is_school_admin, is_teacher
 from cedarheights.selectors import school_settings_get
 from scheduling.local_time import days_between, local_datetime
-from scheduling.models import LONGEST_LESSON, Closure, Lesson, Student, TeacherCancellation, Term, WeeklyAvailability
+from scheduling.models import (
+    LONGEST_LESSON,
+    Closure,
+    Lesson,
+    Student,
+    TeacherCancellation,
+    Term,
+    WeeklyAvailability,
+)
 
 
 def closed_dates(*, teacher_ids: Sequence[int], start_date: date, end_date: date) -> dict[int | None, set[date]]:
@@ -130,6 +139,22 @@ def lesson_list_visible_to(user) -> QuerySet[Lesson]:
     return lessons.none()
 
 
+# Teachers' cancellations awaiting the owner's decision come first (the API's list, the admin's).
+PENDING_FIRST = Case(When(decision=TeacherCancellation.Decision.PENDING, then=Value(0)), default=Value(1)).asc()
+
+
+def teacher_cancellation_list_visible_to(user) -> QuerySet[TeacherCancellation]:
+    """Admin: every teacher's cancellation, those awaiting a decision first; a teacher: their own; others none."""
+    cancellations = TeacherCancellation.objects.select_related("teacher__user", "lesson__student").order_by(
+        PENDING_FIRST, "-reported_at", "-id"
+    )
+    if is_school_admin(user):
+        return cancellations
+    if is_teacher(user):
+        return cancellations.filter(teacher_id=user.teacher.pk)
+    return cancellations.none()
+
+
 def school_week_figures() -> dict[str, int]:
     """The owner's dashboard: active students, and this week's lessons (Monday to Sunday in the school's zone)."""
     zone = school_settings_get().zone
@@ -144,6 +169,17 @@ def school_week_figures() -> dict[str, int]:
         "lessons_this_week": lessons["this_week"],
         "cancelled_this_week": lessons["cancelled_this_week"],
     }
+
+
+def cancellation_notice_given(*, start_at: datetime, now: datetime) -> bool:
+    """Whether a family cancelling at `now` gives the school's notice (`cancellation_notice_hours`) for a lesson
+    starting at `start_at`. Measured back from the start on the school's clock, as a family reads it: 24 hours' notice
+    for a lesson at 17:00 ends at 17:00 the day before, even when a DST change falls between (23 or 25 hours)."""
+    school = school_settings_get()
+    on_the_clock = start_at.astimezone(school.zone).replace(tzinfo=None) - now.astimezone(school.zone).replace(
+        tzinfo=None
+    )
+    return on_the_clock >= timedelta(hours=school.cancellation_notice_hours)
 
 
 def sick_passes_left(*, lesson: Lesson) -> int:

@@ -50,6 +50,7 @@ from scheduling.models import (
 from scheduling.outcomes import CANCELLING, STATUS_OF_OUTCOME, Outcome
 from scheduling.selectors import (
     availability_covers,
+    cancellation_notice_given,
     closure_on,
     lessons_overlapping,
     overlapping,
@@ -267,11 +268,15 @@ def lesson_outcome_validate(*, lesson: Lesson, outcome: str, actor, reason: str 
     if role == Role.PARENT:
         _family_cancellation_validate(lesson=lesson, outcome=outcome, now=now)
     if role == Role.TEACHER and outcome == Outcome.TEACHER_CANCELLED:
-        if not reason.strip():
-            raise InvalidInput("Say why the lesson is cancelled.", fields={"reason": ["Give a reason."]})
+        _reason_required(reason)
         if lesson.end_at <= now:
             raise _refused("This lesson has ended: mark its attendance instead.")
     return role
+
+
+def _reason_required(reason: str) -> None:
+    if not reason.strip():
+        raise InvalidInput("Say why the lesson is cancelled.", fields={"reason": ["Give a reason."]})
 
 
 def _refused(message: str) -> LessonStatusRefused:
@@ -282,7 +287,7 @@ def _family_cancellation_validate(*, lesson: Lesson, outcome: str, now: datetime
     if lesson.start_at <= now:
         raise TooLateToCancel("This lesson has already started; please call the school.")
     school = school_settings_get()
-    late = lesson.start_at - now < timedelta(hours=school.cancellation_notice_hours)
+    late = not cancellation_notice_given(start_at=lesson.start_at, now=now)
     if outcome == Outcome.CANCELLED_WITH_NOTICE and late:
         raise TooLateToCancel(
             f"Lessons cancelled less than {school.cancellation_notice_hours} hours ahead are late cancellations."
@@ -298,8 +303,7 @@ def _family_cancellation_validate(*, lesson: Lesson, outcome: str, now: datetime
 
 def family_cancellation_outcome(*, lesson: Lesson, use_sick_pass: bool = False) -> str:
     """The outcome a family's cancellation of this lesson gets now: with notice, or late (a sick pass if asked)."""
-    notice = timedelta(hours=school_settings_get().cancellation_notice_hours)
-    if lesson.start_at - timezone.now() >= notice:
+    if cancellation_notice_given(start_at=lesson.start_at, now=timezone.now()):
         return Outcome.CANCELLED_WITH_NOTICE
     return Outcome.LATE_CANCEL_SICK if use_sick_pass else Outcome.LATE_CANCEL
 
@@ -378,11 +382,23 @@ def lesson_status_change(*, lesson: Lesson, status: str, actor, reason: str = ""
     return lesson_outcome_set(lesson=lesson, outcome=outcome, actor=actor, reason=reason)
 
 
-@transaction.atomic
 def lesson_teacher_cancel(*, lesson: Lesson, actor, reason: str) -> Lesson:
-    """A teacher cancels their lesson with a reason: the family's credit stands at once (never capped), and the
-    owner is told, to send a substitute instead (`teacher_cancellation_decide`)."""
+    """A teacher cancels their lesson with a reason (`teacher_cancellation_create`): the lesson, cancelled."""
+    return teacher_cancellation_create(lesson=lesson, actor=actor, reason=reason).lesson
+
+
+@transaction.atomic
+def teacher_cancellation_create(*, lesson: Lesson, actor, reason: str) -> TeacherCancellation:
+    """A teacher (or the school for them) cancels the lesson with a reason: the family's credit stands at once (never
+    capped), and the owner is told, to send a substitute instead (`teacher_cancellation_decide`). Sent again, the
+    first report stands: no second record, no second email."""
+    _reason_required(reason)
+    booking_lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
+    previous = Lesson.objects.values_list("outcome", flat=True).get(pk=lesson.pk)
     lesson = lesson_outcome_set(lesson=lesson, outcome=Outcome.TEACHER_CANCELLED, actor=actor, reason=reason)
+    reported = lesson.teacher_cancellations.order_by("-reported_at", "-pk").first()
+    if previous == Outcome.TEACHER_CANCELLED and reported is not None:
+        return reported  # decided since, perhaps: a repeated cancel must not ask the owner again
     cancellation, created = TeacherCancellation.objects.get_or_create(
         lesson=lesson,
         decision=TeacherCancellation.Decision.PENDING,
@@ -395,7 +411,7 @@ def lesson_teacher_cancel(*, lesson: Lesson, actor, reason: str) -> Lesson:
             related=lesson,
             context={"cancellation": cancellation, "lesson": lesson, "zone": school_settings_get().zone},
         )
-    return lesson
+    return cancellation
 
 
 @transaction.atomic
@@ -562,10 +578,15 @@ LESSON_CHANGEABLE = frozenset(
 @transaction.atomic
 def lesson_change(*, lesson: Lesson, actor, check_availability: bool = True, **changes) -> Lesson:
     """The one edit of a lesson, from the API and the admin, whole or not at all: moved (`start_at`, `end_at`,
-    `room`), then its status changed as `actor` may, then its other fields (LESSON_CHANGEABLE). A refusal in any
-    part (the new time taken, a status the actor may not set) leaves the lesson as it was."""
+    `room`), then its outcome (or the older `status`, mapped onto one) recorded as `actor` may, then its other fields
+    (LESSON_CHANGEABLE). A refusal in any part (the new time taken, an outcome the actor may not record) leaves the
+    lesson as it was."""
     if unknown := set(changes) - LESSON_CHANGEABLE:
         raise InvalidInput(f"A lesson's {', '.join(sorted(unknown))} cannot be changed; book a new lesson instead.")
+    if {"outcome", "status"} <= changes.keys():
+        # Two answers to one question: the status follows the outcome.
+        message = "Send `outcome` or the older `status`, not both."
+        raise InvalidInput(message, fields={"status": [message]})
     booking_lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
     # Read again under its lock: the rules below decide on the lesson as it is now, not as the caller read it.
     lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)

@@ -17,6 +17,7 @@ from accounts.services import consent_record, family_create, parent_create, staf
 from billing.handoffs import billing_handoffs_recover
 from cedarheights.demo import fakes
 from cedarheights.demo.billing import month_of_billing
+from cedarheights.demo.lesson_week import lesson_week_tell
 from cedarheights.demo.school import (
     ADMIN_PASSWORD,
     BILLING,
@@ -53,15 +54,14 @@ from scheduling.services import (
     availability_create,
     closure_create,
     instrument_create,
-    lesson_status_change,
     room_create,
     student_create,
     student_teacher_assign,
     teacher_create,
     term_create,
-    term_lessons_generate,
 )
 from scheduling.slots import Window
+from scheduling.weekly_lessons import weekly_lesson_book
 
 DEMO_NAMESPACE = uuid.UUID("6f1d3c52-2b7e-4a55-9a51-0c0ffee00001")  # each child's enrollment key derives from it
 
@@ -102,6 +102,7 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
         _family(family, catalogue, term=current, consented_on=year.consented_on, today=today)
     for billing in BILLING:
         month_of_billing(family=Family.objects.get(name=billing.family), billing=billing, today=today)
+    lesson_week_tell(today=today)
     fakes.worker_died_mid_work()
     return {
         "teachers": Teacher.objects.count(),
@@ -252,16 +253,13 @@ def _student(family: Family, child: DemoChild, catalogue: Catalogue, *, teacher:
 
 
 def _lessons(student: Student, teacher: Teacher, child: DemoChild, *, term: Term, today: date) -> None:
-    """A few weeks of weekly lessons, from four weeks ago to the end of the term; those already over, taught."""
-    term_lessons_generate(
+    """The child's weekly time, booked from eight weeks ago to the end of the year's terms (how the lessons went is
+    cedarheights.demo.lesson_week's)."""
+    weekly_lesson_book(
         student=student,
         teacher=teacher,
-        term=term,
         weekday=child.weekday,
         start_time=child.start,
         minutes=child.minutes,
-        from_date=max(term.start_date, today - timedelta(weeks=4)),
+        starts_on=max(term.start_date, today - timedelta(weeks=8)),
     )
-    over = Lesson.objects.filter(student=student, status=Lesson.Status.SCHEDULED, end_at__lt=timezone.now())
-    for lesson in over.order_by("start_at"):
-        lesson_status_change(lesson=lesson, status=Lesson.Status.COMPLETED, actor=None)

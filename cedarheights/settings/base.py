@@ -314,6 +314,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LessonStatusEnum": "scheduling.models.Lesson.Status",
         "LessonKindEnum": "scheduling.models.Lesson.Kind",
+        "LessonOutcomeEnum": "scheduling.outcomes.Outcome",
+        "CreditRuleEnum": "scheduling.outcomes.CreditRule",
         "PaymentStatusEnum": "scheduling.models.Lesson.PaymentStatus",
         "StudentStatusEnum": "scheduling.models.Student.Status",
     },

@@ -1,10 +1,23 @@
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cedarheights.serializers import ModelCleanSerializer, ModelSerializer, Serializer, StrictCharField
 from cedarheights.validators import no_control_characters
-from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
+from scheduling.models import (
+    AcademicYear,
+    Closure,
+    Instrument,
+    Lesson,
+    Teacher,
+    TeacherCancellation,
+    Term,
+    WeeklyAvailability,
+)
+from scheduling.outcomes import FLAGS, CreditRule, Outcome
+from scheduling.selectors import lesson_list_visible_to
 from scheduling.services import term_dates_validate
+from scheduling.transitions import ATTENDANCE_CORRECTIONS
 
 
 class InstrumentSerializer(ModelCleanSerializer):
@@ -79,12 +92,38 @@ class PersonRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+STILL_TO_COME_LABEL = "Still to come"
+
+
+class ChargedSerializer(serializers.Serializer):
+    flat = serializers.BooleanField(help_text="On a flat tuition plan (so much a month or a term).")
+    per_lesson = serializers.BooleanField(help_text="On a plan that charges each lesson.")
+
+
+class OutcomeFlagsSerializer(serializers.Serializer):
+    """What the outcome means (scheduling/outcomes.py FLAGS; the policies' table)."""
+
+    delivered = serializers.BooleanField(help_text="The lesson was taught.")
+    charged = ChargedSerializer(help_text="Whether the family pays for it, by the basis of their tuition plan.")
+    teacher_paid = serializers.BooleanField()
+    credit = serializers.ChoiceField(choices=CreditRule.choices, help_text="The make-up credit the outcome issues.")
+
+
 class LessonSerializer(ModelSerializer):
-    """A lesson as everyone reads it; what each role may change is in the write serializers below."""
+    """A lesson as the family reads it. The school and the lesson's teacher read `LessonStaffSerializer`: the same,
+    and the teacher's private `notes`."""
 
     # Methods, not dotted sources ending in a call: DRF inspects a callable source's signature on every row.
     teacher_name = serializers.SerializerMethodField()
     student_name = serializers.SerializerMethodField()
+    outcome = serializers.ChoiceField(
+        choices=Outcome.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text='How the lesson ended; `""` while it is still to come. What it means is in `outcome_flags`.',
+    )
+    outcome_label = serializers.SerializerMethodField()
+    outcome_flags = serializers.SerializerMethodField()
 
     class Meta:
         model = Lesson
@@ -96,11 +135,16 @@ class LessonSerializer(ModelSerializer):
             "student_name",
             "kind",
             "status",
+            "outcome",
+            "outcome_label",
+            "outcome_flags",
+            "outcome_set_at",
+            "outcome_set_by",
             "start_at",
             "end_at",
             "room",
             "term",
-            "notes",
+            "family_note",
             "payment_status",
             "cancelled_at",
             "cancelled_by",
@@ -113,6 +157,29 @@ class LessonSerializer(ModelSerializer):
 
     def get_student_name(self, lesson: Lesson) -> str:
         return str(lesson.student)
+
+    def get_outcome_label(self, lesson: Lesson) -> str:
+        return Outcome(lesson.outcome).label if lesson.outcome else STILL_TO_COME_LABEL
+
+    @extend_schema_field(OutcomeFlagsSerializer(allow_null=True, help_text="null while the lesson is still to come."))
+    def get_outcome_flags(self, lesson: Lesson) -> dict | None:
+        if not lesson.outcome:
+            return None
+        flags = FLAGS[lesson.outcome]
+        return {
+            "delivered": flags.delivered,
+            "charged": {"flat": flags.charged_flat, "per_lesson": flags.charged_per_lesson},
+            "teacher_paid": flags.teacher_paid,
+            "credit": flags.credit.value,
+        }
+
+
+class LessonStaffSerializer(LessonSerializer):
+    """The school's and the teacher's read: the family's, and the teacher's private notes."""
+
+    class Meta(LessonSerializer.Meta):
+        fields = [*LessonSerializer.Meta.fields, "notes"]
+        read_only_fields = fields
 
 
 class LessonCreateSerializer(ModelSerializer):
@@ -133,36 +200,112 @@ class LessonCreateSerializer(ModelSerializer):
         ]
 
 
+def reason_field(*, required: bool, help_text: str) -> StrictCharField:
+    return StrictCharField(
+        max_length=200,
+        required=required,
+        allow_blank=not required,
+        validators=[no_control_characters],
+        help_text=help_text,
+        **({} if required else {"default": ""}),
+    )
+
+
 class LessonAdminUpdateSerializer(ModelSerializer):
     ignore_availability = serializers.BooleanField(default=False, write_only=True)
+    reason = reason_field(required=False, help_text="Why, when `outcome` or `status` cancels the lesson (kept).")
 
     class Meta:
         model = Lesson
         fields = [
             "kind",
             "status",
+            "outcome",
+            "reason",
             "start_at",
             "end_at",
             "room",
             "term",
             "notes",
+            "family_note",
             "payment_status",
             "ignore_availability",
         ]
 
 
 class LessonTeacherUpdateSerializer(ModelSerializer):
-    """A teacher marks attendance and writes notes on their own lessons; nothing else. Which status they may set
-    when is `lesson_status_change`'s to say (scheduling/transitions.py)."""
+    """A teacher takes attendance and writes notes on their own lessons; nothing else. Which outcome they may record
+    when is `lesson_outcome_set`'s to say (scheduling/transitions.py); a cancellation is `teacher-cancel/`'s."""
+
+    outcome = serializers.ChoiceField(
+        choices=[(o, Outcome(o).label if o else STILL_TO_COME_LABEL) for o in sorted(ATTENDANCE_CORRECTIONS)],
+        required=False,
+        help_text='Attendance: `attended`, `no_show`, or `""` to take it back.',
+    )
 
     class Meta:
         model = Lesson
-        fields = ["status", "notes"]
+        fields = ["status", "outcome", "notes", "family_note"]
 
 
 class LessonCancelSerializer(Serializer):
-    reason = StrictCharField(
-        max_length=200, required=False, allow_blank=True, default="", validators=[no_control_characters]
+    reason = reason_field(required=False, help_text="Why the lesson is cancelled (kept with it).")
+
+
+class LessonTeacherCancelSerializer(Serializer):
+    reason = reason_field(required=True, help_text="Why the teacher cannot teach the lesson (the owner reads it).")
+
+
+class TeacherCancellationSerializer(ModelSerializer):
+    """A teacher's cancellation and the owner's answer to it."""
+
+    teacher_name = serializers.SerializerMethodField()
+    student_name = serializers.SerializerMethodField()
+    lesson_start_at = serializers.DateTimeField(source="lesson.start_at", read_only=True)
+
+    class Meta:
+        model = TeacherCancellation
+        fields = [
+            "id",
+            "lesson",
+            "lesson_start_at",
+            "student_name",
+            "teacher",
+            "teacher_name",
+            "reason",
+            "reported_at",
+            "decision",
+            "substitute",
+            "decided_at",
+            "decided_by",
+        ]
+        read_only_fields = fields
+
+    def get_teacher_name(self, cancellation: TeacherCancellation) -> str:
+        return cancellation.teacher.user.get_full_name()
+
+    def get_student_name(self, cancellation: TeacherCancellation) -> str:
+        return str(cancellation.lesson.student)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleLessonField(serializers.PrimaryKeyRelatedField):
+    """A lesson the caller may see: another teacher's is as if it did not exist."""
+
+    def get_queryset(self):
+        return lesson_list_visible_to(self.context["request"].user)
+
+
+class TeacherCancellationCreateSerializer(Serializer):
+    lesson = VisibleLessonField(help_text="The lesson to cancel: one of the teacher's own, still to come.")
+    reason = reason_field(required=True, help_text="Why the teacher cannot teach the lesson (the owner reads it).")
+
+
+class TeacherCancellationDecideSerializer(Serializer):
+    substitute = serializers.PrimaryKeyRelatedField(
+        queryset=Teacher.objects.all(),
+        allow_null=True,
+        help_text="The teacher who takes the lesson (it is kept), or null: the family's make-up credit stands.",
     )
 
 

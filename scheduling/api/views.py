@@ -1,5 +1,5 @@
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from cedarheights.filters import FilterSet, IntegerFilter, IsoDateTimeFilter
 from cedarheights.idempotency import idempotent
 from cedarheights.permissions import SchoolAdminParentOrTeacher
-from cedarheights.roles import is_school_admin
+from cedarheights.roles import is_school_admin, is_teacher
 from cedarheights.viewsets import PublicApi, ReferenceViewSet, WriteServices
 from scheduling.api.serializers import (
     AcademicYearSerializer,
@@ -18,10 +18,15 @@ from scheduling.api.serializers import (
     LessonCancelSerializer,
     LessonCreateSerializer,
     LessonSerializer,
+    LessonStaffSerializer,
+    LessonTeacherCancelSerializer,
     LessonTeacherUpdateSerializer,
     PublicTeacherSerializer,
     RolloverSerializer,
     SlotSerializer,
+    TeacherCancellationCreateSerializer,
+    TeacherCancellationDecideSerializer,
+    TeacherCancellationSerializer,
     TeacherSerializer,
     TermRolloverQuerySerializer,
     TermRolloverSerializer,
@@ -29,7 +34,7 @@ from scheduling.api.serializers import (
     TimeslotQuerySerializer,
 )
 from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Teacher, Term, WeeklyAvailability
-from scheduling.selectors import lesson_list_visible_to
+from scheduling.selectors import lesson_list_visible_to, teacher_cancellation_list_visible_to
 from scheduling.services import (
     academic_year_create,
     academic_year_delete,
@@ -46,6 +51,9 @@ from scheduling.services import (
     lesson_change,
     lesson_create,
     lesson_status_change,
+    lesson_teacher_cancel,
+    teacher_cancellation_create,
+    teacher_cancellation_decide,
     teacher_create,
     teacher_delete,
     teacher_update,
@@ -143,19 +151,45 @@ class LessonFilter(FilterSet):
         fields = ["teacher", "student", "status", "kind", "term", "payment_status"]
 
 
-STATUS_RULES = (
-    "A teacher may write only `status` and `notes` of their own lessons; any other field is a 400. `status` changes"
-    " only as `scheduling/transitions.py` allows each role (a 400 naming `status` otherwise): a teacher marks"
-    " attendance (`completed`, `no_show`) once the lesson has started; only the school reopens a cancelled lesson."
+OUTCOME_RULES = (
+    'How a lesson ended is its `outcome` (`""` while still to come); its `status` follows it. The school writes any'
+    " field below, `outcome` with an optional `reason` (kept when it cancels the lesson). A teacher writes only"
+    " `outcome`, `status`, `notes` (private: families never read them) and `family_note` (the family reads it) of"
+    " their own lessons; any other field is a 400 naming it. A teacher records attendance (`attended`, `no_show`, or"
+    ' `""` to take it back) once the lesson has started, and cancels with `POST lessons/{id}/teacher-cancel/`. The'
+    " older `status` is still written as before and means an outcome: `completed` is `attended`, `no_show` is"
+    " `no_show`, `scheduled` is `\"\"`, and `cancelled` is the caller's cancellation (the school's: cancelled with"
+    " notice; a teacher's needs a reason, so goes by `teacher-cancel/`). Send `outcome` or `status`, not both. Who may"
+    " record which outcome when is the table in `scheduling/transitions.py`: otherwise a 400 `status_not_allowed`"
+    " naming the field sent."
+)
+READ_SCOPE = (
+    " The school and the lesson's teacher also read `notes`, the teacher's private notes; a family reads"
+    " `family_note` only."
+)
+
+# The school's body; a teacher sends the part of it OUTCOME_RULES gives them.
+LESSON_WRITE = extend_schema(
+    request=LessonAdminUpdateSerializer, responses={200: LessonStaffSerializer}, description=OUTCOME_RULES
 )
 
 
+def lesson_read_serializer(user) -> type[LessonSerializer]:
+    """What `user` reads of a lesson: the teacher's private notes only for the school and the teachers (the family's
+    read is the default, and the schema's)."""
+    return LessonStaffSerializer if is_school_admin(user) or is_teacher(user) else LessonSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(description="Lessons, scoped by role, by start." + READ_SCOPE),
+    retrieve=extend_schema(description="One lesson." + READ_SCOPE),
+)
 class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Lessons, scoped by role. A clash is a 409 naming the conflicting lesson. Lessons are cancelled, never deleted."""
 
     permission_classes = [SchoolAdminParentOrTeacher]
     parent_actions = {"list", "retrieve", "cancel"}
-    teacher_actions = {"list", "retrieve", "update", "partial_update"}
+    teacher_actions = {"list", "retrieve", "update", "partial_update", "teacher_cancel"}
     filterset_class = LessonFilter
     ordering_fields = ["start_at"]
 
@@ -169,9 +203,14 @@ class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.L
             return LessonAdminUpdateSerializer if is_school_admin(self.request.user) else LessonTeacherUpdateSerializer
         if self.action == "cancel":
             return LessonCancelSerializer
-        return LessonSerializer
+        if self.action == "teacher_cancel":
+            return LessonTeacherCancelSerializer
+        return lesson_read_serializer(self.request.user)
 
-    @extend_schema(request=LessonCreateSerializer, responses={201: LessonSerializer})
+    def _read(self, lesson: Lesson) -> dict:
+        return lesson_read_serializer(self.request.user)(lesson).data
+
+    @extend_schema(request=LessonCreateSerializer, responses={201: LessonStaffSerializer})
     def create(self, request, *args, **kwargs):
         return idempotent(request, lambda: self._create(request))
 
@@ -180,13 +219,9 @@ class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.L
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data["check_availability"] = not data.pop("ignore_availability")
-        return Response(LessonSerializer(lesson_create(**data)).data, status=status.HTTP_201_CREATED)
+        return Response(self._read(lesson_create(**data)), status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        request=LessonAdminUpdateSerializer,
-        responses={200: LessonSerializer},
-        description=STATUS_RULES,
-    )
+    @LESSON_WRITE
     def update(self, request, *args, **kwargs):
         lesson = self.get_object()
         serializer = self.get_serializer(lesson, data=request.data, partial=kwargs.get("partial", False))
@@ -194,21 +229,17 @@ class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.L
         data = dict(serializer.validated_data)
         check_availability = not data.pop("ignore_availability", False)
         lesson = lesson_change(lesson=lesson, actor=request.user, check_availability=check_availability, **data)
-        return Response(LessonSerializer(lesson).data)
+        return Response(self._read(lesson))
 
-    @extend_schema(
-        request=LessonAdminUpdateSerializer,
-        responses={200: LessonSerializer},
-        description=STATUS_RULES,
-    )
+    @LESSON_WRITE
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
 
     @extend_schema(request=LessonCancelSerializer, responses={200: LessonSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        """Cancel a lesson; who cancelled and why are kept. A parent can cancel only before the school's notice
-        window."""
+        """Cancel a lesson; who cancelled and why are kept. A family's cancellation is `cancelled_with_notice` before
+        the school's notice window and `late_cancel` inside it; a lesson that has started is a 409 `too_late`."""
         serializer = LessonCancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         lesson = lesson_status_change(
@@ -217,7 +248,67 @@ class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.L
             actor=request.user,
             reason=serializer.validated_data["reason"],
         )
-        return Response(LessonSerializer(lesson).data, status=status.HTTP_200_OK)
+        return Response(self._read(lesson), status=status.HTTP_200_OK)
+
+    @extend_schema(request=LessonTeacherCancelSerializer, responses={200: LessonStaffSerializer})
+    @action(detail=True, methods=["post"], url_path="teacher-cancel")
+    def teacher_cancel(self, request, pk=None):
+        """The lesson's teacher (or the school) cancels it, with a reason (a 400 without one): the outcome is
+        `teacher_cancelled`, the family's make-up credit stands, and the owner is emailed to send a substitute
+        instead (`POST teacher-cancellations/{id}/decide/`). Sent again, nothing more happens."""
+        lesson = self.get_object()  # first: another teacher's lesson is a 404 whatever the body
+        serializer = LessonTeacherCancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lesson = lesson_teacher_cancel(lesson=lesson, actor=request.user, reason=serializer.validated_data["reason"])
+        return Response(self._read(lesson))
+
+
+class TeacherCancellationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Teachers' cancellations: the school sees all, those awaiting its decision first; a teacher sees their own and
+    reports one (the same as `POST lessons/{id}/teacher-cancel/`); families none."""
+
+    permission_classes = [SchoolAdminParentOrTeacher]
+    teacher_actions = {"list", "retrieve", "create"}
+    filterset_fields = ["decision", "teacher"]
+    ordering_fields = ["reported_at"]
+
+    def get_queryset(self):
+        return teacher_cancellation_list_visible_to(self.request.user)
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return TeacherCancellationCreateSerializer
+        if self.action == "decide":
+            return TeacherCancellationDecideSerializer
+        return TeacherCancellationSerializer
+
+    @extend_schema(request=TeacherCancellationCreateSerializer, responses={201: TeacherCancellationSerializer})
+    def create(self, request, *args, **kwargs):
+        """A teacher cancels one of their lessons still to come, with a reason; the owner is emailed. Sent again for
+        the same lesson, the first report is answered and nothing more happens."""
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cancellation = teacher_cancellation_create(actor=request.user, **serializer.validated_data)
+        return Response(TeacherCancellationSerializer(cancellation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TeacherCancellationDecideSerializer, responses={200: TeacherCancellationSerializer})
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        """The school's answer (owner only): `substitute`, a teacher who takes the lesson (it is kept with them; a 409
+        if they teach then, a 400 for the same teacher), or null: the family's make-up credit stands. Decided once: a
+        different answer later is a 409 `cancellation_decided`, the same one again changes nothing."""
+        cancellation = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cancellation = teacher_cancellation_decide(
+            cancellation=cancellation, actor=request.user, substitute=serializer.validated_data["substitute"]
+        )
+        return Response(TeacherCancellationSerializer(cancellation).data)
 
 
 class PublicTeacherListApi(PublicApi, generics.ListAPIView):

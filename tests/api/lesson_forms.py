@@ -17,7 +17,8 @@ def lesson_admin_form(lesson: Lesson, **overrides) -> dict:
         "end_at_1": f"{end:%H:%M:%S}",
         "room": "",
         "term": "",
-        "status": lesson.status,
+        "outcome": lesson.outcome,
         "payment_status": lesson.payment_status,
         "notes": lesson.notes,
+        "family_note": lesson.family_note,
     } | overrides

@@ -175,22 +175,28 @@ class TestProtectedFields:
         )
 
 
-def test_a_parent_cancels_before_the_notice_window_but_not_inside_it(world, as_role):
-    client = as_role("parent_a")
-    assert (
-        client.post(f"/api/v1/lessons/{world.lesson_a.pk}/cancel/", {"reason": "flu"}, format="json").json()["status"]
-        == "cancelled"
+def test_a_parent_cancels_with_notice_before_the_window_late_inside_it_and_not_once_started(world, as_role):
+    """Before issue 15 a cancellation inside the window was refused; now it is recorded as a late cancellation."""
+    client, url = as_role("parent_a"), f"/api/v1/lessons/{world.lesson_a.pk}/cancel/"
+    assert client.post(url, {"reason": "flu"}, format="json").json()["outcome"] == "cancelled_with_notice"
+
+    Lesson.objects.filter(pk=world.lesson_a.pk).update(
+        outcome="",
+        status="scheduled",
+        cancelled_at=None,
+        cancelled_by=None,
+        start_at=_in_hours(2),
+        end_at=_in_hours(2.5),
     )
-    soon = Lesson.objects.create(
-        teacher=world.lesson_a.teacher,
-        student=world.student_a,
-        start_at=world.lesson_a.start_at.replace(year=2020) + timedelta(days=0),
-        end_at=world.lesson_a.end_at.replace(year=2020),
+    late = client.post(url, {}, format="json")
+    assert late.status_code == 200 and (late.json()["outcome"], late.json()["status"]) == ("late_cancel", "cancelled")
+
+    Lesson.objects.filter(pk=world.lesson_a.pk).update(
+        outcome="", status="scheduled", cancelled_at=None, cancelled_by=None, start_at=_in_hours(-0.1)
     )
-    Lesson.objects.filter(pk=soon.pk).update(start_at=_in_hours(2), end_at=_in_hours(2.5))
-    late = client.post(f"/api/v1/lessons/{soon.pk}/cancel/", {}, format="json")
-    assert late.status_code == 409 and late.json()["code"] == "too_late"
-    assert Lesson.objects.get(pk=soon.pk).status == "scheduled"
+    started = client.post(url, {}, format="json")
+    assert started.status_code == 409 and started.json()["code"] == "too_late"
+    assert Lesson.objects.get(pk=world.lesson_a.pk).outcome == ""
 
 
 def _in_hours(hours: float):

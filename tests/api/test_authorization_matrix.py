@@ -17,14 +17,28 @@ from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
 from billing.models import LessonFee, TuitionSubscription
 from enrollment.models import TuitionPlan
-from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Student, Teacher, Term, WeeklyAvailability
+from scheduling.models import (
+    AcademicYear,
+    Closure,
+    Instrument,
+    Lesson,
+    Student,
+    Teacher,
+    TeacherCancellation,
+    Term,
+    WeeklyAvailability,
+)
+from scheduling.services import lesson_create, teacher_cancellation_create
 from scheduling.weekly_lessons import weekly_lesson_book
 from tests.factories import TermFactory
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "parent_a", "parent_b", "teacher_x", "teacher_y", "admin"]
-OWNED = {Family, Student, Lesson, TuitionSubscription}  # one family's records (students and lessons: one teacher's)
+# One family's records (students and lessons: one teacher's too); a teacher's cancellations are that teacher's only.
+OWNED = {Family, Student, Lesson, TuitionSubscription, TeacherCancellation}
+FAMILIES_ONLY = {Family, TuitionSubscription}  # no teacher reaches them
+TEACHERS_ONLY = {TeacherCancellation}  # no family reaches them
 SHARED = {Teacher, WeeklyAvailability, Instrument, AcademicYear, Term, Closure, TuitionPlan}
 SCHOOL_ONLY = {LessonFee}  # families' records only the school reaches (fees the owner reviews)
 PUBLIC_PREFIXES = ("/api/v1/public/",)
@@ -57,8 +71,21 @@ def model_behind(url: str, world) -> type:
     return instance.get_queryset().model
 
 
+def teacher_y_cancellation(world) -> TeacherCancellation:
+    """Teacher Y cancelled student B's lesson an hour after lesson B (lesson B itself stays still to come)."""
+    if done := TeacherCancellation.objects.filter(teacher__user=world.teacher_y).first():
+        return done
+    start = world.lesson_b.start_at + timedelta(hours=1)
+    lesson = lesson_create(
+        teacher=world.lesson_b.teacher, student=world.student_b, start_at=start, end_at=start + timedelta(minutes=30)
+    )
+    return teacher_cancellation_create(lesson=lesson, actor=world.teacher_y, reason="Jury duty")
+
+
 def b_side(model: type, world):
     """The object of family B / teacher Y that parent A and teacher X must not reach."""
+    if model is TeacherCancellation:
+        return teacher_y_cancellation(world)
     return {
         Family: world.student_b.family,
         Student: world.student_b,
@@ -101,10 +128,16 @@ def test_every_operation_by_every_role(world, as_role, path, method):
         if model in OWNED and role in {"parent_a", "teacher_x"}:
             # Family B's records, taught by teacher Y: as if they did not exist.
             assert response.status_code in {403, 404}, where
-        # Teachers have no access to families or their billing at all.
-        owner = role in {"parent_b", "admin"} or (role == "teacher_y" and model not in {Family, TuitionSubscription})
+        # Teachers have no access to families or their billing at all, families none to teachers' cancellations.
+        owner = (
+            role == "admin"
+            or (role == "parent_b" and model not in TEACHERS_ONLY)
+            or (role == "teacher_y" and model not in FAMILIES_ONLY)
+        )
         if model in OWNED and owner and method == "get":
             assert response.status_code == 200, where  # the owner does reach it: the test can fail
+        if model in TEACHERS_ONLY and role in {"parent_a", "parent_b"}:
+            assert response.status_code == 403, where
         if model in SHARED and role != "anonymous" and role != "admin" and method not in SAFE:
             assert response.status_code == 403, where
         if model in SHARED and role != "anonymous" and method == "get":
@@ -137,6 +170,7 @@ def test_no_list_leaks_family_b_or_teacher_y(world, as_role, role):
         "/api/v1/families/": {world.student_b.family_id},
         "/api/v1/students/": {world.student_b.pk},
         "/api/v1/lessons/": {world.lesson_b.pk},
+        "/api/v1/teacher-cancellations/": {teacher_y_cancellation(world).pk},
     }
     own = {
         "parent_a": {"/api/v1/students/": {world.student_a.pk}, "/api/v1/lessons/": {world.lesson_a.pk}},
@@ -184,8 +218,19 @@ WRITABLE = {
     },
     Family: {"admin": set(FAMILY_FIELDS), "parent_b": set(FAMILY_FIELDS) - {"notes"}},
     Lesson: {
-        "admin": {"kind", "status", "start_at", "end_at", "room", "term", "notes", "payment_status"},
-        "teacher_y": {"status", "notes"},
+        "admin": {
+            "kind",
+            "status",
+            "outcome",
+            "start_at",
+            "end_at",
+            "room",
+            "term",
+            "notes",
+            "family_note",
+            "payment_status",
+        },
+        "teacher_y": {"status", "outcome", "notes", "family_note"},
     },
     Teacher: {"admin": {"instruments", "bio", "capacity", "active"}},
     WeeklyAvailability: {"admin": {"teacher", "weekday", "start_time", "end_time"}},
@@ -228,7 +273,7 @@ def test_a_field_the_caller_may_not_write_is_a_400_naming_it_and_nothing_changes
         model = model_behind(path.replace("{id}", "1"), world)
         target = any_shared(model, world) if model in SHARED else b_side(model, world)
         url = path.replace("{id}", str(target.pk))
-        current = admin.get(record_url(path.replace("{id}", str(target.pk)))).json()
+        current = admin.get(record_url(url)).json()
         if (source := a_side(model, world)) is not None:
             other = admin.get(record_url(path.replace("{id}", str(source.pk)))).json()
     counts = row_counts()

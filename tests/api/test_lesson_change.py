@@ -33,17 +33,16 @@ def _owner_client(world) -> Client:
     return client
 
 
-def test_a_move_then_a_status_refused_leaves_the_lesson_where_it_was(world):
+@pytest.mark.parametrize("taught", [{"status": "completed"}, {"outcome": "attended"}])
+def test_a_move_then_an_outcome_refused_leaves_the_lesson_where_it_was(world, taught):
     lesson = world.lesson_a
     later = lesson.start_at + timedelta(hours=1)
 
     with pytest.raises(LessonStatusRefused):  # marked taught before it started: refused after the move was written
-        lesson_change(
-            lesson=lesson, actor=world.admin, start_at=later, end_at=later + timedelta(minutes=30), status="completed"
-        )
+        lesson_change(lesson=lesson, actor=world.admin, start_at=later, end_at=later + timedelta(minutes=30), **taught)
 
     after = Lesson.objects.get(pk=lesson.pk)
-    assert (after.start_at, after.status) == (lesson.start_at, Status.SCHEDULED)
+    assert (after.start_at, after.outcome, after.status) == (lesson.start_at, "", Status.SCHEDULED)
 
 
 def test_a_field_an_edit_may_not_change_is_refused_before_anything_is_written(world):
@@ -96,7 +95,7 @@ def test_the_admin_books_a_lesson_already_taught_in_one_lesson_create(world):
         start_at=start,
         end_at=start + timedelta(minutes=30),
         kind=Lesson.Kind.MAKEUP,
-        status=Status.COMPLETED,
+        outcome=Lesson.Outcome.ATTENDED,
         payment_status=Lesson.PaymentStatus.DUE,
         notes="scales",
     )
@@ -108,15 +107,29 @@ def test_the_admin_books_a_lesson_already_taught_in_one_lesson_create(world):
     assert response.status_code == 302
     spy.assert_called_once()
     booked = Lesson.objects.get(student=world.student_a, start_at=start)
-    assert (booked.status, booked.notes, booked.kind) == (Status.COMPLETED, "scales", Lesson.Kind.MAKEUP)
+    assert (booked.outcome, booked.status, booked.notes, booked.kind) == (
+        Lesson.Outcome.ATTENDED,
+        Status.COMPLETED,
+        "scales",
+        Lesson.Kind.MAKEUP,
+    )
+    assert booked.outcome_set_by == world.admin
 
 
-def test_lessons_cancel_cancels_the_scheduled_ones_and_counts_them(world):
+def test_lessons_cancel_gives_the_lessons_still_to_come_the_outcome_and_counts_them(world):
     lesson_change(lesson=world.lesson_b, actor=world.admin, status=Status.CANCELLED)
 
-    cancelled = lessons_cancel(lessons=Lesson.objects.all(), actor=world.admin, reason="snow")
+    cancelled = lessons_cancel(
+        lessons=Lesson.objects.all(), actor=world.admin, outcome=Lesson.Outcome.SCHOOL_CLOSED, reason="snow"
+    )
 
     assert cancelled == 1
     lesson = Lesson.objects.get(pk=world.lesson_a.pk)
-    assert (lesson.status, lesson.cancelled_by, lesson.cancellation_reason) == (Status.CANCELLED, world.admin, "snow")
-    assert Lesson.objects.get(pk=world.lesson_b.pk).cancellation_reason == ""  # cancelled before, left as it was
+    assert (lesson.outcome, lesson.status, lesson.cancelled_by, lesson.cancellation_reason) == (
+        Lesson.Outcome.SCHOOL_CLOSED,
+        Status.CANCELLED,
+        world.admin,
+        "snow",
+    )
+    other = Lesson.objects.get(pk=world.lesson_b.pk)  # cancelled before, left as it was
+    assert (other.outcome, other.cancellation_reason) == (Lesson.Outcome.CANCELLED_WITH_NOTICE, "")

@@ -229,7 +229,7 @@ def test_a_lesson_booked_in_the_admin_over_another_gets_a_form_error_and_keeps_t
         "start_at_1": f"{local_start:%H:%M:%S}",
         "end_at_0": f"{local_start:%Y-%m-%d}",
         "end_at_1": f"{local_start + timedelta(minutes=30):%H:%M:%S}",
-        "status": "scheduled",
+        "outcome": "",
         "payment_status": "due",
         "notes": "squeezed in",
     }

@@ -54,15 +54,15 @@ def test_the_stamp_changes_with_what_the_finder_reads_and_only_with_that(teacher
 
     Lesson.objects.filter(pk=lesson.pk).update(notes="Bring the red book", payment_status=Lesson.PaymentStatus.DUE)
     assert not changed()  # a note or a payment mark frees and takes no time
-    Lesson.objects.filter(pk=lesson.pk).update(status=Lesson.Status.COMPLETED)
+    Lesson.objects.filter(pk=lesson.pk).update(outcome=Lesson.Outcome.ATTENDED, status=Lesson.Status.COMPLETED)
     assert not changed()  # nor does attendance
     Lesson.objects.filter(pk=lesson.pk).update(start_at=F("start_at") + timedelta(minutes=15))
     assert changed()  # moved
-    Lesson.objects.filter(pk=lesson.pk).update(status=Lesson.Status.SCHEDULED)
+    Lesson.objects.filter(pk=lesson.pk).update(outcome="", status=Lesson.Status.SCHEDULED)
     assert not changed()
     lesson_status_change(lesson=lesson, status=Lesson.Status.CANCELLED, actor=None)
     assert changed()  # cancelled
-    Lesson.objects.filter(pk=lesson.pk).update(status=Lesson.Status.SCHEDULED, cancelled_at=None)
+    Lesson.objects.filter(pk=lesson.pk).update(outcome="", status=Lesson.Status.SCHEDULED, cancelled_at=None)
     assert changed()  # taken back
     other = TeacherFactory()
     Lesson.objects.filter(pk=lesson.pk).update(teacher=other)

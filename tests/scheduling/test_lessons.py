@@ -148,6 +148,7 @@ class TestDatabaseHasTheLastWord:
             student=StudentFactory(),
             start_at=at(MONDAY, "16:00"),
             end_at=at(MONDAY, "16:30"),
+            outcome=Lesson.Outcome.RELEASED,
             status=Lesson.Status.CANCELLED,
             cancelled_at=at(MONDAY, "09:00"),
         )

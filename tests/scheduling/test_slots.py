@@ -230,6 +230,7 @@ def test_the_finder_offers_exactly_the_times_a_direct_check_finds_free(school, p
                     student=student,
                     start_at=start,
                     end_at=end,
+                    outcome=Lesson.Outcome.RELEASED if cancelled else "",
                     status=Lesson.Status.CANCELLED if cancelled else Lesson.Status.SCHEDULED,
                     cancelled_at=now if cancelled else None,
                 )
