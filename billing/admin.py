@@ -1,6 +1,8 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -11,6 +13,7 @@ from billing.errors import GatewayUnavailable
 from billing.models import (
     BillingProfile,
     LedgerEntry,
+    LessonFee,
     Payment,
     PaymentFailure,
     Receipt,
@@ -21,6 +24,7 @@ from billing.selectors import balance_subquery, family_balance_cents, ledger_wit
 from billing.services.charges import refund_issue
 from billing.services.dunning import payment_retry
 from billing.services.ledger import credit_issue
+from billing.services.lesson_fees import lesson_fee_waive
 from billing.services.subscriptions import billing_start, subscription_charge_now
 from cedarheights.admin import ReadOnlyAdmin, admin_links, run_subject
 from cedarheights.errors import DomainError
@@ -305,6 +309,88 @@ class FamilyBillingAdminMixin:
             path("<int:pk>/start-billing/", start, name="accounts_family_start_billing"),
             *super().get_urls(),
         ]
+
+
+class WaiveForm(forms.Form):
+    note = forms.CharField(
+        max_length=200, validators=[no_control_characters], help_text="Why the fee is waived (kept on the fee)."
+    )
+
+
+@admin.register(LessonFee)
+class LessonFeeAdmin(MoneyMixin, ReadOnlyAdmin):
+    """No-show and late-cancellation fees: the list opens on those pending, which the owner may waive before they
+    post to the family's ledger."""
+
+    list_display = ["lesson_when", "student", "family", "kind", "amount", "status", "posts_in", "note", "waive"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["lesson__student", "family"]
+    search_fields = ["family__name", "lesson__student__first_name", "lesson__student__last_name"]
+    actions = ["waive_selected"]
+
+    def changelist_view(self, request, extra_context=None):
+        if not request.GET:  # the fees awaiting the owner, as the dashboard counts them
+            return HttpResponseRedirect(f"{request.path}?status__exact={LessonFee.Status.PENDING}")
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="lesson", ordering="lesson__start_at")
+    def lesson_when(self, fee: LessonFee) -> str:
+        return f"{timezone.localtime(fee.lesson.start_at):%a %-d %b %Y, %H:%M}"
+
+    @admin.display(description="student")
+    def student(self, fee: LessonFee) -> str:
+        return str(fee.lesson.student)
+
+    @admin.display(description="posts", ordering="posts_at")
+    def posts_in(self, fee: LessonFee) -> str:
+        if fee.status != LessonFee.Status.PENDING:
+            return "—"
+        hours = (fee.posts_at - timezone.now()).total_seconds() / 3600
+        return f"in {hours:.0f} h" if hours >= 1 else "within the hour"
+
+    @admin.display(description="")
+    def waive(self, fee: LessonFee) -> str:
+        if fee.status not in (LessonFee.Status.PENDING, LessonFee.Status.POSTED):
+            return "—"
+        return format_html('<a href="{}?ids={}">Waive…</a>', reverse("admin:billing_lessonfee_waive"), fee.pk)
+
+    @admin.action(description="Waive the selected fees…")
+    def waive_selected(self, request, queryset):
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
+        return HttpResponseRedirect(f"{reverse('admin:billing_lessonfee_waive')}?ids={ids}")
+
+    def get_urls(self):
+        waive = self.admin_site.admin_view(self.waive_view)
+        return [path("waive/", waive, name="billing_lessonfee_waive"), *super().get_urls()]
+
+    def waive_view(self, request):
+        """Waive one or more fees with a note: a pending one never posts, a posted one is adjusted away."""
+        if not request.user.has_perm("billing.change_lessonfee"):
+            raise PermissionDenied
+        ids = [int(pk) for pk in request.GET.get("ids", "").split(",") if pk.isdigit()]
+        fees = list(LessonFee.objects.filter(pk__in=ids).select_related("lesson__student", "family").order_by("pk"))
+        form = WaiveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            for fee in fees:
+                try:
+                    lesson_fee_waive(fee=fee, actor=request.user, note=form.cleaned_data["note"])
+                except DomainError as error:
+                    self.message_user(request, f"{fee}: {error.message}", messages.ERROR)
+                else:
+                    self.message_user(request, f"Waived: {fee} for {fee.family}.", messages.SUCCESS)
+            return redirect("admin:billing_lessonfee_changelist")
+        return render(
+            request,
+            "admin/action_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "title": "Waive lesson fees",
+                "intro": "A pending fee will not post; a posted one gets an adjustment on the family's ledger.",
+                "items": [f"{fee}: {fee.lesson.student}, {fee.family}" for fee in fees] or ["No fee chosen."],
+                "submit": "Waive",
+            },
+        )
 
 
 @run_subject("subscription")

@@ -54,3 +54,10 @@ class NotAStripeEvent(InvalidInput):
 
     def __init__(self):
         super().__init__("The body is not a Stripe event (id, type, created and data.object).")
+
+
+class LessonFeeSettled(DomainError):
+    """The fee was reversed (the lesson's outcome changed): there is nothing left to waive."""
+
+    code = "fee_settled"
+    status = 409

@@ -1,8 +1,17 @@
-"""Billing's answers to the events of the layers below it (enrollment/signals.py)."""
+"""Billing's answers to the events of the layers below it (enrollment/signals.py, scheduling/signals.py)."""
 
 from billing.services.customers import card_check
+from billing.services.ledger import makeup_credit_to_money
+from billing.services.lesson_fees import lesson_fee_follow_outcome
+from billing.services.makeup_credits import makeup_credit_hold_while_unpaid
 from billing.services.subscriptions import billing_start
-from enrollment.signals import enrollment_booked, enrollment_card_offered
+from enrollment.signals import (
+    enrollment_booked,
+    enrollment_card_offered,
+    makeup_credit_expired,
+    makeup_credit_issued,
+)
+from scheduling.signals import lesson_outcome_changed
 
 
 def card_offered_check(sender, *, payment_method_id: str, **kwargs) -> None:
@@ -19,6 +28,21 @@ def booked_enrollment_bill(sender, *, enrollment, payment_method_id: str, starts
     )
 
 
+def lesson_outcome_fee(sender, *, lesson, actor, **kwargs) -> None:
+    lesson_fee_follow_outcome(lesson=lesson, actor=actor)
+
+
+def issued_credit_hold(sender, *, credit, **kwargs) -> None:
+    makeup_credit_hold_while_unpaid(credit=credit)
+
+
+def expired_credit_to_money(sender, *, credit, **kwargs) -> None:
+    makeup_credit_to_money(credit=credit)
+
+
 def receivers_connect() -> None:
     enrollment_card_offered.connect(card_offered_check, dispatch_uid="billing.card_offered_check")
     enrollment_booked.connect(booked_enrollment_bill, dispatch_uid="billing.booked_enrollment_bill")
+    lesson_outcome_changed.connect(lesson_outcome_fee, dispatch_uid="billing.lesson_outcome_fee")
+    makeup_credit_issued.connect(issued_credit_hold, dispatch_uid="billing.issued_credit_hold")
+    makeup_credit_expired.connect(expired_credit_to_money, dispatch_uid="billing.expired_credit_to_money")

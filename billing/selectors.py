@@ -1,7 +1,7 @@
 from django.db.models import Case, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value, When, Window
 from django.db.models.functions import Coalesce
 
-from billing.models import BillingProfile, LedgerEntry, Payment, Receipt, TuitionSubscription
+from billing.models import BillingProfile, LedgerEntry, LessonFee, Payment, Receipt, TuitionSubscription
 from cedarheights.roles import is_parent, is_school_admin
 
 # What a family owes: charges − payments + refunds − credits + adjustments (adjustments carry their sign).
@@ -69,3 +69,8 @@ def subscription_list_visible_to(user):
 def payment_trouble_figures() -> dict[str, int]:
     """The owner's dashboard: payments that failed and are not yet recovered."""
     return {"failed_payments": Payment.objects.filter(status=Payment.Status.FAILED).count()}
+
+
+def lesson_fee_figures() -> dict[str, int]:
+    """The owner's dashboard: fees waiting for the owner's review before they post."""
+    return {"pending_fees": LessonFee.objects.filter(status=LessonFee.Status.PENDING).count()}

@@ -3,6 +3,7 @@
 from billing import webhooks
 from billing.handoffs import billing_handoffs_recover
 from billing.pipelines import billing_pipeline_run
+from billing.services import lesson_fees
 from billing.services.dunning import billing_retry_due, failed_payments_digest_send
 
 
@@ -25,3 +26,8 @@ def failed_payments_digest() -> int:
 
 def stripe_event_process(event_id: int) -> None:
     webhooks.stripe_event_process(event_id=event_id)
+
+
+def lesson_fees_post_due() -> int:
+    """Scheduled every 15 minutes (migration 0013): pending fees past their review time post to the ledger."""
+    return lesson_fees.lesson_fees_post_due()

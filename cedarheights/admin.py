@@ -56,6 +56,16 @@ def _snapshot(obj) -> dict[str, str]:
     return {name: str(value) for name, value in model_to_dict(obj).items()}
 
 
+def domain_error_on_form(form, error: DomainError) -> None:
+    """A service's refusal on an admin page's form, under the fields it names (or above the form), so the page
+    shows it beside what was typed."""
+    named = {name: problems for name, problems in error.fields.items() if name in form.fields}
+    for name, problems in named.items():
+        form.add_error(name, problems)
+    if not named:
+        form.add_error(None, error.message)
+
+
 class DomainErrorAsMessageAdmin(admin.ModelAdmin):
     """A rule a service enforces at save time (a race lost after the form was checked) becomes a message, not a 500."""
 
@@ -76,6 +86,33 @@ class SchoolSettingsAdmin(admin.ModelAdmin):
         (
             "Booking",
             {"fields": ["minimum_notice_hours", "booking_horizon_days", "buffer_minutes", "slot_step_minutes"]},
+        ),
+        (
+            "Cancellations and make-ups",
+            {
+                "fields": [
+                    "cancellation_notice_hours",
+                    "sick_passes_per_term",
+                    "makeup_credits_per_term",
+                    "family_credit_days",
+                    "school_credit_grace_days",
+                    "makeup_notice_hours",
+                    "makeup_horizon_days",
+                    "makeup_any_teacher",
+                ]
+            },
+        ),
+        (
+            "Lesson fees",
+            {
+                "fields": [
+                    "lesson_fees_enabled",
+                    "no_show_fee_percent",
+                    "late_cancel_fee_percent",
+                    "first_late_cancel_waived",
+                    "fee_review_hours",
+                ]
+            },
         ),
     ]
 

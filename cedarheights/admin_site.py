@@ -5,13 +5,14 @@ from django.utils.text import slugify
 # The index and the sidebar in the order the owner works (the school at a glance, the dashboard, sits above):
 # (heading, models by label). A model no group names lands in "System", so nothing registered is ever hidden.
 ADMIN_GROUPS = [
-    ("Students and enrollments", ["scheduling.Student", "enrollment.Enrollment"]),
+    ("Students and enrollments", ["scheduling.Student", "enrollment.Enrollment", "enrollment.MakeupCredit"]),
     ("Families", ["accounts.Family", "accounts.User", "accounts.ConsentRecord"]),
     (
         "Teachers, lessons and the school's calendar",
         [
             "scheduling.Teacher",
             "scheduling.Lesson",
+            "scheduling.TeacherCancellation",
             "scheduling.WeeklyLesson",
             "scheduling.AcademicYear",
             "scheduling.Term",
@@ -28,6 +29,7 @@ ADMIN_GROUPS = [
             "billing.TuitionSubscription",
             "billing.Payment",
             "billing.PaymentFailure",
+            "billing.LessonFee",
             "billing.Receipt",
             "billing.LedgerEntry",
             "billing.BillingProfile",

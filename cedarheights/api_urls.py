@@ -6,7 +6,9 @@ from billing.api import views as billing
 from cedarheights.api_views import SchoolSettingsApi
 from enrollment.api import family_views as family
 from enrollment.api import views as enrollment
+from enrollment.api.credit_views import CreditActionViewSet
 from scheduling.api import views as scheduling
+from scheduling.api.school_days import SchoolDayCloseApi
 
 router = DefaultRouter()
 router.include_root_view = False
@@ -24,6 +26,8 @@ router.register("terms", scheduling.TermViewSet, basename="term")
 router.register("closures", scheduling.ClosureViewSet, basename="closure")
 router.register("tuition-plans", enrollment.TuitionPlanViewSet, basename="tuition-plan")
 router.register("billing/subscriptions", billing.SubscriptionViewSet, basename="subscription")
+router.register("lesson-fees", billing.LessonFeeViewSet, basename="lesson-fee")
+router.register("credit-actions", CreditActionViewSet, basename="credit-action")
 
 auth_urls = [
     path("csrf/", accounts.CsrfApi.as_view(), name="auth-csrf"),
@@ -48,5 +52,6 @@ urlpatterns = [
     path("public/", include(public_urls)),
     path("school-settings/", SchoolSettingsApi.as_view(), name="school-settings"),
     path("enrollments/", enrollment.EnrollmentCreateApi.as_view(), name="enrollment-create"),
+    path("school-days/close/", SchoolDayCloseApi.as_view(), name="school-day-close"),
     path("", include(router.urls)),
 ]

@@ -115,6 +115,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "term_overlap": (409, "The term's dates share a day with another term's."),
     "weekly_time_taken": (409, "The student already has a standing weekly lesson on that weekday at that time."),
     "not_waitlisted": (409, "The child is no longer on the waitlist: nothing to offer."),
+    "fee_settled": (409, "The lesson fee was reversed when the lesson's outcome changed: nothing is left to waive."),
     "stripe_refused": (409, "Stripe refused the request (an unknown invoice or payment, or one already settled)."),
     "plan_not_in_stripe": (409, "The tuition plan has no Stripe price yet: run `billing_sync_catalog`."),
     "email_not_resendable": (409, "The email may not go again (sent, queued, resent already) or cannot be rebuilt."),

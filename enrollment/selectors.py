@@ -1,12 +1,14 @@
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from cedarheights.roles import is_parent, is_school_admin, is_teacher
 from cedarheights.selectors import school_settings_get
-from enrollment.models import Enrollment, TuitionPlan
+from enrollment.credits import credits_with_balance
+from enrollment.models import Enrollment, MakeupCredit, TuitionPlan
 from scheduling.models import Instrument, Lesson, Student, Teacher, WeeklyAvailability
 from scheduling.slots import Window
 
@@ -124,3 +126,20 @@ def teacher_loads_below_capacity(*, instrument_id: int) -> dict[int, int]:
         .values_list("id", "load", "capacity")
     )
     return {pk: load for pk, load, capacity in candidates if load < capacity}
+
+
+# Families are reminded of a credit this many days before it expires; the owner's dashboard counts them.
+EXPIRING_SOON_DAYS = 14
+
+
+def makeup_credits_expiring_soon() -> QuerySet[MakeupCredit]:
+    """Unused credits that expire within EXPIRING_SOON_DAYS (today included)."""
+    today = timezone.localdate()
+    return credits_with_balance(
+        MakeupCredit.objects.filter(expires_on__gte=today, expires_on__lte=today + timedelta(days=EXPIRING_SOON_DAYS))
+    ).filter(balance=1)
+
+
+def makeup_credit_figures() -> dict[str, int]:
+    """The owner's dashboard: unused make-up credits about to expire."""
+    return {"credits_expiring_soon": makeup_credits_expiring_soon().count()}

@@ -6,16 +6,19 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, Value, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from cedarheights.admin import AuditedAdmin, DomainErrorAsMessageAdmin, ReadOnlyAdmin
+from cedarheights.admin import AuditedAdmin, DomainErrorAsMessageAdmin, ReadOnlyAdmin, domain_error_on_form
 from cedarheights.errors import DomainError
+from cedarheights.selectors import school_settings_get
+from cedarheights.validators import no_control_characters
+from scheduling.closures import school_day_close, school_day_close_preview
 from scheduling.models import (
     AcademicYear,
     Closure,
@@ -24,11 +27,13 @@ from scheduling.models import (
     Room,
     Student,
     Teacher,
+    TeacherCancellation,
     Term,
     WeeklyAvailability,
     WeeklyLesson,
 )
-from scheduling.outcomes import CANCELLING
+from scheduling.outcomes import CANCELLING, FLAGS, Outcome
+from scheduling.selectors import PENDING_FIRST, lessons_unmarked
 from scheduling.services import (
     LESSON_CHANGEABLE,
     lesson_change,
@@ -36,10 +41,12 @@ from scheduling.services import (
     lesson_outcome_validate,
     lesson_slot_validate,
     lessons_cancel,
+    teacher_cancellation_decide,
     term_create,
     term_dates_validate,
     term_update,
 )
+from scheduling.substitutes import substitutes_for
 from scheduling.weekly_lessons import term_rollover, term_rollover_preview
 
 
@@ -221,6 +228,13 @@ class WeeklyLessonAdmin(ReadOnlyAdmin):
     date_hierarchy = "starts_on"
 
 
+class CloseDayForm(forms.Form):
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="The day the school is closed.")
+    reason = forms.CharField(
+        max_length=200, validators=[no_control_characters], help_text="Told to the families, e.g. “Snowstorm”."
+    )
+
+
 @admin.register(Closure)
 class ClosureAdmin(admin.ModelAdmin):
     list_display = ["reason", "start_date", "end_date", "teacher", "term"]
@@ -229,6 +243,85 @@ class ClosureAdmin(admin.ModelAdmin):
     search_fields = ["reason"]
     autocomplete_fields = ["teacher", "term"]
     date_hierarchy = "start_date"
+    change_list_template = "admin/scheduling/closure/change_list.html"
+
+    def get_urls(self):
+        close_day = self.admin_site.admin_view(self.close_day_view)
+        return [path("close-day/", close_day, name="scheduling_closure_close_day"), *super().get_urls()]
+
+    def close_day_view(self, request):
+        """Close the school for a day (weather): the date and reason, then what it touches, then confirm."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CloseDayForm(request.POST or None)
+        preview = None
+        if request.method == "POST" and form.is_valid():
+            day, reason = form.cleaned_data["day"], form.cleaned_data["reason"]
+            try:
+                if "confirm" in request.POST:
+                    closed = school_day_close(day=day, reason=reason, actor=request.user)
+                    self.message_user(
+                        request,
+                        f"The school is closed on {day:%A %-d %B %Y}: {len(closed.lessons)} lesson(s) closed with a "
+                        f"make-up credit each, {len(closed.families)} family(ies) emailed.",
+                        messages.SUCCESS,
+                    )
+                    return redirect("admin:scheduling_closure_changelist")
+                preview = school_day_close_preview(day=day)
+            except DomainError as error:
+                domain_error_on_form(form, error)
+        return render(
+            request,
+            "admin/scheduling/closure/close_day.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Close a day (weather)",
+                "form": form,
+                "preview": preview,
+                "zone": school_settings_get().zone,
+            },
+        )
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _flags_row(outcome: str, f) -> tuple[str, ...]:
+    flags = (f.delivered, f.charged_flat, f.charged_per_lesson, f.teacher_paid)
+    return (Outcome(outcome).label, *(_yes(flag) for flag in flags), f.credit.label)
+
+
+def outcome_flags_table() -> str:
+    """The outcome table (scheduling/outcomes.py) as the lesson form's help under its outcome."""
+    rows = format_html_join(
+        "",
+        '<tr><th scope="row">{}</th><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td></tr>',
+        (_flags_row(outcome, flags) for outcome, flags in FLAGS.items()),
+    )
+    return format_html(
+        '<table class="outcome-flags"><caption>How the lesson ended, and what each ending means</caption>'
+        '<thead><tr><th scope="col">Outcome</th><th scope="col">Delivered</th>'
+        '<th scope="col">Family charged (flat / per lesson)</th><th scope="col">Teacher paid</th>'
+        '<th scope="col">Make-up</th></tr></thead><tbody>{}</tbody></table>'
+        "Leave empty while the lesson is still to come.",
+        rows,
+    )
+
+
+class UnmarkedFilter(admin.SimpleListFilter):
+    """The dashboard's "lessons unmarked 24 h after they ended"."""
+
+    title = "attendance"
+    parameter_name = "unmarked"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Unmarked 24 h after it ended")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "overdue":
+            return queryset.filter(pk__in=lessons_unmarked().values("pk"))
+        return queryset
 
 
 class LessonForm(forms.ModelForm):
@@ -252,6 +345,10 @@ class LessonForm(forms.ModelForm):
             "notes",
             "family_note",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].help_text = outcome_flags_table()
 
     def clean(self):
         cleaned = super().clean()
@@ -290,7 +387,14 @@ class LessonForm(forms.ModelForm):
 class LessonAdmin(DomainErrorAsMessageAdmin):
     form = LessonForm
     list_display = ["when", "student", "teacher", "kind", "outcome", "room", "payment_status"]
-    list_filter = ["outcome", "kind", "payment_status", ("teacher", NamedRelatedFilter), ("term", NamedRelatedFilter)]
+    list_filter = [
+        "outcome",
+        UnmarkedFilter,
+        "kind",
+        "payment_status",
+        ("teacher", NamedRelatedFilter),
+        ("term", NamedRelatedFilter),
+    ]
     list_select_related = ["student", "teacher__user", "room"]
     search_fields = ["student__first_name", "student__last_name", "teacher__user__last_name", "notes"]
     autocomplete_fields = ["teacher", "student", "room", "term"]
@@ -358,6 +462,108 @@ class LessonAdmin(DomainErrorAsMessageAdmin):
     def release_lessons(self, request, queryset):
         released = lessons_cancel(lessons=queryset, actor=request.user, outcome=Lesson.Outcome.RELEASED)
         self.message_user(request, f"{released} lesson(s) released.", messages.SUCCESS)
+
+
+class SubstituteForm(forms.Form):
+    substitute = forms.ModelChoiceField(
+        queryset=Teacher.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        help_text="Teachers of the instrument free at that time.",
+    )
+
+    def __init__(self, *args, substitutes, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["substitute"]
+        # In the order given (those teaching then first), not the teachers' own.
+        in_order = [When(pk=s.teacher.pk, then=Value(n)) for n, s in enumerate(substitutes)]
+        field.queryset = (
+            Teacher.objects.filter(pk__in=[s.teacher.pk for s in substitutes]).order_by(Case(*in_order))
+            if substitutes
+            else Teacher.objects.none()
+        )
+        outside = {s.teacher.pk for s in substitutes if not s.within_hours}
+        field.label_from_instance = lambda t: f"{t} (outside their weekly hours)" if t.pk in outside else str(t)
+
+
+@admin.register(TeacherCancellation)
+class TeacherCancellationAdmin(ReadOnlyAdmin):
+    """Teachers' cancellations: those awaiting the owner first, each decided on its page (a substitute, or the
+    credit stands)."""
+
+    list_display = ["lesson_when", "student", "teacher", "reason", "reported_at", "decision", "substitute", "decide"]
+    list_filter = ["decision", ("teacher", NamedRelatedFilter)]
+    list_select_related = ["lesson__student", "lesson__teacher__user", "teacher__user", "substitute__user"]
+    search_fields = ["lesson__student__first_name", "lesson__student__last_name", "teacher__user__last_name"]
+    ordering = [PENDING_FIRST, "-reported_at"]
+    actions = ["let_credits_stand"]
+
+    @admin.display(description="lesson", ordering="lesson__start_at")
+    def lesson_when(self, cancellation: TeacherCancellation) -> str:
+        return f"{timezone.localtime(cancellation.lesson.start_at):%a %-d %b %Y, %H:%M}"
+
+    @admin.display(description="student")
+    def student(self, cancellation: TeacherCancellation) -> str:
+        return str(cancellation.lesson.student)
+
+    @admin.display(description="")
+    def decide(self, cancellation: TeacherCancellation) -> str:
+        if cancellation.decision != TeacherCancellation.Decision.PENDING:
+            return "—"
+        url = reverse("admin:scheduling_teachercancellation_decide", args=[cancellation.pk])
+        return format_html('<a href="{}">Assign substitute… / Let the credit stand</a>', url)
+
+    def _decide(self, request, cancellation: TeacherCancellation, substitute: Teacher | None) -> bool:
+        try:
+            teacher_cancellation_decide(cancellation=cancellation, actor=request.user, substitute=substitute)
+        except DomainError as error:
+            self.message_user(request, f"{cancellation.lesson.student}: {error.message}", messages.ERROR)
+            return False
+        outcome = f"{substitute} takes the lesson" if substitute else "the family's make-up credit stands"
+        self.message_user(request, f"{cancellation.lesson.student}: {outcome}.", messages.SUCCESS)
+        return True
+
+    @admin.action(description="Let the credit stand (no substitute)")
+    def let_credits_stand(self, request, queryset):
+        for cancellation in queryset.filter(decision=TeacherCancellation.Decision.PENDING):
+            self._decide(request, cancellation, None)
+
+    def get_urls(self):
+        decide = self.admin_site.admin_view(self.decide_view)
+        return [path("<int:pk>/decide/", decide, name="scheduling_teachercancellation_decide"), *super().get_urls()]
+
+    def decide_view(self, request, pk: int):
+        """One cancellation: a substitute among the teachers free then, or the credit stands."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        cancellation = get_object_or_404(
+            TeacherCancellation.objects.select_related("lesson__student__instrument", "lesson__room", "teacher__user"),
+            pk=pk,
+        )
+        substitutes = substitutes_for(lesson=cancellation.lesson)
+        form = SubstituteForm(request.POST if "substitute" in request.POST else None, substitutes=substitutes)
+        if request.method == "POST":
+            if not request.user.has_perm("scheduling.change_teachercancellation"):
+                raise PermissionDenied
+            if "credit_stands" in request.POST and self._decide(request, cancellation, None):
+                return redirect("admin:scheduling_teachercancellation_changelist")
+            if (
+                form.is_bound
+                and form.is_valid()
+                and self._decide(request, cancellation, form.cleaned_data["substitute"])
+            ):
+                return redirect("admin:scheduling_teachercancellation_changelist")
+        return render(
+            request,
+            "admin/scheduling/teachercancellation/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"{cancellation.teacher} cancelled {cancellation.lesson.student}'s lesson",
+                "cancellation": cancellation,
+                "form": form,
+                "substitutes": substitutes,
+            },
+        )
 
 
 @admin.register(Student)

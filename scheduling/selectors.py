@@ -139,11 +139,14 @@ def lesson_list_visible_to(user) -> QuerySet[Lesson]:
     return lessons.none()
 
 
+# Teachers' cancellations awaiting the owner's decision come first (the API's list, the admin's).
+PENDING_FIRST = Case(When(decision=TeacherCancellation.Decision.PENDING, then=Value(0)), default=Value(1)).asc()
+
+
 def teacher_cancellation_list_visible_to(user) -> QuerySet[TeacherCancellation]:
     """Admin: every teacher's cancellation, those awaiting a decision first; a teacher: their own; others none."""
-    pending_first = Case(When(decision=TeacherCancellation.Decision.PENDING, then=Value(0)), default=Value(1))
     cancellations = TeacherCancellation.objects.select_related("teacher__user", "lesson__student").order_by(
-        pending_first, "-reported_at", "-id"
+        PENDING_FIRST, "-reported_at", "-id"
     )
     if is_school_admin(user):
         return cancellations
@@ -189,3 +192,22 @@ def sick_passes_left(*, lesson: Lesson) -> int:
         .count()
     )
     return max(school_settings_get().sick_passes_per_term - used, 0)
+
+
+# A lesson is overdue for its attendance this long after it ended (the owner's dashboard, the teachers' reminders).
+UNMARKED_AFTER = timedelta(hours=24)
+
+
+def lessons_unmarked() -> QuerySet[Lesson]:
+    """Lessons that ended more than UNMARKED_AFTER ago and still have no outcome (the index `lesson_unmarked`)."""
+    return Lesson.objects.filter(outcome="", end_at__lt=timezone.now() - UNMARKED_AFTER)
+
+
+def lesson_week_owner_figures() -> dict[str, int]:
+    """The owner's dashboard: teachers' cancellations awaiting a decision, and lessons nobody marked."""
+    return {
+        "teacher_cancellations_pending": TeacherCancellation.objects.filter(
+            decision=TeacherCancellation.Decision.PENDING
+        ).count(),
+        "lessons_unmarked": lessons_unmarked().count(),
+    }

@@ -6,7 +6,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import ConsentRecord, Family, User
-from billing.models import LedgerEntry, Payment
+from billing.models import LedgerEntry, LessonFee, Payment
 from enrollment.inputs import ChildInput, EnrollmentInput
 from enrollment.models import Enrollment, TuitionPlan
 from scheduling.models import AcademicYear, Closure, Instrument, Room, Student, Teacher, Term, WeeklyAvailability
@@ -181,6 +181,18 @@ class LedgerEntryFactory(DjangoModelFactory):
     kind = LedgerEntry.Kind.CHARGE
     amount_cents = 14000
     description = "Tuition"
+
+
+class LessonFeeFactory(DjangoModelFactory):
+    """A pending no-show fee on a lesson (billing makes them from a lesson's outcome: `lesson_fee_follow_outcome`)."""
+
+    class Meta:
+        model = LessonFee
+
+    family = factory.SelfAttribute("lesson.student.family")
+    kind = LessonFee.Kind.NO_SHOW
+    amount_cents = 5000
+    posts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=24))
 
 
 class ChildInputFactory(factory.Factory):

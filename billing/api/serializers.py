@@ -1,8 +1,9 @@
 from rest_framework import serializers
 
 from accounts.models import Family
-from billing.models import TuitionSubscription
+from billing.models import LessonFee, TuitionSubscription
 from cedarheights.serializers import ModelSerializer, Serializer, StrictCharField
+from cedarheights.validators import no_control_characters
 from enrollment.api.serializers import OfferedPlanField
 
 
@@ -34,3 +35,32 @@ class SubscriptionStartSerializer(Serializer):
         allow_blank=True,
         help_text="A Stripe payment method; the card on file when empty.",
     )
+
+
+class LessonFeeSerializer(ModelSerializer):
+    student = serializers.CharField(source="lesson.student", read_only=True)
+    lesson_start_at = serializers.DateTimeField(source="lesson.start_at", read_only=True)
+
+    class Meta:
+        model = LessonFee
+        fields = [
+            "id",
+            "lesson",
+            "lesson_start_at",
+            "student",
+            "family",
+            "kind",
+            "amount_cents",
+            "currency",
+            "status",
+            "posts_at",
+            "ledger_entry",
+            "note",
+            "decided_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class LessonFeeWaiveSerializer(Serializer):
+    note = StrictCharField(max_length=200, validators=[no_control_characters], help_text="Why the fee is waived.")

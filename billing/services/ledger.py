@@ -5,9 +5,13 @@ from django.utils import timezone
 
 from accounts.models import Family
 from billing.models import LedgerEntry, Payment, Receipt, ReceiptSequence
+from billing.services.makeup_credits import makeup_credits_release_when_paid
 from cedarheights.emails import email_parents
 from cedarheights.errors import InvalidInput
 from cedarheights.money import format_cents
+from cedarheights.selectors import school_settings_get
+from enrollment.lesson_prices import lesson_price_cents
+from enrollment.models import MakeupCredit
 
 
 def ledger_entry_add(
@@ -92,7 +96,8 @@ MONEY_ARRIVED = {Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED, Pa
 @transaction.atomic
 def payment_record_succeeded(*, payment: Payment, paid_at=None) -> Payment:
     """Money arrived: the payment, its ledger lines (the charge it settles and the payment), a receipt and
-    its email. Safe to call again for the same payment (a replayed webhook): nothing is written twice."""
+    its email; the family's make-up credits held while it was unpaid become usable. Safe to call again for the
+    same payment (a replayed webhook): nothing is written twice."""
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment.status not in MONEY_ARRIVED:
         payment.status, payment.failure_reason = Payment.Status.SUCCEEDED, ""
@@ -109,6 +114,7 @@ def payment_record_succeeded(*, payment: Payment, paid_at=None) -> Payment:
         currency=payment.currency,
     )
     receipt = receipt_issue(payment=payment)
+    makeup_credits_release_when_paid(payment=payment)
     email_parents(
         family=payment.family,
         template="receipt",
@@ -143,4 +149,22 @@ def credit_issue(*, family: Family, amount_cents: int, reason: str, reference: s
         amount_cents=amount_cents,
         description=f"Credit: {reason}",
         reference=reference,
+    )
+
+
+def makeup_credit_to_money(*, credit: MakeupCredit) -> LedgerEntry | None:
+    """A teacher's or a closure's credit expired unused (enrollment's `makeup_credit_expired`): one lesson of the
+    enrollment's plan, as a credit on the family's account. Written once (its reference); nothing without a plan."""
+    enrollment = credit.enrollment
+    amount = lesson_price_cents(enrollment=enrollment)
+    if amount <= 0:
+        return None
+    missed = timezone.localtime(credit.missed_lesson.start_at, school_settings_get().zone)
+    return ledger_entry_add(
+        family=enrollment.student.family,
+        kind=LedgerEntry.Kind.CREDIT,
+        amount_cents=amount,
+        description=f"Unused make-up credit ({credit.get_origin_display().lower()}) of {missed:%a %-d %b %Y}",
+        reference=f"makeup-credit:{credit.pk}",
+        currency=enrollment.tuition_plan.currency,
     )

@@ -19,6 +19,7 @@ from tests.factories import (
     ClosureFactory,
     EnrollmentFactory,
     InstrumentFactory,
+    LessonFeeFactory,
     ParentFactory,
     StudentFactory,
     TeacherFactory,
@@ -67,6 +68,7 @@ def world(school) -> World:
         TuitionSubscription.objects.create(
             family=family, tuition_plan=TuitionPlanFactory(instrument=piano), status="active"
         )
+    LessonFeeFactory(lesson=lesson_b)  # a fee only the school reviews
     year = AcademicYearFactory()
     shared = {
         "term": TermFactory(academic_year=year),

@@ -15,7 +15,7 @@ from rest_framework.test import APIRequestFactory
 
 from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
-from billing.models import TuitionSubscription
+from billing.models import LessonFee, TuitionSubscription
 from enrollment.models import MakeupCredit, TuitionPlan
 from scheduling.models import (
     AcademicYear,
@@ -42,6 +42,7 @@ TEACHERS_ONLY = {TeacherCancellation}  # no family reaches them
 # What cancelling a lesson means for the family, and where it may move: the family's side, not their teacher's.
 FAMILY_SIDE = {"/api/v1/lessons/{id}/cancellation/", "/api/v1/lessons/{id}/reschedule/"}
 SHARED = {Teacher, WeeklyAvailability, Instrument, AcademicYear, Term, Closure, TuitionPlan}
+SCHOOL_ONLY = {LessonFee}  # families' records only the school reaches (fees the owner reviews)
 PUBLIC_PREFIXES = ("/api/v1/public/",)
 ANONYMOUS_ALLOWED = {
     ("/api/v1/auth/csrf/", "get"),
@@ -98,6 +99,7 @@ def b_side(model: type, world):
         Lesson: world.lesson_b,
         TuitionSubscription: TuitionSubscription.objects.get(family=world.student_b.family),
         MakeupCredit: MakeupCredit.objects.get(enrollment__student=world.student_b),
+        LessonFee: LessonFee.objects.get(family=world.student_b.family),
     }[model]
 
 
@@ -117,8 +119,8 @@ def test_every_operation_by_every_role(world, as_role, path, method):
     url = path
     if has_id:
         model = model_behind(path.replace("{id}", "1"), world)
-        assert model in OWNED | SHARED, f"classify {model.__name__} as OWNED or SHARED in this test"
-        target = b_side(model, world) if model in OWNED else any_shared(model, world)
+        assert model in OWNED | SHARED | SCHOOL_ONLY, f"classify {model.__name__} as OWNED, SHARED or SCHOOL_ONLY"
+        target = any_shared(model, world) if model in SHARED else b_side(model, world)
         url = path.replace("{id}", str(target.pk))
     assert not re.search(r"{\w+}", url), f"unfilled path parameter in {path}"
 
@@ -148,6 +150,10 @@ def test_every_operation_by_every_role(world, as_role, path, method):
         if model in SHARED and role != "anonymous" and role != "admin" and method not in SAFE:
             assert response.status_code == 403, where
         if model in SHARED and role != "anonymous" and method == "get":
+            assert response.status_code == 200, where
+        if model in SCHOOL_ONLY and role not in {"admin", "anonymous"}:
+            assert response.status_code == 403, where  # no family, not even its own, and no teacher
+        if model in SCHOOL_ONLY and role == "admin" and method == "get":
             assert response.status_code == 200, where
 
 
@@ -279,7 +285,7 @@ def test_a_field_the_caller_may_not_write_is_a_400_naming_it_and_nothing_changes
     url, model, current, other = path, None, None, {}
     if "{id}" in path:
         model = model_behind(path.replace("{id}", "1"), world)
-        target = b_side(model, world) if model in OWNED else any_shared(model, world)
+        target = any_shared(model, world) if model in SHARED else b_side(model, world)
         url = path.replace("{id}", str(target.pk))
         current = admin.get(record_url(url)).json()
         if (source := a_side(model, world)) is not None:

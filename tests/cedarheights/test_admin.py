@@ -29,10 +29,13 @@ from billing.services.ledger import payment_record_succeeded
 from billing.services.subscriptions import billing_start
 from cedarheights.models import AuditEvent, EmailLog, PipelineRun
 from cedarheights.pipeline import run_pipeline
-from cedarheights.services import audit_record
+from cedarheights.selectors import school_settings_get
+from cedarheights.services import audit_record, school_settings_update
+from enrollment.credits import makeup_credit_grant
 from enrollment.models import TuitionPlan
 from scheduling.models import Lesson
-from scheduling.services import lesson_create
+from scheduling.outcomes import Outcome
+from scheduling.services import lesson_create, lesson_outcome_set, lesson_teacher_cancel
 from tests.billing.stripe_events import event, sign
 from tests.factories import (
     AvailabilityFactory,
@@ -82,6 +85,25 @@ def queries_for(client, url: str) -> int:
     return len(captured)
 
 
+def lesson_week_rows(*, teacher, student, hours: int) -> None:
+    """The lesson week's records of one child, as the school makes them (clear of the demo's closures): the teacher
+    cancels a lesson to come (a pending cancellation and its credit), a past lesson is a no-show on a per-lesson
+    plan (a pending fee), the owner gives a credit."""
+    school_settings_update(school_settings=school_settings_get(), lesson_fees_enabled=True)
+    plan = TuitionPlanFactory(basis=TuitionPlan.Basis.PER_LESSON)
+    enrollment = EnrollmentFactory(student=student, tuition_plan=plan, status="active")
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    to_come, past = (now + timedelta(days=days, hours=hours) for days in (500, -500))
+    for start in (to_come, past):
+        end = start + timedelta(minutes=30)
+        lesson = lesson_create(teacher=teacher, student=student, start_at=start, end_at=end, check_availability=False)
+        if start == to_come:
+            lesson_teacher_cancel(lesson=lesson, actor=None, reason="Ill")
+        else:
+            lesson_outcome_set(lesson=lesson, outcome=Outcome.NO_SHOW, actor=None)
+    makeup_credit_grant(enrollment=enrollment, actor=None, goodwill=True, reason="A kind word")
+
+
 def add_more_rows() -> None:
     """Five more rows of every list the owner works in, each made as the school makes it."""
     zone = ZoneInfo("America/Toronto")
@@ -100,6 +122,7 @@ def add_more_rows() -> None:
         start = monday + timedelta(days=n % 7, hours=n)  # this week: the lesson list opens on it
         end = start + timedelta(minutes=30)
         lesson_create(teacher=teacher, student=student, start_at=start, end_at=end, check_availability=False)
+        lesson_week_rows(teacher=teacher, student=student, hours=n)
         RoomFactory()
         far = today + timedelta(days=3650 + n)  # clear of the demo's terms, which no term may overlap
         ClosureFactory(term=TermFactory(start_date=far, end_date=far), start_date=far)
@@ -137,6 +160,8 @@ def system_rows(owner, local_stripe, settings, django_capture_on_commit_callback
     the way the system makes it: a family billed through the local Stripe server (dj-stripe's mirror, a
     billing pipeline run), a webhook delivery, a failed sign-in, an audit event, background tasks."""
     family = ParentFactory().family
+    teacher = TeacherFactory(instruments=[InstrumentFactory(name="Lesson week instrument")])
+    lesson_week_rows(teacher=teacher, student=StudentFactory(family=family, teacher=teacher), hours=0)
     TuitionPlanFactory(name="Drums 30 min, monthly")
     catalog_sync()
     with django_capture_on_commit_callbacks(execute=True):
