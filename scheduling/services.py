@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from cedarheights.emails import email_owner
+from cedarheights.emails import email_owner, email_parents
 from cedarheights.errors import InvalidInput
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_settings_get
@@ -380,9 +380,11 @@ def lesson_status_change(*, lesson: Lesson, status: str, actor, reason: str = ""
 
 @transaction.atomic
 def lesson_teacher_cancel(*, lesson: Lesson, actor, reason: str) -> Lesson:
-    """A teacher cancels their lesson with a reason: the family's credit stands at once (never capped), and the
-    owner is told, to send a substitute instead (`teacher_cancellation_decide`)."""
+    """A teacher cancels their lesson with a reason: the family's credit stands at once (never capped) and the
+    family is told, with the make-up link; the owner is told, to send a substitute instead
+    (`teacher_cancellation_decide`). Each email goes once per cancellation: the same cancel again sends nothing."""
     lesson = lesson_outcome_set(lesson=lesson, outcome=Outcome.TEACHER_CANCELLED, actor=actor, reason=reason)
+    zone = school_settings_get().zone
     cancellation, created = TeacherCancellation.objects.get_or_create(
         lesson=lesson,
         decision=TeacherCancellation.Decision.PENDING,
@@ -393,8 +395,15 @@ def lesson_teacher_cancel(*, lesson: Lesson, actor, reason: str) -> Lesson:
             template="teacher_cancelled_owner",
             dedupe_key=f"teacher-cancelled:{cancellation.pk}",
             related=lesson,
-            context={"cancellation": cancellation, "lesson": lesson, "zone": school_settings_get().zone},
+            context={"cancellation": cancellation, "lesson": lesson, "zone": zone},
         )
+    email_parents(
+        family=lesson.student.family,
+        template="teacher_cancelled_family",
+        dedupe_key=f"teacher-cancelled-family:{lesson.pk}:{lesson.outcome_set_at.isoformat()}",
+        related=lesson,
+        context={"lesson": lesson, "zone": zone},
+    )
     return lesson
 
 
