@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import views as accounts_views
 from cedarheights import health
 from cedarheights.error_handlers import json_bad_request, json_not_found, json_permission_denied, json_server_error
 
@@ -11,7 +12,7 @@ from cedarheights.error_handlers import json_bad_request, json_not_found, json_p
 MOVED_ADMIN_PAGES = {"enrollment/student": "scheduling/student", "billing/tuitionplan": "enrollment/tuitionplan"}
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="profile", permanent=False)),
+    path("", accounts_views.home, name="home"),
     *(
         re_path(rf"^admin/{old}/(?P<rest>.*)$", RedirectView.as_view(url=f"/admin/{new}/%(rest)s", query_string=True))
         for old, new in MOVED_ADMIN_PAGES.items()
@@ -29,6 +30,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("enroll/", include("enrollment.urls")),
     path("family/", include("enrollment.family_urls")),
+    path("teach/", include("scheduling.urls")),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
 ]
