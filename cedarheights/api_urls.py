@@ -5,6 +5,7 @@ from accounts.api import views as accounts
 from billing.api import views as billing
 from cedarheights.api_views import SchoolSettingsApi
 from enrollment.api import views as enrollment
+from scheduling.api import teacher_views as teaching
 from scheduling.api import views as scheduling
 
 router = DefaultRouter()
@@ -18,6 +19,7 @@ router.register("lessons", scheduling.LessonViewSet, basename="lesson")
 router.register("academic-years", scheduling.AcademicYearViewSet, basename="academic-year")
 router.register("terms", scheduling.TermViewSet, basename="term")
 router.register("closures", scheduling.ClosureViewSet, basename="closure")
+router.register("makeup-blocks", teaching.MakeupBlockViewSet, basename="makeup-block")
 router.register("tuition-plans", enrollment.TuitionPlanViewSet, basename="tuition-plan")
 router.register("billing/subscriptions", billing.SubscriptionViewSet, basename="subscription")
 
@@ -39,9 +41,15 @@ public_urls = [
     path("pricing/", enrollment.PublicPricingApi.as_view(), name="public-pricing"),
 ]
 
+teach_urls = [
+    path("day/", teaching.TeachDayApi.as_view(), name="teach-day-api"),
+    path("unmarked/", teaching.TeachUnmarkedApi.as_view(), name="teach-unmarked-api"),
+]
+
 urlpatterns = [
     path("auth/", include(auth_urls)),
     path("public/", include(public_urls)),
+    path("teach/", include(teach_urls)),
     path("school-settings/", SchoolSettingsApi.as_view(), name="school-settings"),
     path("enrollments/", enrollment.EnrollmentCreateApi.as_view(), name="enrollment-create"),
     path("", include(router.urls)),

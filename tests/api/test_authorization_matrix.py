@@ -16,12 +16,25 @@ from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
 from billing.models import TuitionSubscription
 from enrollment.models import TuitionPlan
-from scheduling.models import AcademicYear, Closure, Instrument, Lesson, Student, Teacher, Term, WeeklyAvailability
+from scheduling.models import (
+    AcademicYear,
+    Closure,
+    Instrument,
+    Lesson,
+    MakeupBlock,
+    Student,
+    Teacher,
+    Term,
+    WeeklyAvailability,
+)
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "parent_a", "parent_b", "teacher_x", "teacher_y", "admin"]
-OWNED = {Family, Student, Lesson, TuitionSubscription}  # one family's records (students and lessons: one teacher's)
+# One family's records (students and lessons: one teacher's too), and one teacher's own.
+OWNED = {Family, Student, Lesson, TuitionSubscription, MakeupBlock}
+FAMILY_ONLY = {Family, TuitionSubscription}  # no teacher reaches them
+TEACHER_ONLY = {MakeupBlock}  # no family reaches them
 SHARED = {Teacher, WeeklyAvailability, Instrument, AcademicYear, Term, Closure, TuitionPlan}
 PUBLIC_PREFIXES = ("/api/v1/public/",)
 ANONYMOUS_ALLOWED = {
@@ -60,6 +73,7 @@ def b_side(model: type, world):
         Student: world.student_b,
         Lesson: world.lesson_b,
         TuitionSubscription: TuitionSubscription.objects.get(family=world.student_b.family),
+        MakeupBlock: world.block_y,
     }[model]
 
 
@@ -96,8 +110,12 @@ def test_every_operation_by_every_role(world, as_role, path, method):
         if model in OWNED and role in {"parent_a", "teacher_x"}:
             # Family B's records, taught by teacher Y: as if they did not exist.
             assert response.status_code in {403, 404}, where
-        # Teachers have no access to families or their billing at all.
-        owner = role in {"parent_b", "admin"} or (role == "teacher_y" and model not in {Family, TuitionSubscription})
+        # Teachers have no access to families or their billing at all; families none to a teacher's make-up time.
+        owner = (
+            role == "admin"
+            or (role == "parent_b" and model not in TEACHER_ONLY)
+            or (role == "teacher_y" and model not in FAMILY_ONLY)
+        )
         if model in OWNED and owner and method == "get":
             assert response.status_code == 200, where  # the owner does reach it: the test can fail
         if model in SHARED and role != "anonymous" and role != "admin" and method not in SAFE:
@@ -128,10 +146,15 @@ def test_no_list_leaks_family_b_or_teacher_y(world, as_role, role):
         "/api/v1/families/": {world.student_b.family_id},
         "/api/v1/students/": {world.student_b.pk},
         "/api/v1/lessons/": {world.lesson_b.pk},
+        "/api/v1/makeup-blocks/": {world.block_y.pk},
     }
     own = {
         "parent_a": {"/api/v1/students/": {world.student_a.pk}, "/api/v1/lessons/": {world.lesson_a.pk}},
-        "teacher_x": {"/api/v1/students/": {world.student_a.pk}, "/api/v1/lessons/": {world.lesson_a.pk}},
+        "teacher_x": {
+            "/api/v1/students/": {world.student_a.pk},
+            "/api/v1/lessons/": {world.lesson_a.pk},
+            "/api/v1/makeup-blocks/": {world.block_x.pk},
+        },
     }[role]
     checked = 0
     for url in LISTS:
@@ -143,7 +166,7 @@ def test_no_list_leaks_family_b_or_teacher_y(world, as_role, role):
         if url in own:
             assert ids == own[url], f"{role} should see exactly their own at {url}"
             checked += 1
-    assert checked == 2
+    assert checked == len(own)
 
 
 def test_filters_cannot_reach_around_the_scope(world, as_role):
