@@ -258,6 +258,7 @@ def build_school() -> dict:
                             end_at=start + timedelta(minutes=30),
                             term=term,
                             status="completed" if day < today else "scheduled",
+                            outcome="attended" if day < today else "",
                         )
                     )
             if len(lessons) >= 20_000:

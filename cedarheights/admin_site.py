@@ -12,6 +12,7 @@ ADMIN_GROUPS = [
         [
             "scheduling.Teacher",
             "scheduling.Lesson",
+            "scheduling.WeeklyLesson",
             "scheduling.AcademicYear",
             "scheduling.Term",
             "scheduling.Closure",

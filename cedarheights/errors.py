@@ -115,6 +115,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "makeup_block_in_use": (409, "A make-up lesson is booked inside the block: it stays while that lesson does."),
     "makeup_slot_not_offered": (409, "That make-up time is not offered (taken, too soon, too far, another teacher)."),
     "term_overlap": (409, "The term's dates share a day with another term's."),
+    "weekly_time_taken": (409, "The student already has a standing weekly lesson on that weekday at that time."),
     "not_waitlisted": (409, "The child is no longer on the waitlist: nothing to offer."),
     "stripe_refused": (409, "Stripe refused the request (an unknown invoice or payment, or one already settled)."),
     "plan_not_in_stripe": (409, "The tuition plan has no Stripe price yet: run `billing_sync_catalog`."),

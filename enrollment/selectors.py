@@ -1,12 +1,13 @@
 import uuid
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from cedarheights.roles import is_parent, is_school_admin, is_teacher
+from cedarheights.selectors import school_settings_get
 from enrollment.models import Enrollment, TuitionPlan
-from scheduling.models import Instrument, Lesson, Student, Teacher, Term, WeeklyAvailability
+from scheduling.models import Instrument, Lesson, Student, Teacher, WeeklyAvailability
 from scheduling.slots import Window
 
 
@@ -40,12 +41,33 @@ def enrollment_queue_figures() -> dict[str, int]:
 
 
 def submission_enrollments(*, idempotency_key: uuid.UUID) -> list[Enrollment]:
-    """The enrollments one submission made, in the order of its children."""
-    return list(
-        Enrollment.objects.filter(submission_key=idempotency_key)
-        .select_related("student__teacher__user", "demo_lesson", "instrument")
-        .order_by("pk")
+    """The enrollments one submission made, in the order of its children, each with `booked_until`
+    (`enrollments_booked_until`)."""
+    return enrollments_booked_until(
+        enrollments=list(
+            Enrollment.objects.filter(submission_key=idempotency_key)
+            .select_related("student__teacher__user", "demo_lesson", "instrument")
+            .order_by("pk")
+        )
     )
+
+
+def enrollments_booked_until(*, enrollments: list[Enrollment]) -> list[Enrollment]:
+    """Until when each enrolled child's weekly lessons are booked, as the confirmation and the welcome email say it:
+    `booked_until` on each enrollment, the day (in the school's zone) of the child's last regular lesson booked; None
+    when none is (no term covers the weeks yet: the owner's rollover books them once the term is made). One query."""
+    last_lessons = dict(
+        Lesson.objects.filter(student_id__in={e.student_id for e in enrollments}, kind=Lesson.Kind.REGULAR)
+        .exclude(status=Lesson.Status.CANCELLED)
+        .values("student_id")
+        .annotate(last=Max("start_at"))
+        .values_list("student_id", "last")
+    )
+    zone = school_settings_get().zone
+    for enrollment in enrollments:
+        last = last_lessons.get(enrollment.student_id)
+        enrollment.booked_until = last.astimezone(zone).date() if last else None
+    return enrollments
 
 
 def child_already_enrolled(*, family_id: int, first_name: str, date_of_birth: date) -> bool:
@@ -102,7 +124,3 @@ def teacher_loads_below_capacity(*, instrument_id: int) -> dict[int, int]:
         .values_list("id", "load", "capacity")
     )
     return {pk: load for pk, load, capacity in candidates if load < capacity}
-
-
-def term_on(*, day: date) -> Term | None:
-    return Term.objects.filter(start_date__lte=day, end_date__gte=day).first()

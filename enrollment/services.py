@@ -3,12 +3,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
+from cedarheights.selectors import school_settings_get
 from cedarheights.services import record_save
 from enrollment.models import Enrollment, PreferredWindow, TuitionPlan
-from scheduling.models import Student
+from scheduling.models import Student, WeeklyLesson
 from scheduling.services import weekly_slot_free
 from scheduling.slots import Window
+from scheduling.weekly_lessons import weekly_lesson_end
 
 
 def tuition_plan_create(**fields: Any) -> TuitionPlan:
@@ -70,14 +73,19 @@ def enrollment_create(
 
 def enrollment_pause_unpaid(*, enrollment_id: int) -> None:
     """The compensating service billing calls when tuition stays unpaid (the last retry failed, or Stripe stopped
-    the subscription): an active enrollment pauses and the student's future weekly lessons are cancelled, so the
-    slot goes back on offer. A second call changes nothing."""
+    the subscription): an active enrollment pauses, the student's future weekly lessons are released, so the slot
+    goes back on offer, and their standing weekly time ends (no later term books it). A second call changes
+    nothing."""
     with transaction.atomic():
         enrollment = Enrollment.objects.select_for_update().filter(pk=enrollment_id).first()
         if enrollment is None or enrollment.status != Enrollment.Status.ACTIVE:
             return
         Enrollment.objects.filter(pk=enrollment.pk).update(status=Enrollment.Status.PAUSED)
         weekly_slot_free(student_id=enrollment.student_id, reason="Enrollment paused: tuition unpaid")
+        # After the lessons (their teachers and students locked first, as a rollover takes them): no later term
+        # books the weekly time.
+        for weekly_lesson in WeeklyLesson.objects.filter(student_id=enrollment.student_id, ended_on__isnull=True):
+            weekly_lesson_end(weekly_lesson=weekly_lesson, on=timezone.localdate(timezone=school_settings_get().zone))
 
 
 def enrollment_resume_paid(*, enrollment_id: int) -> None:

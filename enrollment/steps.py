@@ -31,14 +31,14 @@ from enrollment.selectors import (
     instrument_taught,
     instrument_taught_in_windows,
     teacher_loads_below_capacity,
-    term_on,
     tuition_plans_offered,
 )
 from enrollment.services import enrollment_create
 from enrollment.signals import enrollment_booked
 from scheduling.models import Lesson, Teacher
-from scheduling.services import lesson_create, student_create, student_teacher_assign, term_lessons_generate
+from scheduling.services import lesson_create, student_create, student_teacher_assign
 from scheduling.slots import Slot, Window, slots_free
+from scheduling.weekly_lessons import weekly_lesson_book
 
 MAX_SLOT_ATTEMPTS = 8  # slots lost to concurrent enrollments before a child goes on the waitlist
 
@@ -295,17 +295,17 @@ def _book(enrollment: Enrollment, teacher: Teacher, start_at: datetime, demo_min
         kind=Lesson.Kind.DEMO,
         payment_status=Lesson.PaymentStatus.WAIVED,
     )
-    local = timezone.localtime(start_at)
-    if term := term_on(day=local.date()):
-        term_lessons_generate(
-            student=enrollment.student,
-            teacher=teacher,
-            term=term,
-            weekday=local.weekday(),
-            start_time=time(local.hour, local.minute),
-            minutes=enrollment.lesson_minutes,
-            from_date=local.date() + timedelta(days=1),
-        )
+    # The demo's weekday and wall-clock time become the child's standing weekly time, booked from the next week in
+    # every term already made.
+    local = start_at.astimezone(school_settings_get().zone)
+    weekly_lesson_book(
+        student=enrollment.student,
+        teacher=teacher,
+        weekday=local.weekday(),
+        start_time=time(local.hour, local.minute),
+        minutes=enrollment.lesson_minutes,
+        starts_on=local.date() + timedelta(days=1),
+    )
     return demo
 
 

@@ -5,14 +5,16 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from cedarheights.admin import AuditedAdmin, DomainErrorAsMessageAdmin
+from cedarheights.admin import AuditedAdmin, DomainErrorAsMessageAdmin, ReadOnlyAdmin
 from cedarheights.errors import DomainError
 from scheduling.models import (
     AcademicYear,
@@ -24,6 +26,7 @@ from scheduling.models import (
     Teacher,
     Term,
     WeeklyAvailability,
+    WeeklyLesson,
 )
 from scheduling.outcomes import CANCELLING
 from scheduling.services import (
@@ -37,6 +40,7 @@ from scheduling.services import (
     term_dates_validate,
     term_update,
 )
+from scheduling.weekly_lessons import term_rollover, term_rollover_preview
 
 
 class NamedRelatedFilter(admin.RelatedFieldListFilter):
@@ -155,6 +159,8 @@ class TermAdmin(DomainErrorAsMessageAdmin):
     search_fields = ["name", "academic_year__name"]
     date_hierarchy = "start_date"
     inlines = [ClosureInline]
+    actions = ["roll_over"]
+    change_form_template = "admin/scheduling/term/change_form.html"
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
@@ -162,6 +168,57 @@ class TermAdmin(DomainErrorAsMessageAdmin):
             term_update(term=Term.objects.get(pk=obj.pk), **fields)
         else:
             obj.pk = term_create(**fields).pk
+
+    def has_rollover_permission(self, request) -> bool:
+        return self.has_change_permission(request) and request.user.has_perm("scheduling.add_lesson")
+
+    @admin.action(description="Roll over weekly lessons into this term", permissions=["rollover"])
+    def roll_over(self, request, queryset):
+        """To the term's rollover page, which shows what would be booked before anything is."""
+        terms = list(queryset[:2])
+        if len(terms) != 1:
+            self.message_user(request, "Choose one term to roll the weekly lessons into.", messages.WARNING)
+            return None
+        return redirect("admin:scheduling_term_rollover", terms[0].pk)
+
+    def get_urls(self):
+        rollover = self.admin_site.admin_view(self.rollover_view)
+        return [path("<int:pk>/rollover/", rollover, name="scheduling_term_rollover"), *super().get_urls()]
+
+    def rollover_view(self, request, pk: int):
+        """The owner's rollover: first what would be booked, per weekly lesson, conflicts in red with why
+        (`term_rollover_preview`); the Confirm button (a POST) books it (`term_rollover`) and says what it booked
+        and which conflicts need the owner. Confirming again books nothing new."""
+        if not self.has_rollover_permission(request):
+            raise PermissionDenied
+        term = get_object_or_404(Term.objects.select_related("academic_year"), pk=pk)
+        if request.method == "POST":
+            rollover = term_rollover(term=term, actor=request.user)
+        else:
+            rollover = term_rollover_preview(term=term)
+        return render(
+            request,
+            "admin/scheduling/term/rollover.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Roll over weekly lessons into {term}",
+                "opts": self.model._meta,
+                "term": term,
+                "rollover": rollover,
+            },
+        )
+
+
+@admin.register(WeeklyLesson)
+class WeeklyLessonAdmin(ReadOnlyAdmin):
+    """The children's standing weekly times. They are made by enrollment and booked term by term by the rollover (on
+    a term's page); a paused enrollment ends them."""
+
+    list_display = ["student", "teacher", "weekday", "start_time", "minutes", "starts_on", "ended_on"]
+    list_filter = [("ended_on", admin.EmptyFieldListFilter), "weekday", ("teacher", NamedRelatedFilter)]
+    list_select_related = ["student", "teacher__user"]
+    search_fields = ["student__first_name", "student__last_name", "teacher__user__last_name"]
+    date_hierarchy = "starts_on"
 
 
 @admin.register(Closure)

@@ -1,7 +1,7 @@
 """Attendance reminders (issue 15 §4): a lesson still without an outcome a day after it ended earns its teacher one
 email; while any stay unmarked, the teacher gets one digest a local day listing them, with the link to /teach/.
 
-Run hourly by django-q2 (`scheduling.tasks.attendance_reminders`, migration 0010), any number of times: every email
+Run hourly by django-q2 (`scheduling.tasks.attendance_reminders`, migration 0011), any number of times: every email
 carries a dedupe key (the lesson; the teacher and the local day), so each is queued once, ever.
 """
 

@@ -82,3 +82,11 @@ class MakeupBlockInUse(DomainError):
 
     code = "makeup_block_in_use"
     status = 409
+
+
+class WeeklyTimeTaken(DomainError):
+    """The student already has a standing weekly lesson on that weekday at that time (the database's
+    `weekly_lesson_one_standing_time`)."""
+
+    code = "weekly_time_taken"
+    status = 409

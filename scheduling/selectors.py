@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from cedarheights.roles import is_parent, is_school_admin, is_teacher
 from cedarheights.selectors import school_settings_get
-from scheduling.local_time import days_between
+from scheduling.local_time import days_between, local_datetime
 from scheduling.models import LONGEST_LESSON, Closure, Lesson, MakeupBlock, Student, Teacher, Term, WeeklyAvailability
 
 
@@ -27,6 +27,55 @@ def closed_dates(*, teacher_ids: Sequence[int], start_date: date, end_date: date
     for teacher_id, first, last in closures.values_list("teacher_id", "start_date", "end_date"):
         closed[teacher_id].update(days_between(max(first, start_date), min(last, end_date)))
     return closed
+
+
+def weekly_starts(
+    *,
+    student_id: int,
+    teacher_id: int,
+    term: Term,
+    weekday: int,
+    start_time: time,
+    zone: ZoneInfo,
+    from_date: date | None = None,
+    weekly_lesson_id: int | None = None,
+) -> list[datetime]:
+    """The weeks of a weekly time still to book in a term, from `from_date`: each `weekday` at the local wall-clock
+    `start_time` (DST moves no lesson), but the school's and the teacher's closures, a time the spring-forward gap
+    skips, and a week already booked: a lesson of the student with the teacher at that time, not cancelled; and for
+    a weekly lesson, any week it already has a lesson in, whatever became of it (a week the family cancelled, or
+    one moved to another day, is not booked again)."""
+    first = max(term.start_date, from_date or term.start_date)
+    first += timedelta(days=(weekday - first.weekday()) % 7)
+    closed = closed_dates(teacher_ids=[teacher_id], start_date=first, end_date=term.end_date)
+    existing = set(
+        Lesson.objects.filter(student_id=student_id, teacher_id=teacher_id, start_at__date__gte=first)
+        .exclude(status=Lesson.Status.CANCELLED)
+        .values_list("start_at", flat=True)
+    )
+    weeks_done = set()
+    if weekly_lesson_id is not None:
+        since = datetime.combine(first - timedelta(days=7), time.min, tzinfo=zone)
+        had = Lesson.objects.filter(weekly_lesson_id=weekly_lesson_id, start_at__gte=since)
+        weeks_done = {_monday(start_at.astimezone(zone).date()) for start_at in had.values_list("start_at", flat=True)}
+    starts = []
+    day = first
+    while day <= term.end_date:
+        start_at = local_datetime(day, start_time, zone)
+        if (
+            start_at is not None
+            and day not in closed[None]
+            and day not in closed[teacher_id]
+            and start_at not in existing
+            and _monday(day) not in weeks_done
+        ):
+            starts.append(start_at)
+        day += timedelta(days=7)
+    return starts
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
 
 def overlapping(*, start_at: datetime, end_at: datetime) -> Q:

@@ -33,7 +33,6 @@ from scheduling.errors import (
     TermOverlap,
     TooLateToCancel,
 )
-from scheduling.local_time import local_datetime
 from scheduling.models import (
     LONGEST_LESSON,
     AcademicYear,
@@ -46,16 +45,17 @@ from scheduling.models import (
     TeacherCancellation,
     Term,
     WeeklyAvailability,
+    WeeklyLesson,
 )
 from scheduling.outcomes import CANCELLING, STATUS_OF_OUTCOME, Outcome
 from scheduling.selectors import (
     availability_covers,
-    closed_dates,
     closure_on,
     lessons_overlapping,
     overlapping,
     sick_passes_left,
     terms_overlapping,
+    weekly_starts,
 )
 from scheduling.signals import lesson_outcome_changed
 from scheduling.transitions import (
@@ -497,39 +497,39 @@ def term_lessons_generate(
     minutes: int,
     room: Room | None = None,
     from_date: date | None = None,
+    weekly_lesson: WeeklyLesson | None = None,
 ) -> list[Lesson]:
-    """The student's weekly lessons for the rest of the term, in local time; closures are skipped.
+    """The student's weekly lessons for the rest of the term, in local time; closures are skipped. With a
+    `weekly_lesson`, the lessons are its weeks (`Lesson.weekly_lesson`), and a week it already had is never booked
+    again, even cancelled (see `weekly_starts`).
 
     Running it again creates only what is missing. A week that clashes with another lesson fails the
     whole call with the clash named, so a weekly slot is booked whole or not at all.
     """
     booking_lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
-    zone = school_settings_get().zone
-    first = max(term.start_date, from_date or term.start_date)
-    first += timedelta(days=(weekday - first.weekday()) % 7)
-    closed = closed_dates(teacher_ids=[teacher.pk], start_date=first, end_date=term.end_date)
-    existing = set(
-        Lesson.objects.filter(student=student, teacher=teacher, start_at__date__gte=first)
-        .exclude(status=Lesson.Status.CANCELLED)
-        .values_list("start_at", flat=True)
+    starts = weekly_starts(
+        student_id=student.pk,
+        teacher_id=teacher.pk,
+        term=term,
+        weekday=weekday,
+        start_time=start_time,
+        zone=school_settings_get().zone,
+        from_date=from_date,
+        weekly_lesson_id=weekly_lesson.pk if weekly_lesson else None,
     )
     length = timedelta(minutes=minutes)
-    starts = []
-    day = first
-    while day <= term.end_date:
-        start_at = local_datetime(day, start_time, zone)
-        if (
-            start_at is not None
-            and day not in closed[None]
-            and day not in closed[teacher.pk]
-            and start_at not in existing
-        ):
-            starts.append(start_at)
-        day += timedelta(days=7)
     if starts:
         _weekly_slot_validate(teacher=teacher, student=student, starts=starts, length=length, room=room)
     lessons = [
-        Lesson(teacher=teacher, student=student, start_at=start_at, end_at=start_at + length, room=room, term=term)
+        Lesson(
+            teacher=teacher,
+            student=student,
+            start_at=start_at,
+            end_at=start_at + length,
+            room=room,
+            term=term,
+            weekly_lesson=weekly_lesson,
+        )
         for start_at in starts
     ]
     if lessons:

@@ -4,5 +4,5 @@ from scheduling.attendance import attendance_reminders_send
 
 
 def attendance_reminders() -> int:
-    """Scheduled hourly (migration 0010): the teachers' reminders of lessons left unmarked."""
+    """Scheduled hourly (migration 0011): the teachers' reminders of lessons left unmarked."""
     return attendance_reminders_send()

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cedarheights.serializers import ModelCleanSerializer, ModelSerializer, Serializer, StrictCharField
@@ -185,3 +186,59 @@ class TimeslotQuerySerializer(serializers.Serializer):
         if (attrs["end"] - attrs["start"]).days > self.MAX_DAYS:
             raise serializers.ValidationError({"end": [f"Ask for at most {self.MAX_DAYS} days at a time."]})
         return attrs
+
+
+class TermRolloverSerializer(Serializer):
+    preview = serializers.BooleanField(
+        default=False, help_text="Show what would be booked, and write nothing (as `?preview=1`)."
+    )
+
+
+class TermRolloverQuerySerializer(serializers.Serializer):
+    # Empty (`?preview=`, as a form sends it) is the same as leaving it out.
+    preview = serializers.BooleanField(required=False, allow_null=True, default=False)
+
+
+class RolloverConflictSerializer(serializers.Serializer):
+    on = serializers.DateField(allow_null=True, help_text="The week's local date; null: every week.")
+    code = serializers.CharField(help_text="As `Error.code` would say it: `lesson_conflict`, `outside_availability`…")
+    message = serializers.CharField()
+
+
+class RolloverWeeklyLessonSerializer(serializers.Serializer):
+    """A child's weekly lesson in the term: its weeks booked (or to book), or why none is."""
+
+    id = serializers.IntegerField(source="weekly_lesson.pk")
+    student = serializers.SerializerMethodField()
+    teacher = serializers.SerializerMethodField()
+    weekday = serializers.IntegerField(source="weekly_lesson.weekday", help_text="0 Monday … 6 Sunday.")
+    start_time = serializers.TimeField(
+        source="weekly_lesson.start_time", format="%H:%M", help_text="Local wall-clock time in the school's zone."
+    )
+    minutes = serializers.IntegerField(source="weekly_lesson.minutes")
+    lessons = serializers.IntegerField(help_text="Its weeks to book (booked, unless it has conflicts).")
+    first_day = serializers.DateField(allow_null=True)
+    last_day = serializers.DateField(allow_null=True)
+    conflicts = RolloverConflictSerializer(many=True, help_text="Why it is held back; empty when it is booked.")
+
+    @extend_schema_field(PersonRefSerializer)
+    def get_student(self, plan) -> dict:
+        return {"id": plan.weekly_lesson.student_id, "name": str(plan.weekly_lesson.student)}
+
+    @extend_schema_field(PersonRefSerializer)
+    def get_teacher(self, plan) -> dict:
+        return {"id": plan.weekly_lesson.teacher_id, "name": plan.weekly_lesson.teacher.user.get_full_name()}
+
+
+class RolloverSerializer(serializers.Serializer):
+    """A term's rollover: what it booked (or would book, in a preview), per weekly lesson."""
+
+    term = serializers.IntegerField(source="term.pk")
+    preview = serializers.BooleanField(help_text="True: nothing was written.")
+    lessons = serializers.IntegerField(help_text="Lessons booked (or that would be).")
+    children = serializers.IntegerField(help_text="Children with lessons booked (or that would be).")
+    conflicts = serializers.SerializerMethodField(help_text="Weekly lessons held back, each for the owner to settle.")
+    weekly_lessons = RolloverWeeklyLessonSerializer(source="plans", many=True)
+
+    def get_conflicts(self, rollover) -> int:
+        return len(rollover.conflicted)

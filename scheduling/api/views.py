@@ -20,8 +20,11 @@ from scheduling.api.serializers import (
     LessonSerializer,
     LessonTeacherUpdateSerializer,
     PublicTeacherSerializer,
+    RolloverSerializer,
     SlotSerializer,
     TeacherSerializer,
+    TermRolloverQuerySerializer,
+    TermRolloverSerializer,
     TermSerializer,
     TimeslotQuerySerializer,
 )
@@ -51,6 +54,7 @@ from scheduling.services import (
     term_update,
 )
 from scheduling.slots import slots_free
+from scheduling.weekly_lessons import term_rollover, term_rollover_preview
 
 
 class InstrumentViewSet(ReferenceViewSet):
@@ -94,6 +98,29 @@ class TermViewSet(ReferenceViewSet):
     filterset_fields = ["academic_year"]
     search_fields = ["name"]
     ordering_fields = ["start_date", "name"]
+
+    @extend_schema(
+        request=TermRolloverSerializer,
+        parameters=[OpenApiParameter("preview", bool, description="`1` or `true`: the preview, nothing written.")],
+        responses={200: RolloverSerializer},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def rollover(self, request, pk=None):
+        """The school's admins only: book every active child's weekly lesson into this term (from tomorrow), at
+        the same weekday and wall-clock time with the same teacher, closures skipped. A weekly lesson with a
+        conflict (a week clashing with another lesson, a teacher inactive or no longer teaching then) books no
+        week and is listed with each reason; the others are booked. Sending it again books nothing new. With
+        `?preview=1` or `{"preview": true}`: what would be booked, and nothing is written."""
+        body = TermRolloverSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        query = TermRolloverQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        term = self.get_object()
+        if body.validated_data["preview"] or query.validated_data.get("preview"):
+            rollover = term_rollover_preview(term=term)
+        else:
+            rollover = term_rollover(term=term, actor=request.user)
+        return Response(RolloverSerializer(rollover).data)
 
 
 class ClosureViewSet(ReferenceViewSet):

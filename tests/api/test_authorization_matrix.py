@@ -5,6 +5,7 @@ by a family or teacher, or as shared school data, or this test fails asking for 
 """
 
 import re
+from datetime import time, timedelta
 
 import pytest
 from django.apps import apps
@@ -27,6 +28,8 @@ from scheduling.models import (
     Term,
     WeeklyAvailability,
 )
+from scheduling.weekly_lessons import weekly_lesson_book
+from tests.factories import TermFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -218,6 +221,12 @@ WRITES = [(p, m) for p, m in OPERATIONS if m in {"post", "put", "patch"} and (p,
 REFUSED = {401, 403, 404}
 
 
+def record_url(url: str) -> str:
+    """The record an action acts on (`/lessons/5/cancel/` → `/lessons/5/`): what a refused write must leave as it
+    was."""
+    return re.sub(r"(/\d+/)[a-z-]+/$", r"\1", url)
+
+
 def a_side(model: type, world):
     """Family A's record of the same kind: its values are what a forbidden write would try to set."""
     return {Family: world.student_a.family, Student: world.student_a, Lesson: world.lesson_a}.get(model)
@@ -236,9 +245,9 @@ def test_a_field_the_caller_may_not_write_is_a_400_naming_it_and_nothing_changes
         model = model_behind(path.replace("{id}", "1"), world)
         target = b_side(model, world) if model in OWNED else any_shared(model, world)
         url = path.replace("{id}", str(target.pk))
-        current = admin.get(path.replace("{id}", str(target.pk)).removesuffix("cancel/")).json()
+        current = admin.get(record_url(path.replace("{id}", str(target.pk)))).json()
         if (source := a_side(model, world)) is not None:
-            other = admin.get(path.replace("{id}", str(source.pk)).removesuffix("cancel/")).json()
+            other = admin.get(record_url(path.replace("{id}", str(source.pk)))).json()
     counts = row_counts()
 
     checked = 0
@@ -258,9 +267,37 @@ def test_a_field_the_caller_may_not_write_is_a_400_naming_it_and_nothing_changes
         assert set(probe) <= set(named), f"{where}: not named {sorted(set(probe) - set(named))}"
         checked += 1
         if current is not None:
-            assert admin.get(url.removesuffix("cancel/")).json() == current, f"{where} changed the record"
+            assert admin.get(record_url(url)).json() == current, f"{where} changed the record"
     assert checked, f"no role may {method.upper()} {path}: nothing was checked"
     assert row_counts() == counts
+
+
+def test_only_the_school_rolls_weekly_lessons_into_a_term_or_previews_it(world, as_role):
+    # Given a child's weekly Monday lesson whose weeks no term covers yet, and the term made since
+    fall = world.shared["term"]
+    weekly_lesson_book(
+        student=world.student_a,
+        teacher=world.lesson_a.teacher,
+        weekday=0,
+        start_time=time(17),
+        minutes=30,
+        starts_on=fall.end_date + timedelta(days=1),
+    )
+    winter = TermFactory(start_date=fall.end_date + timedelta(days=7), end_date=fall.end_date + timedelta(weeks=7))
+    url = f"/api/v1/terms/{winter.pk}/rollover/"
+    lessons = Lesson.objects.count()
+
+    # When parents and teachers ask for the preview or the rollover, then they are refused and nothing is booked
+    for role in ("parent_a", "parent_b", "teacher_x", "teacher_y"):
+        for query, body in (("?preview=1", {}), ("", {"preview": True}), ("", {})):
+            response = as_role(role).post(url + query, body, format="json")
+            assert response.status_code == 403, f"{role} POST {url}{query} {body} → {response.status_code}"
+    assert Lesson.objects.count() == lessons
+    # And the school's admin is answered: the preview writes nothing, the rollover books the weeks
+    preview = as_role("admin").post(url + "?preview=1", format="json")
+    assert preview.status_code == 200 and preview.json()["lessons"] == 6 and Lesson.objects.count() == lessons
+    assert as_role("admin").post(url, {}, format="json").json()["lessons"] == 6
+    assert Lesson.objects.count() == lessons + 6
 
 
 def test_a_parent_setting_their_childs_teacher_is_refused_and_the_rename_with_it(world, as_role):

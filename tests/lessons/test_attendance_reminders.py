@@ -157,7 +157,7 @@ def test_the_selector_finds_a_teachers_unmarked_lessons_oldest_first(week):
 
 def test_the_reminders_run_hourly_in_the_worker(week):
     # The migration's own function (a transactional test elsewhere may have flushed the row it made).
-    migration = importlib.import_module("scheduling.migrations.0010_attendance_reminders_schedule")
+    migration = importlib.import_module("scheduling.migrations.0011_attendance_reminders_schedule")
     Schedule.objects.filter(func=migration.REMINDERS).delete()
     for _ in range(2):
         migration.schedule_reminders(apps, schema_editor=None)

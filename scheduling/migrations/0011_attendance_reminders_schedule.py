@@ -17,7 +17,7 @@ def unschedule_reminders(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scheduling", "0009_lesson_outcomes"),
+        ("scheduling", "0010_weekly_lessons_from_booked_lessons"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
