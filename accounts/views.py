@@ -32,7 +32,8 @@ def locked_out(request, original_response=None, credentials=None):
     ).render()
 
 
-def home(request):
+@login_required
+def landing(request):
     """`/`, where signing in lands (LOGIN_REDIRECT_URL): each role on its own first page."""
     return redirect(home_url_name(request.user))
 

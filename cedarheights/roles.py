@@ -28,4 +28,6 @@ def home_url_name(user) -> str:
     """Where someone lands at `/` (and so after signing in): the name of their own first page."""
     if is_teacher(user):
         return "teach-home"
+    if is_parent(user):
+        return "family-home"
     return "profile"

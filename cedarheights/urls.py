@@ -12,7 +12,7 @@ from cedarheights.error_handlers import json_bad_request, json_not_found, json_p
 MOVED_ADMIN_PAGES = {"enrollment/student": "scheduling/student", "billing/tuitionplan": "enrollment/tuitionplan"}
 
 urlpatterns = [
-    path("", accounts_views.home, name="home"),
+    path("", accounts_views.landing, name="landing"),
     *(
         re_path(rf"^admin/{old}/(?P<rest>.*)$", RedirectView.as_view(url=f"/admin/{new}/%(rest)s", query_string=True))
         for old, new in MOVED_ADMIN_PAGES.items()

@@ -405,3 +405,21 @@ def test_a_teacher_signing_in_lands_on_their_week(week):
 
     assert response.redirect_chain[-1][0] == reverse("teach-home")
     assert response.templates[0].name == "scheduling/teach/home.html"
+
+
+@pytest.mark.parametrize(
+    ("who", "lands_on"),
+    [("teacher", "teach-home"), ("parent", "family-home"), ("owner", "profile"), ("nobody", "login")],
+)
+def test_the_front_door_sends_each_role_to_its_own_first_page(week, who, lands_on):
+    user = {
+        "teacher": week.teacher.user,
+        "parent": week.parent,
+        "owner": UserFactory(role="admin", is_staff=True, is_superuser=True),
+        "nobody": None,
+    }[who]
+    client = client_of(user) if user else Client()
+
+    response = client.get("/")
+
+    assert response.status_code == 302 and response["Location"].split("?")[0] == reverse(lands_on)
