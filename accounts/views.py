@@ -12,7 +12,7 @@ from accounts.services import password_change, user_update_profile
 from accounts.tokens import password_link_tokens
 from cedarheights.error_body import domain_error_response, is_api
 from cedarheights.errors import DomainError
-from cedarheights.roles import is_parent
+from cedarheights.roles import home_url_name, is_parent
 
 
 def locked_out(request, original_response=None, credentials=None):
@@ -30,6 +30,12 @@ def locked_out(request, original_response=None, credentials=None):
     return TemplateResponse(
         request, original_response.template_name, context, status=error.status, headers=error.headers()
     ).render()
+
+
+@login_required
+def landing(request):
+    """`/`, where signing in lands (LOGIN_REDIRECT_URL): each role on its own first page."""
+    return redirect(home_url_name(request.user))
 
 
 class LoginView(auth_views.LoginView):

@@ -7,6 +7,7 @@ from cedarheights.api_views import SchoolSettingsApi
 from enrollment.api import family_views as family
 from enrollment.api import views as enrollment
 from enrollment.api.credit_views import CreditActionViewSet
+from scheduling.api import teacher_views as teaching
 from scheduling.api import views as scheduling
 from scheduling.api.school_days import SchoolDayCloseApi
 
@@ -24,6 +25,7 @@ router.register("makeup-credits", family.MakeupCreditViewSet, basename="makeup-c
 router.register("academic-years", scheduling.AcademicYearViewSet, basename="academic-year")
 router.register("terms", scheduling.TermViewSet, basename="term")
 router.register("closures", scheduling.ClosureViewSet, basename="closure")
+router.register("makeup-blocks", teaching.MakeupBlockViewSet, basename="makeup-block")
 router.register("tuition-plans", enrollment.TuitionPlanViewSet, basename="tuition-plan")
 router.register("billing/subscriptions", billing.SubscriptionViewSet, basename="subscription")
 router.register("lesson-fees", billing.LessonFeeViewSet, basename="lesson-fee")
@@ -47,9 +49,15 @@ public_urls = [
     path("pricing/", enrollment.PublicPricingApi.as_view(), name="public-pricing"),
 ]
 
+teach_urls = [
+    path("day/", teaching.TeachDayApi.as_view(), name="teach-day-api"),
+    path("unmarked/", teaching.TeachUnmarkedApi.as_view(), name="teach-unmarked-api"),
+]
+
 urlpatterns = [
     path("auth/", include(auth_urls)),
     path("public/", include(public_urls)),
+    path("teach/", include(teach_urls)),
     path("school-settings/", SchoolSettingsApi.as_view(), name="school-settings"),
     path("enrollments/", enrollment.EnrollmentCreateApi.as_view(), name="enrollment-create"),
     path("school-days/close/", SchoolDayCloseApi.as_view(), name="school-day-close"),

@@ -111,6 +111,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         409,
         "A reschedule needs a credit; this cancellation earns none (`message` says why).",
     ),
+    "makeup_block_overlap": (409, "The make-up block overlaps another make-up block of the same teacher."),
+    "makeup_block_in_use": (409, "A make-up lesson is booked inside the block: it stays while that lesson does."),
     "makeup_slot_not_offered": (409, "That make-up time is not offered (taken, too soon, too far, another teacher)."),
     "term_overlap": (409, "The term's dates share a day with another term's."),
     "weekly_time_taken": (409, "The student already has a standing weekly lesson on that weekday at that time."),

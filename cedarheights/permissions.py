@@ -34,3 +34,10 @@ class SchoolAdminParentOrTeacher(BasePermission):
         if is_teacher(request.user):
             allowed = getattr(view, "teacher_actions", set())
         return view.action in allowed
+
+
+class SchoolAdminOrTeacher(BasePermission):
+    """A teacher's own records (their day, their make-up blocks): teachers, and the school's admins for all."""
+
+    def has_permission(self, request, view):
+        return is_school_admin(request.user) or is_teacher(request.user)

@@ -22,3 +22,12 @@ def is_teacher(user) -> bool:
 
 def is_parent(user) -> bool:
     return bool(user and user.is_authenticated and user.role == Role.PARENT and user.family_id)
+
+
+def home_url_name(user) -> str:
+    """Where someone lands at `/` (and so after signing in): the name of their own first page."""
+    if is_teacher(user):
+        return "teach-home"
+    if is_parent(user):
+        return "family-home"
+    return "profile"

@@ -1,27 +1,19 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import views as accounts_views
 from cedarheights import health
 from cedarheights.error_handlers import json_bad_request, json_not_found, json_permission_denied, json_server_error
-from cedarheights.roles import is_parent
 
 # Models that moved app (README, "Architecture"): the owner's bookmarks of their admin pages still open them.
 MOVED_ADMIN_PAGES = {"enrollment/student": "scheduling/student", "billing/tuitionplan": "enrollment/tuitionplan"}
 
 
-@login_required
-def landing(request):
-    """`/` (and where signing in lands): a parent's home is their family's portal; everyone else's, their profile."""
-    return redirect("family-home" if is_parent(request.user) else "profile")
-
-
 urlpatterns = [
-    path("", landing, name="landing"),
+    path("", accounts_views.landing, name="landing"),
     *(
         re_path(rf"^admin/{old}/(?P<rest>.*)$", RedirectView.as_view(url=f"/admin/{new}/%(rest)s", query_string=True))
         for old, new in MOVED_ADMIN_PAGES.items()
@@ -39,6 +31,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("enroll/", include("enrollment.urls")),
     path("family/", include("enrollment.family_urls")),
+    path("teach/", include("scheduling.urls")),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
 ]

@@ -70,6 +70,20 @@ class CancellationDecided(DomainError):
     status = 409
 
 
+class MakeupBlockOverlap(DomainError):
+    """The make-up block overlaps another of the teacher's (the exclusion constraint `makeup_block_no_overlap`)."""
+
+    code = "makeup_block_overlap"
+    status = 409
+
+
+class MakeupBlockInUse(DomainError):
+    """A make-up lesson is booked inside the block: it stays while that lesson does."""
+
+    code = "makeup_block_in_use"
+    status = 409
+
+
 class WeeklyTimeTaken(DomainError):
     """The student already has a standing weekly lesson on that weekday at that time (the database's
     `weekly_lesson_one_standing_time`)."""

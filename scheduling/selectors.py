@@ -6,10 +6,11 @@ The free-slot finder is scheduling/slots.py.
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, Count, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from cedarheights.roles import is_parent, is_school_admin, is_teacher
@@ -19,7 +20,9 @@ from scheduling.models import (
     LONGEST_LESSON,
     Closure,
     Lesson,
+    MakeupBlock,
     Student,
+    Teacher,
     TeacherCancellation,
     Term,
     WeeklyAvailability,
@@ -198,16 +201,116 @@ def sick_passes_left(*, lesson: Lesson) -> int:
 UNMARKED_AFTER = timedelta(hours=24)
 
 
-def lessons_unmarked() -> QuerySet[Lesson]:
-    """Lessons that ended more than UNMARKED_AFTER ago and still have no outcome (the index `lesson_unmarked`)."""
-    return Lesson.objects.filter(outcome="", end_at__lt=timezone.now() - UNMARKED_AFTER)
-
-
 def lesson_week_owner_figures() -> dict[str, int]:
     """The owner's dashboard: teachers' cancellations awaiting a decision, and lessons nobody marked."""
     return {
         "teacher_cancellations_pending": TeacherCancellation.objects.filter(
             decision=TeacherCancellation.Decision.PENDING
         ).count(),
-        "lessons_unmarked": lessons_unmarked().count(),
+        "lessons_unmarked": lessons_unmarked(older_than=UNMARKED_AFTER).count(),
     }
+
+
+# A teacher's side of the lesson week: their days, what is left to mark, their students, their make-up blocks.
+
+# What a teacher's lists show of each lesson, in one query.
+TEACHING_RELATED = ("student__instrument", "room", "teacher__user")
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def lessons_unmarked(
+    *, teacher: Teacher | None = None, older_than: timedelta = UNMARKED_AFTER, now: datetime | None = None
+) -> QuerySet[Lesson]:
+    """Lessons still without an outcome that ended more than `older_than` before `now` (every teacher's, or one's),
+    oldest first. The partial index `lesson_unmarked` (teacher, end_at WHERE outcome = '') finds them."""
+    lessons = Lesson.objects.filter(outcome="", end_at__lt=(now or timezone.now()) - older_than)
+    if teacher is not None:
+        lessons = lessons.filter(teacher=teacher)
+    return lessons.select_related(*TEACHING_RELATED).order_by("end_at", "pk")
+
+
+def lessons_of_days(*, teacher_id: int | None, first_day: date, last_day: date) -> QuerySet[Lesson]:
+    """Lessons starting on the local days `first_day` to `last_day` (every teacher's, or one's), cancelled ones
+    too (a teacher wants to see them go), by start."""
+    zone = school_settings_get().zone
+    lessons = Lesson.objects.filter(
+        start_at__gte=local_midnight(first_day, zone),
+        start_at__lt=local_midnight(last_day + timedelta(days=1), zone),
+    )
+    if teacher_id is not None:
+        lessons = lessons.filter(teacher_id=teacher_id)
+    return lessons.select_related(*TEACHING_RELATED).order_by("start_at", "pk")
+
+
+@dataclass(frozen=True)
+class TeacherWeek:
+    """A teacher's page: today and the six days after it, each with its lessons (today first), and the lessons of
+    earlier days still to mark."""
+
+    today: date
+    days: list[tuple[date, list[Lesson]]]
+    still_to_mark: list[Lesson]
+
+
+def teacher_week(*, teacher: Teacher, days: int = 7) -> TeacherWeek:
+    zone = school_settings_get().zone
+    now = timezone.now()
+    today = now.astimezone(zone).date()
+    last_day = today + timedelta(days=days - 1)
+    by_day: dict[date, list[Lesson]] = {today + timedelta(days=n): [] for n in range(days)}
+    for lesson in lessons_of_days(teacher_id=teacher.pk, first_day=today, last_day=last_day):
+        by_day[lesson.start_at.astimezone(zone).date()].append(lesson)
+    # Today's lessons that ended unmarked are in today's list; the box holds those of earlier days.
+    earlier = lessons_unmarked(teacher=teacher, older_than=now - local_midnight(today, zone), now=now)
+    return TeacherWeek(today=today, days=list(by_day.items()), still_to_mark=list(earlier))
+
+
+def teacher_lesson_get(*, teacher: Teacher, lesson_id: int) -> Lesson | None:
+    """One of the teacher's own lessons; None for anyone else's (their pages answer 404)."""
+    return Lesson.objects.select_related(*TEACHING_RELATED).filter(teacher=teacher, pk=lesson_id).first()
+
+
+def teacher_students(*, teacher: Teacher) -> QuerySet[Student]:
+    """The teacher's active students, each with their family's parents (names, email, phone) and `next_lesson_at`,
+    the start of their next lesson with this teacher still to come (None when none is booked)."""
+    next_lesson = Lesson.objects.filter(
+        student=OuterRef("pk"), teacher=teacher, outcome="", start_at__gte=timezone.now()
+    ).order_by("start_at")
+    return (
+        Student.objects.filter(teacher=teacher, status=Student.Status.ACTIVE)
+        .select_related("instrument", "family")
+        .prefetch_related("family__parents")
+        .annotate(next_lesson_at=Subquery(next_lesson.values("start_at")[:1]))
+        .order_by("first_name", "last_name", "pk")
+    )
+
+
+def makeups_inside(*, teacher_id: int | OuterRef, start_at: datetime | OuterRef, end_at: datetime | OuterRef):
+    """Make-up lessons of the teacher, not cancelled, overlapping [start_at, end_at) (values, or a make-up block's
+    columns in a subquery)."""
+    return Lesson.objects.filter(
+        overlapping(start_at=start_at, end_at=end_at), teacher_id=teacher_id, kind=Lesson.Kind.MAKEUP
+    ).exclude(status=Lesson.Status.CANCELLED)
+
+
+def makeup_blocks_visible_to(user) -> QuerySet[MakeupBlock]:
+    """Admin: every teacher's make-up blocks; a teacher: their own; anyone else: none."""
+    blocks = MakeupBlock.objects.select_related("teacher__user").order_by("start_at", "pk")
+    if is_school_admin(user):
+        return blocks
+    if is_teacher(user):
+        return blocks.filter(teacher_id=user.teacher.pk)
+    return blocks.none()
+
+
+def makeup_blocks_upcoming(*, teacher: Teacher) -> QuerySet[MakeupBlock]:
+    """The teacher's make-up blocks not over yet, each with `booked`: whether a make-up lesson is booked inside."""
+    booked = makeups_inside(teacher_id=OuterRef("teacher_id"), start_at=OuterRef("start_at"), end_at=OuterRef("end_at"))
+    return (
+        MakeupBlock.objects.filter(teacher=teacher, end_at__gt=timezone.now())
+        .annotate(booked=Exists(booked))
+        .order_by("start_at", "pk")
+    )

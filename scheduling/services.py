@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from cedarheights.emails import email_owner
+from cedarheights.emails import email_owner, email_parents
 from cedarheights.errors import InvalidInput
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_settings_get
@@ -390,8 +390,8 @@ def lesson_teacher_cancel(*, lesson: Lesson, actor, reason: str) -> Lesson:
 @transaction.atomic
 def teacher_cancellation_create(*, lesson: Lesson, actor, reason: str) -> TeacherCancellation:
     """A teacher (or the school for them) cancels the lesson with a reason: the family's credit stands at once (never
-    capped), and the owner is told, to send a substitute instead (`teacher_cancellation_decide`). Sent again, the
-    first report stands: no second record, no second email."""
+    capped) and the family is told, with the make-up link; the owner is told, to send a substitute instead
+    (`teacher_cancellation_decide`). Sent again, the first report stands: no second record, no second email."""
     _reason_required(reason)
     booking_lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
     previous = Lesson.objects.values_list("outcome", flat=True).get(pk=lesson.pk)
@@ -399,6 +399,7 @@ def teacher_cancellation_create(*, lesson: Lesson, actor, reason: str) -> Teache
     reported = lesson.teacher_cancellations.order_by("-reported_at", "-pk").first()
     if previous == Outcome.TEACHER_CANCELLED and reported is not None:
         return reported  # decided since, perhaps: a repeated cancel must not ask the owner again
+    zone = school_settings_get().zone
     cancellation, created = TeacherCancellation.objects.get_or_create(
         lesson=lesson,
         decision=TeacherCancellation.Decision.PENDING,
@@ -409,7 +410,14 @@ def teacher_cancellation_create(*, lesson: Lesson, actor, reason: str) -> Teache
             template="teacher_cancelled_owner",
             dedupe_key=f"teacher-cancelled:{cancellation.pk}",
             related=lesson,
-            context={"cancellation": cancellation, "lesson": lesson, "zone": school_settings_get().zone},
+            context={"cancellation": cancellation, "lesson": lesson, "zone": zone},
+        )
+        email_parents(
+            family=lesson.student.family,
+            template="teacher_cancelled_family",
+            dedupe_key=f"teacher-cancelled-family:{lesson.pk}:{lesson.outcome_set_at.isoformat()}",
+            related=lesson,
+            context={"lesson": lesson, "zone": zone},
         )
     return cancellation
 

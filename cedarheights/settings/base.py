@@ -129,7 +129,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 CSRF_FAILURE_VIEW = "cedarheights.error_handlers.csrf_failure"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "landing"  # a parent lands in the family portal, anyone else on their profile
+LOGIN_REDIRECT_URL = "landing"  # `/` sends each role on to its own first page (cedarheights.roles.home_url_name)
 LOGOUT_REDIRECT_URL = "login"
 # Sessions (OWASP ASVS 3.3.1, 3.3.2, level 2) end after this long without a request, or this long after sign-in,
 # whatever the user (the owner's admin included): cedarheights.middleware.SessionLifetimeMiddleware decides. The

@@ -11,7 +11,8 @@ from accounts.models import User
 from billing.models import TuitionSubscription
 from enrollment.credits import makeup_credit_grant
 from enrollment.models import Enrollment
-from scheduling.models import Lesson
+from scheduling.makeup_blocks import makeup_block_create
+from scheduling.models import Lesson, MakeupBlock
 from scheduling.services import lesson_create
 from tests.factories import (
     AcademicYearFactory,
@@ -45,6 +46,9 @@ class World:
     lesson_a: Lesson
     lesson_b: Lesson
     shared: dict
+    # Make-up time of teacher X (student A's teacher) and of teacher Y (student B's).
+    block_x: MakeupBlock | None = None
+    block_y: MakeupBlock | None = None
 
     def user(self, role: str) -> User | None:
         return None if role == "anonymous" else getattr(self, role)
@@ -76,8 +80,24 @@ def world(school) -> World:
         "plan": TuitionPlanFactory(instrument=piano),
         "year": year,
     }
+    blocks = [
+        makeup_block_create(
+            teacher=teacher, start_at=start + timedelta(days=1), end_at=start + timedelta(days=1, hours=2)
+        )
+        for teacher in (teacher_x, teacher_y)
+    ]
     return World(
-        admin, parent_a, parent_b, teacher_x.user, teacher_y.user, student_a, student_b, lesson_a, lesson_b, shared
+        admin,
+        parent_a,
+        parent_b,
+        teacher_x.user,
+        teacher_y.user,
+        student_a,
+        student_b,
+        lesson_a,
+        lesson_b,
+        shared,
+        *blocks,
     )
 
 

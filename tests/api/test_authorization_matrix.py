@@ -22,6 +22,7 @@ from scheduling.models import (
     Closure,
     Instrument,
     Lesson,
+    MakeupBlock,
     Student,
     Teacher,
     TeacherCancellation,
@@ -35,10 +36,10 @@ from tests.factories import TermFactory
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "parent_a", "parent_b", "teacher_x", "teacher_y", "admin"]
-# One family's records (students and lessons: one teacher's too); a teacher's cancellations are that teacher's only.
-OWNED = {Family, Student, Lesson, TuitionSubscription, TeacherCancellation, MakeupCredit}
+# One family's records (students and lessons: one teacher's too); a teacher's own (cancellations, make-up time).
+OWNED = {Family, Student, Lesson, TuitionSubscription, TeacherCancellation, MakeupCredit, MakeupBlock}
 FAMILIES_ONLY = {Family, TuitionSubscription, MakeupCredit}  # no teacher reaches them
-TEACHERS_ONLY = {TeacherCancellation}  # no family reaches them
+TEACHERS_ONLY = {TeacherCancellation, MakeupBlock}  # no family reaches them
 # What cancelling a lesson means for the family, and where it may move: the family's side, not their teacher's.
 FAMILY_SIDE = {"/api/v1/lessons/{id}/cancellation/", "/api/v1/lessons/{id}/reschedule/"}
 SHARED = {Teacher, WeeklyAvailability, Instrument, AcademicYear, Term, Closure, TuitionPlan}
@@ -100,6 +101,7 @@ def b_side(model: type, world):
         TuitionSubscription: TuitionSubscription.objects.get(family=world.student_b.family),
         MakeupCredit: MakeupCredit.objects.get(enrollment__student=world.student_b),
         LessonFee: LessonFee.objects.get(family=world.student_b.family),
+        MakeupBlock: world.block_y,
     }[model]
 
 
@@ -137,7 +139,7 @@ def test_every_operation_by_every_role(world, as_role, path, method):
             # Family B's records, taught by teacher Y: as if they did not exist.
             assert response.status_code in {403, 404}, where
         # Teachers have no access to families, their billing or their credits at all, families none to teachers'
-        # cancellations.
+        # cancellations or make-up time.
         owner = (
             role == "admin"
             or (role == "parent_b" and model not in TEACHERS_ONLY)
@@ -181,6 +183,7 @@ def test_no_list_leaks_family_b_or_teacher_y(world, as_role, role):
         "/api/v1/lessons/": {world.lesson_b.pk},
         "/api/v1/makeup-credits/": {MakeupCredit.objects.get(enrollment__student=world.student_b).pk},
         "/api/v1/teacher-cancellations/": {teacher_y_cancellation(world).pk},
+        "/api/v1/makeup-blocks/": {world.block_y.pk},
     }
     own = {
         "parent_a": {
@@ -188,7 +191,11 @@ def test_no_list_leaks_family_b_or_teacher_y(world, as_role, role):
             "/api/v1/lessons/": {world.lesson_a.pk},
             "/api/v1/makeup-credits/": {MakeupCredit.objects.get(enrollment__student=world.student_a).pk},
         },
-        "teacher_x": {"/api/v1/students/": {world.student_a.pk}, "/api/v1/lessons/": {world.lesson_a.pk}},
+        "teacher_x": {
+            "/api/v1/students/": {world.student_a.pk},
+            "/api/v1/lessons/": {world.lesson_a.pk},
+            "/api/v1/makeup-blocks/": {world.block_x.pk},
+        },
     }[role]
     checked = 0
     for url in LISTS:

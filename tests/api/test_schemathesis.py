@@ -72,3 +72,13 @@ def test_the_api_honours_its_schema_for_the_admin(case, world, world_credits):
 @FUZZ
 def test_the_api_honours_its_schema_for_a_parent(case, world, world_credits):
     call_as(case, world.parent_a)
+
+
+# A teacher's own endpoints, as a teacher (the runs above reach them as the school and as a parent).
+teaching = schema.include(path_regex=r"^/api/v1/(teach/|makeup-blocks/)")
+
+
+@teaching.parametrize()
+@FUZZ
+def test_the_teachers_api_honours_its_schema_for_a_teacher(case, world):
+    call_as(case, world.teacher_x)
