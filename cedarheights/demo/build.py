@@ -144,6 +144,7 @@ def _tuition_plan(plan: DemoPlan, instruments: dict[str, Instrument]) -> Tuition
         lesson_minutes=plan.minutes,
         interval=plan.interval,
         price_cents=plan.price_cents,
+        basis=plan.basis,
     )
 
 

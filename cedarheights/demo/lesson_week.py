@@ -1,16 +1,20 @@
 """The demo school's lesson week (issue 15), told through the services every user goes through: lessons taught
 and marked, teachers' notes the families read, a family's cancellation with notice and the make-up it booked, a
-credit about to expire, a late cancellation and a no-show, a teacher's cancellation awaiting the owner, and a
+credit about to expire, a late cancellation and a no-show (whose fee waits for the owner), a teacher's cancellation
+awaiting the owner (its credit held while the family's tuition is unpaid), a teacher's make-up time, and a
 teacher's lessons still to mark. Each part looks for what it made first, so seeding again changes nothing."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
 from accounts.models import User
+from cedarheights.selectors import school_settings_get
+from cedarheights.services import school_settings_update
 from enrollment.makeups import lesson_cancel_by_family, makeup_book, makeup_slots_offer
 from enrollment.models import MakeupCredit
-from scheduling.models import Lesson, Student
+from scheduling.makeup_blocks import makeup_block_create
+from scheduling.models import Lesson, MakeupBlock, Student, Teacher
 from scheduling.outcomes import Outcome
 from scheduling.services import lesson_outcome_set, lesson_teacher_cancel, lesson_update
 
@@ -85,13 +89,31 @@ def credit_expiring_story(*, today: date) -> None:
 
 
 def missed_lessons_story(*, today: date) -> None:
-    """Ada cancelled last week's lesson too late (no credit); Sofia did not come two weeks ago (no-show)."""
+    """Ada cancelled last week's lesson too late (no credit); Sofia did not come two weeks ago (no-show): on her
+    per-lesson plan the school's no-show fee waits in "Pending fees" for the owner."""
     ada = _lessons(_student("Ada", "Okonkwo")).filter(start_at__date__lt=today).last()
     if ada is not None and ada.outcome != Outcome.LATE_CANCEL:
         lesson_outcome_set(lesson=ada, outcome=Outcome.LATE_CANCEL, actor=None, reason="Called an hour before")
     sofia = _lessons(_student("Sofia", "Rossi")).filter(start_at__date__lt=today - timedelta(days=10)).last()
     if sofia is not None and sofia.outcome != Outcome.NO_SHOW:
         lesson_outcome_set(lesson=sofia, outcome=Outcome.NO_SHOW, actor=None)
+
+
+def fees_turn_on() -> None:
+    """The demo school charges no-show and late-cancellation fees on its per-lesson plan."""
+    school = school_settings_get()
+    if not school.lesson_fees_enabled:
+        school_settings_update(school_settings=school, lesson_fees_enabled=True)
+
+
+def makeup_time_publish(*, today: date) -> None:
+    """Priya Raman opens Saturday morning of next week for make-ups."""
+    teacher = Teacher.objects.get(user__email="priya.raman@cedarheights.test")
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 + 7)
+    zone = school_settings_get().zone
+    start = datetime.combine(saturday, time(10), tzinfo=zone)
+    if not MakeupBlock.objects.filter(teacher=teacher, start_at=start).exists():
+        makeup_block_create(teacher=teacher, start_at=start, end_at=start + timedelta(hours=2))
 
 
 def teacher_cancellation_story() -> None:
@@ -106,6 +128,8 @@ def teacher_cancellation_story() -> None:
 
 
 def lesson_week_tell(*, today: date) -> None:
+    fees_turn_on()
+    makeup_time_publish(today=today)
     # The missed lessons first, then the rest of the past marked taught: each lesson's outcome recorded once.
     credit_expiring_story(today=today)
     missed_lessons_story(today=today)

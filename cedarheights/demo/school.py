@@ -91,6 +91,7 @@ class DemoPlan:
     minutes: int
     interval: TuitionPlan.Interval
     price_cents: int
+    basis: TuitionPlan.Basis = TuitionPlan.Basis.FLAT
 
 
 MONTH, WEEK = TuitionPlan.Interval.MONTH, TuitionPlan.Interval.WEEK
@@ -101,6 +102,14 @@ PLANS = (
     DemoPlan(name="Guitar or bass 45 min, monthly", instrument=None, minutes=45, interval=MONTH, price_cents=18500),
     DemoPlan(name="Any instrument 60 min, monthly", instrument=None, minutes=60, interval=MONTH, price_cents=25000),
     DemoPlan(name="Any instrument 30 min, weekly", instrument=None, minutes=30, interval=WEEK, price_cents=3500),
+    DemoPlan(
+        name="Piano 30 min, per lesson",
+        instrument="Piano",
+        minutes=30,
+        interval=WEEK,
+        price_cents=4000,
+        basis=TuitionPlan.Basis.PER_LESSON,
+    ),
 )
 
 
@@ -258,7 +267,7 @@ FAMILIES = (
                 last_name="Rossi",
                 born=date(2018, 3, 8),
                 instrument="Piano",
-                plan="Any instrument 30 min, weekly",
+                plan="Piano 30 min, per lesson",  # with the school's no-show fee (cedarheights.demo.lesson_week)
                 weekday=SAT,
                 start=time(9, 30),
                 minutes=30,
