@@ -22,6 +22,20 @@ class SchoolSettingsSerializer(ModelCleanSerializer):
             "booking_horizon_days",
             "buffer_minutes",
             "slot_step_minutes",
+            # The lesson week's policies (README, "The week of lessons")
+            "cancellation_notice_hours",
+            "sick_passes_per_term",
+            "makeup_credits_per_term",
+            "family_credit_days",
+            "school_credit_grace_days",
+            "makeup_notice_hours",
+            "makeup_horizon_days",
+            "makeup_any_teacher",
+            "lesson_fees_enabled",
+            "no_show_fee_percent",
+            "late_cancel_fee_percent",
+            "first_late_cancel_waived",
+            "fee_review_hours",
             "updated_at",
         ]
         read_only_fields = ["updated_at"]

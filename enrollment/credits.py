@@ -19,6 +19,7 @@ from enrollment.models import Enrollment, MakeupCredit, MakeupCreditEntry
 from enrollment.signals import makeup_credit_expired, makeup_credit_issued
 from scheduling.models import Lesson, Term
 from scheduling.outcomes import FLAGS, CreditRule, Outcome
+from scheduling.selectors import term_on
 
 Kind = MakeupCreditEntry.Kind
 Origin = MakeupCredit.Origin
@@ -108,7 +109,7 @@ def _term_of(lesson: Lesson) -> Term | None:
     if lesson.term_id:
         return lesson.term
     day = _lesson_day(lesson)
-    return Term.objects.filter(start_date__lte=day, end_date__gte=day).first()
+    return term_on(day=day)
 
 
 def credit_expiry(*, origin: str, missed_on: date, term: Term | None) -> date:
@@ -236,7 +237,7 @@ def makeup_credit_grant(
     if not reason.strip():
         raise InvalidInput("Say why the credit is given.", fields={"reason": ["Give a reason."]})
     today = school_today()
-    term = Term.objects.filter(start_date__lte=today, end_date__gte=today).first()
+    term = term_on(day=today)
     origin = Origin.GOODWILL if goodwill else Origin.OWNER
     credit = MakeupCredit.objects.create(
         enrollment=enrollment,
@@ -305,11 +306,19 @@ def makeup_credit_hold(*, credit: MakeupCredit) -> MakeupCredit:
     return credit
 
 
+HELD_CREDIT_GRACE = timedelta(days=14)
+
+
 def makeup_credits_release(*, family_id: int) -> int:
-    """The family's tuition is paid (billing says): its held credits can be used."""
-    return MakeupCredit.objects.filter(enrollment__student__family_id=family_id, held_until_paid=True).update(
-        held_until_paid=False
-    )
+    """The family's tuition is paid (billing says): its held credits can be used. One whose expiry passed, or is
+    near, while it could not be used gets a fortnight from today (an `extended` line)."""
+    held = list(MakeupCredit.objects.filter(enrollment__student__family_id=family_id, held_until_paid=True))
+    MakeupCredit.objects.filter(pk__in=[credit.pk for credit in held]).update(held_until_paid=False)
+    soon = school_today() + HELD_CREDIT_GRACE
+    for credit in held:
+        if credit.expires_on < soon and credit_balance(credit=credit) == 1:
+            makeup_credit_extend(credit=credit, actor=None, expires_on=soon, reason="Held until the tuition was paid")
+    return len(held)
 
 
 def makeup_credits_expire(*, today: date | None = None) -> int:
@@ -317,12 +326,15 @@ def makeup_credits_expire(*, today: date | None = None) -> int:
     teacher's or a closure's becomes money on the family's account (billing listens to `makeup_credit_expired`).
     Safe to run again: an expired credit has no balance left."""
     today = today or school_today()
-    due = credits_with_balance(MakeupCredit.objects.filter(expires_on__lt=today)).filter(balance=1)
+    # A held credit cannot be used, so it does not run out either: its release gives it time (makeup_credits_release).
+    due = credits_with_balance(MakeupCredit.objects.filter(expires_on__lt=today, held_until_paid=False)).filter(
+        balance=1
+    )
     expired = 0
     for credit_id in due.values_list("pk", flat=True):
         with transaction.atomic():
             credit = _locked(MakeupCredit(pk=credit_id))
-            if credit_balance(credit=credit) != 1 or credit.expires_on >= today:
+            if credit_balance(credit=credit) != 1 or credit.expires_on >= today or credit.held_until_paid:
                 continue
             _entry_append(credit=credit, kind=Kind.EXPIRED, reason=f"Unused by {credit.expires_on:%-d %b %Y}")
             if credit.origin in SCHOOL_ORIGINS:

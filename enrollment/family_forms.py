@@ -1,9 +1,10 @@
 """The family portal's forms: cancelling a lesson, and choosing a make-up time (to book with a credit, or to
 reschedule a lesson to)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import forms
+from django.utils import timezone
 
 from cedarheights.validators import no_control_characters
 from scheduling.models import Teacher
@@ -34,9 +35,18 @@ class MakeupTimeForm(forms.Form):
             start_at = None
         known = teacher_id.isdigit() and len(teacher_id) < 10  # a number an id column holds
         teacher = Teacher.objects.filter(pk=int(teacher_id), active=True).first() if known else None
-        if teacher is None or start_at is None or start_at.tzinfo is None:
+        if teacher is None or start_at is None or start_at.tzinfo is None or not _within_a_year(start_at):
             raise forms.ValidationError("Choose one of the times offered.")
         return teacher, start_at
+
+
+def _within_a_year(moment: datetime) -> bool:
+    """A time a make-up could be at: a real offset, and no further than a year from now (a time near the calendar's
+    ends cannot even be moved to another zone)."""
+    try:
+        return abs(moment - timezone.now()) <= timedelta(days=366)
+    except OverflowError:
+        return False
 
 
 class OfferFilterForm(forms.Form):

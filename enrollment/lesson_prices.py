@@ -37,6 +37,8 @@ def lesson_fee_quote(*, lesson: Lesson, outcome: str, enrollment: Enrollment | N
     plan = enrollment.tuition_plan if enrollment else None
     if setting is None or not school.lesson_fees_enabled or plan is None or plan.basis != TuitionPlan.Basis.PER_LESSON:
         return None
+    if lesson.kind != Lesson.Kind.REGULAR:
+        return None  # a missed make-up loses its credit, which is penalty enough; a demo is free
     amount = round(lesson_price_cents(enrollment=enrollment) * getattr(school, setting) / 100)
     if amount <= 0:
         return None

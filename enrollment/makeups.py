@@ -20,18 +20,20 @@ from enrollment.credits import (
     enrollment_for_lesson,
     lesson_credit_expiry,
     makeup_credit_redeem,
+    school_today,
 )
 from enrollment.errors import CreditNotUsable, MakeupSlotNotOffered, NoCreditEarned
 from enrollment.lesson_prices import FeeQuote, lesson_fee_quote
 from enrollment.models import MakeupCredit
 from scheduling.errors import NotYourLesson
-from scheduling.models import Lesson, MakeupBlock, Teacher, Term
+from scheduling.models import Lesson, MakeupBlock, Teacher
 from scheduling.outcomes import CANCELLING, FLAGS, Outcome
-from scheduling.selectors import closed_dates, sick_passes_left
+from scheduling.selectors import closed_dates, sick_passes_left, term_on
 from scheduling.services import booking_lock, family_cancellation_outcome, lesson_create, lesson_outcome_set
 from scheduling.slots import slots_free
 from scheduling.transitions import Role, lesson_role
 
+TEACHER_AWAY = frozenset({Outcome.TEACHER_CANCELLED, Outcome.SCHOOL_CLOSED})
 FREE_TIME, MAKEUP_TIME, FREED_TIME = "the teacher's free time", "make-up time", "freed by a cancellation"
 MAX_OFFERS = 200
 
@@ -126,7 +128,7 @@ def makeup_credit_usable_check(*, credit: MakeupCredit) -> None:
         raise CreditNotUsable("This credit has been used or has expired.")
     if credit.held_until_paid:
         raise CreditNotUsable("This credit can be used once the missed lesson's tuition is paid.")
-    if credit.expires_on < timezone.localdate():
+    if credit.expires_on < school_today():
         raise CreditNotUsable(f"This credit expired on {credit.expires_on:%-d %B %Y}.")
 
 
@@ -169,6 +171,8 @@ def makeup_slots_offer(
         .values_list("teacher_id", "student_id", "start_at", "end_at", "outcome")
     )
     busy = [(t, s, a, b) for t, s, a, b, outcome in lessons if outcome not in CANCELLING]
+    # The teacher's own absences: a time they cancelled (or the school closed) is not theirs to offer again.
+    away = [(t, a, b) for t, _, a, b, outcome in lessons if outcome in TEACHER_AWAY]
     closed = closed_dates(teacher_ids=list(teachers), start_date=first_day, end_date=last_day)
     step = timedelta(minutes=school.slot_step_minutes)
     buffer = timedelta(minutes=school.buffer_minutes)
@@ -184,11 +188,11 @@ def makeup_slots_offer(
                 return False
             if s == credit.enrollment.student_id and a < end and b > start:
                 return False
-        return True
+        return not any(t == teacher_pk and a < end and b > start for t, a, b in away)
 
     for teacher_pk, _, start, end, outcome in lessons:
-        if teacher_pk in teachers and outcome in CANCELLING and end - start == length and open_at(teacher_pk, start):
-            found.setdefault((teacher_pk, start), FREED_TIME)
+        if teacher_pk in teachers and outcome == Outcome.CANCELLED_WITH_NOTICE and end - start == length:
+            found[teacher_pk, start] = FREED_TIME  # another family's notice cancellation, said as such
     for block in MakeupBlock.objects.filter(teacher_id__in=teachers, start_at__lt=range_end, end_at__gt=range_start):
         start = block.start_at
         while start + length <= block.end_at:
@@ -198,7 +202,7 @@ def makeup_slots_offer(
     offers = [
         MakeupOffer(start.astimezone(zone), start.astimezone(zone) + length, teachers[teacher_pk], source)
         for (teacher_pk, start), source in found.items()
-        if all(not (s == credit.enrollment.student_id and a < start + length and b > start) for _, s, a, b in busy)
+        if open_at(teacher_pk, start)
     ]
     offers.sort(key=lambda offer: (offer.start_at, offer.teacher.pk))
     return offers[:MAX_OFFERS]
@@ -232,7 +236,7 @@ def makeup_book(*, credit: MakeupCredit, teacher: Teacher, start_at: datetime, a
             start_at=start_at,
             end_at=start_at + timedelta(minutes=credit.lesson_minutes),
             kind=Lesson.Kind.MAKEUP,
-            term=Term.objects.filter(start_date__lte=local_day, end_date__gte=local_day).first(),
+            term=term_on(day=local_day),
             check_availability=False,  # a make-up block or a freed time may lie outside the weekly hours
         )
     except DomainError as error:  # taken since the offer was read: the database said so

@@ -36,6 +36,8 @@ from scheduling.outcomes import CANCELLING, FLAGS, Outcome
 from scheduling.selectors import PENDING_FIRST, lessons_unmarked
 from scheduling.services import (
     LESSON_CHANGEABLE,
+    closure_create,
+    closure_update,
     lesson_change,
     lesson_create,
     lesson_outcome_validate,
@@ -236,7 +238,7 @@ class CloseDayForm(forms.Form):
 
 
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
+class ClosureAdmin(DomainErrorAsMessageAdmin):
     list_display = ["reason", "start_date", "end_date", "teacher", "term"]
     list_filter = [("term", NamedRelatedFilter), ("teacher", admin.EmptyFieldListFilter)]
     list_select_related = ["teacher__user", "term__academic_year"]
@@ -244,6 +246,14 @@ class ClosureAdmin(admin.ModelAdmin):
     autocomplete_fields = ["teacher", "term"]
     date_hierarchy = "start_date"
     change_list_template = "admin/scheduling/closure/change_list.html"
+
+    def save_model(self, request, obj, form, change):
+        """Through the services: a planned closure takes its days' booked lessons off (no lessons on a closure)."""
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        if change:
+            closure_update(closure=obj, **fields)
+        else:
+            obj.pk = closure_create(**{name: form.cleaned_data[name] for name in form.fields}).pk
 
     def get_urls(self):
         close_day = self.admin_site.admin_view(self.close_day_view)

@@ -15,8 +15,9 @@ from accounts.models import Family
 from cedarheights.emails import email_parents
 from cedarheights.errors import InvalidInput
 from cedarheights.selectors import school_settings_get
-from scheduling.models import Closure, Lesson, Teacher, Term
+from scheduling.models import Closure, Lesson, Teacher
 from scheduling.outcomes import Outcome
+from scheduling.selectors import term_on
 from scheduling.services import booking_lock, closure_create, lessons_cancel
 from scheduling.transitions import STILL_TO_COME
 
@@ -43,11 +44,14 @@ def _day_validate(day: date) -> None:
 
 
 def _lessons_on(day: date) -> QuerySet[Lesson]:
-    """The lessons still to come on `day` in the school's zone (local midnight to midnight, whatever its length)."""
+    """The lessons still to come on `day` in the school's zone (local midnight to midnight, whatever its length); on
+    the day itself, only those not yet over (a lesson taught before the power went out is marked, not closed)."""
     zone = school_settings_get().zone
     start = datetime.combine(day, time.min, tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-    return Lesson.objects.filter(start_at__gte=start, start_at__lt=end, outcome=STILL_TO_COME)
+    return Lesson.objects.filter(
+        start_at__gte=start, start_at__lt=end, end_at__gt=timezone.now(), outcome=STILL_TO_COME
+    )
 
 
 def _whole_school_closure(day: date) -> Closure | None:
@@ -77,10 +81,11 @@ def school_day_close(*, day: date, reason: str, actor) -> DayClosing:
     # closure; a second closing of the day waits, then finds this one.
     booking_lock(teacher_ids=list(Teacher.objects.values_list("pk", flat=True)), student_ids=[])
     closure = _whole_school_closure(day) or closure_create(
+        release_lessons=False,  # they are closed here, with their credits, not released
         reason=reason.strip(),
         start_date=day,
         end_date=day,
-        term=Term.objects.filter(start_date__lte=day, end_date__gte=day).first(),
+        term=term_on(day=day),
     )
     closing = _closing(day, closure, _lessons_on(day))
     lessons_cancel(

@@ -1,6 +1,9 @@
 """The teacher's pages' forms (/teach/): they read what was typed; the services decide."""
 
+from datetime import timedelta
+
 from django import forms
+from django.utils import timezone
 
 from cedarheights.validators import no_control_characters, single_line
 from scheduling.local_time import local_datetime
@@ -69,6 +72,9 @@ class MakeupBlockForm(forms.Form):
             return data
         if end <= start:
             self.add_error("end", "The block must end after it starts.")
+            return data
+        if abs(day - timezone.localdate()) > timedelta(days=366):  # the calendar's ends cannot carry a time zone
+            self.add_error("day", "Choose a day from today to a year ahead.")
             return data
         for name, at in (("start", start), ("end", end)):
             data[f"{name}_at"] = local_datetime(day, at, self.zone)

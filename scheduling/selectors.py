@@ -314,3 +314,8 @@ def makeup_blocks_upcoming(*, teacher: Teacher) -> QuerySet[MakeupBlock]:
         .annotate(booked=Exists(booked))
         .order_by("start_at", "pk")
     )
+
+
+def term_on(*, day: date) -> Term | None:
+    """The term a day falls in (terms never overlap: the constraint `term_no_overlap`)."""
+    return Term.objects.filter(start_date__lte=day, end_date__gte=day).first()

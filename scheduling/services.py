@@ -427,8 +427,14 @@ def teacher_cancellation_decide(
     *, cancellation: TeacherCancellation, actor, substitute: Teacher | None = None
 ) -> TeacherCancellation:
     """The owner's answer to a teacher's cancellation: a substitute takes the lesson (it is kept, the family's
-    credit taken back), or the credit stands. Decided once; the same answer again changes nothing."""
-    cancellation = TeacherCancellation.objects.select_for_update().get(pk=cancellation.pk)
+    credit taken back, and the family told the lesson is on), or the credit stands. Decided once, while the lesson is
+    still cancelled by its teacher; the same answer again changes nothing."""
+    lesson = cancellation.lesson
+    booking_lock(  # first, as every booking does: a substitute books the time again
+        teacher_ids={lesson.teacher_id, cancellation.teacher_id} | ({substitute.pk} if substitute else set()),
+        student_ids=[lesson.student_id],
+    )
+    cancellation = TeacherCancellation.objects.select_for_update().select_related("lesson").get(pk=cancellation.pk)
     decision = TeacherCancellation.Decision.SUBSTITUTE if substitute else TeacherCancellation.Decision.CREDIT
     if cancellation.decision != TeacherCancellation.Decision.PENDING:
         if cancellation.decision == decision and cancellation.substitute == substitute:
@@ -437,7 +443,19 @@ def teacher_cancellation_decide(
     if substitute is not None:
         if substitute.pk == cancellation.teacher_id:
             raise InvalidInput("Choose another teacher as the substitute.", fields={"substitute": ["Another teacher."]})
-        lesson_outcome_set(lesson=cancellation.lesson, outcome=STILL_TO_COME, actor=actor, teacher=substitute)
+        if cancellation.lesson.outcome != Outcome.TEACHER_CANCELLED:
+            raise CancellationDecided(
+                f"The lesson is {cancellation.lesson.get_outcome_display().lower() or 'still to come'} since: "
+                "no substitute can take it."
+            )
+        lesson = lesson_outcome_set(lesson=cancellation.lesson, outcome=STILL_TO_COME, actor=actor, teacher=substitute)
+        email_parents(
+            family=lesson.student.family,
+            template="teacher_substitute_family",
+            dedupe_key=f"teacher-substitute:{cancellation.pk}",
+            related=lesson,
+            context={"lesson": lesson, "cancellation": cancellation, "substitute": substitute},
+        )
     cancellation.decision, cancellation.substitute = decision, substitute
     cancellation.decided_at, cancellation.decided_by = timezone.now(), actor
     cancellation.save(update_fields=["decision", "substitute", "decided_at", "decided_by"])
@@ -608,6 +626,11 @@ def lesson_change(*, lesson: Lesson, actor, check_availability: bool = True, **c
             check_availability=check_availability,
         )
     reason = changes.pop("reason", "")
+    if changes.get("outcome") == Outcome.TEACHER_CANCELLED:
+        # However it is recorded, a teacher's cancellation is reported: the owner decides, the family is told.
+        changes.pop("outcome")
+        reported = teacher_cancellation_create(lesson=lesson, actor=actor, reason=reason or "Recorded by the school")
+        lesson = reported.lesson
     if "outcome" in changes:
         lesson = lesson_outcome_set(lesson=lesson, outcome=changes.pop("outcome"), actor=actor, reason=reason)
     if "status" in changes:
@@ -716,12 +739,36 @@ def academic_year_delete(*, academic_year: AcademicYear) -> None:
     academic_year.delete()
 
 
-def closure_create(**fields: Any) -> Closure:
-    return record_save(Closure(), fields)
+@transaction.atomic
+def closure_create(*, release_lessons: bool = True, **fields: Any) -> Closure:
+    """A planned closure: its days have no lessons, so those already booked on them are taken off (see
+    `_closed_lessons_release`); a weather closure (`school_day_close`) closes its lessons itself."""
+    closure = record_save(Closure(), fields)
+    if release_lessons:
+        _closed_lessons_release(closure=closure)
+    return closure
 
 
+@transaction.atomic
 def closure_update(*, closure: Closure, **fields: Any) -> Closure:
-    return record_save(closure, fields)
+    closure = record_save(closure, fields)
+    _closed_lessons_release(closure=closure)
+    return closure
+
+
+def _closed_lessons_release(*, closure: Closure) -> int:
+    """Planned closures never have lessons: those still to come on its days are released (no charge, no credit), or,
+    on a teacher's own closure, cancelled by the teacher (the family's credit follows, never capped)."""
+    zone = school_settings_get().zone
+    lessons = Lesson.objects.filter(
+        start_at__gte=datetime.combine(closure.start_date, time.min, tzinfo=zone),
+        start_at__lt=datetime.combine(closure.end_date + timedelta(days=1), time.min, tzinfo=zone),
+        end_at__gt=timezone.now(),
+    )
+    outcome = Outcome.RELEASED
+    if closure.teacher_id:
+        lessons, outcome = lessons.filter(teacher_id=closure.teacher_id), Outcome.TEACHER_CANCELLED
+    return lessons_cancel(lessons=lessons, actor=None, outcome=outcome, reason=f"Closed: {closure.reason}"[:200])
 
 
 def closure_delete(*, closure: Closure) -> None:

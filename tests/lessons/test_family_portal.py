@@ -75,7 +75,7 @@ def test_a_parent_lands_on_the_portal_from_the_front_door_and_the_other_parent_p
     assert parent.get("/").url == "/family/"
     assert 'href="/family/"' in parent.get("/accounts/profile/").content.decode()
     assert 'href="/family/"' in parent.get("/billing/").content.decode()
-    assert signed_in(week.teacher.user).get("/").url == "/accounts/profile/"
+    assert signed_in(week.teacher.user).get("/").url == "/teach/"
 
 
 # Who may see what
