@@ -29,7 +29,7 @@ from billing.services.subscriptions import billing_start, subscription_charge_no
 from cedarheights.admin import ReadOnlyAdmin, admin_links, run_subject
 from cedarheights.errors import DomainError
 from cedarheights.money import format_cents
-from cedarheights.validators import no_control_characters
+from cedarheights.validators import no_control_characters, record_id
 from enrollment.selectors import tuition_plans_offered
 
 
@@ -205,8 +205,8 @@ class LedgerEntryAdmin(MoneyMixin, ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
-        if (family_id := request.GET.get("family__id__exact", "")).isdigit():
-            return ledger_with_running_balance(family_id=int(family_id)).select_related("family")
+        if (family_id := record_id(request.GET.get("family__id__exact", ""))) is not None:
+            return ledger_with_running_balance(family_id=family_id).select_related("family")
         return super().get_queryset(request)
 
     @admin.display(description="balance after")
@@ -367,7 +367,7 @@ class LessonFeeAdmin(MoneyMixin, ReadOnlyAdmin):
         """Waive one or more fees with a note: a pending one never posts, a posted one is adjusted away."""
         if not request.user.has_perm("billing.change_lessonfee"):
             raise PermissionDenied
-        ids = [int(pk) for pk in request.GET.get("ids", "").split(",") if pk.isdigit()]
+        ids = [pk for text in request.GET.get("ids", "").split(",") if (pk := record_id(text)) is not None]
         fees = list(LessonFee.objects.filter(pk__in=ids).select_related("lesson__student", "family").order_by("pk"))
         form = WaiveForm(request.POST or None)
         if request.method == "POST" and form.is_valid():

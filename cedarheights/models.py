@@ -28,7 +28,8 @@ class SchoolSettings(models.Model):
         default=30, validators=[MinValueValidator(15), MaxValueValidator(120)]
     )
     minimum_notice_hours = models.PositiveSmallIntegerField(
-        default=24, help_text="How far ahead a lesson must be booked or cancelled."
+        default=24,
+        help_text="How far ahead a lesson must be booked (enrollment's lessons). Cancelling has its own notice below.",
     )
     booking_horizon_days = models.PositiveSmallIntegerField(
         default=28,

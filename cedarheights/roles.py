@@ -30,4 +30,6 @@ def home_url_name(user) -> str:
         return "teach-home"
     if is_parent(user):
         return "family-home"
+    if is_school_admin(user):
+        return "admin:index"
     return "profile"

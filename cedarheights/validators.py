@@ -22,3 +22,9 @@ def no_control_characters(value: str) -> None:
 def single_line(text: str) -> str:
     """Text for a place that must be one line (an email's subject): each control character becomes a space."""
     return " ".join(CONTROL_CHARACTERS.sub(" ", text).split())
+
+
+def record_id(text: str) -> int | None:
+    """A record's id as typed in a URL (`?ids=3,4`, `?family=7`): digits an id column can hold, else None (a
+    number too large for the database would be its error, not the page's answer)."""
+    return int(text) if text.isdigit() and len(text) < 10 else None

@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from cedarheights.admin import ReadOnlyAdmin, admin_links, domain_error_on_form, run_subject
 from cedarheights.errors import DomainError
 from cedarheights.models import PipelineRun
-from cedarheights.validators import no_control_characters
+from cedarheights.validators import no_control_characters, record_id
 from enrollment.credits import credits_with_balance, makeup_credit_extend, makeup_credit_grant, makeup_credit_void
 from enrollment.models import Enrollment, MakeupCredit, MakeupCreditEntry, PreferredWindow, TuitionPlan
 from enrollment.pipelines import waitlist_offer
@@ -271,7 +271,7 @@ class MakeupCreditAdmin(ReadOnlyAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {}
-        if object_id.isdigit() and credits_with_balance().filter(pk=object_id, balance=1).exists():
+        if record_id(object_id) is not None and credits_with_balance().filter(pk=object_id, balance=1).exists():
             extra = {
                 "extend_url": reverse("admin:enrollment_makeupcredit_extend", args=[object_id]),
                 "void_url": reverse("admin:enrollment_makeupcredit_void", args=[object_id]),
@@ -312,8 +312,7 @@ class MakeupCreditAdmin(ReadOnlyAdmin):
         """The owner gives a credit: it counts toward the term's limit unless marked goodwill."""
         if not request.user.has_perm("enrollment.add_makeupcredit"):
             raise PermissionDenied
-        family_id = request.GET.get("family", "")
-        form = CreditGrantForm(request.POST or None, family_id=int(family_id) if family_id.isdigit() else None)
+        form = CreditGrantForm(request.POST or None, family_id=record_id(request.GET.get("family", "")))
         if request.method == "POST" and form.is_valid():
             try:
                 credit = makeup_credit_grant(actor=request.user, **form.cleaned_data)

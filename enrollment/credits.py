@@ -154,7 +154,7 @@ def credit_rule_for(*, lesson: Lesson, outcome: str) -> tuple[bool, str]:
     if rule == CreditRule.CAPPED:
         cap = school_settings_get().makeup_credits_per_term
         if capped_credits_used(enrollment=enrollment, term=_term_of(lesson), excluding_lesson_id=lesson.pk) >= cap:
-            return False, f"this term's {cap} make-up credits are used"
+            return False, f"this term's {cap} make-up credits have been issued already"
     return True, ""
 
 
@@ -181,7 +181,10 @@ def makeup_credit_follow_outcome(*, lesson: Lesson, previous: str, actor) -> Non
         if lesson_credit_expiry(lesson=lesson, outcome=lesson.outcome) < school_today():
             return
     if last is not None and last.balance_after == 1:
-        _entry_append(credit=credit, kind=Kind.REVOKED, actor=actor, reason=f"Outcome changed from {previous or '—'}")
+        was = Outcome(previous).label.lower() if previous else "still to come"
+        _entry_append(
+            credit=credit, kind=Kind.REVOKED, actor=actor, reason=f"The lesson was {was}; its outcome changed"
+        )
     if earns:
         _credit_issue_for(lesson=lesson, credit=credit, actor=actor)
 
@@ -261,6 +264,10 @@ def makeup_credit_extend(*, credit: MakeupCredit, actor, expires_on: date, reaso
     credit = _locked(credit)
     if not reason.strip():
         raise InvalidInput("Say why the credit is extended.", fields={"reason": ["Give a reason."]})
+    if expires_on > school_today() + timedelta(days=366):
+        raise InvalidInput(
+            "An extension lasts at most a year from today.", fields={"expires_on": ["Within a year from today."]}
+        )
     if expires_on <= credit.expires_on:
         raise InvalidInput(
             "An extension moves the expiry later.", fields={"expires_on": [f"After {credit.expires_on:%-d %b %Y}."]}

@@ -111,6 +111,7 @@ class ChildWeek:
     next_lessons: list[Lesson]
     open_credits: int
     soonest_expiry: date | None
+    held_credits: int = 0  # of the open ones, those waiting for the tuition to be paid
 
 
 @dataclass(frozen=True)
@@ -140,17 +141,20 @@ def family_home(*, family_id: int) -> FamilyHome:
     for lesson in upcoming:
         lessons_of.setdefault(lesson.student_id, []).append(lesson)
     expiries_of: dict[int, list[date]] = {}
+    held_of: dict[int, int] = {}
     open_credits = credits_with_status(MakeupCredit.objects.filter(enrollment__student__family_id=family_id))
-    for student_id, expires_on in open_credits.filter(status__in=OPEN).values_list(
-        "enrollment__student_id", "expires_on"
+    for student_id, expires_on, status in open_credits.filter(status__in=OPEN).values_list(
+        "enrollment__student_id", "expires_on", "status"
     ):
         expiries_of.setdefault(student_id, []).append(expires_on)
+        held_of[student_id] = held_of.get(student_id, 0) + (status == CreditStatus.HELD)
     children = [
         ChildWeek(
             student=student,
             next_lessons=lessons_of.get(student.pk, []),
             open_credits=len(expiries_of.get(student.pk, [])),
             soonest_expiry=min(expiries_of.get(student.pk, []), default=None),
+            held_credits=held_of.get(student.pk, 0),
         )
         for student in students
     ]

@@ -268,7 +268,8 @@ class ClosureAdmin(DomainErrorAsMessageAdmin):
         if request.method == "POST" and form.is_valid():
             day, reason = form.cleaned_data["day"], form.cleaned_data["reason"]
             try:
-                if "confirm" in request.POST:
+                # A confirm closes the day that was previewed: a date changed since is previewed first.
+                if "confirm" in request.POST and request.POST.get("previewed") == day.isoformat():
                     closed = school_day_close(day=day, reason=reason, actor=request.user)
                     self.message_user(
                         request,

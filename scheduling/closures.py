@@ -39,7 +39,9 @@ class DayClosing:
 
 def _day_validate(day: date) -> None:
     today = timezone.localdate(timezone=school_settings_get().zone)
-    if abs((day - today).days) > CLOSABLE_DAYS:
+    if day < today:  # a past day's lessons are marked as they went, not closed after the fact
+        raise InvalidInput("Close today or a day ahead.", fields={"day": ["Today or later."]})
+    if (day - today).days > CLOSABLE_DAYS:
         raise InvalidInput("Close a day within a year of today.", fields={"day": ["Within a year of today."]})
 
 

@@ -75,9 +75,11 @@ def makeup_block_create(*, teacher: Teacher, start_at: datetime, end_at: datetim
 
 @transaction.atomic
 def makeup_block_delete(*, block: MakeupBlock) -> None:
-    """Withdraw a make-up block; refused while a make-up lesson is booked inside it."""
+    """Withdraw a make-up block; refused while a make-up lesson booked since it was published lies inside it."""
     booking_lock(teacher_ids=[block.teacher_id], student_ids=[])
-    inside = makeups_inside(teacher_id=block.teacher_id, start_at=block.start_at, end_at=block.end_at)
+    inside = makeups_inside(
+        teacher_id=block.teacher_id, start_at=block.start_at, end_at=block.end_at, booked_since=block.created_at
+    )
     if booked := inside.select_related("student").first():
         when = _span(booked.start_at, booked.end_at, school_settings_get().zone)
         raise MakeupBlockInUse(

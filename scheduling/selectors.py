@@ -288,11 +288,21 @@ def teacher_students(*, teacher: Teacher) -> QuerySet[Student]:
     )
 
 
-def makeups_inside(*, teacher_id: int | OuterRef, start_at: datetime | OuterRef, end_at: datetime | OuterRef):
-    """Make-up lessons of the teacher, not cancelled, overlapping [start_at, end_at) (values, or a make-up block's
-    columns in a subquery)."""
+def makeups_inside(
+    *,
+    teacher_id: int | OuterRef,
+    start_at: datetime | OuterRef,
+    end_at: datetime | OuterRef,
+    booked_since: datetime | OuterRef,
+):
+    """Make-up lessons of the teacher, not cancelled, overlapping [start_at, end_at) and booked since the block was
+    published (values, or a make-up block's columns in a subquery): those the block may have offered. One booked
+    before it came from the teacher's free time and does not hold the block."""
     return Lesson.objects.filter(
-        overlapping(start_at=start_at, end_at=end_at), teacher_id=teacher_id, kind=Lesson.Kind.MAKEUP
+        overlapping(start_at=start_at, end_at=end_at),
+        teacher_id=teacher_id,
+        kind=Lesson.Kind.MAKEUP,
+        created_at__gte=booked_since,
     ).exclude(status=Lesson.Status.CANCELLED)
 
 
@@ -308,7 +318,12 @@ def makeup_blocks_visible_to(user) -> QuerySet[MakeupBlock]:
 
 def makeup_blocks_upcoming(*, teacher: Teacher) -> QuerySet[MakeupBlock]:
     """The teacher's make-up blocks not over yet, each with `booked`: whether a make-up lesson is booked inside."""
-    booked = makeups_inside(teacher_id=OuterRef("teacher_id"), start_at=OuterRef("start_at"), end_at=OuterRef("end_at"))
+    booked = makeups_inside(
+        teacher_id=OuterRef("teacher_id"),
+        start_at=OuterRef("start_at"),
+        end_at=OuterRef("end_at"),
+        booked_since=OuterRef("created_at"),
+    )
     return (
         MakeupBlock.objects.filter(teacher=teacher, end_at__gt=timezone.now())
         .annotate(booked=Exists(booked))

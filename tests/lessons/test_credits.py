@@ -129,13 +129,16 @@ class TestTheTermsCap:
         preview = cancellation_preview(lesson=third)
         lesson_cancel_by_family(lesson=third, actor=week.parent)
 
-        assert not preview.earns_credit and preview.why_no_credit == "this term's 2 make-up credits are used"
+        assert (
+            not preview.earns_credit
+            and preview.why_no_credit == "this term's 2 make-up credits have been issued already"
+        )
         assert preview.credit_expires_on is None
         assert MakeupCredit.objects.count() == 2 and not MakeupCredit.objects.filter(missed_lesson=third).exists()
         third.refresh_from_db()
         assert third.outcome == Outcome.CANCELLED_WITH_NOTICE
         [told] = EmailLog.objects.filter(template="lesson_cancelled", related_id=str(third.pk))
-        assert "this term's 2 make-up credits are used" in told.text_body
+        assert "this term's 2 make-up credits have been issued already" in told.text_body
 
     def test_teacher_and_closure_credits_never_count(self, week):
         lesson_teacher_cancel(lesson=week.lesson_in(hours=30), actor=week.teacher.user, reason="Ill")

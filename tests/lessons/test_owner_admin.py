@@ -305,7 +305,12 @@ def test_closing_a_day_shows_what_it_touches_then_closes_it_on_confirmation(week
     assert preview.status_code == 200 and [shown.pk for shown in preview.context["preview"].lessons] == [lesson.pk]
     assert str(week.parent.family) in preview.content.decode() and not Closure.objects.exists()
 
-    done = owner_client.post(url, {"day": day.isoformat(), "reason": "Ice storm", "confirm": "1"})
+    other_day = (day + timedelta(days=1)).isoformat()
+    changed = owner_client.post(url, {"day": other_day, "reason": "Ice storm", "confirm": "1", "previewed": day})
+    assert changed.status_code == 200 and not Closure.objects.exists()  # a date changed after the preview: previewed
+    done = owner_client.post(
+        url, {"day": day.isoformat(), "reason": "Ice storm", "confirm": "1", "previewed": day.isoformat()}
+    )
 
     assert done.status_code == 302
     lesson.refresh_from_db()

@@ -409,7 +409,7 @@ def test_a_teacher_signing_in_lands_on_their_week(week):
 
 @pytest.mark.parametrize(
     ("who", "lands_on"),
-    [("teacher", "teach-home"), ("parent", "family-home"), ("owner", "profile"), ("nobody", "login")],
+    [("teacher", "teach-home"), ("parent", "family-home"), ("owner", "admin:index"), ("nobody", "login")],
 )
 def test_the_front_door_sends_each_role_to_its_own_first_page(week, who, lands_on):
     user = {
