@@ -3,6 +3,7 @@ with a credit from the times the school offers, and rescheduling (both at once, 
 pages). The rules of outcomes are scheduling's; the credits' ledger is credits.py.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -170,9 +171,17 @@ def makeup_slots_offer(
         .filter(Q(teacher_id__in=teachers) | Q(student_id=credit.enrollment.student_id))
         .values_list("teacher_id", "student_id", "start_at", "end_at", "outcome")
     )
-    busy = [(t, s, a, b) for t, s, a, b, outcome in lessons if outcome not in CANCELLING]
-    # The teacher's own absences: a time they cancelled (or the school closed) is not theirs to offer again.
-    away = [(t, a, b) for t, _, a, b, outcome in lessons if outcome in TEACHER_AWAY]
+    # What stands in a time's way, by local day: the teachers' lessons (with the buffer), the child's own, and the
+    # teachers' own absences (a time they cancelled, or the school closed, is not theirs to offer again). By day, so
+    # each candidate looks at a handful of lessons, not at the weeks' hundreds.
+    teacher_busy: dict[tuple[int, date], list[tuple[datetime, datetime]]] = defaultdict(list)
+    child_busy: dict[date, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for t, student_id, a, b, outcome in lessons:
+        for day in {a.astimezone(zone).date(), b.astimezone(zone).date()}:
+            if outcome not in CANCELLING or outcome in TEACHER_AWAY:
+                teacher_busy[t, day].append((a, b))
+            if outcome not in CANCELLING and student_id == credit.enrollment.student_id:
+                child_busy[day].append((a, b))
     closed = closed_dates(teacher_ids=list(teachers), start_date=first_day, end_date=last_day)
     step = timedelta(minutes=school.slot_step_minutes)
     buffer = timedelta(minutes=school.buffer_minutes)
@@ -183,12 +192,9 @@ def makeup_slots_offer(
             return False
         if local_day in closed[None] or local_day in closed.get(teacher_pk, set()):
             return False
-        for t, s, a, b in busy:
-            if t == teacher_pk and a < end + buffer and b + buffer > start:
-                return False
-            if s == credit.enrollment.student_id and a < end and b > start:
-                return False
-        return not any(t == teacher_pk and a < end and b > start for t, a, b in away)
+        if any(a < end + buffer and b + buffer > start for a, b in teacher_busy[teacher_pk, local_day]):
+            return False
+        return not any(a < end and b > start for a, b in child_busy[local_day])
 
     for teacher_pk, _, start, end, outcome in lessons:
         if teacher_pk in teachers and outcome == Outcome.CANCELLED_WITH_NOTICE and end - start == length:
