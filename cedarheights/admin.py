@@ -11,7 +11,15 @@ from django.utils.html import format_html, format_html_join
 
 from cedarheights.emails import RESENDABLE, email_resend
 from cedarheights.errors import DomainError
-from cedarheights.models import AuditEvent, EmailLog, PipelineRun, SchoolSettings, StepRun
+from cedarheights.models import (
+    CANCELLATION_POLICIES,
+    FEE_POLICIES,
+    AuditEvent,
+    EmailLog,
+    PipelineRun,
+    SchoolSettings,
+    StepRun,
+)
 from cedarheights.pipeline import step_title
 from cedarheights.registry import registered
 from cedarheights.selectors import school_settings_get
@@ -87,32 +95,10 @@ class SchoolSettingsAdmin(admin.ModelAdmin):
             "Booking",
             {"fields": ["minimum_notice_hours", "booking_horizon_days", "buffer_minutes", "slot_step_minutes"]},
         ),
-        (
-            "Cancellations and make-ups",
-            {
-                "fields": [
-                    "cancellation_notice_hours",
-                    "sick_passes_per_term",
-                    "makeup_credits_per_term",
-                    "family_credit_days",
-                    "school_credit_grace_days",
-                    "makeup_notice_hours",
-                    "makeup_horizon_days",
-                    "makeup_any_teacher",
-                ]
-            },
-        ),
+        ("Cancellations and make-ups", {"fields": CANCELLATION_POLICIES}),
         (
             "Lesson fees",
-            {
-                "fields": [
-                    "lesson_fees_enabled",
-                    "no_show_fee_percent",
-                    "late_cancel_fee_percent",
-                    "first_late_cancel_waived",
-                    "fee_review_hours",
-                ]
-            },
+            {"fields": FEE_POLICIES},
         ),
     ]
 

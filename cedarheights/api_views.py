@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cedarheights.models import SchoolSettings
+from cedarheights.models import CANCELLATION_POLICIES, FEE_POLICIES, SchoolSettings
 from cedarheights.permissions import IsSchoolAdmin
 from cedarheights.selectors import school_settings_get
 from cedarheights.serializers import ModelCleanSerializer
@@ -22,20 +22,8 @@ class SchoolSettingsSerializer(ModelCleanSerializer):
             "booking_horizon_days",
             "buffer_minutes",
             "slot_step_minutes",
-            # The lesson week's policies (README, "The week of lessons")
-            "cancellation_notice_hours",
-            "sick_passes_per_term",
-            "makeup_credits_per_term",
-            "family_credit_days",
-            "school_credit_grace_days",
-            "makeup_notice_hours",
-            "makeup_horizon_days",
-            "makeup_any_teacher",
-            "lesson_fees_enabled",
-            "no_show_fee_percent",
-            "late_cancel_fee_percent",
-            "first_late_cancel_waived",
-            "fee_review_hours",
+            *CANCELLATION_POLICIES,
+            *FEE_POLICIES,
             "updated_at",
         ]
         read_only_fields = ["updated_at"]

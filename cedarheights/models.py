@@ -9,6 +9,25 @@ from django.db import models
 
 from cedarheights.validators import no_control_characters
 
+# The lesson week's policies, in the groups the owner sees them (the admin's fieldsets, the settings API).
+CANCELLATION_POLICIES = (
+    "cancellation_notice_hours",
+    "sick_passes_per_term",
+    "makeup_credits_per_term",
+    "family_credit_days",
+    "school_credit_grace_days",
+    "makeup_notice_hours",
+    "makeup_horizon_days",
+    "makeup_any_teacher",
+)
+FEE_POLICIES = (
+    "lesson_fees_enabled",
+    "no_show_fee_percent",
+    "late_cancel_fee_percent",
+    "first_late_cancel_waived",
+    "fee_review_hours",
+)
+
 
 class SchoolSettings(models.Model):
     """The one row of school-wide settings the owner edits in the admin."""
