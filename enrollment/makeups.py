@@ -215,10 +215,13 @@ def makeup_slots_offer(
 
 
 @transaction.atomic
-def makeup_book(*, credit: MakeupCredit, teacher: Teacher, start_at: datetime, actor) -> Lesson:
+def makeup_book(
+    *, credit: MakeupCredit, teacher: Teacher, start_at: datetime, actor, replaces: Lesson | None = None
+) -> Lesson:
     """Book a make-up lesson with a credit, at one of the offered times, never double-booked: the teacher and the
     child are locked (the order every booking takes), then the credit; the time is checked against the offer under
-    those locks, and the database's exclusion constraints have the last word. The family is emailed once."""
+    those locks, and the database's exclusion constraints have the last word. The family is emailed once (naming
+    the lesson it `replaces`, for a reschedule)."""
     student = credit.enrollment.student
     booking_lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
     credit = MakeupCredit.objects.select_for_update().select_related("enrollment__student__family").get(pk=credit.pk)
@@ -253,7 +256,7 @@ def makeup_book(*, credit: MakeupCredit, teacher: Teacher, start_at: datetime, a
         template="makeup_booked",
         dedupe_key=f"makeup-booked:{lesson.pk}",
         related=lesson,
-        context={"lesson": lesson, "credit": credit},
+        context={"lesson": lesson, "credit": credit, "replaces": replaces},
     )
     return lesson
 
@@ -268,4 +271,4 @@ def lesson_reschedule_by_family(*, lesson: Lesson, actor, teacher: Teacher, star
         raise NoCreditEarned(f"This lesson cannot be rescheduled online: {preview.why_no_credit}.")
     lesson = lesson_outcome_set(lesson=lesson, outcome=preview.outcome, actor=actor, reason="Rescheduled")
     credit = credit_of_lesson(lesson=lesson)
-    return makeup_book(credit=credit, teacher=teacher, start_at=start_at, actor=actor)
+    return makeup_book(credit=credit, teacher=teacher, start_at=start_at, actor=actor, replaces=lesson)

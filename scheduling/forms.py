@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from cedarheights.validators import no_control_characters, single_line
 from scheduling.local_time import local_datetime
+from scheduling.models import NOTE_LENGTH
 from scheduling.outcomes import Outcome
 from scheduling.transitions import STILL_TO_COME
 
@@ -36,12 +37,14 @@ class LessonNotesForm(forms.Form):
     family_note = forms.CharField(
         label="Note to the family",
         required=False,
+        max_length=NOTE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="The family reads it in their portal. One paragraph: line breaks become spaces.",
     )
     notes = forms.CharField(
         label="Private notes",
         required=False,
+        max_length=NOTE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Only you and the school see these.",
     )

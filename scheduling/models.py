@@ -210,6 +210,9 @@ class Student(models.Model):
             raise ValidationError({"date_of_birth": "The date of birth cannot be in the future."})
 
 
+# A lesson's notes are a few paragraphs at most: a page, not a document.
+NOTE_LENGTH = 4000
+
 # Bounds the search for overlapping lessons: a lesson overlapping [a, b) starts after a - LONGEST_LESSON.
 LONGEST_LESSON = timedelta(hours=4)
 
@@ -245,7 +248,7 @@ class Lesson(models.Model):
     end_at = models.DateTimeField()
     room = models.ForeignKey(Room, null=True, blank=True, related_name="lessons", on_delete=models.SET_NULL)
     term = models.ForeignKey(Term, null=True, blank=True, related_name="lessons", on_delete=models.SET_NULL)
-    notes = models.TextField(blank=True, help_text="The teacher's notes on the lesson.")
+    notes = models.TextField(blank=True, max_length=NOTE_LENGTH, help_text="The teacher's notes on the lesson.")
     payment_status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.INCLUDED)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
@@ -274,6 +277,7 @@ class Lesson(models.Model):
     )
     family_note = models.TextField(
         blank=True,
+        max_length=NOTE_LENGTH,
         validators=[no_control_characters],
         help_text="The teacher's note to the family, shown in their portal.",
     )

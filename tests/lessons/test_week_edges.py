@@ -23,7 +23,7 @@ from enrollment.credits import (
     makeup_credits_expire,
     makeup_credits_release,
 )
-from enrollment.makeups import makeup_book, makeup_slots_offer
+from enrollment.makeups import lesson_reschedule_by_family, makeup_book, makeup_slots_offer
 from enrollment.models import MakeupCredit, TuitionPlan
 from scheduling.closures import school_day_close
 from scheduling.models import Lesson, TeacherCancellation
@@ -180,3 +180,35 @@ def test_a_make_up_block_on_a_day_at_the_calendars_end_is_a_form_error(week):
     )
 
     assert response.status_code == 200 and b"Choose a day from today to a year ahead." in response.content
+
+
+def test_a_note_longer_than_a_page_is_refused_with_what_was_typed(week):
+    lesson = week.lesson_in(hours=-2)
+    too_long = "Practise scales. " * 300
+
+    response = signed_in(week.teacher.user).post(
+        reverse("teach-lesson", args=[lesson.pk]), {"family_note": too_long, "notes": ""}
+    )
+
+    assert response.status_code == 200 and "family_note" in response.context["form"].errors
+    assert Lesson.objects.get(pk=lesson.pk).family_note == ""
+
+
+def test_a_reschedule_email_names_the_lesson_it_replaces_and_the_lesson_page_says_why_and_what_came(
+    week, django_capture_on_commit_callbacks
+):
+    lesson = week.lesson_in(hours=72)
+    credit_offer = makeup_slots_offer(
+        credit=makeup_credit_grant(enrollment=week.enrollment, actor=None, reason="Offer probe", goodwill=True)
+    )[0]
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lesson_reschedule_by_family(
+            lesson=lesson, actor=week.parent, teacher=credit_offer.teacher, start_at=credit_offer.start_at
+        )
+
+    booked = next(message for message in mail.outbox if message.subject.startswith("Make-up booked"))
+    assert "It replaces the lesson of" in booked.body
+    page = signed_in(week.parent).get(reverse("family-lesson", args=[lesson.pk])).content.decode()
+    assert "Rescheduled" in page and "A make-up credit</a> came with it" in page
