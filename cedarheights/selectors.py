@@ -1,4 +1,7 @@
+from datetime import date
+
 from django.core.cache import cache
+from django.utils import timezone
 
 from cedarheights.models import SchoolSettings
 
@@ -13,3 +16,9 @@ def school_settings_get() -> SchoolSettings:
         found, _ = SchoolSettings.objects.get_or_create(id=SchoolSettings.SINGLETON_ID)
         cache.set(SCHOOL_SETTINGS_CACHE_KEY, found, SCHOOL_SETTINGS_CACHE_SECONDS)
     return found
+
+
+def school_today() -> date:
+    """Today in the school's zone: lessons, credits and closures are the school's days, whatever zone the process
+    runs in (a worker, a command, the demo's seed)."""
+    return timezone.localdate(timezone=school_settings_get().zone)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from cedarheights.emails import email_parents
-from enrollment.credits import credits_with_balance, makeup_credits_expire, school_today
+from cedarheights.selectors import school_today
+from enrollment.credits import credits_with_balance, makeup_credits_expire
 from enrollment.models import MakeupCredit
 
 REMINDER_DAYS = (3, 14)  # days before expiry, nearest first

@@ -8,11 +8,10 @@ from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.utils import timezone
 
 from cedarheights.errors import InvalidInput, TryAgain
 from cedarheights.models import AuditEvent
-from cedarheights.selectors import school_settings_get
+from cedarheights.selectors import school_settings_get, school_today
 from cedarheights.services import audit_record
 from enrollment.errors import CreditAlreadyUsed, CreditNotUsable
 from enrollment.models import Enrollment, MakeupCredit, MakeupCreditEntry
@@ -94,11 +93,6 @@ def enrollment_for_lesson(*, lesson: Lesson) -> Enrollment | None:
         .order_by("-created_at")
         .first()
     )
-
-
-def school_today() -> date:
-    """Today in the school's zone: a credit's dates are the school's days, whatever zone the process runs in."""
-    return timezone.localdate(timezone=school_settings_get().zone)
 
 
 def _lesson_day(lesson: Lesson) -> date:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from cedarheights.emails import email_parents
 from cedarheights.errors import DomainError
-from cedarheights.selectors import school_settings_get
+from cedarheights.selectors import school_settings_get, school_today
 from enrollment.credits import (
     credit_balance,
     credit_of_lesson,
@@ -21,7 +21,6 @@ from enrollment.credits import (
     enrollment_for_lesson,
     lesson_credit_expiry,
     makeup_credit_redeem,
-    school_today,
 )
 from enrollment.errors import CreditNotUsable, MakeupSlotNotOffered, NoCreditEarned
 from enrollment.lesson_prices import FeeQuote, lesson_fee_quote

@@ -3,9 +3,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
-from cedarheights.selectors import school_settings_get
+from cedarheights.selectors import school_today
 from cedarheights.services import record_save
 from enrollment.models import Enrollment, PreferredWindow, TuitionPlan
 from scheduling.models import Student, WeeklyLesson
@@ -85,7 +84,7 @@ def enrollment_pause_unpaid(*, enrollment_id: int) -> None:
         # After the lessons (their teachers and students locked first, as a rollover takes them): no later term
         # books the weekly time.
         for weekly_lesson in WeeklyLesson.objects.filter(student_id=enrollment.student_id, ended_on__isnull=True):
-            weekly_lesson_end(weekly_lesson=weekly_lesson, on=timezone.localdate(timezone=school_settings_get().zone))
+            weekly_lesson_end(weekly_lesson=weekly_lesson, on=school_today())
 
 
 def enrollment_resume_paid(*, enrollment_id: int) -> None:

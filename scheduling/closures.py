@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Family
 from cedarheights.emails import email_parents
 from cedarheights.errors import InvalidInput
-from cedarheights.selectors import school_settings_get
+from cedarheights.selectors import school_settings_get, school_today
 from scheduling.models import Closure, Lesson, Teacher
 from scheduling.outcomes import Outcome
 from scheduling.selectors import term_on
@@ -38,7 +38,7 @@ class DayClosing:
 
 
 def _day_validate(day: date) -> None:
-    today = timezone.localdate(timezone=school_settings_get().zone)
+    today = school_today()
     if day < today:  # a past day's lessons are marked as they went, not closed after the fact
         raise InvalidInput("Close today or a day ahead.", fields={"day": ["Today or later."]})
     if (day - today).days > CLOSABLE_DAYS:

@@ -19,11 +19,10 @@ from typing import ClassVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from cedarheights.errors import DomainError, InvalidInput
 from cedarheights.models import AuditEvent
-from cedarheights.selectors import school_settings_get
+from cedarheights.selectors import school_settings_get, school_today
 from cedarheights.services import audit_record
 from scheduling.errors import LessonConflict, WeeklyTimeTaken
 from scheduling.models import Lesson, Room, Student, Teacher, Term, WeeklyLesson
@@ -116,7 +115,7 @@ def weekly_lessons_to_roll(*, term: Term) -> QuerySet[WeeklyLesson]:
 
 def _rollover_from() -> date:
     # Tomorrow: a rollover never books a lesson in the past, nor today's, which may have begun.
-    return timezone.localdate(timezone=school_settings_get().zone) + timedelta(days=1)
+    return school_today() + timedelta(days=1)
 
 
 def _weeks_near_other_lessons(

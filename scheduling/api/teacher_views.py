@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from cedarheights.idempotency import idempotent
 from cedarheights.permissions import SchoolAdminOrTeacher
 from cedarheights.roles import is_school_admin
-from cedarheights.selectors import school_settings_get
+from cedarheights.selectors import school_today
 from scheduling.api.teacher_serializers import (
     MakeupBlockCreateSerializer,
     MakeupBlockSerializer,
@@ -52,7 +52,7 @@ class TeachDayApi(TeachLessonListApi):
 
     def get_queryset(self):
         query = self.query()
-        first_day = query.get("date") or timezone.localdate(timezone=school_settings_get().zone)
+        first_day = query.get("date") or school_today()
         last_day = first_day + timedelta(days=6 if query["week"] else 0)
         return lessons_of_days(teacher_id=self.teacher_id(query), first_day=first_day, last_day=last_day)
 
