@@ -3,7 +3,6 @@ import uuid
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -12,7 +11,13 @@ from cedarheights.admin import ReadOnlyAdmin, admin_links, domain_error_on_form,
 from cedarheights.errors import DomainError
 from cedarheights.models import PipelineRun
 from cedarheights.validators import no_control_characters, record_id
-from enrollment.credits import credits_with_balance, makeup_credit_extend, makeup_credit_grant, makeup_credit_void
+from enrollment.credits import (
+    credits_with_balance,
+    credits_with_last_kind,
+    makeup_credit_extend,
+    makeup_credit_grant,
+    makeup_credit_void,
+)
 from enrollment.models import Enrollment, MakeupCredit, MakeupCreditEntry, PreferredWindow, TuitionPlan
 from enrollment.pipelines import waitlist_offer
 from enrollment.selectors import makeup_credits_expiring_soon
@@ -229,8 +234,7 @@ class MakeupCreditAdmin(ReadOnlyAdmin):
     change_form_template = "admin/enrollment/makeupcredit/change_form.html"
 
     def get_queryset(self, request):
-        last_kind = MakeupCreditEntry.objects.filter(credit=OuterRef("pk")).order_by("-sequence").values("kind")[:1]
-        return credits_with_balance(super().get_queryset(request)).annotate(last_kind=Subquery(last_kind))
+        return credits_with_last_kind(super().get_queryset(request))
 
     @admin.display(description="family", ordering="enrollment__student__family__name")
     def family(self, credit: MakeupCredit) -> str:
@@ -333,12 +337,7 @@ class FamilyCreditsAdminMixin:
         if not family.pk:
             return "—"
         credits = (
-            credits_with_balance(MakeupCredit.objects.filter(enrollment__student__family=family))
-            .annotate(
-                last_kind=Subquery(
-                    MakeupCreditEntry.objects.filter(credit=OuterRef("pk")).order_by("-sequence").values("kind")[:1]
-                )
-            )
+            credits_with_last_kind(MakeupCredit.objects.filter(enrollment__student__family=family))
             .select_related("enrollment__student", "instrument")
             .order_by("-expires_on", "-pk")
         )

@@ -29,10 +29,21 @@ ORIGIN_OF_OUTCOME = {Outcome.TEACHER_CANCELLED: Origin.TEACHER, Outcome.SCHOOL_C
 SCHOOL_ORIGINS = frozenset({Origin.TEACHER, Origin.SCHOOL})
 
 
+def _latest_line(field: str) -> Subquery:
+    """A credit's latest ledger line's `field`, to annotate credits with."""
+    return Subquery(MakeupCreditEntry.objects.filter(credit=OuterRef("pk")).order_by("-sequence").values(field)[:1])
+
+
 def credits_with_balance(credits: QuerySet[MakeupCredit] | None = None) -> QuerySet[MakeupCredit]:
     """Credits annotated with `balance`: the balance after their latest ledger line."""
-    latest = MakeupCreditEntry.objects.filter(credit=OuterRef("pk")).order_by("-sequence").values("balance_after")[:1]
-    return (credits if credits is not None else MakeupCredit.objects.all()).annotate(balance=Subquery(latest))
+    return (credits if credits is not None else MakeupCredit.objects.all()).annotate(
+        balance=_latest_line("balance_after")
+    )
+
+
+def credits_with_last_kind(credits: QuerySet[MakeupCredit] | None = None) -> QuerySet[MakeupCredit]:
+    """Credits annotated with `balance` and `last_kind`, what their latest ledger line was (issued, redeemed…)."""
+    return credits_with_balance(credits).annotate(last_kind=_latest_line("kind"))
 
 
 def _entry_append(
@@ -131,8 +142,7 @@ def capped_credits_used(*, enrollment: Enrollment, term: Term | None, excluding_
     credits = MakeupCredit.objects.filter(enrollment=enrollment, term=term, counts_toward_cap=True)
     if excluding_lesson_id:
         credits = credits.exclude(missed_lesson_id=excluding_lesson_id)
-    revoked_last = MakeupCreditEntry.objects.filter(credit=OuterRef("pk")).order_by("-sequence").values("kind")[:1]
-    return credits.annotate(last_kind=Subquery(revoked_last)).exclude(last_kind=Kind.REVOKED).count()
+    return credits.annotate(last_kind=_latest_line("kind")).exclude(last_kind=Kind.REVOKED).count()
 
 
 def credit_rule_for(*, lesson: Lesson, outcome: str) -> tuple[bool, str]:

@@ -9,13 +9,13 @@ from datetime import date
 from itertools import groupby
 
 from django.db import models
-from django.db.models import Case, F, OuterRef, Prefetch, QuerySet, Subquery, Value, When, Window
+from django.db.models import Case, F, Prefetch, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from cedarheights.money import default_currency, format_cents
 from cedarheights.roles import is_parent, is_school_admin
-from enrollment.credits import credit_of_lesson, credits_with_balance, enrollment_for_lesson
+from enrollment.credits import credit_of_lesson, credits_with_last_kind, enrollment_for_lesson
 from enrollment.errors import CreditNotUsable, NoCreditEarned
 from enrollment.makeups import (
     CancellationPreview,
@@ -51,9 +51,7 @@ def credits_with_status(credits: QuerySet[MakeupCredit] | None = None) -> QueryS
     the balance is 1 and the expiry has not passed; otherwise what their last ledger line made them. A credit past
     its expiry is expired at once, before the nightly job writes its line."""
     Kind = MakeupCreditEntry.Kind
-    last_kind = MakeupCreditEntry.objects.filter(credit=OuterRef("pk")).order_by("-sequence").values("kind")[:1]
-    return credits_with_balance(credits).annotate(
-        last_kind=Subquery(last_kind),
+    return credits_with_last_kind(credits).annotate(
         status=Case(
             When(balance=1, expires_on__lt=timezone.localdate(), then=Value(CreditStatus.EXPIRED)),
             When(balance=1, held_until_paid=True, then=Value(CreditStatus.HELD)),
