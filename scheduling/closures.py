@@ -5,7 +5,7 @@ generates no lesson at all.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -17,7 +17,7 @@ from cedarheights.errors import InvalidInput
 from cedarheights.selectors import school_settings_get, school_today
 from scheduling.models import Closure, Lesson, Teacher
 from scheduling.outcomes import Outcome
-from scheduling.selectors import term_on
+from scheduling.selectors import lessons_of_days, term_on
 from scheduling.services import booking_lock, closure_create, lessons_cancel
 from scheduling.transitions import STILL_TO_COME
 
@@ -48,11 +48,8 @@ def _day_validate(day: date) -> None:
 def _lessons_on(day: date) -> QuerySet[Lesson]:
     """The lessons still to come on `day` in the school's zone (local midnight to midnight, whatever its length); on
     the day itself, only those not yet over (a lesson taught before the power went out is marked, not closed)."""
-    zone = school_settings_get().zone
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-    return Lesson.objects.filter(
-        start_at__gte=start, start_at__lt=end, end_at__gt=timezone.now(), outcome=STILL_TO_COME
+    return lessons_of_days(teacher_id=None, first_day=day, last_day=day).filter(
+        end_at__gt=timezone.now(), outcome=STILL_TO_COME
     )
 
 

@@ -52,6 +52,7 @@ from scheduling.selectors import (
     availability_covers,
     cancellation_notice_given,
     closure_on,
+    lessons_of_days,
     lessons_overlapping,
     overlapping,
     sick_passes_left,
@@ -759,15 +760,10 @@ def closure_update(*, closure: Closure, **fields: Any) -> Closure:
 def _closed_lessons_release(*, closure: Closure) -> int:
     """Planned closures never have lessons: those still to come on its days are released (no charge, no credit), or,
     on a teacher's own closure, cancelled by the teacher (the family's credit follows, never capped)."""
-    zone = school_settings_get().zone
-    lessons = Lesson.objects.filter(
-        start_at__gte=datetime.combine(closure.start_date, time.min, tzinfo=zone),
-        start_at__lt=datetime.combine(closure.end_date + timedelta(days=1), time.min, tzinfo=zone),
-        end_at__gt=timezone.now(),
-    )
-    outcome = Outcome.RELEASED
-    if closure.teacher_id:
-        lessons, outcome = lessons.filter(teacher_id=closure.teacher_id), Outcome.TEACHER_CANCELLED
+    lessons = lessons_of_days(
+        teacher_id=closure.teacher_id, first_day=closure.start_date, last_day=closure.end_date
+    ).filter(end_at__gt=timezone.now())
+    outcome = Outcome.TEACHER_CANCELLED if closure.teacher_id else Outcome.RELEASED
     return lessons_cancel(lessons=lessons, actor=None, outcome=outcome, reason=f"Closed: {closure.reason}"[:200])
 
 
