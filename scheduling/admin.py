@@ -32,7 +32,7 @@ from scheduling.models import (
     WeeklyAvailability,
     WeeklyLesson,
 )
-from scheduling.outcomes import CANCELLING, FLAGS, Outcome
+from scheduling.outcomes import CANCELLING, flags_rows
 from scheduling.selectors import PENDING_FIRST, lessons_unmarked
 from scheduling.services import (
     LESSON_CHANGEABLE,
@@ -294,21 +294,12 @@ class ClosureAdmin(DomainErrorAsMessageAdmin):
         )
 
 
-def _yes(flag: bool) -> str:
-    return "yes" if flag else "no"
-
-
-def _flags_row(outcome: str, f) -> tuple[str, ...]:
-    flags = (f.delivered, f.charged_flat, f.charged_per_lesson, f.teacher_paid)
-    return (Outcome(outcome).label, *(_yes(flag) for flag in flags), f.credit.label)
-
-
 def outcome_flags_table() -> str:
     """The outcome table (scheduling/outcomes.py) as the lesson form's help under its outcome."""
     rows = format_html_join(
         "",
         '<tr><th scope="row">{}</th><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td></tr>',
-        (_flags_row(outcome, flags) for outcome, flags in FLAGS.items()),
+        flags_rows(),
     )
     return format_html(
         '<table class="outcome-flags"><caption>How the lesson ended, and what each ending means</caption>'

@@ -69,11 +69,20 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
+def flags_rows() -> list[tuple[str, str, str, str, str, str]]:
+    """The table in words, an outcome a row: its label; delivered; family charged, flat and per lesson; teacher
+    paid; make-up."""
+    rows = []
+    for key, f in FLAGS.items():
+        marks = [_yes(flag) for flag in (f.delivered, f.charged_flat, f.charged_per_lesson, f.teacher_paid)]
+        rows.append((Outcome(key).label, *marks, f.credit.label))
+    return rows
+
+
 def flags_table_text() -> str:
-    """The table as the admin's help text shows it."""
-    rows = [
-        f"{outcome.label}: delivered {_yes(f.delivered)}; family charged {_yes(f.charged_flat)} (flat) / "
-        f"{_yes(f.charged_per_lesson)} (per lesson); teacher paid {_yes(f.teacher_paid)}; make-up: {f.credit.label}."
-        for outcome, f in ((Outcome(key), flags) for key, flags in FLAGS.items())
-    ]
-    return " ".join(rows)
+    """The table as the model's help text says it."""
+    return " ".join(
+        f"{label}: delivered {delivered}; family charged {flat} (flat) / {per_lesson} (per lesson); teacher paid "
+        f"{paid}; make-up: {makeup}."
+        for label, delivered, flat, per_lesson, paid, makeup in flags_rows()
+    )
