@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django import forms
 from django.utils import timezone
 
-from cedarheights.validators import no_control_characters
+from cedarheights.validators import no_control_characters, record_id
 from scheduling.models import Teacher
 
 
@@ -33,8 +33,8 @@ class MakeupTimeForm(forms.Form):
             start_at = datetime.fromisoformat(start)
         except ValueError:
             start_at = None
-        known = teacher_id.isdigit() and len(teacher_id) < 10  # a number an id column holds
-        teacher = Teacher.objects.filter(pk=int(teacher_id), active=True).first() if known else None
+        known = record_id(teacher_id)
+        teacher = Teacher.objects.filter(pk=known, active=True).first() if known is not None else None
         if teacher is None or start_at is None or start_at.tzinfo is None or not _within_a_year(start_at):
             raise forms.ValidationError("Choose one of the times offered.")
         return teacher, start_at
