@@ -136,3 +136,25 @@ class ConsentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.family}: {self.get_purpose_display()} v{self.policy_version}"
+
+
+class ReminderPreference(models.Model):
+    """A person's choice about one kind of reminder email, and when they made it. No row: the reminder is on.
+    Notices of a change to a lesson close to its time are not reminders: they always go."""
+
+    class Kind(models.TextChoices):
+        LESSONS_TOMORROW = "lessons_tomorrow", "The evening before: my family's lessons of the next day"
+        TEACHING_TOMORROW = "teaching_tomorrow", "The evening before: my teaching day ahead"
+        CANCEL_WINDOW = "cancel_window", "Six hours before the free-cancellation window of a lesson closes"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="reminder_preferences", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    enabled = models.BooleanField()
+    changed_at = models.DateTimeField(help_text="When the person last made this choice.")
+
+    class Meta:
+        ordering = ["user", "kind"]
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="reminder_preference_one_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_kind_display()} {'on' if self.enabled else 'off'}"

@@ -14,6 +14,7 @@ from cedarheights.errors import DomainError
 from cedarheights.models import (
     CANCELLATION_POLICIES,
     FEE_POLICIES,
+    REMINDER_SETTINGS,
     AuditEvent,
     EmailLog,
     PipelineRun,
@@ -100,6 +101,7 @@ class SchoolSettingsAdmin(admin.ModelAdmin):
             "Lesson fees",
             {"fields": FEE_POLICIES},
         ),
+        ("Reminders", {"fields": REMINDER_SETTINGS}),
     ]
 
     def has_add_permission(self, request):

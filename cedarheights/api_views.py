@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cedarheights.models import CANCELLATION_POLICIES, FEE_POLICIES, SchoolSettings
+from cedarheights.models import CANCELLATION_POLICIES, FEE_POLICIES, REMINDER_SETTINGS, SchoolSettings
 from cedarheights.permissions import IsSchoolAdmin
 from cedarheights.selectors import school_settings_get
 from cedarheights.serializers import ModelCleanSerializer
@@ -24,6 +24,7 @@ class SchoolSettingsSerializer(ModelCleanSerializer):
             "slot_step_minutes",
             *CANCELLATION_POLICIES,
             *FEE_POLICIES,
+            *REMINDER_SETTINGS,
             "updated_at",
         ]
         read_only_fields = ["updated_at"]

@@ -1,3 +1,4 @@
+import datetime
 import zoneinfo
 
 from django.conf import settings
@@ -27,6 +28,7 @@ FEE_POLICIES = (
     "first_late_cancel_waived",
     "fee_review_hours",
 )
+REMINDER_SETTINGS = ("reminder_time", "cancel_window_reminder")
 
 
 class SchoolSettings(models.Model):
@@ -123,6 +125,17 @@ class SchoolSettings(models.Model):
         default=24,
         validators=[MaxValueValidator(168)],
         help_text="How long a fee waits in “Pending fees”, where the owner may waive it, before it posts.",
+    )
+    # Calendars and reminders (issue 16).
+    reminder_time = models.TimeField(
+        default=datetime.time(17, 0),
+        help_text="Local time of the evening reminders: each family's lessons of the next day, and each teacher's "
+        "next day. Nobody gets one for a day without lessons.",
+    )
+    cancel_window_reminder = models.BooleanField(
+        default=True,
+        help_text="Remind families 6 hours before a lesson's free-cancellation window closes (the cancellation "
+        "notice above).",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts import views as accounts_views
 from cedarheights import health
 from cedarheights.error_handlers import json_bad_request, json_not_found, json_permission_denied, json_server_error
+from scheduling.calendar_views import calendar_feed
 
 # Models that moved app (README, "Architecture"): the owner's bookmarks of their admin pages still open them.
 MOVED_ADMIN_PAGES = {"enrollment/student": "scheduling/student", "billing/tuitionplan": "enrollment/tuitionplan"}
@@ -32,6 +33,7 @@ urlpatterns = [
     path("enroll/", include("enrollment.urls")),
     path("family/", include("enrollment.family_urls")),
     path("teach/", include("scheduling.urls")),
+    path("cal/<str:token>.ics", calendar_feed, name="calendar-feed"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
 ]

@@ -1,3 +1,4 @@
+import uuid
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -289,6 +290,19 @@ class Lesson(models.Model):
         on_delete=models.SET_NULL,
         help_text="The standing weekly time this lesson is one week of.",
     )
+    # Calendars (issue 16): one event per lesson, the same wherever it is shown (feeds, .ics files).
+    uid = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="The lesson's calendar identity, for its life."
+    )
+    revision = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised by the services on every change of time, length, teacher, room, kind or status: calendars "
+        "replace an event only when this rises (its SEQUENCE).",
+    )
+    revised_at = models.DateTimeField(
+        default=timezone.now, editable=False, help_text="When the revision last rose (booked, if never)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -477,3 +491,65 @@ class TeacherCancellation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.teacher} cancelled {self.lesson}"
+
+
+class CalendarFeed(models.Model):
+    """A calendar subscription's secret link (`/cal/<token>.ics`): a family's lessons (all its children), a
+    teacher's, or the whole school's. Each person has at most one live link per kind; a new one revokes the old.
+    Only the token's SHA-256 is kept: the link is shown once, when it is made."""
+
+    class Scope(models.TextChoices):
+        FAMILY = "family", "Family"
+        TEACHER = "teacher", "Teacher"
+        SCHOOL = "school", "Whole school"
+
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, related_name="calendar_feeds", on_delete=models.CASCADE)
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    family = models.ForeignKey(
+        "accounts.Family", null=True, blank=True, related_name="calendar_feeds", on_delete=models.CASCADE
+    )
+    teacher = models.ForeignKey(Teacher, null=True, blank=True, related_name="calendar_feeds", on_delete=models.CASCADE)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["holder", "scope"], condition=Q(revoked_at__isnull=True), name="calendar_feed_one_live"
+            ),
+            models.CheckConstraint(
+                condition=(Q(scope="family") & Q(family__isnull=False) & Q(teacher__isnull=True))
+                | (Q(scope="teacher") & Q(teacher__isnull=False) & Q(family__isnull=True))
+                | (Q(scope="school") & Q(family__isnull=True) & Q(teacher__isnull=True)),
+                name="calendar_feed_subject_follows_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        subject = self.family or self.teacher or "the whole school"
+        return f"Calendar of {subject} for {self.holder}"
+
+
+class CalendarStamp(models.Model):
+    """A stamp per calendar subject (a teacher, a family; `school` 0 for the names every feed shows) that changes
+    whenever what its feed shows may have: a feed answers `304 Not Modified` from these few rows without reading a
+    lesson. Written only by PostgreSQL triggers (migration 0014) from a sequence, whatever road a write takes;
+    Django never saves it. On SQLite there are no triggers, and a feed's validator is the hash of its text."""
+
+    class Scope(models.TextChoices):
+        TEACHER = "teacher", "Teacher"
+        FAMILY = "family", "Family"
+        SCHOOL = "school", "School"
+
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    subject_id = models.BigIntegerField()
+    stamp = models.BigIntegerField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "subject_id"], name="calendar_stamp_one_per_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.subject_id}: stamp {self.stamp}"

@@ -14,7 +14,7 @@ from operator import or_
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from cedarheights.emails import email_owner, email_parents
@@ -157,13 +157,31 @@ def _slot_rules_validate(*, teacher: Teacher, start_at: datetime, end_at: dateti
         )
 
 
-def _save_or_conflict(lessons: list[Lesson], *, update_fields: tuple[str, ...] = ()) -> None:
+# What a calendar shows of a lesson: a change to any of them raises the lesson's revision (its SEQUENCE).
+CALENDAR_FIELDS = ("start_at", "end_at", "teacher_id", "room_id", "kind", "status")
+
+
+def calendar_state(lesson: Lesson) -> tuple:
+    return tuple(getattr(lesson, name) for name in CALENDAR_FIELDS)
+
+
+def _save_or_conflict(
+    lessons: list[Lesson], *, update_fields: tuple[str, ...] = (), calendar_before: tuple | None = None
+) -> None:
     """Insert, or update one lesson's `update_fields` only (a lesson read earlier never writes back a status
-    changed since), under a savepoint; an exclusion-constraint violation becomes a LessonConflict."""
+    changed since), under a savepoint; an exclusion-constraint violation becomes a LessonConflict. An update whose
+    lesson no longer matches `calendar_before` (its `calendar_state` as read) raises its revision."""
     try:
         with transaction.atomic():
             if len(lessons) == 1 and lessons[0].pk:
-                lessons[0].save(update_fields=[*update_fields, "updated_at"])
+                lesson = lessons[0]
+                revised = calendar_before is not None and calendar_state(lesson) != calendar_before
+                if revised:
+                    lesson.revision, lesson.revised_at = F("revision") + 1, timezone.now()
+                    update_fields = (*update_fields, "revision", "revised_at")
+                lesson.save(update_fields=[*update_fields, "updated_at"])
+                if revised:
+                    lesson.refresh_from_db(fields=["revision"])
             else:
                 Lesson.objects.bulk_create(lessons)
     except IntegrityError as error:
@@ -239,8 +257,9 @@ def lesson_reschedule(
         exclude_lesson_id=lesson.pk,
         check_availability=check_availability,
     )
+    before = calendar_state(lesson)
     lesson.start_at, lesson.end_at, lesson.room = start_at, end_at, room
-    _save_or_conflict([lesson], update_fields=("start_at", "end_at", "room"))
+    _save_or_conflict([lesson], update_fields=("start_at", "end_at", "room"), calendar_before=before)
     return lesson
 
 
@@ -325,6 +344,7 @@ def lesson_outcome_set(
     previous, previous_teacher = lesson.outcome, lesson.teacher
     if outcome == previous and teacher in (None, lesson.teacher):
         return lesson
+    before = calendar_state(lesson)
     if teacher is not None:
         lesson.teacher = teacher
     if outcome not in CANCELLING and (previous in CANCELLING or teacher is not None):
@@ -352,6 +372,7 @@ def lesson_outcome_set(
             "teacher", "outcome", "status", "cancelled_at", "cancelled_by", "cancellation_reason",
             "outcome_set_at", "outcome_set_by",
         ),
+        calendar_before=before,
     )  # fmt: skip
     changes = {"outcome": [previous, outcome]} | ({"reason": ["", reason]} if reason else {})
     if lesson.teacher != previous_teacher:
@@ -578,9 +599,10 @@ def lesson_update(*, lesson: Lesson, **fields) -> Lesson:
     allowed = {"kind", "payment_status", "notes", "family_note", "term"}
     if unknown := set(fields) - allowed:
         raise InvalidInput(f"Use lesson_reschedule or lesson_status_change to change {', '.join(sorted(unknown))}.")
+    before = calendar_state(lesson)
     for name, value in fields.items():
         setattr(lesson, name, value)
-    lesson.save(update_fields=[*fields, "updated_at"])
+    _save_or_conflict([lesson], update_fields=tuple(fields), calendar_before=before)
     return lesson
 
 

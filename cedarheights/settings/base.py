@@ -279,6 +279,8 @@ REST_FRAMEWORK = {
         "public": env("PUBLIC_API_RATE", default="120/minute"),
         "auth": env("AUTH_API_RATE", default="30/minute"),
         "enroll": env("ENROLL_API_RATE", default="10/hour"),
+        # Per calendar link: an app polling every 5 minutes on each of a few devices stays well inside it.
+        "calendar_feed": env("CALENDAR_FEED_RATE", default="120/hour"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["cedarheights.parsers.JSONParser"],

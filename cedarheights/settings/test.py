@@ -8,7 +8,12 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
 # Address throttles are exercised by their own test; elsewhere they would cut the suite's loops short.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"public": "100000/minute", "auth": "100000/minute", "enroll": "100000/minute"},
+    "DEFAULT_THROTTLE_RATES": {
+        "public": "100000/minute",
+        "auth": "100000/minute",
+        "enroll": "100000/minute",
+        "calendar_feed": "100000/minute",
+    },
 }
 # No collectstatic in tests: plain storage, so templates can name static files that were never collected.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

@@ -1,0 +1,62 @@
+"""`/cal/<token>.ics`: a calendar subscription, read-only and rate-limited per link.
+
+Calendar apps fetch it without signing in (the token is the secret), poll it, and ask "changed?" with the ETag or
+date they were given: that answer costs the stamps, never the lessons (scheduling.calendar_feeds).
+"""
+
+from django.http import Http404, HttpResponse, JsonResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+from django.views.decorators.http import require_safe
+from rest_framework.throttling import SimpleRateThrottle
+
+from cedarheights.error_body import error_body
+from scheduling.calendar_feeds import calendar_feed_for_token, feed_text, feed_validators, token_hash
+
+
+class CalendarFeedThrottle(SimpleRateThrottle):
+    """Fetches per link (`CALENDAR_FEED_RATE`), whoever asks: a leaked link cannot be read in a loop."""
+
+    scope = "calendar_feed"
+
+    def __init__(self, token: str):
+        self.token = token
+        super().__init__()
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": token_hash(self.token)}
+
+
+@require_safe
+def calendar_feed(request, token: str):
+    feed = calendar_feed_for_token(token)
+    if feed is None:
+        raise Http404("No such calendar.")
+    throttle = CalendarFeedThrottle(token)
+    if not throttle.allow_request(request, None):
+        wait = int(throttle.wait() or 1)
+        body = error_body(
+            request, code="throttled", message=f"This calendar was fetched too often: try again in {wait} seconds."
+        )
+        return JsonResponse(body, status=429, headers={"Retry-After": str(wait)})
+    validators = feed_validators(feed=feed)
+    if validators is not None:
+        etag, last_modified = f'"{validators.etag}"', validators.last_modified
+        if not_modified := get_conditional_response(request, etag=etag, last_modified=int(last_modified.timestamp())):
+            return _headed(not_modified, etag, last_modified)
+    built = feed_text(feed=feed)
+    if validators is None:  # no stamps (SQLite): the text's own hash
+        etag, last_modified = f'"{token_hash(built.text)[:32]}"', built.last_modified
+        if not_modified := get_conditional_response(request, etag=etag, last_modified=int(last_modified.timestamp())):
+            return _headed(not_modified, etag, last_modified)
+    # Shown in the calendar app, never downloaded: no Content-Disposition.
+    return _headed(HttpResponse(built.text, content_type="text/calendar; charset=utf-8"), etag, last_modified)
+
+
+def _headed(response: HttpResponse, etag: str, last_modified) -> HttpResponse:
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified.timestamp())
+    # Every poll asks again (with the validators above); shared caches never keep a secret link's answer.
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Robots-Tag"] = "noindex"
+    return response
