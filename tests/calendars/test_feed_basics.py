@@ -10,7 +10,9 @@ from scheduling.services import lesson_reschedule
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
-def test_a_family_feed_answers_not_modified_until_a_lesson_moves_and_404_once_revoked(week, client, django_assert_max_num_queries):
+def test_a_family_feed_answers_not_modified_until_a_lesson_moves_and_404_once_revoked(
+    week, client, django_assert_max_num_queries
+):
     lesson = week.lesson_in(hours=72)
     feed, token = calendar_feed_issue(holder=week.parent, scope=CalendarFeed.Scope.FAMILY, actor=week.parent)
     first = client.get(f"/cal/{token}.ics")
