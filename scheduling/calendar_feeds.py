@@ -104,14 +104,29 @@ def calendar_feeds_of(user) -> QuerySet[CalendarFeed]:
 
 
 def calendar_feed_for_token(token: str) -> CalendarFeed | None:
-    """The live feed a token opens, or None (unknown, malformed or revoked: the caller answers 404)."""
+    """The live feed a token opens, or None (unknown, malformed, revoked, or its holder no longer entitled to it:
+    the caller answers 404)."""
     if not TOKEN_PATTERN.fullmatch(token):
         return None
-    return (
-        CalendarFeed.objects.select_related("family", "teacher__user")
+    feed = (
+        CalendarFeed.objects.select_related("family", "teacher__user", "holder__teacher")
         .filter(token_hash=token_hash(token), revoked_at__isnull=True)
         .first()
     )
+    return feed if feed is not None and _still_entitled(feed) else None
+
+
+def _still_entitled(feed: CalendarFeed) -> bool:
+    """Whether the holder may still see what the link shows, as when it was issued: an account deactivated, a parent
+    moved to another family, a teacher or an owner in another role since, reads nothing through their old link."""
+    holder = feed.holder
+    if not holder.is_active or feed.scope not in calendar_scopes_of(holder):
+        return False
+    if feed.scope == CalendarFeed.Scope.FAMILY:
+        return holder.family_id == feed.family_id
+    if feed.scope == CalendarFeed.Scope.TEACHER:
+        return holder.teacher.pk == feed.teacher_id
+    return True
 
 
 def feed_url(token: str, *, webcal: bool = False) -> str:

@@ -7,6 +7,7 @@ date they were given: that answer costs the stamps, never the lessons (schedulin
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -27,6 +28,7 @@ class CalendarFeedThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": token_hash(self.token)}
 
 
+@csrf_exempt  # read-only: any other method is a 405 (require_safe), not a CSRF page
 @require_safe
 def calendar_feed(request, token: str):
     feed = calendar_feed_for_token(token)
