@@ -231,3 +231,8 @@ def feed_text(*, feed: CalendarFeed, today: date | None = None) -> FeedText:
         text=calendar_text(calendar),
         last_modified=max([midnight, *(lesson.revised_at for lesson in lessons)]),
     )
+
+
+def feed_text_validators(built: FeedText) -> FeedValidators:
+    """The validators of a feed built where there are no stamps (SQLite): its text's hash, and its latest change."""
+    return FeedValidators(etag=hashlib.sha256(built.text.encode()).hexdigest()[:32], last_modified=built.last_modified)
