@@ -168,6 +168,11 @@ def feed_lessons(*, feed: CalendarFeed, window: FeedWindow) -> QuerySet[Lesson]:
     return lessons.select_related(*EVENT_RELATED).only(*EVENT_FIELDS).order_by("start_at", "pk")
 
 
+def lesson_page_url(*, lesson: Lesson, scope: str) -> str:
+    """The page a calendar's event links to: the lesson as the reader of that kind of calendar sees it."""
+    return f"{settings.SITE_URL}{reverse(LESSON_PAGE[scope], args=[lesson.pk])}"
+
+
 def feed_name(feed: CalendarFeed) -> str:
     school = school_settings_get().name
     if feed.scope == CalendarFeed.Scope.FAMILY:
@@ -216,13 +221,12 @@ def feed_text(*, feed: CalendarFeed, today: date | None = None) -> FeedText:
     school = school_settings_get()
     window = feed_window(today=today)
     lessons = list(feed_lessons(feed=feed, window=window))
-    page = LESSON_PAGE[feed.scope]
     calendar = calendar_build(
         name=feed_name(feed),
         lessons=lessons,
         zone=school.zone,
         school_name=school.name,
-        lesson_url=lambda lesson: f"{settings.SITE_URL}{reverse(page, args=[lesson.pk])}",
+        lesson_url=lambda lesson: lesson_page_url(lesson=lesson, scope=feed.scope),
         first_day=window.first_day,
         last_day=window.last_day,
     )
