@@ -174,9 +174,11 @@ def lesson_page_url(*, lesson: Lesson, scope: str) -> str:
 
 
 def feed_name(feed: CalendarFeed) -> str:
+    """The calendar's name in the reader's app. A family's is not the family's name: that is the children's last name,
+    which a feed never shows (a link may leak)."""
     school = school_settings_get().name
     if feed.scope == CalendarFeed.Scope.FAMILY:
-        return f"{school}: {feed.family} lessons"
+        return f"{school} lessons"
     if feed.scope == CalendarFeed.Scope.TEACHER:
         return f"{school}: {feed.teacher}'s lessons"
     return f"{school}: all lessons"
