@@ -9,6 +9,7 @@ from icalendar import Calendar, Event
 
 from scheduling.calendar_feeds import calendar_feed_issue
 from scheduling.models import CalendarFeed
+from tests.calendars.fixed_school import SITE_URL, FixedSchool, fixed_school_build
 
 
 @dataclass(frozen=True)
@@ -46,3 +47,9 @@ def family_link(week) -> Link:
 @pytest.fixture
 def teacher_link(week) -> Link:
     return link_of(week.teacher.user, CalendarFeed.Scope.TEACHER)
+
+
+@pytest.fixture
+def fixed_school(settings) -> FixedSchool:
+    settings.SITE_URL = SITE_URL
+    return fixed_school_build()
