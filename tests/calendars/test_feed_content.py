@@ -7,7 +7,7 @@ lessons": a leaked link named the child in full).
 """
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import transaction
@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import User
-from cedarheights.selectors import school_settings_get, school_today
+from cedarheights.selectors import school_today
 from scheduling.calendar_feeds import lesson_page_url
 from scheduling.models import CalendarFeed, Lesson
-from scheduling.services import lesson_create, lesson_update
-from tests.calendars.conftest import events_of, link_of
+from scheduling.services import lesson_update
+from tests.calendars.conftest import events_of, lesson_on, link_of
 from tests.factories import (
     LedgerEntryFactory,
     LessonFeeFactory,
@@ -30,18 +30,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-
-
-def lesson_on(week, day: date, *, student=None, hour: int = 12, room=None) -> Lesson:
-    start = datetime.combine(day, time(hour), tzinfo=school_settings_get().zone)
-    return lesson_create(
-        teacher=week.teacher,
-        student=student or week.student,
-        start_at=start,
-        end_at=start + timedelta(minutes=30),
-        room=room,
-        check_availability=False,
-    )
 
 
 def test_the_window_is_30_days_back_to_180_days_ahead(week, family_link):
