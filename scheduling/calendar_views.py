@@ -17,6 +17,7 @@ from scheduling.calendar_feeds import (
     FeedValidators,
     calendar_feed_for_token,
     feed_text,
+    feed_text_cached,
     feed_text_validators,
     feed_validators,
     token_hash,
@@ -53,11 +54,13 @@ def calendar_feed(request, token: str):
     validators = feed_validators(feed=feed, today=today)
     if validators is not None and (not_modified := _not_modified(request, validators)):
         return not_modified
-    built = feed_text(feed=feed, today=today)
-    if validators is None:  # no stamps (SQLite): the text's own hash
+    if validators is None:  # no stamps (SQLite): built every time, the text's own hash its validator
+        built = feed_text(feed=feed, today=today)
         validators = feed_text_validators(built)
         if not_modified := _not_modified(request, validators):
             return not_modified
+    else:
+        built = feed_text_cached(feed=feed, validators=validators, today=today)
     # Shown in the calendar app, never downloaded: no Content-Disposition.
     return _headed(HttpResponse(built.text, content_type="text/calendar; charset=utf-8"), validators)
 
