@@ -51,16 +51,13 @@ def calendar_feed(request, token: str):
         )
         return JsonResponse(body, status=429, headers={"Retry-After": str(wait)})
     today = school_today()  # once: the validators and the text speak of the same day
-    validators = feed_validators(feed=feed, today=today)
-    if validators is not None and (not_modified := _not_modified(request, validators)):
+    stamped = feed_validators(feed=feed, today=today)
+    # No stamps (SQLite): the feed is built every time, and its text's hash is the validator.
+    built = None if stamped else feed_text(feed=feed, today=today)
+    validators = stamped or feed_text_validators(built)
+    if not_modified := _not_modified(request, validators):
         return not_modified
-    if validators is None:  # no stamps (SQLite): built every time, the text's own hash its validator
-        built = feed_text(feed=feed, today=today)
-        validators = feed_text_validators(built)
-        if not_modified := _not_modified(request, validators):
-            return not_modified
-    else:
-        built = feed_text_cached(feed=feed, validators=validators, today=today)
+    built = built or feed_text_cached(feed=feed, validators=validators, today=today)
     # Shown in the calendar app, never downloaded: no Content-Disposition.
     return _headed(HttpResponse(built.text, content_type="text/calendar; charset=utf-8"), validators)
 
