@@ -711,22 +711,23 @@ def feed_rows(creds: dict) -> list[dict]:
     from django.test import Client
 
     path, client = f"/cal/{creds['feed_token']}.ics", Client()
+    etag = client.get(path)["ETag"]  # as it is now: the rows before may have run past midnight
     rows = []
     for name, samples, headers, cold in (
         ("ical_feed_teacher_built", 10, {}, True),
         ("ical_feed_teacher", 200, {}, False),
-        ("ical_feed_teacher_304", 200, {"If-None-Match": creds["feed_etag"]}, False),
+        ("ical_feed_teacher_304", 200, {"If-None-Match": etag}, False),
     ):
         client.get(path, headers=headers)  # warm
-        timings = []
+        timings, errors = [], 0
         for _ in range(samples):
             if cold:
                 cache.clear()
             started = time.perf_counter()
             response = client.get(path, headers=headers)
             timings.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == (304 if headers else 200), response.status_code
-        rows.append(row(name, "inprocess", timings))
+            errors += response.status_code != (304 if headers else 200)
+        rows.append(row(name, "inprocess", timings, errors=errors))
     return rows
 
 
