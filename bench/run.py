@@ -6,7 +6,8 @@
    drives each endpoint with 8 concurrent clients for a fixed time (then 32 for the floor and the two
    busiest endpoints). The floor is a constant JSON view through the same middleware: Django's own cost.
 3. Measures in-process: the enrollment pipeline, the billing pipeline (against the local Stripe
-   server) and the slot finder for every teacher of one instrument over eight weeks.
+   server), the slot finder for every teacher of one instrument over eight weeks, and a teacher's
+   calendar feed (40 lessons a week over its window: built, cached, not modified).
 4. Prints a table and writes bench/results.json. All traffic stays on 127.0.0.1; it stops by itself.
 """
 
@@ -56,6 +57,7 @@ def environment(stripe_url: str, database_url: str = DATABASE_URL) -> dict[str, 
         "PUBLIC_API_RATE": "10000000/minute",
         "AUTH_API_RATE": "10000000/minute",
         "ENROLL_API_RATE": "10000000/minute",
+        "CALENDAR_FEED_RATE": "10000000/minute",
         "BENCH_FLOOR": "true",
         "STRIPE_API_HOST": stripe_url,
         # Production refuses the repository's public Stripe values; the local server takes any key.
@@ -324,7 +326,62 @@ def credentials() -> dict:
         "parent_session": session_of(parent),
         "teacher_session": session_of(teacher),
         **lesson_week_pools(),
+        **feed_teacher(),
     }
+
+
+FEED_DAYS, FEED_LESSONS_A_DAY = 5, 8  # Monday to Friday, 14:00 to 18:00: the issue's 40 lessons a week
+
+
+def feed_teacher() -> dict:
+    """A teacher with 40 lessons a week over a calendar feed's whole window (30 days back, 180 ahead), and the link
+    of their feed with its ETag: the `ical_feed_teacher` rows. The built school's teachers teach about 80 a week, so
+    this one is added to the run's copy, with 40 children of families no other row reads (the last ones), and no
+    instrument or weekly hours: no other row offers or books their time."""
+    from accounts.models import Family, User
+    from cedarheights.selectors import school_settings_get, school_today
+    from scheduling.calendar_feeds import DAYS_AHEAD, DAYS_BACK, calendar_feed_issue, feed_validators
+    from scheduling.models import CalendarFeed, Instrument, Lesson, Student, Teacher
+
+    zone = school_settings_get().zone
+    instruments = list(Instrument.objects.order_by("id"))
+    user = User.objects.create(
+        email="calendar.teacher@bench.test", first_name="Calendar", last_name="Teacher", role="teacher", password="!"
+    )
+    teacher = Teacher.objects.create(user=user, capacity=100, bio="Bench teacher of the calendar rows")
+    families = list(Family.objects.order_by("-id")[: FEED_DAYS * FEED_LESSONS_A_DAY])
+    students = Student.objects.bulk_create(
+        Student(
+            family=family,
+            first_name=f"Cal{n}",
+            last_name="Bench",
+            date_of_birth=date(2014, 1, 1),
+            instrument=instruments[n % len(instruments)],
+            teacher=teacher,
+            status="active",
+        )
+        for n, family in enumerate(families)
+    )
+    today, lessons = school_today(), []
+    for offset in range(-DAYS_BACK, DAYS_AHEAD + 1):
+        day = today + timedelta(days=offset)
+        if day.weekday() >= FEED_DAYS:
+            continue
+        for slot in range(FEED_LESSONS_A_DAY):
+            start = datetime(day.year, day.month, day.day, 14, tzinfo=zone) + timedelta(minutes=30 * slot)
+            lessons.append(
+                Lesson(
+                    teacher=teacher,
+                    student=students[day.weekday() * FEED_LESSONS_A_DAY + slot],
+                    start_at=start,
+                    end_at=start + timedelta(minutes=30),
+                    status="completed" if day < today else "scheduled",
+                    outcome="attended" if day < today else "",
+                )
+            )
+    Lesson.objects.bulk_create(lessons)
+    feed, token = calendar_feed_issue(holder=user, scope=CalendarFeed.Scope.TEACHER, actor=None)
+    return {"feed_token": token, "feed_etag": f'"{feed_validators(feed=feed).etag}"', "feed_lessons": len(lessons)}
 
 
 POOL = 1500  # more than 8 clients write in SECONDS at the targets' speed: each write takes its own lesson or credit
@@ -456,6 +513,14 @@ def endpoints(creds: dict, piano_id: int, plan_id: int, cards: list[str]) -> lis
         },
         {"name": "parent_home", "path": "/family/", "headers": {"Cookie": f"sessionid={creds['parent_session']}"}},
         {"name": "teacher_day", "path": "/teach/", "headers": {"Cookie": f"sessionid={creds['teacher_session']}"}},
+        # A calendar app fetching the teacher's feed; then one asking "changed?" with the ETag it holds.
+        {"name": "ical_feed_teacher", "path": f"/cal/{creds['feed_token']}.ics"},
+        {
+            "name": "ical_feed_teacher_304",
+            "path": f"/cal/{creds['feed_token']}.ics",
+            "headers": {"If-None-Match": creds["feed_etag"]},
+            "expect": 304,
+        },
         {
             "name": "makeup_offers",
             "path": f"/api/v1/makeup-credits/{creds['offers_credit']}/offers/",
@@ -537,7 +602,8 @@ def drive(port: int, spec: dict, clients: int, seconds: float) -> tuple[list[flo
                 failed += 1
                 continue
             elapsed = (time.perf_counter() - started) * 1000
-            if 200 <= response.status < 300:  # a redirect or an error is not the page being measured
+            # A redirect or an error is not the page being measured (a row may expect a 304).
+            if response.status == spec["expect"] if "expect" in spec else 200 <= response.status < 300:
                 mine.append(elapsed)
             else:
                 failed += 1
@@ -634,6 +700,34 @@ def in_process(stripe_url: str, piano_id: int, plan_id: int, cards: list[str]) -
             list(slots_free(instrument_id=piano_id, start_date=today, end_date=today + timedelta(weeks=8), minutes=30))
             timings.append((time.perf_counter() - started) * 1000)
         rows.append(row(name, "inprocess", timings))
+    return rows
+
+
+def feed_rows(creds: dict) -> list[dict]:
+    """The teacher's feed in-process, through the view (the issue's target: 20 ms): built from nothing, as the first
+    fetch after a change is (the cache cleared); fetched again unchanged, from the cache; and answered "not modified"
+    to a client holding its ETag."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    path, client = f"/cal/{creds['feed_token']}.ics", Client()
+    etag = client.get(path)["ETag"]  # as it is now: the rows before may have run past midnight
+    rows = []
+    for name, samples, headers, cold in (
+        ("ical_feed_teacher_built", 10, {}, True),
+        ("ical_feed_teacher", 200, {}, False),
+        ("ical_feed_teacher_304", 200, {"If-None-Match": etag}, False),
+    ):
+        client.get(path, headers=headers)  # warm
+        timings, errors = [], 0
+        for _ in range(samples):
+            if cold:
+                cache.clear()
+            started = time.perf_counter()
+            response = client.get(path, headers=headers)
+            timings.append((time.perf_counter() - started) * 1000)
+            errors += response.status_code != (304 if headers else 200)
+        rows.append(row(name, "inprocess", timings, errors=errors))
     return rows
 
 
@@ -735,6 +829,7 @@ def main() -> None:
             rows.append(row(spec["name"], "http", latencies, SECONDS, None, errors, 32))
         gc.freeze()  # as cedarheights/wsgi.py does once the app is loaded
         rows += in_process(stripe_url, piano.pk, plan.pk, cards)
+        rows += feed_rows(creds)
         # What the enrollment rows measured: a booked teacher and demo lesson, or the waiting list.
         from django.db.models import Count
 

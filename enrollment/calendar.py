@@ -1,29 +1,30 @@
-"""Calendar files (.ics) for lessons: the "add to calendar" link and email attachments."""
+"""Calendar files (.ics) for lessons: the "add to calendar" link and email attachments. A file holds the lesson as its
+family's calendar shows it, made by the feeds' builder (scheduling.calendars): the same UID, summary and local times,
+so adding the file and subscribing later give one event, not two."""
 
-from datetime import UTC
-
-from django.utils import timezone
 from django.utils.text import slugify
-from icalendar import Calendar, Event
 
-from scheduling.models import Lesson
+from cedarheights.selectors import school_settings_get
+from scheduling.calendar_feeds import lesson_page_url
+from scheduling.calendars import calendar_build, calendar_text
+from scheduling.models import CalendarFeed, Lesson
 
 
 def lesson_ics(lesson: Lesson) -> str:
-    """One lesson as an iCalendar event, its times in UTC so every calendar shows them in its own zone. The text is
-    escaped by icalendar (RFC 5545), whatever a name holds."""
-    event = Event()
-    event.add("uid", f"lesson-{lesson.pk}@cedarheights")
-    event.add("dtstamp", timezone.now())
-    event.add("dtstart", lesson.start_at.astimezone(UTC))
-    event.add("dtend", lesson.end_at.astimezone(UTC))
-    event.add("summary", f"{lesson.get_kind_display()} lesson: {lesson.student.first_name} with {lesson.teacher}")
-    calendar = Calendar()
-    calendar.add("version", "2.0")
-    calendar.add("prodid", "-//Cedar Heights Music Academy//Lessons//EN")
-    calendar.add("method", "PUBLISH")
-    calendar.add_component(event)
-    return calendar.to_ical().decode()
+    """One lesson as an iCalendar file, its times in the school's zone (with the zone's definition), linking to the
+    family's page of the lesson. The text is escaped by icalendar (RFC 5545), whatever a name holds."""
+    school = school_settings_get()
+    day = lesson.start_at.astimezone(school.zone).date()
+    calendar = calendar_build(
+        name=None,
+        lessons=[lesson],
+        zone=school.zone,
+        school_name=school.name,
+        lesson_url=lambda lesson: lesson_page_url(lesson=lesson, scope=CalendarFeed.Scope.FAMILY),
+        first_day=day,
+        last_day=day,
+    )
+    return calendar_text(calendar)
 
 
 def lesson_ics_filename(lesson: Lesson) -> str:

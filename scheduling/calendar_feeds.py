@@ -9,10 +9,12 @@ a lesson; on SQLite, which has no triggers, it is built and its text's hash is t
 import hashlib
 import re
 import secrets
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.urls import reverse
@@ -34,6 +36,9 @@ DAYS_AHEAD = 180
 CANCELLED_KEPT = timedelta(days=30)
 # Raised when what a feed prints changes shape, so every validator issued before is stale.
 FEED_FORMAT = 1
+# How long a feed's text stays cached: only for memory's sake, as anything it prints changing gives it new
+# validators, hence a new key (the day is one of them).
+FEED_TEXT_SECONDS = 60 * 60
 
 TOKEN_BYTES = 32
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -104,14 +109,29 @@ def calendar_feeds_of(user) -> QuerySet[CalendarFeed]:
 
 
 def calendar_feed_for_token(token: str) -> CalendarFeed | None:
-    """The live feed a token opens, or None (unknown, malformed or revoked: the caller answers 404)."""
+    """The live feed a token opens, or None (unknown, malformed, revoked, or its holder no longer entitled to it:
+    the caller answers 404)."""
     if not TOKEN_PATTERN.fullmatch(token):
         return None
-    return (
-        CalendarFeed.objects.select_related("family", "teacher__user")
+    feed = (
+        CalendarFeed.objects.select_related("family", "teacher__user", "holder__teacher")
         .filter(token_hash=token_hash(token), revoked_at__isnull=True)
         .first()
     )
+    return feed if feed is not None and _still_entitled(feed) else None
+
+
+def _still_entitled(feed: CalendarFeed) -> bool:
+    """Whether the holder may still see what the link shows, as when it was issued: an account deactivated, a parent
+    moved to another family, a teacher or an owner in another role since, reads nothing through their old link."""
+    holder = feed.holder
+    if not holder.is_active or feed.scope not in calendar_scopes_of(holder):
+        return False
+    if feed.scope == CalendarFeed.Scope.FAMILY:
+        return holder.family_id == feed.family_id
+    if feed.scope == CalendarFeed.Scope.TEACHER:
+        return holder.teacher.pk == feed.teacher_id
+    return True
 
 
 def feed_url(token: str, *, webcal: bool = False) -> str:
@@ -153,10 +173,17 @@ def feed_lessons(*, feed: CalendarFeed, window: FeedWindow) -> QuerySet[Lesson]:
     return lessons.select_related(*EVENT_RELATED).only(*EVENT_FIELDS).order_by("start_at", "pk")
 
 
+def lesson_page_url(*, lesson: Lesson, scope: str) -> str:
+    """The page a calendar's event links to: the lesson as the reader of that kind of calendar sees it."""
+    return f"{settings.SITE_URL}{reverse(LESSON_PAGE[scope], args=[lesson.pk])}"
+
+
 def feed_name(feed: CalendarFeed) -> str:
+    """The calendar's name in the reader's app. A family's is not the family's name: that is the children's last name,
+    which a feed never shows (a link may leak)."""
     school = school_settings_get().name
     if feed.scope == CalendarFeed.Scope.FAMILY:
-        return f"{school}: {feed.family} lessons"
+        return f"{school} lessons"
     if feed.scope == CalendarFeed.Scope.TEACHER:
         return f"{school}: {feed.teacher}'s lessons"
     return f"{school}: all lessons"
@@ -201,13 +228,12 @@ def feed_text(*, feed: CalendarFeed, today: date | None = None) -> FeedText:
     school = school_settings_get()
     window = feed_window(today=today)
     lessons = list(feed_lessons(feed=feed, window=window))
-    page = LESSON_PAGE[feed.scope]
     calendar = calendar_build(
         name=feed_name(feed),
         lessons=lessons,
         zone=school.zone,
         school_name=school.name,
-        lesson_url=lambda lesson: f"{settings.SITE_URL}{reverse(page, args=[lesson.pk])}",
+        lesson_url=lambda lesson: lesson_page_url(lesson=lesson, scope=feed.scope),
         first_day=window.first_day,
         last_day=window.last_day,
     )
@@ -216,3 +242,23 @@ def feed_text(*, feed: CalendarFeed, today: date | None = None) -> FeedText:
         text=calendar_text(calendar),
         last_modified=max([midnight, *(lesson.revised_at for lesson in lessons)]),
     )
+
+
+def feed_text_validators(built: FeedText) -> FeedValidators:
+    """The validators of a feed built where there are no stamps (SQLite): its text's hash, and its latest change."""
+    return FeedValidators(etag=hashlib.sha256(built.text.encode()).hexdigest()[:32], last_modified=built.last_modified)
+
+
+def feed_text_cached(*, feed: CalendarFeed, validators: FeedValidators, today: date) -> FeedText:
+    """The feed's text at `validators`: built once per version and process, then read from the cache. A teacher's
+    half-year (1 200 events) takes a second or two to build with icalendar, and an app that sends no validator
+    (Google's) fetches it whole each time.
+
+    The validators were read before the lessons, so an entry may hold lessons newer than its key, never older (as
+    the free-time cache, scheduling.slots), and the stamps only rise, so a key never comes back with other lessons.
+    Kept compressed: that half-year is ~700 kB of text, ~70 kB packed."""
+    key = f"calendar-feed:{validators.etag}"
+    if (packed := cache.get(key)) is None:
+        packed = zlib.compress(feed_text(feed=feed, today=today).text.encode(), 1)
+        cache.set(key, packed, FEED_TEXT_SECONDS)
+    return FeedText(text=zlib.decompress(packed).decode(), last_modified=validators.last_modified)

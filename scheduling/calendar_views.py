@@ -7,11 +7,21 @@ date they were given: that answer costs the stamps, never the lessons (schedulin
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from rest_framework.throttling import SimpleRateThrottle
 
 from cedarheights.error_body import error_body
-from scheduling.calendar_feeds import calendar_feed_for_token, feed_text, feed_validators, token_hash
+from cedarheights.selectors import school_today
+from scheduling.calendar_feeds import (
+    FeedValidators,
+    calendar_feed_for_token,
+    feed_text,
+    feed_text_cached,
+    feed_text_validators,
+    feed_validators,
+    token_hash,
+)
 
 
 class CalendarFeedThrottle(SimpleRateThrottle):
@@ -27,6 +37,7 @@ class CalendarFeedThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": token_hash(self.token)}
 
 
+@csrf_exempt  # read-only: any other method is a 405 (require_safe), not a CSRF page
 @require_safe
 def calendar_feed(request, token: str):
     feed = calendar_feed_for_token(token)
@@ -39,23 +50,32 @@ def calendar_feed(request, token: str):
             request, code="throttled", message=f"This calendar was fetched too often: try again in {wait} seconds."
         )
         return JsonResponse(body, status=429, headers={"Retry-After": str(wait)})
-    validators = feed_validators(feed=feed)
-    if validators is not None:
-        etag, last_modified = f'"{validators.etag}"', validators.last_modified
-        if not_modified := get_conditional_response(request, etag=etag, last_modified=int(last_modified.timestamp())):
-            return _headed(not_modified, etag, last_modified)
-    built = feed_text(feed=feed)
-    if validators is None:  # no stamps (SQLite): the text's own hash
-        etag, last_modified = f'"{token_hash(built.text)[:32]}"', built.last_modified
-        if not_modified := get_conditional_response(request, etag=etag, last_modified=int(last_modified.timestamp())):
-            return _headed(not_modified, etag, last_modified)
+    today = school_today()  # once: the validators and the text speak of the same day
+    stamped = feed_validators(feed=feed, today=today)
+    # No stamps (SQLite): the feed is built every time, and its text's hash is the validator.
+    built = None if stamped else feed_text(feed=feed, today=today)
+    validators = stamped or feed_text_validators(built)
+    if not_modified := _not_modified(request, validators):
+        return not_modified
+    built = built or feed_text_cached(feed=feed, validators=validators, today=today)
     # Shown in the calendar app, never downloaded: no Content-Disposition.
-    return _headed(HttpResponse(built.text, content_type="text/calendar; charset=utf-8"), etag, last_modified)
+    return _headed(HttpResponse(built.text, content_type="text/calendar; charset=utf-8"), validators)
 
 
-def _headed(response: HttpResponse, etag: str, last_modified) -> HttpResponse:
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(last_modified.timestamp())
+def _not_modified(request, validators: FeedValidators) -> HttpResponse | None:
+    not_modified = get_conditional_response(
+        request, etag=_etag(validators), last_modified=int(validators.last_modified.timestamp())
+    )
+    return not_modified and _headed(not_modified, validators)
+
+
+def _etag(validators: FeedValidators) -> str:
+    return f'"{validators.etag}"'
+
+
+def _headed(response: HttpResponse, validators: FeedValidators) -> HttpResponse:
+    response["ETag"] = _etag(validators)
+    response["Last-Modified"] = http_date(validators.last_modified.timestamp())
     # Every poll asks again (with the validators above); shared caches never keep a secret link's answer.
     response["Cache-Control"] = "private, no-cache"
     response["X-Robots-Tag"] = "noindex"

@@ -88,7 +88,7 @@ def lesson_event(*, lesson: Lesson, zone: ZoneInfo, school_name: str, url: str) 
 
 def calendar_build(
     *,
-    name: str,
+    name: str | None,
     lessons: Iterable[Lesson],
     zone: ZoneInfo,
     school_name: str,
@@ -96,18 +96,21 @@ def calendar_build(
     first_day: date,
     last_day: date,
 ) -> Calendar:
-    """A calendar of `lessons` named `name`, its times in `zone` with that zone's definition for the whole years
-    around [first_day, last_day], so both its standard and daylight parts are present."""
+    """A calendar of `lessons`, its times in `zone` with that zone's definition for the whole years around
+    [first_day, last_day], so both its standard and daylight parts are present. A subscription has a `name` and a
+    refresh interval; a file (name None: an email's attachment, a download) has neither, so a calendar app adds its
+    event to a calendar the person has rather than opening the file as a calendar of its own."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("name", name)
-    calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", zone.key)
-    calendar.add("refresh-interval", vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", vDuration(REFRESH_INTERVAL))
+    if name is not None:
+        calendar.add("name", name)
+        calendar.add("x-wr-calname", name)
+        calendar.add("x-wr-timezone", zone.key)
+        calendar.add("refresh-interval", vDuration(REFRESH_INTERVAL), parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", vDuration(REFRESH_INTERVAL))
     calendar.add_component(
         Timezone.from_tzinfo(
             zone, tzid=zone.key, first_date=date(first_day.year, 1, 1), last_date=date(last_day.year + 1, 1, 1)
