@@ -6,7 +6,7 @@ from django.utils.text import slugify
 
 from cedarheights.selectors import school_settings_get
 from scheduling.calendar_feeds import lesson_page_url
-from scheduling.calendars import calendar_build, calendar_text
+from scheduling.calendars import calendar_ics
 from scheduling.models import CalendarFeed, Lesson
 
 
@@ -15,7 +15,7 @@ def lesson_ics(lesson: Lesson) -> str:
     family's page of the lesson. The text is escaped by icalendar (RFC 5545), whatever a name holds."""
     school = school_settings_get()
     day = lesson.start_at.astimezone(school.zone).date()
-    calendar = calendar_build(
+    return calendar_ics(
         name=None,
         lessons=[lesson],
         zone=school.zone,
@@ -24,7 +24,6 @@ def lesson_ics(lesson: Lesson) -> str:
         first_day=day,
         last_day=day,
     )
-    return calendar_text(calendar)
 
 
 def lesson_ics_filename(lesson: Lesson) -> str:

@@ -25,7 +25,7 @@ from cedarheights.models import AuditEvent
 from cedarheights.roles import is_parent, is_school_admin, is_teacher
 from cedarheights.selectors import school_settings_get, school_today
 from cedarheights.services import audit_record
-from scheduling.calendars import EVENT_FIELDS, EVENT_RELATED, calendar_build, calendar_text
+from scheduling.calendars import EVENT_FIELDS, EVENT_RELATED, calendar_ics
 from scheduling.models import CalendarFeed, CalendarStamp, Lesson
 from scheduling.selectors import local_midnight
 
@@ -228,7 +228,7 @@ def feed_text(*, feed: CalendarFeed, today: date | None = None) -> FeedText:
     school = school_settings_get()
     window = feed_window(today=today)
     lessons = list(feed_lessons(feed=feed, window=window))
-    calendar = calendar_build(
+    text = calendar_ics(
         name=feed_name(feed),
         lessons=lessons,
         zone=school.zone,
@@ -239,7 +239,7 @@ def feed_text(*, feed: CalendarFeed, today: date | None = None) -> FeedText:
     )
     midnight = local_midnight(today, school.zone)
     return FeedText(
-        text=calendar_text(calendar),
+        text=text,
         last_modified=max([midnight, *(lesson.revised_at for lesson in lessons)]),
     )
 

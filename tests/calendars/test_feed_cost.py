@@ -8,12 +8,16 @@ The cache test failed before `feed_text_cached` (every fetch without a validator
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from cedarheights.selectors import school_settings_get, school_today
-from scheduling.calendar_feeds import DAYS_AHEAD, DAYS_BACK
+from scheduling.calendar_feeds import DAYS_AHEAD, DAYS_BACK, feed_lessons, feed_window, lesson_page_url
+from scheduling.calendars import _event_key
 from scheduling.models import CalendarFeed, Lesson
+from scheduling.services import lesson_reschedule
 from tests.calendars.conftest import events_of, link_of
 from tests.factories import InstrumentFactory, RoomFactory, StudentFactory
 
@@ -79,3 +83,31 @@ def test_an_unchanged_feed_fetched_again_is_the_same_bytes_read_from_no_lesson(w
 
     assert again.status_code == 200 and again.content == first.content and again["ETag"] == first["ETag"]
     assert not [query for query in captured.captured_queries if "scheduling_lesson" in query["sql"]]
+
+
+def test_a_feed_rebuilt_after_one_lesson_moved_serializes_that_lesson_alone(week):
+    """The cache holds each event's text under a hash of what it shows (scheduling.calendars._event_key): after a
+    move, the moved lesson is the only one of the feed's lessons not found there. Failed before events were kept
+    (every rebuild serialized the whole half-year, a second or two)."""
+    busy_week(week, per_day=2)
+    link = link_of(week.teacher.user, CalendarFeed.Scope.TEACHER)
+    link.fetch()
+    lesson = Lesson.objects.filter(teacher=week.teacher, start_at__gt=timezone.now() + timedelta(days=2)).first()
+    later = lesson.start_at + timedelta(hours=3)
+    lesson_reschedule(lesson=lesson, start_at=later)
+    school = school_settings_get()
+
+    def not_kept() -> list[int]:
+        lessons = feed_lessons(feed=link.feed, window=feed_window(today=school_today()))
+        keys = {
+            _event_key(
+                shown, zone=school.zone, school_name=school.name, url=lesson_page_url(lesson=shown, scope="teacher")
+            ): shown.pk
+            for shown in lessons
+        }
+        return [pk for key, pk in keys.items() if cache.get(key) is None]
+
+    assert not_kept() == [lesson.pk]
+    moved = events_of(link.fetch().content)
+    assert not_kept() == []
+    assert moved[f"lesson-{lesson.uid}@127.0.0.1"]["DTSTART"].dt == later
