@@ -54,6 +54,9 @@ ANONYMOUS_ALLOWED = {
     ("/api/v1/enrollments/", "post"),
 }
 SAFE = {"get", "head", "options"}
+# Path parameters that are not a record's id: a person's own settings by name (each role reaches only its own; a
+# name not theirs is a 404, as tests/reminders/test_preferences.py checks).
+NAMED = {"{kind}": "lessons_tomorrow"}
 
 
 @pytest.fixture(autouse=True)
@@ -124,6 +127,8 @@ def test_every_operation_by_every_role(world, as_role, path, method):
         assert model in OWNED | SHARED | SCHOOL_ONLY, f"classify {model.__name__} as OWNED, SHARED or SCHOOL_ONLY"
         target = any_shared(model, world) if model in SHARED else b_side(model, world)
         url = path.replace("{id}", str(target.pk))
+    for parameter, value in NAMED.items():
+        url = url.replace(parameter, value)
     assert not re.search(r"{\w+}", url), f"unfilled path parameter in {path}"
 
     for role in ROLES:
