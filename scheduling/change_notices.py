@@ -99,10 +99,10 @@ def lesson_booked_notice_queue(*, lesson: Lesson, actor, now: datetime | None = 
     """Tell the teacher of a lesson just booked by someone else (a family's make-up, the owner) when it starts
     within 48 hours, once. The school's own bookings (`actor` None: an enrollment's demo lesson) are told to the
     teacher in their own email."""
-    teacher_user = lesson.teacher.user
-    if actor is None or actor.pk == teacher_user.pk or not teacher_user.is_active:
+    if actor is None or not _soon(lesson.start_at, now or timezone.now()):
         return 0
-    if not _soon(lesson.start_at, now or timezone.now()):
+    teacher_user = lesson.teacher.user
+    if actor.pk == teacher_user.pk or not teacher_user.is_active:
         return 0
     zone = school_settings_get().zone
     kind = "" if lesson.kind == Lesson.Kind.REGULAR else f" ({lesson.get_kind_display().lower()})"
