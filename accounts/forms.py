@@ -2,13 +2,32 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 
 from accounts.models import User
+from accounts.selectors import ReminderChoice
 from accounts.services import password_set
+from cedarheights.selectors import school_settings_get
 
 
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "phone"]
+
+
+class ReminderPreferencesForm(forms.Form):
+    """The profile's reminder emails: a checkbox per kind the person gets, ticked while it is on, with when they last
+    chose (in the school's zone)."""
+
+    def __init__(self, *args, choices: list[ReminderChoice], **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = school_settings_get().zone
+        for choice in choices:
+            chosen = ""
+            if choice.changed_at is not None:
+                local = choice.changed_at.astimezone(zone)
+                chosen = f"Turned {'on' if choice.enabled else 'off'} on {local:%-d %b %Y} at {local:%H:%M}"
+            self.fields[choice.kind] = forms.BooleanField(
+                label=choice.label, required=False, initial=choice.enabled, help_text=chosen
+            )
 
 
 class SetPasswordForm(auth_forms.SetPasswordForm):

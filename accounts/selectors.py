@@ -1,7 +1,11 @@
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import QuerySet
 
-from accounts.models import Family
-from cedarheights.roles import is_parent, is_school_admin
+from accounts.models import Family, ReminderPreference
+from cedarheights.roles import is_parent, is_school_admin, is_teacher
 
 
 def family_list_visible_to(user) -> QuerySet[Family]:
@@ -12,3 +16,48 @@ def family_list_visible_to(user) -> QuerySet[Family]:
     if is_parent(user):
         return families.filter(id=user.family_id)
     return families.none()
+
+
+@dataclass(frozen=True)
+class ReminderChoice:
+    """One kind of reminder email as a person has it: on unless they turned it off, and when they last chose
+    (None: never, so it is on)."""
+
+    kind: str
+    label: str
+    enabled: bool
+    changed_at: datetime | None
+
+
+def reminder_kinds_for(user) -> tuple[str, ...]:
+    """The reminder emails a person gets, by role: a parent, the family's lessons of the next day and the nudge
+    before a lesson's free-cancellation window closes; a teacher, their next teaching day; anyone else none."""
+    if is_parent(user):
+        return (ReminderPreference.Kind.LESSONS_TOMORROW, ReminderPreference.Kind.CANCEL_WINDOW)
+    if is_teacher(user):
+        return (ReminderPreference.Kind.TEACHING_TOMORROW,)
+    return ()
+
+
+def reminder_preferences_of(user) -> list[ReminderChoice]:
+    """Each reminder kind the person gets, as they have it now."""
+    kinds = reminder_kinds_for(user)
+    chosen = {row.kind: row for row in ReminderPreference.objects.filter(user=user, kind__in=kinds)}
+    return [
+        ReminderChoice(
+            kind=kind,
+            label=ReminderPreference.Kind(kind).label,
+            enabled=chosen[kind].enabled if kind in chosen else True,
+            changed_at=chosen[kind].changed_at if kind in chosen else None,
+        )
+        for kind in kinds
+    ]
+
+
+def reminders_turned_off(*, kind: str, user_ids: Collection[int]) -> set[int]:
+    """Those of `user_ids` who turned `kind` off: one query, however many people a reminder job emails."""
+    return set(
+        ReminderPreference.objects.filter(kind=kind, enabled=False, user_id__in=list(user_ids)).values_list(
+            "user_id", flat=True
+        )
+    )

@@ -11,7 +11,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from knox.models import AuthToken
 
-from accounts.models import ConsentRecord, Family, User, normalize_email
+from accounts.models import ConsentRecord, Family, ReminderPreference, User, normalize_email
+from accounts.selectors import ReminderChoice, reminder_kinds_for, reminder_preferences_of
 from accounts.tokens import password_link_tokens
 from cedarheights.errors import InvalidInput
 from cedarheights.models import AuditEvent
@@ -218,3 +219,29 @@ def consent_record(
         given_by=given_by,
         given_at=timezone.now(),
     )
+
+
+@transaction.atomic
+def reminder_preferences_set(*, user: User, choices: dict[str, bool], actor) -> list[ReminderChoice]:
+    """Turn reminder emails on or off for `user`: kind -> on. Only the kinds their role gets (another is refused and
+    nothing changes). A choice is recorded, with its time and an audit event, only when it changes: turning on a
+    kind never chosen (so on) writes nothing. The person's choices as they are now."""
+    if refused := sorted(set(choices) - set(reminder_kinds_for(user))):
+        raise InvalidInput(
+            "Only the reminders you get can be turned on or off.",
+            fields={kind: ["Not a reminder you get."] for kind in refused},
+        )
+    # One person's choices are made one at a time: two saves at once never race to create the same row.
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+    current = {choice.kind: choice.enabled for choice in reminder_preferences_of(user)}
+    now = timezone.now()
+    for kind, enabled in choices.items():
+        if current[kind] == enabled:
+            continue
+        preference, _ = ReminderPreference.objects.update_or_create(
+            user=user, kind=kind, defaults={"enabled": enabled, "changed_at": now}
+        )
+        audit_record(
+            actor=actor, action=AuditEvent.Action.UPDATE, obj=preference, changes={"enabled": [current[kind], enabled]}
+        )
+    return reminder_preferences_of(user)

@@ -4,11 +4,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_POST
 
 from accounts.errors import LockedOut
-from accounts.forms import ProfileForm, SetPasswordForm
-from accounts.services import password_change, user_update_profile
+from accounts.forms import ProfileForm, ReminderPreferencesForm, SetPasswordForm
+from accounts.selectors import reminder_preferences_of
+from accounts.services import password_change, reminder_preferences_set, user_update_profile
 from accounts.tokens import password_link_tokens
 from cedarheights.error_body import domain_error_response, is_api
 from cedarheights.errors import DomainError
@@ -89,4 +91,22 @@ def profile(request):
         else:
             messages.success(request, "Your details are saved.")
             return redirect("profile")
-    return render(request, "accounts/profile.html", {"form": form, "has_billing": is_parent(request.user)})
+    reminders = ReminderPreferencesForm(choices=reminder_preferences_of(request.user))
+    return _profile_page(request, form, reminders)
+
+
+@login_required
+@require_POST
+def profile_reminders(request):
+    """The profile's second form: each reminder email the person gets, on or off."""
+    form = ReminderPreferencesForm(request.POST, choices=reminder_preferences_of(request.user))
+    if form.is_valid():
+        reminder_preferences_set(user=request.user, choices=form.cleaned_data, actor=request.user)
+        messages.success(request, "Your reminder emails are saved.")
+        return redirect(reverse("profile") + "#reminders")
+    return _profile_page(request, ProfileForm(instance=request.user), form)
+
+
+def _profile_page(request, form: ProfileForm, reminders: ReminderPreferencesForm):
+    context = {"form": form, "reminders": reminders, "has_billing": is_parent(request.user)}
+    return render(request, "accounts/profile.html", context)

@@ -61,5 +61,11 @@ urlpatterns = [
     path("school-settings/", SchoolSettingsApi.as_view(), name="school-settings"),
     path("enrollments/", enrollment.EnrollmentCreateApi.as_view(), name="enrollment-create"),
     path("school-days/close/", SchoolDayCloseApi.as_view(), name="school-day-close"),
+    path("reminder-preferences/", accounts.ReminderPreferenceListApi.as_view(), name="reminder-preferences"),
+    path(
+        "reminder-preferences/<str:kind>/",
+        accounts.ReminderPreferenceUpdateApi.as_view(),
+        name="reminder-preference",
+    ),
     path("", include(router.urls)),
 ]

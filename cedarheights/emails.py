@@ -4,7 +4,7 @@ Claim, send, record (`email_send`); an email whose send was interrupted is `unco
 the owner resends it (`email_resend`): a new log row, linked to the old one.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -183,6 +183,12 @@ def _email_claim(email_log_id: int) -> EmailLog | None:
     log.status = EmailLog.Status.SENDING
     log.save(update_fields=["status"])
     return log
+
+
+def email_keys_used(keys: Iterable[str]) -> set[str]:
+    """Those of `keys` an email was already queued under: a job that runs again skips rendering the emails their keys
+    would refuse."""
+    return set(EmailLog.objects.filter(dedupe_key__in=list(keys)).values_list("dedupe_key", flat=True))
 
 
 def email_parents(

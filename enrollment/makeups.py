@@ -93,7 +93,7 @@ def lesson_cancel_by_family(*, lesson: Lesson, actor, use_sick_pass: bool = Fals
     """A parent (or the owner for them) cancels a lesson: with notice, or late (a sick pass if asked and one is
     left). The credit follows from the outcome; the family is emailed once what they got."""
     outcome = family_cancellation_outcome(lesson=lesson, use_sick_pass=use_sick_pass)
-    lesson = lesson_outcome_set(lesson=lesson, outcome=outcome, actor=actor, reason=reason)
+    lesson = lesson_outcome_set(lesson=lesson, outcome=outcome, actor=actor, reason=reason, family_emailed=True)
     credit = credit_of_lesson(lesson=lesson)
     earned = credit is not None and credit_balance(credit=credit) == 1
     _, why = cancellation_credit(lesson=lesson, outcome=outcome)
@@ -245,6 +245,7 @@ def makeup_book(
             end_at=start_at + timedelta(minutes=credit.lesson_minutes),
             kind=Lesson.Kind.MAKEUP,
             term=term_on(day=local_day),
+            actor=actor,
             check_availability=False,  # a make-up block or a freed time may lie outside the weekly hours
         )
     except DomainError as error:  # taken since the offer was read: the database said so
@@ -268,6 +269,8 @@ def lesson_reschedule_by_family(*, lesson: Lesson, actor, teacher: Teacher, star
     preview = cancellation_preview(lesson=lesson)
     if not preview.earns_credit:
         raise NoCreditEarned(f"This lesson cannot be rescheduled online: {preview.why_no_credit}.")
-    lesson = lesson_outcome_set(lesson=lesson, outcome=preview.outcome, actor=actor, reason="Rescheduled")
+    lesson = lesson_outcome_set(
+        lesson=lesson, outcome=preview.outcome, actor=actor, reason="Rescheduled", family_emailed=True
+    )
     credit = credit_of_lesson(lesson=lesson)
     return makeup_book(credit=credit, teacher=teacher, start_at=start_at, actor=actor, replaces=lesson)

@@ -10,8 +10,7 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
-from cedarheights.emails import email_queue
-from cedarheights.models import EmailLog
+from cedarheights.emails import email_keys_used, email_queue
 from cedarheights.selectors import school_settings_get
 from scheduling.models import Lesson
 from scheduling.selectors import lessons_unmarked, local_midnight
@@ -34,11 +33,6 @@ def digest_email_key(teacher_id: int, day) -> str:
     return f"attendance-digest:{teacher_id}:{day.isoformat()}"
 
 
-def _queued(keys) -> set[str]:
-    """Keys already used: their emails are not rendered again only to be refused by the dedupe key."""
-    return set(EmailLog.objects.filter(dedupe_key__in=list(keys)).values_list("dedupe_key", flat=True))
-
-
 def attendance_reminders_send(*, now: datetime | None = None) -> int:
     """Queue what is due at `now`: each lesson's own reminder, then the day's digests. The number of emails queued.
     Teachers no longer active are left out (the owner's dashboard still counts their lessons)."""
@@ -47,7 +41,7 @@ def attendance_reminders_send(*, now: datetime | None = None) -> int:
     due = lessons_unmarked(older_than=REMIND_AFTER, now=now).filter(teacher__active=True)
     fresh = list(due.filter(end_at__gte=now - REMIND_AFTER - OWN_EMAIL_WITHIN))
     queued = 0
-    done = _queued(unmarked_email_key(lesson) for lesson in fresh)
+    done = email_keys_used(unmarked_email_key(lesson) for lesson in fresh)
     for lesson in fresh:
         if unmarked_email_key(lesson) not in done:
             queued += _send(
@@ -62,7 +56,7 @@ def attendance_reminders_send(*, now: datetime | None = None) -> int:
     by_teacher: dict[int, list[Lesson]] = defaultdict(list)
     for lesson in earlier:
         by_teacher[lesson.teacher_id].append(lesson)
-    done = _queued(digest_email_key(teacher_id, today) for teacher_id in by_teacher)
+    done = email_keys_used(digest_email_key(teacher_id, today) for teacher_id in by_teacher)
     for teacher_id, lessons in by_teacher.items():
         key = digest_email_key(teacher_id, today)
         if key not in done:

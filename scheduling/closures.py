@@ -92,6 +92,7 @@ def school_day_close(*, day: date, reason: str, actor) -> DayClosing:
         actor=actor,
         outcome=Outcome.SCHOOL_CLOSED,
         reason=reason.strip(),
+        family_emailed=True,  # each family's email below lists its lessons of the day
     )
     for family in closing.families:
         email_parents(

@@ -185,6 +185,15 @@ def cancellation_notice_given(*, start_at: datetime, now: datetime) -> bool:
     return on_the_clock >= timedelta(hours=school.cancellation_notice_hours)
 
 
+def cancellation_window_closes(*, start_at: datetime) -> datetime:
+    """When a family stops giving notice for a lesson starting at `start_at` (`cancellation_notice_given`): the
+    school's notice hours before the start on the school's clock, in its zone. Cancelling at this very minute still
+    gives notice."""
+    school = school_settings_get()
+    on_the_clock = start_at.astimezone(school.zone).replace(tzinfo=None)
+    return (on_the_clock - timedelta(hours=school.cancellation_notice_hours)).replace(tzinfo=school.zone)
+
+
 def sick_passes_left(*, lesson: Lesson) -> int:
     """Sick passes the child has left in the lesson's term (School settings: per enrollment per term)."""
     used = (

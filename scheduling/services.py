@@ -22,6 +22,7 @@ from cedarheights.errors import InvalidInput
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_settings_get
 from cedarheights.services import audit_record, audited_create, audited_update, record_save
+from scheduling.change_notices import LessonBefore, lesson_booked_notice_queue, lesson_change_notices_queue
 from scheduling.errors import (
     CancellationDecided,
     ClosureConflict,
@@ -167,10 +168,11 @@ def calendar_state(lesson: Lesson) -> tuple:
 
 def _save_or_conflict(
     lessons: list[Lesson], *, update_fields: tuple[str, ...] = (), calendar_before: tuple | None = None
-) -> None:
+) -> bool:
     """Insert, or update one lesson's `update_fields` only (a lesson read earlier never writes back a status
     changed since), under a savepoint; an exclusion-constraint violation becomes a LessonConflict. An update whose
-    lesson no longer matches `calendar_before` (its `calendar_state` as read) raises its revision."""
+    lesson no longer matches `calendar_before` (its `calendar_state` as read) raises its revision: whether it did."""
+    revised = False
     try:
         with transaction.atomic():
             if len(lessons) == 1 and lessons[0].pk:
@@ -189,6 +191,7 @@ def _save_or_conflict(
         if constraint not in CONSTRAINT_MESSAGES:
             raise
         raise LessonConflict(CONSTRAINT_MESSAGES[constraint]) from error
+    return revised
 
 
 @transaction.atomic
@@ -207,8 +210,9 @@ def lesson_create(
     actor=None,
     check_availability: bool = True,
 ) -> Lesson:
-    """Book a lesson. It is booked still to come, then given `outcome` as `actor` may (the owner entering a lesson
-    already taught, in the admin), in the same transaction."""
+    """Book a lesson, as `actor` (None: the school's own work). It is booked still to come, then given `outcome` as
+    `actor` may (the owner entering a lesson already taught, in the admin), in the same transaction. Booked by anyone
+    but its teacher less than 48 hours ahead, the teacher is told (scheduling.change_notices)."""
     booking_lock(teacher_ids=[teacher.pk], student_ids=[student.pk])
     lesson_slot_validate(
         teacher=teacher,
@@ -230,6 +234,7 @@ def lesson_create(
         notes=notes,
     )
     _save_or_conflict([lesson])
+    lesson_booked_notice_queue(lesson=lesson, actor=actor)
     if outcome != lesson.outcome:
         lesson = lesson_outcome_set(lesson=lesson, outcome=outcome, actor=actor)
     return lesson
@@ -243,7 +248,9 @@ def lesson_reschedule(
     end_at: datetime | None = None,
     room: Room | None = None,
     check_availability: bool = True,
+    actor=None,
 ) -> Lesson:
+    """Move a lesson still to come (`actor` moved it: the change notices leave them out)."""
     if lesson.status != Lesson.Status.SCHEDULED:
         raise InvalidInput(f"A {lesson.get_status_display().lower()} lesson cannot be moved.")
     end_at = end_at or start_at + (lesson.end_at - lesson.start_at)
@@ -257,9 +264,10 @@ def lesson_reschedule(
         exclude_lesson_id=lesson.pk,
         check_availability=check_availability,
     )
-    before = calendar_state(lesson)
+    before, was = calendar_state(lesson), LessonBefore.of(lesson)
     lesson.start_at, lesson.end_at, lesson.room = start_at, end_at, room
-    _save_or_conflict([lesson], update_fields=("start_at", "end_at", "room"), calendar_before=before)
+    if _save_or_conflict([lesson], update_fields=("start_at", "end_at", "room"), calendar_before=before):
+        lesson_change_notices_queue(lesson=lesson, before=was, actor=actor)
     return lesson
 
 
@@ -330,12 +338,20 @@ def family_cancellation_outcome(*, lesson: Lesson, use_sick_pass: bool = False) 
 
 @transaction.atomic
 def lesson_outcome_set(
-    *, lesson: Lesson, outcome: str, actor, reason: str = "", teacher: Teacher | None = None
+    *,
+    lesson: Lesson,
+    outcome: str,
+    actor,
+    reason: str = "",
+    teacher: Teacher | None = None,
+    family_emailed: bool = False,
 ) -> Lesson:
     """The one way a lesson's outcome (and so its status) changes, as `lesson_outcome_validate` allows. Who recorded
     it and when are kept, with an audit event; a reopened lesson first checks its time is still free (with
     `teacher`, a substitute, when one takes it). The layers above reverse what the old outcome issued and issue what
     the new one issues, in this transaction (`lesson_outcome_changed`), once: the same outcome again changes nothing.
+    A change close to the lesson is emailed (scheduling.change_notices), to the family too unless the caller emails
+    them about it itself (`family_emailed`).
     """
     teacher_ids = {lesson.teacher_id} | ({teacher.pk} if teacher else set())
     booking_lock(teacher_ids=teacher_ids, student_ids=[lesson.student_id])
@@ -344,7 +360,7 @@ def lesson_outcome_set(
     previous, previous_teacher = lesson.outcome, lesson.teacher
     if outcome == previous and teacher in (None, lesson.teacher):
         return lesson
-    before = calendar_state(lesson)
+    before, was = calendar_state(lesson), LessonBefore.of(lesson)
     if teacher is not None:
         lesson.teacher = teacher
     if outcome not in CANCELLING and (previous in CANCELLING or teacher is not None):
@@ -366,7 +382,7 @@ def lesson_outcome_set(
     elif reason:
         lesson.cancellation_reason = reason[:200]
     lesson.outcome_set_at, lesson.outcome_set_by = (now, actor) if outcome else (None, None)
-    _save_or_conflict(
+    revised = _save_or_conflict(
         [lesson],
         update_fields=(
             "teacher", "outcome", "status", "cancelled_at", "cancelled_by", "cancellation_reason",
@@ -379,6 +395,8 @@ def lesson_outcome_set(
         changes["teacher"] = [str(previous_teacher), str(lesson.teacher)]
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=lesson, changes=changes)
     lesson_outcome_changed.send(sender=Lesson, lesson=lesson, previous=previous, actor=actor)
+    if revised:
+        lesson_change_notices_queue(lesson=lesson, before=was, actor=actor, family_emailed=family_emailed)
     return lesson
 
 
@@ -417,7 +435,9 @@ def teacher_cancellation_create(*, lesson: Lesson, actor, reason: str) -> Teache
     _reason_required(reason)
     booking_lock(teacher_ids=[lesson.teacher_id], student_ids=[lesson.student_id])
     previous = Lesson.objects.values_list("outcome", flat=True).get(pk=lesson.pk)
-    lesson = lesson_outcome_set(lesson=lesson, outcome=Outcome.TEACHER_CANCELLED, actor=actor, reason=reason)
+    lesson = lesson_outcome_set(
+        lesson=lesson, outcome=Outcome.TEACHER_CANCELLED, actor=actor, reason=reason, family_emailed=True
+    )
     reported = lesson.teacher_cancellations.order_by("-reported_at", "-pk").first()
     if previous == Outcome.TEACHER_CANCELLED and reported is not None:
         return reported  # decided since, perhaps: a repeated cancel must not ask the owner again
@@ -470,7 +490,9 @@ def teacher_cancellation_decide(
                 f"The lesson is {cancellation.lesson.get_outcome_display().lower() or 'still to come'} since: "
                 "no substitute can take it."
             )
-        lesson = lesson_outcome_set(lesson=cancellation.lesson, outcome=STILL_TO_COME, actor=actor, teacher=substitute)
+        lesson = lesson_outcome_set(
+            lesson=cancellation.lesson, outcome=STILL_TO_COME, actor=actor, teacher=substitute, family_emailed=True
+        )
         email_parents(
             family=lesson.student.family,
             template="teacher_substitute_family",
@@ -491,9 +513,12 @@ def teacher_cancellation_decide(
 
 
 @transaction.atomic
-def lessons_cancel(*, lessons: QuerySet[Lesson], actor, outcome: str, reason: str = "") -> int:
+def lessons_cancel(
+    *, lessons: QuerySet[Lesson], actor, outcome: str, reason: str = "", family_emailed: bool = False
+) -> int:
     """Give the lessons still to come of `lessons` a cancelling `outcome`, all or none; how many. A lesson already
-    cancelled, or taught, is left as it is."""
+    cancelled, or taught, is left as it is. `family_emailed`: the caller tells the families itself (see
+    `lesson_outcome_set`)."""
     scheduled = list(lessons.filter(outcome=STILL_TO_COME).order_by("pk"))
     # All of them first, held to the end: each lesson's own lock would take them out of order.
     booking_lock(
@@ -501,7 +526,7 @@ def lessons_cancel(*, lessons: QuerySet[Lesson], actor, outcome: str, reason: st
         student_ids={lesson.student_id for lesson in scheduled},
     )
     for lesson in scheduled:
-        lesson_outcome_set(lesson=lesson, outcome=outcome, actor=actor, reason=reason)
+        lesson_outcome_set(lesson=lesson, outcome=outcome, actor=actor, reason=reason, family_emailed=family_emailed)
     return len(scheduled)
 
 
@@ -647,6 +672,7 @@ def lesson_change(*, lesson: Lesson, actor, check_availability: bool = True, **c
             end_at=moves.get("end_at", lesson.end_at if "start_at" not in moves else None),
             room=moves.get("room", lesson.room),
             check_availability=check_availability,
+            actor=actor,
         )
     reason = changes.pop("reason", "")
     if changes.get("outcome") == Outcome.TEACHER_CANCELLED:

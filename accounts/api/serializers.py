@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from accounts.models import Family, User
+from accounts.models import Family, ReminderPreference, User
 from accounts.services import FAMILY_FIELDS
 from cedarheights.serializers import ModelSerializer, Serializer, StrictCharField, StrictEmailField
 
@@ -65,3 +65,18 @@ class FamilyAdminSerializer(FamilySerializer):
 
     class Meta(FamilySerializer.Meta):
         fields = [*FamilySerializer.Meta.fields, "notes"]
+
+
+class ReminderPreferenceSerializer(serializers.Serializer):
+    """One kind of reminder email you get, on unless you turned it off."""
+
+    kind = serializers.ChoiceField(choices=ReminderPreference.Kind.choices, read_only=True)
+    label = serializers.CharField(read_only=True)
+    enabled = serializers.BooleanField(read_only=True)
+    changed_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When you last turned it on or off; null: never (so it is on)."
+    )
+
+
+class ReminderPreferenceUpdateSerializer(Serializer):
+    enabled = serializers.BooleanField(help_text="`false` turns this reminder email off; `true` on again.")

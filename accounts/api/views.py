@@ -1,9 +1,12 @@
 from django.contrib.auth import authenticate, login, logout
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from knox.models import AuthToken
 from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,9 +20,12 @@ from accounts.api.serializers import (
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
+    ReminderPreferenceSerializer,
+    ReminderPreferenceUpdateSerializer,
     TokenSerializer,
 )
-from accounts.selectors import family_list_visible_to
+from accounts.models import ReminderPreference
+from accounts.selectors import family_list_visible_to, reminder_kinds_for, reminder_preferences_of
 from accounts.services import (
     FAMILY_FIELDS,
     family_create,
@@ -27,6 +33,7 @@ from accounts.services import (
     password_change,
     password_reset_confirm,
     password_reset_request,
+    reminder_preferences_set,
     token_issue,
     token_revoke,
     tokens_revoke_all,
@@ -203,3 +210,40 @@ class FamilyViewSet(CreateRetrieveUpdateListViewSet):
     def perform_update(self, serializer):
         fields = {k: v for k, v in serializer.validated_data.items() if k in FAMILY_FIELDS}
         serializer.instance = family_update(actor=self.request.user, family=serializer.instance, **fields)
+
+
+REMINDERS_DESCRIPTION = (
+    "Your reminder emails: the kinds your role gets (a parent `lessons_tomorrow` and `cancel_window`, a teacher "
+    "`teaching_tomorrow`, the school's staff none), each on unless you turned it off, and when you last chose. Notices "
+    "of a change less than 48 hours before a lesson are not reminders: they always go."
+)
+
+
+@extend_schema(tags=["reminders"], description=REMINDERS_DESCRIPTION)
+class ReminderPreferenceListApi(ListAPIView):
+    serializer_class = ReminderPreferenceSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        return reminder_preferences_of(self.request.user)
+
+
+class ReminderPreferenceUpdateApi(APIView):
+    @extend_schema(
+        tags=["reminders"],
+        description="Turn one of your reminder emails on or off (the time of your choice is recorded; without "
+        "`enabled` nothing changes). A kind your role does not get, or that does not exist, is a 404.",
+        parameters=[
+            OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH, enum=ReminderPreference.Kind.values)
+        ],
+        request=ReminderPreferenceUpdateSerializer,
+        responses={200: ReminderPreferenceSerializer},
+    )
+    def patch(self, request, kind: str):
+        if kind not in reminder_kinds_for(request.user):
+            raise NotFound("You get no reminder email of this kind.")
+        serializer = ReminderPreferenceUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        chosen = {kind: serializer.validated_data["enabled"]} if "enabled" in serializer.validated_data else {}
+        choices = reminder_preferences_set(user=request.user, choices=chosen, actor=request.user)
+        return Response(ReminderPreferenceSerializer(next(c for c in choices if c.kind == kind)).data)

@@ -18,6 +18,7 @@ from billing.handoffs import billing_handoffs_recover
 from cedarheights.demo import fakes
 from cedarheights.demo.billing import month_of_billing
 from cedarheights.demo.lesson_week import lesson_week_tell
+from cedarheights.demo.reminders import reminders_tell
 from cedarheights.demo.school import (
     ADMIN_PASSWORD,
     BILLING,
@@ -103,6 +104,7 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
     for billing in BILLING:
         month_of_billing(family=Family.objects.get(name=billing.family), billing=billing, today=today)
     lesson_week_tell(today=today)
+    reminders_tell(today=today)
     fakes.worker_died_mid_work()
     return {
         "teachers": Teacher.objects.count(),

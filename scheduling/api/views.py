@@ -219,7 +219,8 @@ class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.L
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data["check_availability"] = not data.pop("ignore_availability")
-        return Response(self._read(lesson_create(**data)), status=status.HTTP_201_CREATED)
+        lesson = lesson_create(**data, actor=request.user)
+        return Response(self._read(lesson), status=status.HTTP_201_CREATED)
 
     @LESSON_WRITE
     def update(self, request, *args, **kwargs):

@@ -54,6 +54,15 @@ ANONYMOUS_ALLOWED = {
     ("/api/v1/enrollments/", "post"),
 }
 SAFE = {"get", "head", "options"}
+# Path parameters that are not a record's id: a person's own settings by name (each role reaches only its own; a
+# name not theirs is a 404, as tests/reminders/test_preferences.py checks).
+NAMED = {"{kind}": "lessons_tomorrow"}
+
+
+def with_names(path: str) -> str:
+    for parameter, value in NAMED.items():
+        path = path.replace(parameter, value)
+    return path
 
 
 @pytest.fixture(autouse=True)
@@ -118,7 +127,7 @@ def request(client, method: str, url: str):
 def test_every_operation_by_every_role(world, as_role, path, method):
     has_id = "{id}" in path
     model = None
-    url = path
+    url = with_names(path)
     if has_id:
         model = model_behind(path.replace("{id}", "1"), world)
         assert model in OWNED | SHARED | SCHOOL_ONLY, f"classify {model.__name__} as OWNED, SHARED or SCHOOL_ONLY"
@@ -289,7 +298,7 @@ def row_counts() -> dict[str, int]:
 def test_a_field_the_caller_may_not_write_is_a_400_naming_it_and_nothing_changes(world, as_role, path, method):
     """Before the fix, DRF dropped read-only and unknown keys: a parent's PATCH of `teacher` answered 200."""
     admin = as_role("admin")
-    url, model, current, other = path, None, None, {}
+    url, model, current, other = with_names(path), None, None, {}
     if "{id}" in path:
         model = model_behind(path.replace("{id}", "1"), world)
         target = any_shared(model, world) if model in SHARED else b_side(model, world)

@@ -49,6 +49,7 @@ def test_the_demo_is_made_through_the_services_that_audit_accounts_and_children(
         ("student", "create"): Student.objects.count(),
         ("student", "update"): Student.objects.exclude(teacher=None).count(),  # a teacher assigned
         ("lesson", "update"): Lesson.objects.exclude(outcome="").count(),  # each outcome recorded once
+        ("reminderpreference", "update"): 1,  # a parent turned the cancellation-window nudges off
     }
 
 
