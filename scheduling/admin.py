@@ -607,7 +607,7 @@ class CalendarFeedAdmin(ReadOnlyAdmin):
     hash of each link is kept, so no link can be shown here; the owner revokes links from the list, and gets their
     own whole-school link on its page (the button above the list), shown once."""
 
-    list_display = ["holder", "scope", "subject", "created_at", "revoked_at", "live"]
+    list_display = ["holder", "kind", "subject", "made", "turned_off", "live"]
     list_filter = ["scope", LiveFilter]
     list_select_related = ["holder", "family", "teacher__user"]
     search_fields = ["holder__email", "family__name"]
@@ -616,9 +616,21 @@ class CalendarFeedAdmin(ReadOnlyAdmin):
     actions = ["revoke_selected"]
     change_list_template = "admin/scheduling/calendarfeed/change_list.html"
 
+    @admin.display(ordering="scope")
+    def kind(self, feed: CalendarFeed) -> str:
+        return feed.get_scope_display()
+
     @admin.display(description="family or teacher")
     def subject(self, feed: CalendarFeed) -> str:
         return str(feed.family or feed.teacher or "—")
+
+    @admin.display(ordering="created_at")
+    def made(self, feed: CalendarFeed) -> str:
+        return f"{timezone.localtime(feed.created_at):%-d %b %Y, %H:%M}"
+
+    @admin.display(description="turned off", ordering="revoked_at")
+    def turned_off(self, feed: CalendarFeed) -> str:
+        return f"{timezone.localtime(feed.revoked_at):%-d %b %Y, %H:%M}" if feed.revoked_at else "—"
 
     @admin.display(description="live", boolean=True, ordering="revoked_at")
     def live(self, feed: CalendarFeed) -> bool:
@@ -632,7 +644,7 @@ class CalendarFeedAdmin(ReadOnlyAdmin):
         live = list(queryset.filter(revoked_at__isnull=True))
         for feed in live:
             calendar_feed_revoke(feed=feed, actor=request.user)
-        done = f"{len(live)} calendar link(s) revoked: calendars that used them get no more lessons."
+        done = f"{len(live)} calendar link(s) revoked: calendars that used them get no more updates."
         if already_off := queryset.count() - len(live):
             done += f" {already_off} of those selected were already off."
         self.message_user(request, done, messages.SUCCESS)

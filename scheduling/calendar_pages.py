@@ -24,9 +24,9 @@ SHOWN_LESSONS = {
 # The kinds whose holders are also emailed a change made close to a lesson (the reminders): not the owner.
 CHANGES_EMAILED = {CalendarFeed.Scope.FAMILY, CalendarFeed.Scope.TEACHER}
 DONE = {
-    "create": "Your calendar link is ready: add it to your calendar now, it is shown only this once.",
+    "create": "Your calendar link is ready.",
     "rotate": "Here is your new calendar link. The old one has stopped working: add this one to your calendar.",
-    "off": "Your calendar link is turned off: calendars that used it no longer get your lessons.",
+    "off": "Your calendar link is turned off: calendars that used it get no more updates.",
 }
 
 

@@ -72,9 +72,7 @@ def test_a_parent_creates_the_link_sees_it_once_and_it_serves_the_familys_lesson
     assert url is not None and f'href="webcal://{url.split("://", 1)[1]}"' in text(shown)
     assert "Add to my calendar" in text(shown) and "shown only this once" in text(shown)
     assert "changes to a lesson within 48 hours are also emailed to you" in text(shown)
-    assert messages_of(shown) == [
-        "Your calendar link is ready: add it to your calendar now, it is shown only this once."
-    ]
+    assert messages_of(shown) == ["Your calendar link is ready."]
     assert feed_status(Client(), url) == 200
     # The page never shows it again: only its hash is kept, and the one display was popped from the session.
     again = parent.get(FAMILY_PAGE)
@@ -110,7 +108,7 @@ def test_turning_the_link_off_makes_it_a_404_and_offers_a_new_one_and_twice_says
     page = parent.get(FAMILY_PAGE)
     assert feed_status(Client(), url) == 404
     assert "Create my calendar link" in text(page)
-    assert messages_of(page) == ["Your calendar link is turned off: calendars that used it no longer get your lessons."]
+    assert messages_of(page) == ["Your calendar link is turned off: calendars that used it get no more updates."]
 
     parent.post(FAMILY_PAGE, {"action": "off"})
     assert messages_of(parent.get(FAMILY_PAGE)) == ["Your calendar link is already off."]
@@ -206,7 +204,7 @@ def test_the_admins_revoke_action_turns_the_selected_links_off_and_says_how_many
     )
 
     assert messages_of(answer) == [
-        "1 calendar link(s) revoked: calendars that used them get no more lessons. "
+        "1 calendar link(s) revoked: calendars that used them get no more updates. "
         "1 of those selected were already off."
     ]
     family_feed.refresh_from_db()
