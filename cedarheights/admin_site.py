@@ -17,6 +17,7 @@ ADMIN_GROUPS = [
             "scheduling.AcademicYear",
             "scheduling.Term",
             "scheduling.Closure",
+            "scheduling.CalendarFeed",
             "scheduling.Instrument",
             "scheduling.Room",
             "cedarheights.SchoolSettings",

@@ -9,6 +9,7 @@ from enrollment.api import views as enrollment
 from enrollment.api.credit_views import CreditActionViewSet
 from scheduling.api import teacher_views as teaching
 from scheduling.api import views as scheduling
+from scheduling.api.calendar_links import CalendarFeedViewSet
 from scheduling.api.school_days import SchoolDayCloseApi
 
 router = DefaultRouter()
@@ -30,6 +31,7 @@ router.register("tuition-plans", enrollment.TuitionPlanViewSet, basename="tuitio
 router.register("billing/subscriptions", billing.SubscriptionViewSet, basename="subscription")
 router.register("lesson-fees", billing.LessonFeeViewSet, basename="lesson-fee")
 router.register("credit-actions", CreditActionViewSet, basename="credit-action")
+router.register("calendar-feeds", CalendarFeedViewSet, basename="calendar-feed")
 
 auth_urls = [
     path("csrf/", accounts.CsrfApi.as_view(), name="auth-csrf"),

@@ -1,4 +1,5 @@
-"""The family's portal (`/family/`): home, lessons, credits and make-up booking (enrollment/family_views.py)."""
+"""The family's portal (`/family/`): home, lessons, credits, make-up booking and the calendar link
+(enrollment/family_views.py)."""
 
 from django.urls import path
 
@@ -12,4 +13,5 @@ urlpatterns = [
     path("lessons/<int:lesson_id>/reschedule/", views.family_lesson_reschedule, name="family-lesson-reschedule"),
     path("credits/", views.family_credits, name="family-credits"),
     path("credits/<int:credit_id>/book/", views.family_credit_book, name="family-credit-book"),
+    path("calendar/", views.family_calendar, name="family-calendar"),
 ]

@@ -1,6 +1,6 @@
 """The family's portal (`/family/`): each child's next lessons, a lesson (cancel it or reschedule it, with what
-that means said first), the make-up credits and booking a make-up. Parents only: the school's staff are sent to
-the back office and anyone else gets a 404, as does another family's lesson or credit."""
+that means said first), the make-up credits and booking a make-up, the family's calendar link. Parents only: the
+school's staff are sent to the back office and anyone else gets a 404, as does another family's lesson or credit."""
 
 from datetime import date, datetime
 from functools import wraps
@@ -19,7 +19,8 @@ from enrollment import family_selectors as portal
 from enrollment.family_forms import LessonCancelForm, MakeupTimeForm, OfferFilterForm
 from enrollment.makeups import cancellation_preview, lesson_cancel_by_family, lesson_reschedule_by_family, makeup_book
 from enrollment.models import MakeupCredit
-from scheduling.models import Lesson
+from scheduling.calendar_pages import calendar_link_page
+from scheduling.models import CalendarFeed, Lesson
 
 LESSONS_PER_PAGE = 20
 
@@ -177,3 +178,9 @@ def family_credit_book(request, credit_id: int):
     except MakeupCredit.DoesNotExist:
         raise Http404("No such credit.") from None
     return render(request, "enrollment/family/book.html", {"page": page, "form": form, "filters": filters})
+
+
+@parent_only
+def family_calendar(request):
+    """The family's calendar link: all the children's lessons in the parent's calendar app."""
+    return calendar_link_page(request, scope=CalendarFeed.Scope.FAMILY, template="enrollment/family/calendar.html")

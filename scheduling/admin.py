@@ -18,9 +18,12 @@ from cedarheights.admin import AuditedAdmin, DomainErrorAsMessageAdmin, ReadOnly
 from cedarheights.errors import DomainError
 from cedarheights.selectors import school_settings_get
 from cedarheights.validators import no_control_characters
+from scheduling.calendar_feeds import calendar_feed_revoke
+from scheduling.calendar_pages import calendar_link_page
 from scheduling.closures import school_day_close, school_day_close_preview
 from scheduling.models import (
     AcademicYear,
+    CalendarFeed,
     Closure,
     Instrument,
     Lesson,
@@ -583,6 +586,88 @@ class StudentInline(admin.TabularInline):
     autocomplete_fields = ["instrument", "teacher"]
     extra = 0
     show_change_link = True
+
+
+class LiveFilter(admin.SimpleListFilter):
+    title = "live"
+    parameter_name = "live"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Live"), ("no", "Turned off or replaced")]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(revoked_at__isnull=self.value() == "yes")
+        return queryset
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(ReadOnlyAdmin):
+    """Everyone's calendar links (`/cal/<token>.ics`): who holds which, since when, and whether it still works. Only a
+    hash of each link is kept, so no link can be shown here; the owner revokes links from the list, and gets their
+    own whole-school link on its page (the button above the list), shown once."""
+
+    list_display = ["holder", "kind", "subject", "made", "turned_off", "live"]
+    list_filter = ["scope", LiveFilter]
+    list_select_related = ["holder", "family", "teacher__user"]
+    search_fields = ["holder__email", "family__name"]
+    date_hierarchy = "created_at"
+    fields = ["holder", "scope", "family", "teacher", "created_at", "revoked_at"]
+    actions = ["revoke_selected"]
+    change_list_template = "admin/scheduling/calendarfeed/change_list.html"
+
+    @admin.display(ordering="scope")
+    def kind(self, feed: CalendarFeed) -> str:
+        return feed.get_scope_display()
+
+    @admin.display(description="family or teacher")
+    def subject(self, feed: CalendarFeed) -> str:
+        return str(feed.family or feed.teacher or "—")
+
+    @admin.display(ordering="created_at")
+    def made(self, feed: CalendarFeed) -> str:
+        return f"{timezone.localtime(feed.created_at):%-d %b %Y, %H:%M}"
+
+    @admin.display(description="turned off", ordering="revoked_at")
+    def turned_off(self, feed: CalendarFeed) -> str:
+        return f"{timezone.localtime(feed.revoked_at):%-d %b %Y, %H:%M}" if feed.revoked_at else "—"
+
+    @admin.display(description="live", boolean=True, ordering="revoked_at")
+    def live(self, feed: CalendarFeed) -> bool:
+        return feed.revoked_at is None
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("scheduling.change_calendarfeed")
+
+    @admin.action(description="Revoke the selected links", permissions=["revoke"])
+    def revoke_selected(self, request, queryset):
+        live = list(queryset.filter(revoked_at__isnull=True))
+        for feed in live:
+            calendar_feed_revoke(feed=feed, actor=request.user)
+        done = f"{len(live)} calendar link(s) revoked: calendars that used them get no more updates."
+        if already_off := queryset.count() - len(live):
+            done += f" {already_off} of those selected were already off."
+        self.message_user(request, done, messages.SUCCESS)
+
+    def get_urls(self):
+        my_link = self.admin_site.admin_view(self.my_link_view)
+        return [path("my-link/", my_link, name="scheduling_calendarfeed_my_link"), *super().get_urls()]
+
+    def my_link_view(self, request):
+        """The owner's own whole-school link: the portals' calendar page, in the admin."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Your whole-school calendar link",
+            "opts": self.model._meta,
+        }
+        return calendar_link_page(
+            request,
+            scope=CalendarFeed.Scope.SCHOOL,
+            template="admin/scheduling/calendarfeed/my_link.html",
+            context=context,
+        )
 
 
 class FamilyStudentsAdminMixin:

@@ -12,4 +12,5 @@ urlpatterns = [
     path("students/", views.students_page, name="teach-students"),
     path("makeup-blocks/", views.makeup_blocks_page, name="teach-makeup-blocks"),
     path("makeup-blocks/<int:block_id>/delete/", views.makeup_block_remove, name="teach-makeup-block-delete"),
+    path("calendar/", views.calendar_page, name="teach-calendar"),
 ]

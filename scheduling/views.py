@@ -1,5 +1,6 @@
 """The teacher's pages (`/teach/`): their week with one-tap attendance, a lesson (notes, cancel), their students,
-their make-up blocks. For teachers only: anyone else gets a 404, and so does another teacher's lesson or block."""
+their make-up blocks, their calendar link. For teachers only: anyone else gets a 404, and so does another teacher's
+lesson or block."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,9 +14,10 @@ from django.views.decorators.http import require_POST
 from cedarheights.errors import DomainError
 from cedarheights.roles import is_teacher
 from cedarheights.selectors import school_settings_get
+from scheduling.calendar_pages import calendar_link_page
 from scheduling.forms import AttendanceForm, LessonNotesForm, MakeupBlockForm, TeacherCancelForm
 from scheduling.makeup_blocks import makeup_block_create, makeup_block_delete
-from scheduling.models import Lesson, Teacher
+from scheduling.models import CalendarFeed, Lesson, Teacher
 from scheduling.selectors import (
     makeup_blocks_upcoming,
     makeup_blocks_visible_to,
@@ -143,3 +145,10 @@ def makeup_block_remove(request, block_id: int):
     else:
         messages.success(request, f"Make-up time removed: {timezone.localtime(block.start_at):%A %-d %B, %H:%M}.")
     return redirect("teach-makeup-blocks")
+
+
+@login_required
+def calendar_page(request):
+    """The teacher's calendar link: their lessons in their calendar app."""
+    _teacher(request)
+    return calendar_link_page(request, scope=CalendarFeed.Scope.TEACHER, template="scheduling/teach/calendar.html")

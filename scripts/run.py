@@ -107,8 +107,18 @@ def main() -> int:
     # just loaded) names another address.
     supervisor = Supervisor({"SITE_URL": site, **os.environ, "STRIPE_API_HOST": stripe, "PYTHONUNBUFFERED": "1"})
     stopped_by_itself = None
-    if args.seed_demo:  # with this environment, so the demo's emails link to this server
+    calendar_links = ""
+    if args.seed_demo:  # with this environment, so the demo's emails and calendar links point to this server
         subprocess.run([sys.executable, "manage.py", "seed_demo"], cwd=ROOT, env=supervisor.env, check=True)
+        links = subprocess.run(
+            [sys.executable, "manage.py", "show_demo_calendar_links"],
+            cwd=ROOT,
+            env=supervisor.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        calendar_links = f'  Their calendar links (add one to a calendar app; README, "Calendars"):\n{links}'
     try:
         supervisor.start(
             "local Stripe server",
@@ -133,7 +143,9 @@ def main() -> int:
             print(
                 f"\n  Cedar Heights is running at {site}/\n"
                 f"  Back office (Django admin): {site}/admin/   admin@cedarheights.test / cedarheights-admin\n"
-                f"  Parents and teachers: {site}/accounts/login/   e.g. linh.nguyen@example.com / cedarheights-demo\n"
+                f"  Parents and teachers: {site}/accounts/login/   e.g. linh.nguyen@example.com or "
+                "amelia.hart@cedarheights.test / cedarheights-demo\n"
+                f"{calendar_links}"
                 f"  Database: {database}\n"
                 f"  Background worker: django-q2 cluster. Local Stripe server: {stripe}/\n"
                 "  Ctrl-C stops everything.\n",

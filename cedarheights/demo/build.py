@@ -17,6 +17,7 @@ from accounts.services import consent_record, family_create, parent_create, staf
 from billing.handoffs import billing_handoffs_recover
 from cedarheights.demo import fakes
 from cedarheights.demo.billing import month_of_billing
+from cedarheights.demo.calendars import calendar_links_give
 from cedarheights.demo.lesson_week import lesson_week_tell
 from cedarheights.demo.reminders import reminders_tell
 from cedarheights.demo.school import (
@@ -105,6 +106,7 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
         month_of_billing(family=Family.objects.get(name=billing.family), billing=billing, today=today)
     lesson_week_tell(today=today)
     reminders_tell(today=today)
+    calendar_links_give()
     fakes.worker_died_mid_work()
     return {
         "teachers": Teacher.objects.count(),

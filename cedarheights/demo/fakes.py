@@ -7,6 +7,8 @@
 - The published demo passwords: `password_set` validates every password, and refuses these ones (too like the
   teachers' @cedarheights.test addresses); the demo's people sign in with them all the same.
 - The day each family agreed to the privacy policy, before the school year: `consent_record` records now.
+- The published calendar links: `calendar_feed_issue` makes a random secret shown once; the demo's printed links
+  are derived from the site's secret key (cedarheights.demo.calendars), so `make run` prints them on every start.
 - What a worker killed mid-work leaves: an email whose send was never recorded, a billing hand-off lost.
 """
 
@@ -21,12 +23,18 @@ from cedarheights.emails import UNCONFIRMED_REASON, email_parents
 from cedarheights.models import EmailLog
 from cedarheights.selectors import school_settings_get
 from enrollment.models import Enrollment
-from scheduling.models import Lesson
+from scheduling.calendar_feeds import token_hash
+from scheduling.models import CalendarFeed, Lesson
 
 
 def demo_password_give(*, user: User, password: str) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
+
+
+def calendar_token_publish(*, feed: CalendarFeed, token: str) -> None:
+    """The link opens with the demo's derived `token`; as for every link, only its hash is stored."""
+    CalendarFeed.objects.filter(pk=feed.pk).update(token_hash=token_hash(token))
 
 
 def consent_backdate(*, consent: ConsentRecord, given_on: date) -> None:

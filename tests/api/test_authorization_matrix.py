@@ -17,8 +17,10 @@ from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
 from billing.models import LessonFee, TuitionSubscription
 from enrollment.models import MakeupCredit, TuitionPlan
+from scheduling.calendar_feeds import calendar_feed_issue
 from scheduling.models import (
     AcademicYear,
+    CalendarFeed,
     Closure,
     Instrument,
     Lesson,
@@ -38,6 +40,8 @@ pytestmark = pytest.mark.django_db
 ROLES = ["anonymous", "parent_a", "parent_b", "teacher_x", "teacher_y", "admin"]
 # One family's records (students and lessons: one teacher's too); a teacher's own (cancellations, make-up time).
 OWNED = {Family, Student, Lesson, TuitionSubscription, TeacherCancellation, MakeupCredit, MakeupBlock}
+# One person's own (calendar links): their holder (parent B) reaches them, nobody else, not even the school's admin.
+PERSONAL = {CalendarFeed}
 FAMILIES_ONLY = {Family, TuitionSubscription, MakeupCredit}  # no teacher reaches them
 TEACHERS_ONLY = {TeacherCancellation, MakeupBlock}  # no family reaches them
 # What cancelling a lesson means for the family, and where it may move: the family's side, not their teacher's.
@@ -103,6 +107,8 @@ def b_side(model: type, world):
     """The object of family B / teacher Y that parent A and teacher X must not reach."""
     if model is TeacherCancellation:
         return teacher_y_cancellation(world)
+    if model is CalendarFeed:
+        return calendar_feed_issue(holder=world.parent_b, scope=CalendarFeed.Scope.FAMILY, actor=world.parent_b)[0]
     return {
         Family: world.student_b.family,
         Student: world.student_b,
@@ -130,7 +136,9 @@ def test_every_operation_by_every_role(world, as_role, path, method):
     url = with_names(path)
     if has_id:
         model = model_behind(path.replace("{id}", "1"), world)
-        assert model in OWNED | SHARED | SCHOOL_ONLY, f"classify {model.__name__} as OWNED, SHARED or SCHOOL_ONLY"
+        assert model in OWNED | SHARED | SCHOOL_ONLY | PERSONAL, (
+            f"classify {model.__name__} as OWNED, SHARED, SCHOOL_ONLY or PERSONAL"
+        )
         target = any_shared(model, world) if model in SHARED else b_side(model, world)
         url = path.replace("{id}", str(target.pk))
     assert not re.search(r"{\w+}", url), f"unfilled path parameter in {path}"
@@ -165,6 +173,10 @@ def test_every_operation_by_every_role(world, as_role, path, method):
         if model in SCHOOL_ONLY and role not in {"admin", "anonymous"}:
             assert response.status_code == 403, where  # no family, not even its own, and no teacher
         if model in SCHOOL_ONLY and role == "admin" and method == "get":
+            assert response.status_code == 200, where
+        if model in PERSONAL and role not in {"parent_b", "anonymous"}:
+            assert response.status_code in {403, 404}, where
+        if model in PERSONAL and role == "parent_b" and method == "get":
             assert response.status_code == 200, where
 
 

@@ -1,5 +1,6 @@
 from collections import Counter
 from io import StringIO
+from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps
@@ -13,7 +14,8 @@ from billing.selectors import family_balance_cents
 from cedarheights.demo import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_PASSWORD
 from cedarheights.models import AuditEvent, EmailLog, PipelineRun
 from enrollment.models import Enrollment
-from scheduling.models import Closure, Lesson, Student, Teacher
+from scheduling.calendar_feeds import calendar_feed_issue
+from scheduling.models import CalendarFeed, Closure, Lesson, Student, Teacher
 
 
 def every_row() -> dict[str, list[dict]]:
@@ -50,6 +52,8 @@ def test_the_demo_is_made_through_the_services_that_audit_accounts_and_children(
         ("student", "update"): Student.objects.exclude(teacher=None).count(),  # a teacher assigned
         ("lesson", "update"): Lesson.objects.exclude(outcome="").count(),  # each outcome recorded once
         ("reminderpreference", "update"): 1,  # a parent turned the cancellation-window nudges off
+        ("calendarfeed", "create"): CalendarFeed.objects.count(),
+        ("calendarfeed", "update"): CalendarFeed.objects.exclude(revoked_at=None).count(),  # turned off
     }
 
 
@@ -103,6 +107,43 @@ def test_the_demo_shows_what_a_worker_killed_mid_work_leaves_for_the_owner():
     assert restarted.stripe_subscription_id is None  # the worker bills it on the local Stripe server, not the seed
     [sweep] = PipelineRun.objects.filter(pipeline="billing_sweep")
     assert sweep.status == PipelineRun.Status.SUCCEEDED and sweep.reference.endswith(str(restarted.pk))
+
+
+@pytest.mark.django_db
+def test_the_demos_printed_calendar_links_open_their_feeds_and_the_database_keeps_only_hashes(client):
+    """Made to fail: without the published hashes, the printout said each link was replaced."""
+    call_command("seed_demo", stdout=StringIO())
+    out = StringIO()
+
+    call_command("show_demo_calendar_links", stdout=out)
+
+    printed = dict(line.strip().split(": ", 1) for line in out.getvalue().splitlines())
+    assert list(printed) == ["Nguyen family (Linh)", "Amelia Hart, teacher", "Whole school (the owner)"]
+    for url in printed.values():
+        answer = client.get(urlsplit(url).path)
+        assert answer.status_code == 200 and answer["Content-Type"] == "text/calendar; charset=utf-8", url
+        token = url.rsplit("/", 1)[1].removesuffix(".ics")
+        assert not any(token in str(rows) for rows in every_row().values())
+    live = CalendarFeed.objects.filter(revoked_at=None)
+    assert {(feed.holder.email, feed.scope) for feed in live} == {
+        ("linh.nguyen@example.com", "family"),
+        ("amelia.hart@cedarheights.test", "teacher"),
+        (ADMIN_EMAIL, "school"),
+    }
+    [turned_off] = CalendarFeed.objects.exclude(revoked_at=None)
+    assert turned_off.family.name == "Okonkwo family"
+
+
+@pytest.mark.django_db
+def test_a_demo_link_replaced_from_the_portal_is_printed_as_replaced():
+    call_command("seed_demo", stdout=StringIO())
+    linh = User.objects.get(email="linh.nguyen@example.com")
+    calendar_feed_issue(holder=linh, scope="family", actor=linh)
+    out = StringIO()
+
+    call_command("show_demo_calendar_links", stdout=out)
+
+    assert "Nguyen family (Linh): replaced or turned off since" in out.getvalue()
 
 
 @pytest.mark.django_db
