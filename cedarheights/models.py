@@ -129,8 +129,10 @@ class SchoolSettings(models.Model):
     # Calendars and reminders (issue 16).
     reminder_time = models.TimeField(
         default=datetime.time(17, 0),
+        # The reminders' job runs every quarter hour: a later time could leave it no run before midnight.
+        validators=[MaxValueValidator(datetime.time(23, 0))],
         help_text="Local time of the evening reminders: each family's lessons of the next day, and each teacher's "
-        "next day. Nobody gets one for a day without lessons.",
+        "next day (23:00 at the latest). Nobody gets one for a day without lessons.",
     )
     cancel_window_reminder = models.BooleanField(
         default=True,

@@ -26,7 +26,7 @@ from cedarheights.roles import is_parent, is_school_admin, is_teacher
 from cedarheights.selectors import school_settings_get, school_today
 from cedarheights.services import audit_record
 from scheduling.calendars import EVENT_FIELDS, EVENT_RELATED, calendar_ics
-from scheduling.models import CalendarFeed, CalendarStamp, Lesson
+from scheduling.models import CalendarFeed, CalendarStamp, Lesson, Student
 from scheduling.selectors import local_midnight
 
 # The window every feed covers, from the school's today.
@@ -74,6 +74,9 @@ def calendar_feed_issue(*, holder, scope: str, actor) -> tuple[CalendarFeed, str
     if scope not in calendar_scopes_of(holder):
         message = f"{holder} cannot hold a {CalendarFeed.Scope(scope).label.lower()} calendar."
         raise InvalidInput(message, fields={"scope": [message]})
+    # The holder's row first: two requests at once (a double click, two tabs) take turns, the second replacing the
+    # first's link, instead of meeting on the one-live-link constraint.
+    list(type(holder).objects.select_for_update().filter(pk=holder.pk).values_list("pk"))
     for live in CalendarFeed.objects.select_for_update().filter(holder=holder, scope=scope, revoked_at__isnull=True):
         _revoke(live, actor=actor)
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -197,19 +200,27 @@ class FeedValidators:
 
 def feed_validators(*, feed: CalendarFeed, today: date | None = None) -> FeedValidators | None:
     """The feed's ETag and Last-Modified from its calendar stamps alone (one query, no lesson read), or None where
-    there are no stamps (SQLite). The ETag changes with every stamp of the feed's subject and of the school's
-    names, with the day (the window moves), and with the site's address (it is in every UID and link)."""
+    there are no stamps (SQLite). The ETag changes with every stamp of the feed's subject (a teacher, a family's
+    children) and of the school's names, with the day (the window moves), the site's address (in every UID and
+    link), and the school's name and zone as this process reads them: a text is built from those, and a worker whose
+    settings are a minute old must not file its text under the stamps of the new ones."""
     if connection.vendor != "postgresql":
         return None
     today = today or school_today()
+    school = school_settings_get()
     stamps = CalendarStamp.objects.all()
+    if feed.scope == CalendarFeed.Scope.FAMILY:
+        children = Student.objects.filter(family_id=feed.family_id).values("pk")
+        subject = Q(scope=CalendarStamp.Scope.STUDENT, subject_id__in=children)
+    elif feed.scope == CalendarFeed.Scope.TEACHER:
+        subject = Q(scope=CalendarStamp.Scope.TEACHER, subject_id=feed.teacher_id)
     if feed.scope != CalendarFeed.Scope.SCHOOL:
-        subject = feed.family_id if feed.scope == CalendarFeed.Scope.FAMILY else feed.teacher_id
-        stamps = stamps.filter(Q(scope=feed.scope, subject_id=subject) | Q(scope=CalendarStamp.Scope.SCHOOL))
-    # Stamps only rise, each from one sequence: their count and sum change with any write.
+        stamps = stamps.filter(subject | Q(scope=CalendarStamp.Scope.SCHOOL))
+    # Each write takes a new number from one sequence: the rows' count and sum change with any of them.
     seen = stamps.aggregate(rows=Count("pk"), total=Sum("stamp"), changed=Max("changed_at"))
-    version = f"{FEED_FORMAT}|{feed.scope}|{feed.family_id}|{feed.teacher_id}|{today}|{settings.SITE_URL}|{seen}"
-    midnight = local_midnight(today, school_settings_get().zone)
+    shown = (FEED_FORMAT, feed.scope, feed.family_id, feed.teacher_id, today, settings.SITE_URL)
+    version = "|".join(str(part) for part in (*shown, school.name, school.time_zone, seen))
+    midnight = local_midnight(today, school.zone)
     return FeedValidators(
         etag=hashlib.sha256(version.encode()).hexdigest()[:32],
         last_modified=max(filter(None, (seen["changed"], midnight))),

@@ -90,6 +90,8 @@ def lesson_event(*, lesson: Lesson, zone: ZoneInfo, school_name: str, url: str) 
 
 # The calendar's last line: the events go before it.
 CALENDAR_END = b"END:VCALENDAR\r\n"
+# Raised when an event's text changes shape (what `lesson_event` prints), so no text kept before is used again.
+EVENT_FORMAT = 1
 # An event's text is kept this long after it was last needed; its key names everything it shows.
 EVENT_TEXT_SECONDS = 2 * 24 * 3600
 
@@ -136,6 +138,7 @@ def calendar_ics(
 def _event_key(lesson: Lesson, *, zone: ZoneInfo, school_name: str, url: str) -> str:
     """Everything `lesson_event` prints of the lesson, hashed: a change to any of it is another key."""
     shown = (
+        EVENT_FORMAT,
         lesson.uid,
         lesson.revision,
         lesson.revised_at,

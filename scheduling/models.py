@@ -533,14 +533,14 @@ class CalendarFeed(models.Model):
 
 
 class CalendarStamp(models.Model):
-    """A stamp per calendar subject (a teacher, a family; `school` 0 for the names every feed shows) that changes
+    """A stamp per calendar subject (a teacher, a student; `school` 0 for the names every feed shows) that changes
     whenever what its feed shows may have: a feed answers `304 Not Modified` from these few rows without reading a
     lesson. Written only by PostgreSQL triggers (migration 0014) from a sequence, whatever road a write takes;
     Django never saves it. On SQLite there are no triggers, and a feed's validator is the hash of its text."""
 
     class Scope(models.TextChoices):
         TEACHER = "teacher", "Teacher"
-        FAMILY = "family", "Family"
+        STUDENT = "student", "Student"
         SCHOOL = "school", "School"
 
     scope = models.CharField(max_length=10, choices=Scope.choices)

@@ -531,9 +531,10 @@ def lessons_cancel(
 
 
 def weekly_slot_free(*, student_id: int, reason: str) -> int:
-    """Release a student's future regular lessons (an enrollment paused): the slot goes back on offer."""
+    """Release a student's future regular lessons (an enrollment paused): the slot goes back on offer. The family is
+    told by the pause's own email (billing's `enrollment_paused`), not once per lesson."""
     future = Lesson.objects.filter(student_id=student_id, kind=Lesson.Kind.REGULAR, start_at__gt=timezone.now())
-    return lessons_cancel(lessons=future, actor=None, outcome=Outcome.RELEASED, reason=reason)
+    return lessons_cancel(lessons=future, actor=None, outcome=Outcome.RELEASED, reason=reason, family_emailed=True)
 
 
 def _weekly_slot_validate(

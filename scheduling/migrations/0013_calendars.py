@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
             name='CalendarStamp',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(choices=[('teacher', 'Teacher'), ('family', 'Family'), ('school', 'School')], max_length=10)),
+                ('scope', models.CharField(choices=[('teacher', 'Teacher'), ('student', 'Student'), ('school', 'School')], max_length=10)),
                 ('subject_id', models.BigIntegerField()),
                 ('stamp', models.BigIntegerField()),
                 ('changed_at', models.DateTimeField()),

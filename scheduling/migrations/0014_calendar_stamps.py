@@ -4,10 +4,13 @@ from django.db import migrations
 # lessons, so a client asking "changed?" costs no lesson query. They follow the pattern of the schedule stamps
 # (migration 0004): statement-level triggers, stamps from a sequence, rows restamped in id order.
 #
-# A lesson written restamps its teacher and its family (before and after, when it moved) when anything a feed shows
-# of it changed: times, teacher, student, room, kind, status or revision; a note or a payment mark leaves them. The
-# names a feed prints (teachers', children's first names, rooms, instruments, the school's name and zone) restamp
-# the `school` row 0, which every feed's validator includes: such edits are rare, and each one changes every feed.
+# A lesson written restamps its teacher and its student (before and after, when it moved) when anything a feed shows
+# of it changed: times, teacher, student, room, kind, status or revision; a note or a payment mark leaves them. A
+# family's feed reads its children's stamps. Teachers and students are the rows every writer of lessons has locked
+# first (`booking_lock`: teachers, then students, each in id order), so their stamps add no new order to wait in; a
+# stamp per family would (two cancellations of several families' lessons, in opposite orders, deadlocked on them).
+# The names a feed prints (a teacher's, a child's first name, rooms, instruments, the school's name and zone)
+# restamp the `school` row 0, which every feed's validator includes: such edits are rare, and each changes every feed.
 TRIGGERS = """
 CREATE SEQUENCE scheduling_calendarstamp_stamp;
 
@@ -17,7 +20,9 @@ CREATE FUNCTION scheduling_calendar_restamp(stamp_scope text, subject_ids bigint
     FROM (SELECT DISTINCT unnest(subject_ids) AS subject_id) AS touched
     WHERE touched.subject_id IS NOT NULL
     ORDER BY touched.subject_id
-    ON CONFLICT (scope, subject_id) DO UPDATE SET stamp = EXCLUDED.stamp, changed_at = EXCLUDED.changed_at;
+    -- Taken again once the row's lock is held: a stamp written later is always the larger, and its time the later.
+    ON CONFLICT (scope, subject_id)
+    DO UPDATE SET stamp = nextval('scheduling_calendarstamp_stamp'), changed_at = clock_timestamp();
 $$;
 
 CREATE FUNCTION scheduling_lesson_calendar_restamp() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -42,11 +47,9 @@ BEGIN
                 IS DISTINCT FROM (n.start_at, n.end_at, n.teacher_id, n.student_id, n.room_id, n.kind, n.status, n.revision)
         ) AS changed;
     END IF;
-    -- Teachers first, then families, each in id order: every writer takes them in this one order.
+    -- Teachers first, then students, each in id order: the order `booking_lock` takes their rows in.
     PERFORM scheduling_calendar_restamp('teacher', teacher_ids);
-    PERFORM scheduling_calendar_restamp(
-        'family', ARRAY(SELECT family_id FROM scheduling_student WHERE id = ANY(student_ids))
-    );
+    PERFORM scheduling_calendar_restamp('student', student_ids);
     RETURN NULL;
 END
 $$;
@@ -68,8 +71,12 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER user_renamed_calendar_restamp AFTER UPDATE OF first_name, last_name ON accounts_user
-FOR EACH ROW WHEN ((OLD.first_name, OLD.last_name) IS DISTINCT FROM (NEW.first_name, NEW.last_name))
+-- A teacher's name (or, without one, their email address) is printed; a parent's never is.
+CREATE TRIGGER user_renamed_calendar_restamp AFTER UPDATE OF first_name, last_name, email ON accounts_user
+FOR EACH ROW WHEN (
+    NEW.role = 'teacher'
+    AND (OLD.first_name, OLD.last_name, OLD.email) IS DISTINCT FROM (NEW.first_name, NEW.last_name, NEW.email)
+)
 EXECUTE FUNCTION scheduling_calendar_names_restamp();
 CREATE TRIGGER student_renamed_calendar_restamp AFTER UPDATE OF first_name, family_id, instrument_id
 ON scheduling_student FOR EACH ROW
