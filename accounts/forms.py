@@ -24,7 +24,8 @@ class ReminderPreferencesForm(forms.Form):
             chosen = ""
             if choice.changed_at is not None:
                 local = choice.changed_at.astimezone(zone)
-                chosen = f"Turned {'on' if choice.enabled else 'off'} on {local:%-d %b %Y} at {local:%H:%M}"
+                state = "on" if choice.enabled else "off"
+                chosen = f"You turned this {state} on {local:%-d %b %Y} at {local:%-I:%M %p}."
             self.fields[choice.kind] = forms.BooleanField(
                 label=choice.label, required=False, initial=choice.enabled, help_text=chosen
             )

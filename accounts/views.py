@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.errors import LockedOut
@@ -103,7 +103,7 @@ def profile_reminders(request):
     if form.is_valid():
         reminder_preferences_set(user=request.user, choices=form.cleaned_data, actor=request.user)
         messages.success(request, "Your reminder emails are saved.")
-        return redirect(reverse("profile") + "#reminders")
+        return redirect("profile")  # at the top, where the message says it is saved
     return _profile_page(request, ProfileForm(instance=request.user), form)
 
 

@@ -269,8 +269,15 @@ def lesson_reschedule_by_family(*, lesson: Lesson, actor, teacher: Teacher, star
     preview = cancellation_preview(lesson=lesson)
     if not preview.earns_credit:
         raise NoCreditEarned(f"This lesson cannot be rescheduled online: {preview.why_no_credit}.")
+    # The new time in the reason: the teacher's notice of the cancellation (scheduling.change_notices) says where the
+    # lesson went, beside the make-up's own notice.
+    moved_to = start_at.astimezone(school_settings_get().zone)
     lesson = lesson_outcome_set(
-        lesson=lesson, outcome=preview.outcome, actor=actor, reason="Rescheduled", family_emailed=True
+        lesson=lesson,
+        outcome=preview.outcome,
+        actor=actor,
+        reason=f"Rescheduled by the family to {moved_to:%a %-d %b, %-I:%M %p}",
+        family_emailed=True,
     )
     credit = credit_of_lesson(lesson=lesson)
     return makeup_book(credit=credit, teacher=teacher, start_at=start_at, actor=actor, replaces=lesson)

@@ -17,7 +17,7 @@ from scheduling.models import CalendarFeed
 
 # What each kind of link puts in a calendar, in the page's words.
 SHOWN_LESSONS = {
-    CalendarFeed.Scope.FAMILY: "your children's lessons",
+    CalendarFeed.Scope.FAMILY: "your family's lessons",
     CalendarFeed.Scope.TEACHER: "your lessons",
     CalendarFeed.Scope.SCHOOL: "every lesson of the school",
 }

@@ -44,11 +44,11 @@ def _soon(start_at: datetime, now: datetime) -> bool:
 
 
 def _when(moment: datetime, zone: ZoneInfo) -> str:
-    return f"{moment.astimezone(zone):%a %-d %b %H:%M}"
+    return f"{moment.astimezone(zone):%a %-d %b, %-I:%M %p}"
 
 
 def lesson_changes_in_words(*, lesson: Lesson, before: LessonBefore, zone: ZoneInfo) -> list[str]:
-    """What changed that a family or a teacher must hear of: "moved from Tue 3 Dec 16:00 to Wed 4 Dec 17:30", "now
+    """What changed that a family or a teacher must hear of: "moved from Tue 3 Dec, 4:00 PM to Wed 4 Dec, 5:30 PM", "now
     with Priya Raman instead of Marco Bellini", "cancelled: <reason>", "back on". Empty for any other change (a
     room, a kind, an attendance mark)."""
     changes = []
@@ -56,7 +56,7 @@ def lesson_changes_in_words(*, lesson: Lesson, before: LessonBefore, zone: ZoneI
         changes.append(f"moved from {_when(before.start_at, zone)} to {_when(lesson.start_at, zone)}")
     elif lesson.end_at != before.end_at:
         was, now = before.end_at.astimezone(zone), lesson.end_at.astimezone(zone)
-        changes.append(f"now ends at {now:%H:%M} instead of {was:%H:%M}")
+        changes.append(f"now ends at {now:%-I:%M %p} instead of {was:%-I:%M %p}")
     if lesson.teacher_id != before.teacher.pk:
         changes.append(f"now with {lesson.teacher} instead of {before.teacher}")
     cancelled = lesson.status == Lesson.Status.CANCELLED
@@ -106,7 +106,7 @@ def lesson_booked_notice_queue(*, lesson: Lesson, actor, now: datetime | None = 
         return 0
     zone = school_settings_get().zone
     kind = "" if lesson.kind == Lesson.Kind.REGULAR else f" ({lesson.get_kind_display().lower()})"
-    booked = f"newly booked for {_when(lesson.start_at, zone)}–{lesson.end_at.astimezone(zone):%H:%M}{kind}"
+    booked = f"newly booked for {_when(lesson.start_at, zone)}–{lesson.end_at.astimezone(zone):%-I:%M %p}{kind}"
     link = _teacher_link(lesson, lesson.teacher)
     return _notice_queue(lesson, teacher_user, link, False, [booked], zone, dedupe_key=f"lesson-booked:{lesson.pk}")
 

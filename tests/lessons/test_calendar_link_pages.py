@@ -53,7 +53,7 @@ def test_a_parent_without_a_link_is_told_what_it_is_and_offered_one_button(week)
 
     assert page.status_code == 200
     said = text(page)
-    assert "puts your children's lessons in your phone's or computer's calendar" in said
+    assert "puts your family's lessons in your phone's or computer's calendar" in said
     assert "Create my calendar link" in said
     assert "Get a new link" not in said and shown_link(page) is None
 

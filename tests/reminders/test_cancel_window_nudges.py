@@ -41,8 +41,8 @@ def test_the_nudge_goes_six_hours_before_the_window_closes_and_once(week):
     assert sorted(email.recipient for email in emails) == sorted([week.parent.email, other_parent.email])
     started = lesson.start_at.astimezone(TORONTO)
     for email in emails:
-        assert f"If {week.student.first_name} can't come on {started:%A %-d %B} at 16:00" in email.text_body
-        assert f"cancel by {local(closing_day, 16):%A %-d %B} 16:00 for a make-up credit" in email.text_body
+        assert f"If {week.student.first_name} can't come on {started:%A %-d %B} at 4:00 PM" in email.text_body
+        assert f"cancel by {local(closing_day, 16):%A %-d %B}, 4:00 PM for a make-up credit" in email.text_body
         assert f"/family/lessons/{lesson.pk}/" in email.text_body and f"/family/lessons/{lesson.pk}/" in email.html_body
         assert "/accounts/profile/#reminders" in email.text_body
         assert email.dedupe_key.startswith("cancel-window:") and email.dedupe_key.endswith(closing_day.isoformat())
@@ -133,5 +133,5 @@ def test_across_a_dst_change_the_window_and_its_nudge_are_counted_on_the_schools
     assert cancel_window_nudges_send(now=local(eve, 9, 59)) == 0
     assert cancel_window_nudges_send(now=local(eve, 10)) == 1
     [email] = sent("cancel_window")
-    assert f"cancel by {local(eve, 16):%A %-d %B} 16:00" in email.text_body
+    assert f"cancel by {local(eve, 16):%A %-d %B}, 4:00 PM" in email.text_body
     assert f"/family/lessons/{lesson.pk}/" in email.text_body

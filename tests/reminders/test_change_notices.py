@@ -37,7 +37,7 @@ def owner(school) -> User:
 
 
 def when(moment) -> str:
-    return f"{moment.astimezone(TORONTO):%a %-d %b %H:%M}"
+    return f"{moment.astimezone(TORONTO):%a %-d %b, %-I:%M %p}"
 
 
 def recipients() -> list[str]:
@@ -224,4 +224,4 @@ def test_the_notice_for_a_cancelled_lesson_says_when_it_was(week, owner):
 
     [family] = sent("lesson_changed", to=week.parent.email)
     assert "cancelled: cancelled with notice" in family.text_body
-    assert f"It was on {lesson.start_at.astimezone(TORONTO):%A %-d %B, %H:%M}" in family.text_body
+    assert f"It was on {lesson.start_at.astimezone(TORONTO):%A %-d %B, %-I:%M %p}" in family.text_body

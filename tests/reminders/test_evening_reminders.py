@@ -45,7 +45,7 @@ def test_a_family_with_three_children_gets_exactly_one_email_per_parent_listing_
     for child, lesson in zip(children, lessons, strict=True):
         assert child.first_name in ours.text_body and child.first_name in ours.subject
         assert f"/family/lessons/{lesson.pk}/" in ours.text_body and f"/family/lessons/{lesson.pk}/" in ours.html_body
-        assert f"{lesson.start_at.astimezone(TORONTO):%H:%M}" in ours.text_body
+        assert f"{lesson.start_at.astimezone(TORONTO):%-I:%M %p}" in ours.text_body
     assert f"/family/lessons/{theirs.pk}/" not in ours.text_body
     assert f"{week.teacher}" in ours.text_body and str(week.student.instrument) in ours.text_body
     assert "/accounts/profile/#reminders" in ours.text_body and "/accounts/profile/#reminders" in ours.html_body
@@ -105,7 +105,7 @@ def test_the_cancel_rule_is_given_while_a_cancellation_still_earns_a_credit(week
 
     [email] = sent("lessons_tomorrow")
     assert email.text_body.count("Cancel by") == 1
-    assert f"Cancel by {local(TODAY, 18):%A} 18:00 for a make-up credit" in email.text_body
+    assert f"Cancel by {local(TODAY, 18):%A} 6:00 PM for a make-up credit" in email.text_body
 
 
 def test_each_person_decides_for_themselves(week):

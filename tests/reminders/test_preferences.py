@@ -169,11 +169,11 @@ def test_the_profile_form_records_the_choice_and_shows_when(parent):
 
     response = client.post("/accounts/profile/reminders/", {"lessons_tomorrow": "on"})  # the nudge unticked
 
-    assert response.status_code == 302 and response["Location"] == "/accounts/profile/#reminders"
+    assert response.status_code == 302 and response["Location"] == "/accounts/profile/"
     assert turned(parent) == {Kind.LESSONS_TOMORROW: True, Kind.CANCEL_WINDOW: False}
     changed = ReminderPreference.objects.get(kind=Kind.CANCEL_WINDOW).changed_at.astimezone(TORONTO)
     page = client.get("/accounts/profile/").content.decode()
-    assert f"Turned off on {changed:%-d %b %Y} at {changed:%H:%M}" in page
+    assert f"You turned this off on {changed:%-d %b %Y} at {changed:%-I:%M %p}." in page
     assert "Your reminder emails are saved." in page
     assert ReminderPreference.objects.count() == 1  # the kind left on was never written
 

@@ -46,5 +46,5 @@ def test_the_demo_shows_each_reminder_kind_and_a_parents_recorded_choice():
         pytest.skip("the school is closed tomorrow: no lesson to move there, none to remind of")
     assert {"lessons_tomorrow", "teaching_tomorrow", "lesson_changed"} <= logged
     [moved] = EmailLog.objects.filter(template="lesson_changed", recipient="linh.nguyen@example.com")
-    assert "Leo's lesson: moved from" in moved.subject and "18:00" in moved.subject
+    assert "Leo's lesson: moved from" in moved.subject and "6:00 PM" in moved.subject
     assert ReminderPreference.objects.count() == 1
