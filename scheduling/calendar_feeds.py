@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q, QuerySet, Sum
@@ -76,7 +77,7 @@ def calendar_feed_issue(*, holder, scope: str, actor) -> tuple[CalendarFeed, str
         raise InvalidInput(message, fields={"scope": [message]})
     # The holder's row first: two requests at once (a double click, two tabs) take turns, the second replacing the
     # first's link, instead of meeting on the one-live-link constraint.
-    list(type(holder).objects.select_for_update().filter(pk=holder.pk).values_list("pk"))
+    list(get_user_model().objects.select_for_update().filter(pk=holder.pk).values_list("pk"))
     for live in CalendarFeed.objects.select_for_update().filter(holder=holder, scope=scope, revoked_at__isnull=True):
         _revoke(live, actor=actor)
     token = secrets.token_urlsafe(TOKEN_BYTES)

@@ -531,10 +531,10 @@ def lessons_cancel(
 
 
 def weekly_slot_free(*, student_id: int, reason: str) -> int:
-    """Release a student's future regular lessons (an enrollment paused): the slot goes back on offer. The family is
-    told by the pause's own email (billing's `enrollment_paused`), not once per lesson."""
+    """Release a student's future regular lessons (an enrollment paused): the slot goes back on offer. A lesson within
+    48 hours is noticed to the family too: a subscription Stripe stopped pauses with no email of its own to them."""
     future = Lesson.objects.filter(student_id=student_id, kind=Lesson.Kind.REGULAR, start_at__gt=timezone.now())
-    return lessons_cancel(lessons=future, actor=None, outcome=Outcome.RELEASED, reason=reason, family_emailed=True)
+    return lessons_cancel(lessons=future, actor=None, outcome=Outcome.RELEASED, reason=reason)
 
 
 def _weekly_slot_validate(
