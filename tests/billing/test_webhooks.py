@@ -47,10 +47,14 @@ class TestBadDeliveries:
         assert body["code"] == "not_an_event" and body["request_id"] and "not a Stripe event" in body["message"]
         assert not StripeEvent.objects.exists()
 
-    def test_a_299_s_old_delivery_is_accepted(self, subscription, django_capture_on_commit_callbacks):
+    def test_a_delivery_just_inside_the_300_s_tolerance_is_accepted(
+        self, subscription, django_capture_on_commit_callbacks
+    ):
         payload = event("invoice.paid", invoice("in_1"), event_id="evt_ok")
+        # 290 s, not 299: the clock runs on between signing and checking, over a second on a loaded machine (a run
+        # here refused a 299 s old delivery that reached the check at 301 s).
         with django_capture_on_commit_callbacks(execute=True):
-            response = deliver(Client(), payload, sign(payload, at=int(time.time()) - 299))
+            response = deliver(Client(), payload, sign(payload, at=int(time.time()) - 290))
         assert response.status_code == 200
         assert StripeEvent.objects.get().status == "processed"
 
