@@ -14,7 +14,9 @@ from cedarheights.errors import DomainError
 from cedarheights.models import (
     CANCELLATION_POLICIES,
     FEE_POLICIES,
+    PAYROLL_SETTINGS,
     REMINDER_SETTINGS,
+    TUITION_SETTINGS,
     AuditEvent,
     EmailLog,
     PipelineRun,
@@ -102,6 +104,8 @@ class SchoolSettingsAdmin(admin.ModelAdmin):
             {"fields": FEE_POLICIES},
         ),
         ("Reminders", {"fields": REMINDER_SETTINGS}),
+        ("Tuition, discounts and withdrawals", {"fields": TUITION_SETTINGS}),
+        ("Payroll", {"fields": PAYROLL_SETTINGS}),
     ]
 
     def has_add_permission(self, request):

@@ -2,7 +2,14 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cedarheights.models import CANCELLATION_POLICIES, FEE_POLICIES, REMINDER_SETTINGS, SchoolSettings
+from cedarheights.models import (
+    CANCELLATION_POLICIES,
+    FEE_POLICIES,
+    PAYROLL_SETTINGS,
+    REMINDER_SETTINGS,
+    TUITION_SETTINGS,
+    SchoolSettings,
+)
 from cedarheights.permissions import IsSchoolAdmin
 from cedarheights.selectors import school_settings_get
 from cedarheights.serializers import ModelCleanSerializer
@@ -25,6 +32,8 @@ class SchoolSettingsSerializer(ModelCleanSerializer):
             *CANCELLATION_POLICIES,
             *FEE_POLICIES,
             *REMINDER_SETTINGS,
+            *TUITION_SETTINGS,
+            *PAYROLL_SETTINGS,
             "updated_at",
         ]
         read_only_fields = ["updated_at"]

@@ -29,6 +29,27 @@ FEE_POLICIES = (
     "fee_review_hours",
 )
 REMINDER_SETTINGS = ("reminder_time", "cancel_window_reminder")
+# Tuition and payroll (issue 17).
+TUITION_SETTINGS = (
+    "multi_lesson_discount_percent",
+    "sibling_second_discount_percent",
+    "sibling_further_discount_percent",
+    "registration_fee_cents",
+    "late_fee_cents",
+    "withdrawal_notice_days",
+    "withdrawal_unused_lessons",
+    "pause_lessons",
+)
+PAYROLL_SETTINGS = (
+    "pay_period",
+    "pay_attended",
+    "pay_no_show",
+    "pay_late_cancel",
+    "pay_late_cancel_sick",
+    "pay_cancelled_with_notice",
+    "pay_teacher_cancelled",
+    "pay_school_closed",
+)
 
 
 class SchoolSettings(models.Model):
@@ -139,6 +160,79 @@ class SchoolSettings(models.Model):
         help_text="Remind families 6 hours before a lesson's free-cancellation window closes (the cancellation "
         "notice above).",
     )
+    # Tuition (issue 17): discounts apply in this order, each to what the one before left.
+    multi_lesson_discount_percent = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MaxValueValidator(100)],
+        help_text="Off each further weekly lesson of one child (a second instrument, a second lesson a week).",
+    )
+    sibling_second_discount_percent = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MaxValueValidator(100)],
+        help_text="Off the second child of a family (the lower-priced enrollments get the discounts).",
+    )
+    sibling_further_discount_percent = models.PositiveSmallIntegerField(
+        default=15, validators=[MaxValueValidator(100)], help_text="Off each child after the second."
+    )
+    registration_fee_cents = models.PositiveIntegerField(
+        default=5000, help_text="Once per family per school year, in cents (0: no registration fee)."
+    )
+    late_fee_cents = models.PositiveIntegerField(
+        default=0,
+        help_text="Charged once per invoice after its last payment retry failed, in cents (0: no late fee). The "
+        "owner can waive it.",
+    )
+    withdrawal_notice_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MaxValueValidator(120)],
+        help_text="A withdrawal's last lesson is the last one on or before this many days after notice is given.",
+    )
+
+    class UnusedLessons(models.TextChoices):
+        CREDIT = "credit", "Credit on the family's account"
+        REFUND = "refund", "Refund to the card"
+
+    withdrawal_unused_lessons = models.CharField(
+        max_length=6,
+        choices=UnusedLessons.choices,
+        default=UnusedLessons.CREDIT,
+        help_text="What lessons paid for after a withdrawal's last lesson become (the owner may choose otherwise "
+        "for one withdrawal).",
+    )
+
+    class PauseLessons(models.TextChoices):
+        RELEASE = "release", "Release them (the times go back to the teacher)"
+        KEEP = "keep", "Keep them booked"
+
+    pause_lessons = models.CharField(
+        max_length=7,
+        choices=PauseLessons.choices,
+        default=PauseLessons.RELEASE,
+        help_text="What a vacation pause does to the lessons inside it (the owner may choose otherwise for one "
+        "pause).",
+    )
+
+    # Payroll (issue 17).
+    class PayPeriod(models.TextChoices):
+        WEEKLY = "weekly", "Weekly (Monday to Sunday)"
+        SEMI_MONTHLY = "semi_monthly", "Twice a month (1st–15th, 16th–end)"
+        MONTHLY = "monthly", "Monthly"
+
+    pay_period = models.CharField(max_length=12, choices=PayPeriod.choices, default=PayPeriod.SEMI_MONTHLY)
+    pay_attended = models.BooleanField(default=True, help_text="Pay the teacher for an attended lesson.")
+    pay_no_show = models.BooleanField(default=True, help_text="Pay the teacher when the student did not come.")
+    pay_late_cancel = models.BooleanField(default=True, help_text="Pay the teacher for a late cancellation.")
+    pay_late_cancel_sick = models.BooleanField(
+        default=True, help_text="Pay the teacher for a late cancellation on a sick pass."
+    )
+    pay_cancelled_with_notice = models.BooleanField(
+        default=False, help_text="Pay the teacher for a lesson the family cancelled with notice."
+    )
+    pay_teacher_cancelled = models.BooleanField(
+        default=False,
+        help_text="Pay a teacher for a lesson they cancelled (a substitute who takes it is paid as its teacher).",
+    )
+    pay_school_closed = models.BooleanField(default=False, help_text="Pay the teacher for a lesson the school closed.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -39,6 +39,13 @@ class TuitionPlan(models.Model):
     price_cents = models.PositiveIntegerField(
         help_text="Price per interval (per lesson on per-lesson plans), in cents."
     )
+    lesson_rate_cents = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Flat monthly plans: the price of one lesson, from which each term's monthly fee is computed "
+        "(this × the lessons planned in the term ÷ its billing months, closures and five-week months averaged "
+        "in). Empty: the price above is a fixed monthly fee.",
+    )
     currency = models.CharField(max_length=3, default=default_currency)
     description = models.CharField(max_length=255, blank=True, validators=[no_control_characters])
     active = models.BooleanField(default=True)
@@ -105,6 +112,15 @@ class Enrollment(models.Model):
     source = models.CharField(max_length=5, choices=Source.choices, default=Source.WEB)
     demo_lesson = models.OneToOneField(
         "scheduling.Lesson", null=True, blank=True, related_name="demo_for_enrollment", on_delete=models.SET_NULL
+    )
+    activated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it became active (a waitlisted enrollment: when a teacher was found)."
+    )
+    withdrawal_given_on = models.DateField(null=True, blank=True, help_text="When the family gave notice.")
+    ends_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The last lesson's date of a withdrawal: later lessons and the weekly time are released then.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

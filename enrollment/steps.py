@@ -283,7 +283,8 @@ def book_demo_lesson(ctx: EnrollmentContext) -> None:
             continue
         student_teacher_assign(actor=ctx.user, student=enrollment.student, teacher=teacher)
         enrollment.demo_lesson, enrollment.status = demo, Enrollment.Status.ACTIVE
-        enrollment.save(update_fields=["demo_lesson", "status", "updated_at"])
+        enrollment.activated_at = timezone.now()
+        enrollment.save(update_fields=["demo_lesson", "status", "activated_at", "updated_at"])
 
 
 def _book(enrollment: Enrollment, teacher: Teacher, start_at: datetime, demo_minutes: int) -> Lesson:
