@@ -208,8 +208,7 @@ class SchoolSettings(models.Model):
         max_length=7,
         choices=PauseLessons.choices,
         default=PauseLessons.RELEASE,
-        help_text="What a vacation pause does to the lessons inside it (the owner may choose otherwise for one "
-        "pause).",
+        help_text="What a vacation pause does to the lessons inside it (the owner may choose otherwise for one pause).",
     )
 
     # Payroll (issue 17).
