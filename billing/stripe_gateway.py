@@ -222,6 +222,34 @@ def subscription_trial_end_now(*, stripe_subscription_id: str) -> SubscriptionSt
     return _subscription_state(subscription, asked_at)
 
 
+def invoice_item_create(
+    *,
+    key: str,
+    customer_id: str,
+    amount_cents: int,
+    currency: str,
+    description: str,
+    invoice_id: str | None = None,
+    subscription_id: str | None = None,
+    metadata: dict[str, str] | None = None,
+) -> str:
+    """One line of money on a customer's next invoice (or on `invoice_id`, a draft): a partial month's lessons, an
+    adjustment, a fee. Negative amounts take money off. `key` names what it is for (`billing:enrollment:42:month:
+    2026-12:first`), so asking twice adds it once."""
+    target = {"invoice": invoice_id} if invoice_id else {"subscription": subscription_id} if subscription_id else {}
+    item = _call(
+        _client().v1.invoice_items.create,
+        key=key,
+        customer=customer_id,
+        amount=amount_cents,
+        currency=currency,
+        description=description,
+        metadata=metadata or {},
+        **target,
+    )
+    return item.id
+
+
 def invoice_pay(*, invoice_id: str, attempt: int) -> ChargeOutcome:
     """Retry an open invoice with the customer's current default card."""
     client = _client()

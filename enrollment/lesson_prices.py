@@ -12,13 +12,15 @@ WEEKS_PER_MONTH = 52 / 12  # a flat monthly fee pays for the weeks of an average
 
 
 def lesson_price_cents(*, enrollment: Enrollment) -> int:
-    """One lesson of the enrollment's plan: the price itself per lesson or per week, a month's price over its
-    average weeks on a monthly plan; 0 without a plan."""
+    """One lesson of the enrollment's plan: the price itself per lesson or per week, the lesson rate of a
+    term-priced flat plan, a fixed month's price over its average weeks; 0 without a plan."""
     plan = enrollment.tuition_plan
     if plan is None:
         return 0
     if plan.basis == TuitionPlan.Basis.PER_LESSON or plan.interval == TuitionPlan.Interval.WEEK:
         return plan.price_cents
+    if plan.lesson_rate_cents is not None:
+        return plan.lesson_rate_cents  # a term-priced flat plan (enrollment.tuition)
     return round(plan.price_cents / WEEKS_PER_MONTH)
 
 
