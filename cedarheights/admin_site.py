@@ -90,9 +90,16 @@ class SchoolAdminSite(admin.AdminSite):
         return groups
 
     def index(self, request, extra_context=None):
-        from cedarheights.dashboard import dashboard_figures
+        from cedarheights.dashboard import dashboard_charts, dashboard_figures, dashboard_metrics, dashboard_tiles
 
-        return super().index(request, extra_context={"figures": dashboard_figures(), **(extra_context or {})})
+        board = dashboard_metrics()
+        context = {
+            "figures": dashboard_figures(),
+            "board": board,
+            "tiles": dashboard_tiles(board),
+            "charts": dashboard_charts(board),
+        }
+        return super().index(request, extra_context={**context, **(extra_context or {})})
 
 
 # The Stripe records an owner looks up beside our own billing pages; dj-stripe registers 41 more (API keys,

@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import views as accounts
 from billing.api import views as billing
+from cedarheights.api_dashboard import DashboardApi
 from cedarheights.api_views import SchoolSettingsApi
 from enrollment.api import family_views as family
 from enrollment.api import views as enrollment
@@ -61,6 +62,7 @@ urlpatterns = [
     path("public/", include(public_urls)),
     path("teach/", include(teach_urls)),
     path("school-settings/", SchoolSettingsApi.as_view(), name="school-settings"),
+    path("dashboard/", DashboardApi.as_view(), name="dashboard"),  # issue 17: the owner's numbers
     path("enrollments/", enrollment.EnrollmentCreateApi.as_view(), name="enrollment-create"),
     path("school-days/close/", SchoolDayCloseApi.as_view(), name="school-day-close"),
     path("reminder-preferences/", accounts.ReminderPreferenceListApi.as_view(), name="reminder-preferences"),

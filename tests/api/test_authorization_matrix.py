@@ -391,3 +391,16 @@ def test_an_unknown_field_inside_a_child_of_an_enrollment_is_named_where_it_is(w
 
     assert response.status_code == 400
     assert "children-0-favourite_colour" in response.json()["fields"]
+
+
+# Issue 17 (dashboard): the owner's numbers, the school's admins only; no family and no teacher, not even in part.
+SCHOOL_NUMBERS = ["/api/v1/dashboard/"]
+
+
+@pytest.mark.parametrize("path", SCHOOL_NUMBERS)
+def test_only_the_school_reads_its_numbers(world, as_role, path):
+    assert (path, "get") in OPERATIONS  # in the schema, so the matrix above covers it too
+    for role in ROLES:
+        response = as_role(role).get(path)
+        expected = {200} if role == "admin" else {401, 403} if role == "anonymous" else {403}
+        assert response.status_code in expected, f"{role} GET {path} → {response.status_code}"
