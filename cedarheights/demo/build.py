@@ -18,6 +18,7 @@ from billing.handoffs import billing_handoffs_recover
 from cedarheights.demo import fakes
 from cedarheights.demo.billing import month_of_billing
 from cedarheights.demo.calendars import calendar_links_give
+from cedarheights.demo.fees import fees_tell
 from cedarheights.demo.lesson_week import lesson_week_tell
 from cedarheights.demo.reminders import reminders_tell
 from cedarheights.demo.school import (
@@ -107,6 +108,7 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
     lesson_week_tell(today=today)
     reminders_tell(today=today)
     calendar_links_give()
+    fees_tell(today=today, owner=User.objects.get(email=OWNER.email))
     fakes.worker_died_mid_work()
     return {
         "teachers": Teacher.objects.count(),

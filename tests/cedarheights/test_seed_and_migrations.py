@@ -75,15 +75,21 @@ def test_the_demo_school_has_a_month_of_billing_and_a_waitlist_to_look_at():
     paid = Payment.objects.filter(status__in=["succeeded", "partially_refunded"])
     assert paid.count() == 3 and Receipt.objects.filter(payment__in=paid).count() == 3
     [refunded] = Payment.objects.filter(status="partially_refunded", ledger_entries__kind="refund")
-    [failure] = PaymentFailure.objects.all()
+    [failure] = PaymentFailure.objects.filter(
+        status="open"
+    )  # and last month's two given up on (cedarheights.demo.fees)
     assert (failure.status, failure.payment.status, failure.subscription.status) == ("open", "failed", "past_due")
     assert failure.next_retry_at > timezone.now()
     assert TuitionSubscription.objects.filter(status="active").count() == 3
     balances = {f.name: family_balance_cents(family_id=f.pk) for f in Family.objects.filter(payments__isnull=False)}
+    last_month = {p.family.name: p.amount_cents for p in Payment.objects.filter(failure__status="gave_up")}
+    registration = 5_000  # each family's registration fee of the school year, on its next invoice
     assert balances == {
-        "Nguyen family": 0,
-        "Tremblay family": 0,  # the cancelled lesson credited, its price refunded
-        "Okonkwo family": failure.payment.amount_cents,  # the declined month is still owed
+        "Nguyen family": registration,
+        "Tremblay family": registration + last_month["Tremblay family"],  # the cancelled lesson credited, its price
+        # refunded; last month's invoice owed, its late fee waived
+        "Okonkwo family": failure.payment.amount_cents + last_month["Okonkwo family"] + registration + 1_500,  # the
+        # declined month and last month's invoice are still owed, with its late fee
     }
     assert refunded.family.name == "Tremblay family"
     [waiting] = Enrollment.objects.filter(status="waitlisted")
