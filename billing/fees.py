@@ -121,7 +121,7 @@ def family_fee_waive(*, fee: FamilyFee, actor, note: str) -> FamilyFee:
     Waiving it again changes nothing. Audited."""
     if not note.strip():
         raise InvalidInput("Say why the fee is waived.", fields={"note": ["Give a reason."]})
-    fee = FamilyFee.objects.select_for_update().select_related("academic_year").get(pk=fee.pk)
+    fee = FamilyFee.objects.select_for_update(of=("self",)).select_related("academic_year").get(pk=fee.pk)
     if fee.status == FamilyFee.Status.WAIVED:
         return fee
     line = FeeInvoiceItem.objects.select_for_update().get(fee=fee, kind=FeeInvoiceItem.Kind.FEE)

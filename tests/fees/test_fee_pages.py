@@ -8,10 +8,12 @@ from rest_framework.test import APIClient
 from billing.fees import registration_fee_charge
 from billing.models import FamilyFee, FeeInvoiceItem, Payment
 from billing.selectors import family_balance_cents
+from billing.services.dunning import payment_failure_give_up, payment_failure_open
 from billing.services.ledger import payment_record_succeeded
 from enrollment.credits import makeup_credit_grant
 from enrollment.models import Enrollment
 from tests.factories import EnrollmentFactory, ParentFactory, StudentFactory, UserFactory
+from tests.fees.conftest import fee_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +79,7 @@ def test_a_receipt_lists_the_fee_it_paid_and_the_make_up_lessons_open_now(family
     assert "Amount: <strong>$190.00 CAD</strong>" in page
     assert "Registration fee This year: $50.00 CAD" in page
     assert "Make-up lessons you can book: 1 — not a money credit" in page
-    assert "not as of the receipt&#x27;s date" in page
+    assert "Open today, not as of the receipt's date." in page  # the open credits now, not the receipt's day
     assert family_balance_cents(family_id=family.pk) == 0  # 140 tuition + 50 fee, paid
 
 
@@ -93,6 +95,16 @@ def test_the_owner_waives_a_fee_in_the_admin_and_from_a_failed_payment(family, t
     assert answer.status_code == 302
     assert FamilyFee.objects.get(pk=fee.pk).status == "waived"
     assert family_balance_cents(family_id=family.pk) == 0
+
+    # From the failed payments' list: its late fee, to the same waiver page.
+    fee_settings(late_fee_cents=1_500)
+    payment = Payment.objects.create(family=family, amount_cents=14_000, stripe_invoice_id="in_declined")
+    failure = payment_failure_give_up(failure=payment_failure_open(payment=payment, reason="Declined"))
+    late = FamilyFee.objects.get(payment=payment)
+    chosen = owner_client.post(
+        "/admin/billing/paymentfailure/", {"action": "late_fees_waive", "_selected_action": [failure.pk]}
+    )
+    assert chosen.status_code == 302 and chosen.url == f"/admin/billing/familyfee/waive/?ids={late.pk}"
 
 
 def test_the_api_lists_a_familys_fees_to_its_parent_and_lets_only_the_school_waive(family, parent, owner, this_year):
