@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.models import Family
+from billing.admin_fees import late_fees_waive  # registers the fees' admin too
 from billing.errors import GatewayUnavailable
 from billing.models import (
     BillingProfile,
@@ -123,7 +124,7 @@ class PaymentFailureAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     list_select_related = ["family", "payment"]
     search_fields = ["family__name", "reason"]
-    actions = ["retry_now"]
+    actions = ["retry_now", late_fees_waive]
 
     @admin.display(description="amount")
     def payment_amount(self, failure: PaymentFailure) -> str:

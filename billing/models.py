@@ -293,3 +293,104 @@ class LessonFee(models.Model):
         return (
             f"{self.get_kind_display()} {format_cents(self.amount_cents, self.currency)} ({self.get_status_display()})"
         )
+
+
+# --- Issue 17, helper "fees": the registration fee and the late fee (services in billing/fees.py) ---------------------
+
+
+class FamilyFee(models.Model):
+    """A fee charged to a family's account, not a lesson's: the school year's registration fee, or a late fee after
+    an invoice's last payment retry failed. Written to the ledger when made and sent to Stripe as a pending invoice
+    item (`FeeInvoiceItem`), so it joins the family's next invoice. The database keeps one per family and school
+    year, and one per failed payment: a replay or a race claims the same row."""
+
+    class Kind(models.TextChoices):
+        REGISTRATION = "registration", "Registration fee"
+        LATE = "late", "Late fee"
+
+    class Status(models.TextChoices):
+        CHARGED = "charged", "Charged"
+        WAIVED = "waived", "Waived"
+
+    family = models.ForeignKey("accounts.Family", related_name="fees", on_delete=models.PROTECT)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    academic_year = models.ForeignKey(
+        "scheduling.AcademicYear", null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    payment = models.ForeignKey(
+        Payment,
+        null=True,
+        blank=True,
+        related_name="late_fees",
+        on_delete=models.PROTECT,
+        help_text="The invoice's payment whose last retry failed (a late fee).",
+    )
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default=default_currency)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.CHARGED)
+    ledger_entry = models.OneToOneField(LedgerEntry, related_name="family_fee", on_delete=models.PROTECT)
+    note = models.CharField(max_length=200, blank=True, help_text="Why it was waived.")
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    waived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family", "academic_year"],
+                condition=Q(kind="registration"),
+                name="family_fee_registration_once",
+            ),
+            models.UniqueConstraint(fields=["payment"], condition=Q(kind="late"), name="family_fee_late_once"),
+            models.CheckConstraint(
+                condition=Q(kind="registration", academic_year__isnull=False, payment__isnull=True)
+                | Q(kind="late", payment__isnull=False, academic_year__isnull=True),
+                name="family_fee_kind_has_its_reason",
+            ),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="family_fee_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {format_cents(self.amount_cents, self.currency)} ({self.get_status_display()})"
+
+    @property
+    def label(self) -> str:
+        """What the family reads: "Registration fee 2026–2027", "Late fee"."""
+        if self.kind == self.Kind.REGISTRATION:
+            return f"Registration fee {self.academic_year}"
+        return self.get_kind_display()
+
+
+class FeeInvoiceItem(models.Model):
+    """One line a fee puts on the family's next Stripe invoice: the fee itself, or the negative line that takes it
+    back when it is waived. Made with the fee (or its waiver) and sent to Stripe after commit; `stripe_invoice_id`
+    is the invoice it joined, known when that invoice's payment is recorded (its ledger charge then leaves out
+    what these lines already charged)."""
+
+    class Kind(models.TextChoices):
+        FEE = "fee", "Fee"
+        WAIVER = "waiver", "Waiver"
+
+    fee = models.ForeignKey(FamilyFee, related_name="invoice_items", on_delete=models.PROTECT)
+    kind = models.CharField(max_length=6, choices=Kind.choices)
+    amount_cents = models.IntegerField(help_text="Positive for the fee, negative for its waiver.")
+    stripe_invoice_item_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    stripe_invoice_id = models.CharField(max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["fee", "kind"], name="fee_invoice_item_once_per_kind"),
+            models.CheckConstraint(
+                condition=Q(kind="fee", amount_cents__gt=0) | Q(kind="waiver", amount_cents__lt=0),
+                name="fee_invoice_item_sign_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} line of {self.fee}"

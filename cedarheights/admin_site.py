@@ -31,6 +31,7 @@ ADMIN_GROUPS = [
             "billing.Payment",
             "billing.PaymentFailure",
             "billing.LessonFee",
+            "billing.FamilyFee",
             "billing.Receipt",
             "billing.LedgerEntry",
             "billing.BillingProfile",

@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import views as accounts
+from billing.api import fees as billing_fees
 from billing.api import views as billing
 from cedarheights.api_dashboard import DashboardApi
 from cedarheights.api_views import SchoolSettingsApi
@@ -31,6 +32,7 @@ router.register("makeup-blocks", teaching.MakeupBlockViewSet, basename="makeup-b
 router.register("tuition-plans", enrollment.TuitionPlanViewSet, basename="tuition-plan")
 router.register("billing/subscriptions", billing.SubscriptionViewSet, basename="subscription")
 router.register("lesson-fees", billing.LessonFeeViewSet, basename="lesson-fee")
+router.register("billing/fees", billing_fees.FamilyFeeViewSet, basename="family-fee")
 router.register("credit-actions", CreditActionViewSet, basename="credit-action")
 router.register("calendar-feeds", CalendarFeedViewSet, basename="calendar-feed")
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing import stripe_gateway
+from billing.fees import late_fee_charge
 from billing.models import BillingProfile, Payment, PaymentFailure, TuitionSubscription
 from billing.services.ledger import payment_record_failed, payment_record_succeeded
 from cedarheights.emails import email_owner, email_parents
@@ -102,6 +103,7 @@ def payment_failure_give_up(*, failure: PaymentFailure) -> PaymentFailure:
     failure.save(update_fields=["status", "next_retry_at", "resolved_at"])
     if failure.subscription_id and (enrollment_id := failure.subscription.enrollment_id):
         enrollment_pause_unpaid(enrollment_id=enrollment_id)
+    late_fee_charge(failure=failure)
     email_parents(
         family=failure.family,
         template="enrollment_paused",

@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Family
+from billing.fee_invoices import fee_lines_on_invoice_cents
 from billing.models import LedgerEntry, Payment, Receipt, ReceiptSequence
 from billing.services.makeup_credits import makeup_credits_release_when_paid
 from cedarheights.emails import email_parents
@@ -75,12 +76,16 @@ def receipt_issue(*, payment: Payment) -> Receipt:
 
 
 def _charge_for(payment: Payment) -> str:
-    """The ledger charge a payment settles, written once whether the payment succeeds or fails."""
+    """The ledger charge a payment settles, written once whether the payment succeeds or fails. An invoice's fee
+    lines are left out: each fee is on the ledger already, as its own line (billing/fees.py)."""
     description = payment.description or payment.get_purpose_display()
+    amount_cents = payment.amount_cents - fee_lines_on_invoice_cents(payment=payment)
+    if amount_cents <= 0:
+        return description  # an invoice of fees only: their own lines are its charges
     ledger_entry_add(
         family=payment.family,
         kind=LedgerEntry.Kind.CHARGE,
-        amount_cents=payment.amount_cents,
+        amount_cents=amount_cents,
         description=description,
         reference=f"payment:{payment.pk}",
         payment=payment,

@@ -6,6 +6,7 @@ from django.db import transaction
 from accounts.models import Family
 from billing import stripe_gateway
 from billing.errors import NoCardOnFile
+from billing.fees import registration_fee_charge_for_start
 from billing.models import BillingProfile, Payment, TuitionSubscription
 from billing.services.dunning import payment_failure_open, payment_settle
 from billing.stripe_mirror import payment_mirror
@@ -40,6 +41,7 @@ def billing_start(
         payment_method_id=payment_method_id,
     )
     task_enqueue_with_commit(BILLING_TASK, subscription.pk)
+    registration_fee_charge_for_start(family=family, starts_at=starts_at)
     return subscription
 
 

@@ -19,6 +19,7 @@ from cedarheights.demo import fakes
 from cedarheights.demo.billing import month_of_billing
 from cedarheights.demo.calendars import calendar_links_give
 from cedarheights.demo.history import school_history_seed
+from cedarheights.demo.fees import fees_tell
 from cedarheights.demo.lesson_week import lesson_week_tell
 from cedarheights.demo.reminders import reminders_tell
 from cedarheights.demo.school import (
@@ -108,6 +109,7 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
     lesson_week_tell(today=today)
     reminders_tell(today=today)
     calendar_links_give()
+    fees_tell(today=today, owner=User.objects.get(email=OWNER.email))
     school_history_seed(today=today)  # the dashboard's year of history (issue 17)
     fakes.worker_died_mid_work()
     return {

@@ -103,3 +103,27 @@ def worker_died_mid_work() -> None:
     )
     # Made an hour ago, its task lost: well past the sweeper's grace period.
     TuitionSubscription.objects.filter(pk=subscription.pk).update(created_at=timezone.now() - timedelta(hours=1))
+
+
+# --- Issue 17, helper "fees": Stripe's side of the demo's fees, and a give-up that keeps the lessons ---------------
+
+
+def fee_lines_at_stripe(*, fee) -> None:
+    """The fee's lines as `fee_invoice_items_send` stores Stripe's answer, with plainly fake ids (`ii_demo_…`), so
+    the worker's task finds nothing to send."""
+    from billing.models import FeeInvoiceItem
+
+    for line in FeeInvoiceItem.objects.filter(fee=fee, stripe_invoice_item_id=None):
+        FeeInvoiceItem.objects.filter(pk=line.pk).update(
+            stripe_invoice_item_id=f"ii_demo_fee_{fee.pk}_{line.kind}", sent_at=timezone.now()
+        )
+
+
+def payment_failure_given_up(*, failure) -> None:
+    """A failure whose last retry failed, as `payment_failure_give_up` leaves it, without the pause it also makes:
+    the demo keeps the family's lessons (and the pause email) to its other stories."""
+    from billing.models import PaymentFailure
+
+    PaymentFailure.objects.filter(pk=failure.pk).update(
+        status=PaymentFailure.Status.GAVE_UP, next_retry_at=None, resolved_at=timezone.now()
+    )

@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from billing.fees import registration_fee_charge
 from billing.models import TuitionSubscription
 from enrollment.credits import makeup_credit_grant
 from enrollment.models import Enrollment
@@ -74,6 +75,8 @@ def world(school) -> World:
         )
     LessonFeeFactory(lesson=lesson_b)  # a fee only the school reviews
     year = AcademicYearFactory()
+    for family in (parent_a.family, parent_b.family):  # issue 17, fees: each family's registration fee
+        registration_fee_charge(family=family, on=year.start_date)
     shared = {
         "term": TermFactory(academic_year=year),
         "closure": ClosureFactory(),

@@ -15,7 +15,7 @@ from rest_framework.test import APIRequestFactory
 
 from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
-from billing.models import LessonFee, TuitionSubscription
+from billing.models import FamilyFee, LessonFee, TuitionSubscription
 from enrollment.models import MakeupCredit, TuitionPlan
 from scheduling.calendar_feeds import calendar_feed_issue
 from scheduling.models import (
@@ -39,10 +39,10 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "parent_a", "parent_b", "teacher_x", "teacher_y", "admin"]
 # One family's records (students and lessons: one teacher's too); a teacher's own (cancellations, make-up time).
-OWNED = {Family, Student, Lesson, TuitionSubscription, TeacherCancellation, MakeupCredit, MakeupBlock}
+OWNED = {Family, Student, Lesson, TuitionSubscription, TeacherCancellation, MakeupCredit, MakeupBlock, FamilyFee}
 # One person's own (calendar links): their holder (parent B) reaches them, nobody else, not even the school's admin.
 PERSONAL = {CalendarFeed}
-FAMILIES_ONLY = {Family, TuitionSubscription, MakeupCredit}  # no teacher reaches them
+FAMILIES_ONLY = {Family, TuitionSubscription, MakeupCredit, FamilyFee}  # no teacher reaches them
 TEACHERS_ONLY = {TeacherCancellation, MakeupBlock}  # no family reaches them
 # What cancelling a lesson means for the family, and where it may move: the family's side, not their teacher's.
 FAMILY_SIDE = {"/api/v1/lessons/{id}/cancellation/", "/api/v1/lessons/{id}/reschedule/"}
@@ -116,6 +116,7 @@ def b_side(model: type, world):
         TuitionSubscription: TuitionSubscription.objects.get(family=world.student_b.family),
         MakeupCredit: MakeupCredit.objects.get(enrollment__student=world.student_b),
         LessonFee: LessonFee.objects.get(family=world.student_b.family),
+        FamilyFee: FamilyFee.objects.get(family=world.student_b.family),
         MakeupBlock: world.block_y,
     }[model]
 
@@ -205,9 +206,15 @@ def test_no_list_leaks_family_b_or_teacher_y(world, as_role, role):
         "/api/v1/makeup-credits/": {MakeupCredit.objects.get(enrollment__student=world.student_b).pk},
         "/api/v1/teacher-cancellations/": {teacher_y_cancellation(world).pk},
         "/api/v1/makeup-blocks/": {world.block_y.pk},
+        "/api/v1/billing/fees/": set(
+            FamilyFee.objects.filter(family=world.student_b.family).values_list("id", flat=True)
+        ),
     }
     own = {
         "parent_a": {
+            "/api/v1/billing/fees/": set(
+                FamilyFee.objects.filter(family=world.parent_a.family).values_list("id", flat=True)
+            ),
             "/api/v1/students/": {world.student_a.pk},
             "/api/v1/lessons/": {world.lesson_a.pk},
             "/api/v1/makeup-credits/": {MakeupCredit.objects.get(enrollment__student=world.student_a).pk},
