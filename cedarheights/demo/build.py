@@ -109,8 +109,8 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
     lesson_week_tell(today=today)
     reminders_tell(today=today)
     calendar_links_give()
-    fees_tell(today=today, owner=User.objects.get(email=OWNER.email))
     school_history_seed(today=today)  # the dashboard's year of history (issue 17)
+    fees_tell(today=today, owner=User.objects.get(email=OWNER.email))
     fakes.worker_died_mid_work()
     return {
         "teachers": Teacher.objects.count(),
