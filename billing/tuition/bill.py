@@ -28,7 +28,7 @@ from accounts.models import Family
 from billing.models import FamilyDiscount, PromotionCode, PromotionRedemption
 from billing.tuition.lines import Discount, LineKind, MoneyLine, discounts_apply, lines_total, percent_of
 from cedarheights.money import format_cents
-from cedarheights.selectors import school_settings_get
+from cedarheights.selectors import school_settings_get, school_today
 from enrollment.lesson_prices import lesson_price_cents
 from enrollment.models import Enrollment, TuitionPlan
 from enrollment.tuition import flat_term_fee, is_term_priced, month_first, next_month_first
@@ -339,3 +339,21 @@ def enrollment_monthly_cents(*, enrollment: Enrollment, on: date) -> int:
     """What the enrollment brings in for the month of `on`, after its discounts (the owner's MRR)."""
     found = month_bill(family=enrollment.student.family_id, month=on).of(enrollment.pk)
     return found.total_cents if found else 0
+
+
+def family_tuition_months(*, family_id: int) -> list[FamilyMonthBill]:
+    """The billing page's tuition: this month's lines and next month's."""
+    this_month = month_first(school_today())
+    return [
+        month_bill(family=family_id, month=this_month),
+        month_bill(family=family_id, month=next_month_first(this_month)),
+    ]
+
+
+def receipt_tuition_bill(*, receipt) -> FamilyMonthBill | None:
+    """A tuition receipt's lines: the month it was paid in (a first month's lessons are paid in it, a renewal on its
+    1st)."""
+    if receipt.payment.purpose != "tuition":
+        return None
+    paid_on = timezone.localtime(receipt.issued_at, school_settings_get().zone).date()
+    return month_bill(family=receipt.family_id, month=paid_on)
