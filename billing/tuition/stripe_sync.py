@@ -102,7 +102,7 @@ def subscription_item_terms(*, subscription: TuitionSubscription) -> tuple[str, 
     return plan.stripe_price_id, coupons
 
 
-def _charge_add(
+def charge_add(
     *,
     subscription: TuitionSubscription,
     month: date,
@@ -167,7 +167,7 @@ def first_month_charge(*, subscription: TuitionSubscription) -> TuitionCharge | 
     item = _month_of(subscription, month)
     if item is None or item.base.amount_cents <= 0:
         return None
-    return _charge_add(
+    return charge_add(
         subscription=subscription,
         month=month,
         kind=TuitionCharge.Kind.FIRST_MONTH,
@@ -203,7 +203,7 @@ def renewal_invoice_adjust(*, subscription: TuitionSubscription, invoice: dict) 
     if item is not None and (missing := item.base.amount_cents - _subscription_line_cents(invoice)):
         per_lesson = _is_per_lesson_month(subscription.tuition_plan)
         charges.append(
-            _charge_add(
+            charge_add(
                 subscription=subscription,
                 month=month,
                 kind=TuitionCharge.Kind.PER_LESSON if per_lesson else TuitionCharge.Kind.CHANGE,
@@ -226,7 +226,7 @@ def renewal_invoice_adjust(*, subscription: TuitionSubscription, invoice: dict) 
         over = sum(c.amount_cents for c in charged) - (before.total_cents if before else 0)
         if over > 0:
             charges.append(
-                _charge_add(
+                charge_add(
                     subscription=subscription,
                     month=previous,
                     kind=TuitionCharge.Kind.CHANGE,

@@ -8,13 +8,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.tuition import month_bill
+from billing.tuition.changes import change_money_preview
 from billing.tuition.lines import DISCOUNT_ORDER, Discount, discounts_apply, lines_total, percent_of
 from cedarheights.selectors import school_settings_get
-from enrollment.tuition import flat_term_fee, next_month_first, term_billing_months
+from enrollment.tuition import flat_term_fee, next_month_first, term_billing_months, term_lesson_days
 from scheduling.closures import school_day_close
 from scheduling.models import Closure, Lesson
 from scheduling.outcomes import FLAGS
 from scheduling.selectors import local_midnight
+from tests.factories import TuitionPlanFactory
 from tests.tuition.conftest import enroll
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +115,24 @@ def test_discounts_apply_in_the_schools_order_each_on_what_is_left_never_below_z
         left += line.amount_cents
         assert left >= 0
     assert base + lines_total(lines) == left >= 0
+
+
+def test_a_change_of_weekday_previews_the_rest_of_the_months_lessons_old_and_new(term, teacher, family, term_plan):
+    """The lessons left at the old rate are given back and those on the new day charged (the lifecycle helper's
+    preview shows these lines)."""
+    enrollment = enroll(family=family, teacher=teacher, plan=term_plan, weekday=0, starts_on=term.start_date)
+    effective_on = term.start_date + timedelta(days=10)
+    dearer = TuitionPlanFactory(name="Piano 45", price_cents=20_000, lesson_rate_cents=5_000)
+
+    lines = change_money_preview(
+        enrollment=enrollment, effective_on=effective_on, after={"weekday": 2, "tuition_plan_id": dearer.pk}
+    )
+
+    given_back, charged = lines[:2]
+    mondays = [d for d in term_lesson_days(term=term, weekday=0, from_date=effective_on) if d < _next(term)]
+    wednesdays = [d for d in term_lesson_days(term=term, weekday=2, from_date=effective_on) if d < _next(term)]
+    assert given_back.amount_cents == -len(mondays) * 3_500 and charged.amount_cents == len(wednesdays) * 5_000
+
+
+def _next(term):
+    return next_month_first(term.start_date)
