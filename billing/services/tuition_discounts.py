@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Family
 from billing.errors import PromotionCodeRefused
-from billing.models import PromotionCode, PromotionRedemption
+from billing.models import FamilyDiscount, PromotionCode, PromotionRedemption
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_today
 from cedarheights.services import audit_record
@@ -50,3 +50,22 @@ def promotion_code_apply(
         raise PromotionCodeRefused(f"{family} already uses the code {code.code}.") from error
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, obj=redemption, changes={"code": ["", code.code]})
     return redemption
+
+
+@transaction.atomic
+def family_discount_set(*, family: Family, kind: str, percent: int, note: str, actor) -> FamilyDiscount:
+    """The family's own discount (one per family), made or changed; audited."""
+    discount = FamilyDiscount.objects.filter(family=family).first()
+    before = {"kind": discount.kind, "percent": discount.percent} if discount else {}
+    discount = discount or FamilyDiscount(family=family)
+    discount.kind, discount.percent, discount.note = kind, percent, note
+    discount.full_clean()
+    discount.save()
+    changes = {name: [before.get(name, ""), getattr(discount, name)] for name in ("kind", "percent")}
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE if before else AuditEvent.Action.CREATE,
+        obj=discount,
+        changes=changes,
+    )
+    return discount
