@@ -475,6 +475,7 @@ class PromotionRedemptionAdmin(admin.ModelAdmin):
     list_display = ["code", "family", "enrollment", "first_month", "applied_by", "created_at"]
     list_select_related = ["code", "family", "enrollment__student", "applied_by"]
     autocomplete_fields = ["family"]
+    raw_id_fields = ["enrollment"]  # a select of every enrollment would cost a query per row
     search_fields = ["code__code", "family__name"]
 
     def has_change_permission(self, request, obj=None):

@@ -103,9 +103,9 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
     current = next(term for term in terms if term.start_date <= today <= term.end_date)
     for family in FAMILIES:
         _family(family, catalogue, term=current, consented_on=year.consented_on, today=today)
-    tuition_tell(today=today)  # issue 17 §1: term-priced plans, discounts, a promotion code
     for billing in BILLING:
         month_of_billing(family=Family.objects.get(name=billing.family), billing=billing, today=today)
+    tuition_tell(today=today)  # issue 17 §1: term-priced plans, discounts, a promotion code, first months
     lesson_week_tell(today=today)
     reminders_tell(today=today)
     calendar_links_give()
