@@ -2,23 +2,28 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from accounts.models import Family
 from billing.admin_fees import late_fees_waive  # registers the fees' admin too
 from billing.errors import GatewayUnavailable
 from billing.models import (
     BillingProfile,
+    FamilyDiscount,
     LedgerEntry,
     LessonFee,
     Payment,
     PaymentFailure,
+    PromotionCode,
+    PromotionRedemption,
     Receipt,
     StripeEvent,
+    TuitionCharge,
     TuitionSubscription,
 )
 from billing.selectors import balance_subquery, family_balance_cents, ledger_with_running_balance
@@ -27,11 +32,15 @@ from billing.services.dunning import payment_retry
 from billing.services.ledger import credit_issue
 from billing.services.lesson_fees import lesson_fee_waive
 from billing.services.subscriptions import billing_start, subscription_charge_now
-from cedarheights.admin import ReadOnlyAdmin, admin_links, run_subject
+from billing.services.tuition_discounts import promotion_code_apply, promotion_code_check
+from billing.tuition import month_bill
+from cedarheights.admin import AuditedAdmin, ReadOnlyAdmin, admin_links, domain_error_on_form, run_subject
 from cedarheights.errors import DomainError
 from cedarheights.money import format_cents
+from cedarheights.selectors import school_today
 from cedarheights.validators import no_control_characters, record_id
 from enrollment.selectors import tuition_plans_offered
+from enrollment.tuition import month_first, next_month_first
 
 
 class MoneyMixin:
@@ -402,3 +411,103 @@ def _subscriptions(ids: list[str]) -> dict[str, tuple[str, str]]:
 @run_subject("payment_failure")
 def _payment_failures(ids: list[str]) -> dict[str, tuple[str, str]]:
     return admin_links(PaymentFailure.objects.select_related("payment", "family"), ids)
+
+
+# --- Tuition (issue 17 §1, helper "tuition"): discounts, promotion codes, the month's lines and charges ---
+
+
+def _lines_html(item) -> str:
+    """One enrollment's month as the billing page says it: base, each discount, total."""
+    if item is None:
+        return "Not billed this month."
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td style='text-align:right'>{}</td></tr>",
+        ((line.label, format_cents(line.amount_cents, item.currency)) for line in item.lines),
+    )
+    return format_html(
+        "<table>{}<tr><th>Total</th><th style='text-align:right'>{}</th></tr></table>", rows, item.total_display
+    )
+
+
+@admin.register(FamilyDiscount)
+class FamilyDiscountAdmin(AuditedAdmin):
+    list_display = ["family", "kind", "percent", "note"]
+    list_filter = ["kind"]
+    list_select_related = ["family"]
+    search_fields = ["family__name", "note"]
+    autocomplete_fields = ["family"]
+
+
+@admin.register(PromotionCode)
+class PromotionCodeAdmin(AuditedAdmin):
+    list_display = ["code", "terms", "valid_until", "max_redemptions", "redeemed", "active"]
+    list_filter = ["active", "duration"]
+    search_fields = ["code"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(redeemed=Count("redemptions"))
+
+    @admin.display(description="Used", ordering="redeemed")
+    def redeemed(self, obj) -> int:
+        return obj.redeemed
+
+
+class PromotionRedemptionForm(forms.ModelForm):
+    class Meta:
+        model = PromotionRedemption
+        fields = ["code", "family", "enrollment"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("code") and cleaned.get("family"):
+            try:
+                promotion_code_check(code=cleaned["code"], family=cleaned["family"], on=school_today())
+            except DomainError as error:
+                domain_error_on_form(self, error)
+        return cleaned
+
+
+@admin.register(PromotionRedemption)
+class PromotionRedemptionAdmin(admin.ModelAdmin):
+    """The owner applies a code to a family (from its next invoiced month): the service checks and audits it."""
+
+    form = PromotionRedemptionForm
+    list_display = ["code", "family", "enrollment", "first_month", "applied_by", "created_at"]
+    list_select_related = ["code", "family", "enrollment__student", "applied_by"]
+    autocomplete_fields = ["family"]
+    raw_id_fields = ["enrollment"]  # a select of every enrollment would cost a query per row
+    search_fields = ["code__code", "family__name"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        saved = promotion_code_apply(code=obj.code, family=obj.family, enrollment=obj.enrollment, actor=request.user)
+        obj.pk, obj.first_month = saved.pk, saved.first_month
+
+
+@admin.register(TuitionCharge)
+class TuitionChargeAdmin(MoneyMixin, ReadOnlyAdmin):
+    list_display = ["month", "family", "enrollment", "kind", "lessons", "base_cents", "amount_cents", "coupons"]
+    list_filter = ["kind", "month"]
+    list_select_related = ["family", "enrollment__student", "enrollment__instrument"]
+    search_fields = ["family__name", "stripe_invoice_item_id", "stripe_invoice_id"]
+
+
+def subscription_tuition_lines(subscription) -> str:
+    """The Tuition subscription page: this month's and next month's lines of its enrollment."""
+    if subscription.enrollment_id is None:
+        return "No enrollment: the plan's price."
+    this_month = month_first(school_today())
+    parts = []
+    for month in (this_month, next_month_first(this_month)):
+        item = month_bill(family=subscription.family_id, month=month).of(subscription.enrollment_id)
+        parts.append(format_html("<p><strong>{}</strong></p>{}", f"{month:%B %Y}", _lines_html(item)))
+    return format_html_join("", "{}", ((part,) for part in parts))
+
+
+TuitionSubscriptionAdmin.readonly_fields = [*TuitionSubscriptionAdmin.readonly_fields, "tuition_lines"]
+TuitionSubscriptionAdmin.tuition_lines = admin.display(description="Tuition by month")(
+    lambda self, obj: subscription_tuition_lines(obj)
+)

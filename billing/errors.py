@@ -61,3 +61,13 @@ class LessonFeeSettled(DomainError):
 
     code = "fee_settled"
     status = 409
+
+
+# --- Tuition (issue 17 §1, helper "tuition") ---
+
+
+class PromotionCodeRefused(InvalidInput):
+    """The promotion code cannot be applied: unknown, inactive, past its last day, used up, or already used by the
+    family."""
+
+    code = "promotion_code_refused"

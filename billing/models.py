@@ -1,8 +1,10 @@
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
 from cedarheights.money import default_currency, format_cents
+from cedarheights.validators import no_control_characters
 
 
 class Payment(models.Model):
@@ -295,7 +297,7 @@ class LessonFee(models.Model):
         )
 
 
-# --- Issue 17, helper "fees": the registration fee and the late fee (services in billing/fees.py) ---------------------
+# --- Fees: the registration fee and the late fee (services in billing/fees.py) ---
 
 
 class FamilyFee(models.Model):
@@ -394,3 +396,168 @@ class FeeInvoiceItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} line of {self.fee}"
+
+
+# --- Tuition: discounts, promotion codes, the month's charges, Stripe prices (billing/tuition/) ---
+
+
+class FamilyDiscount(models.Model):
+    """The owner's own discount for a family (a staff member's children, a hardship): a percent off each of the
+    family's enrollments, after the multi-lesson and sibling discounts (billing.tuition)."""
+
+    class Kind(models.TextChoices):
+        FAMILY = "family", "Family discount"
+        STAFF = "staff", "Staff discount"
+
+    family = models.OneToOneField("accounts.Family", related_name="tuition_discount", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.FAMILY)
+    percent = models.PositiveSmallIntegerField(help_text="1 to 100: percent off what the earlier discounts left.")
+    note = models.CharField(max_length=200, blank=True, validators=[no_control_characters])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gte=1) & Q(percent__lte=100), name="family_discount_percent_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.percent} % for {self.family}"
+
+
+class PromotionCode(models.Model):
+    """A code the owner hands out: a percent or an amount off, for one month, some months or for good; the last
+    discount of a month, after the family's own (billing.tuition). Sent to Stripe as a coupon of the same terms."""
+
+    class Duration(models.TextChoices):
+        ONCE = "once", "One month"
+        REPEATING = "repeating", "Several months"
+        FOREVER = "forever", "Every month"
+
+    code = models.CharField(
+        max_length=40, unique=True, validators=[RegexValidator(r"^[A-Z0-9-]+$", "Capital letters, digits and -.")]
+    )
+    percent_off = models.PositiveSmallIntegerField(null=True, blank=True)
+    amount_off_cents = models.PositiveIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, default=default_currency)
+    duration = models.CharField(max_length=9, choices=Duration.choices, default=Duration.ONCE)
+    duration_months = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Several months: how many.")
+    valid_until = models.DateField(null=True, blank=True, help_text="The last day it can be applied.")
+    max_redemptions = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no limit.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(percent_off__isnull=False) & Q(amount_off_cents__isnull=True))
+                | (Q(percent_off__isnull=True) & Q(amount_off_cents__isnull=False)),
+                name="promotion_code_percent_or_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(percent_off__isnull=True) | (Q(percent_off__gte=1) & Q(percent_off__lte=100)),
+                name="promotion_code_percent_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_off_cents__isnull=True) | Q(amount_off_cents__gte=1),
+                name="promotion_code_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(duration="repeating") | Q(duration_months__gte=1),
+                name="promotion_code_repeating_has_months",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def terms(self) -> str:
+        off = f"{self.percent_off} %" if self.percent_off else format_cents(self.amount_off_cents, self.currency)
+        spans = {"once": "for one month", "forever": "every month"}
+        span = spans.get(self.duration, f"for {self.duration_months} months")
+        return f"{off} off {span}"
+
+
+class PromotionRedemption(models.Model):
+    """A promotion code applied to a family from a month on (by the owner, the API or the parent): to each of the
+    family's enrollments (a percent) or to its highest-priced one (an amount), or to the one named."""
+
+    code = models.ForeignKey(PromotionCode, related_name="redemptions", on_delete=models.PROTECT)
+    family = models.ForeignKey("accounts.Family", related_name="promotion_redemptions", on_delete=models.CASCADE)
+    enrollment = models.ForeignKey(
+        "enrollment.Enrollment", null=True, blank=True, related_name="+", on_delete=models.CASCADE
+    )
+    first_month = models.DateField(help_text="The first day of the first month it takes money off.")
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "family"], name="promotion_redemption_once_per_family"),
+            models.CheckConstraint(condition=Q(first_month__day=1), name="promotion_redemption_month_first"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} for {self.family} from {self.first_month:%B %Y}"
+
+
+class TuitionCharge(models.Model):
+    """Money we added to a Stripe invoice for one enrollment and month, beside the subscription's own line: a
+    first partial month by its lessons, a per-lesson month's lessons, a change's adjustment. One row per
+    enrollment, month and kind (and change), written before Stripe is asked, so a replay adds nothing twice."""
+
+    class Kind(models.TextChoices):
+        FIRST_MONTH = "first_month", "First month (lessons left in it)"
+        PER_LESSON = "per_lesson_adjust", "Lessons of the month (per-lesson plan)"
+        CHANGE = "change_adjust", "Change of lessons"
+
+    enrollment = models.ForeignKey("enrollment.Enrollment", related_name="tuition_charges", on_delete=models.PROTECT)
+    family = models.ForeignKey("accounts.Family", related_name="tuition_charges", on_delete=models.PROTECT)
+    month = models.DateField(help_text="The first day of the month it pays for.")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    change_key = models.CharField(max_length=100, blank=True, help_text="A change's adjustment: which change.")
+    lessons = models.IntegerField(default=0)
+    base_cents = models.BigIntegerField(help_text="Before discounts (negative: money given back).")
+    amount_cents = models.BigIntegerField(help_text="After the discounts, as Stripe's invoice line says.")
+    currency = models.CharField(max_length=3, default=default_currency)
+    coupons = models.JSONField(default=list, blank=True, help_text="The Stripe coupons on the line, in order.")
+    description = models.CharField(max_length=255)
+    stripe_invoice_id = models.CharField(max_length=255, blank=True)
+    stripe_invoice_item_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["month", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "month", "kind", "change_key"], name="tuition_charge_once_per_month"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="tuition_charge_month_first"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description}: {format_cents(self.amount_cents, self.currency)}"
+
+
+class TuitionPrice(models.Model):
+    """A Stripe price of one monthly amount of a plan (a term-priced plan's fee changes with the term; a per-lesson
+    plan's subscription line is 0, its lessons being added each month): made once per plan and amount."""
+
+    tuition_plan = models.ForeignKey("enrollment.TuitionPlan", related_name="stripe_prices", on_delete=models.CASCADE)
+    amount_cents = models.PositiveIntegerField()
+    stripe_price_id = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tuition_plan", "amount_cents"], name="tuition_price_once_per_amount"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tuition_plan}: {format_cents(self.amount_cents, self.tuition_plan.currency)} a month"

@@ -16,6 +16,7 @@ from billing.models import BillingProfile, Payment, TuitionSubscription
 from billing.services.customers import billing_profile_card_attach, billing_profile_customer_ensure
 from billing.services.subscriptions import subscription_invoice_route, subscription_state_apply
 from billing.stripe_mirror import payment_mirror, profile_mirror, subscription_mirror
+from billing.tuition.stripe_sync import first_month_charge, subscription_item_terms
 from cedarheights.pipeline import run_pipeline, step
 from enrollment.models import TuitionPlan
 
@@ -64,13 +65,15 @@ def create_subscription(ctx: BillingContext) -> None:
         raise PlanNotInStripe(f"{plan} has no Stripe price yet: run `manage.py billing_sync_catalog`.")
     profile = BillingProfile.objects.get(family_id=subscription.family_id)
     trial_end, anchor = billing_start_times(subscription)
+    price_id, coupons = subscription_item_terms(subscription=subscription)
     state = stripe_gateway.subscription_create(
         subscription_id=subscription.pk,
         customer_id=profile.stripe_customer_id,
-        price_id=plan.stripe_price_id,
+        price_id=price_id,
         payment_method_id=profile.default_payment_method_id,
         trial_end=trial_end,
         billing_cycle_anchor=anchor,
+        coupons=coupons,
     )
     ctx.outcome = state.outcome
     TuitionSubscription.objects.filter(pk=subscription.pk).update(stripe_subscription_id=state.id)
@@ -80,9 +83,17 @@ def create_subscription(ctx: BillingContext) -> None:
     )
 
 
+@step("Charge the first month's lessons")
+def charge_first_month(ctx: BillingContext) -> None:
+    """The lessons left in the first lesson's month, as an item joining the invoice made at the first lesson
+    (billing.tuition.stripe_sync; a retried run finds the row and adds nothing)."""
+    first_month_charge(subscription=_subscription(ctx))
+
+
 def billing_start_times(subscription: TuitionSubscription) -> tuple[datetime | None, datetime | None]:
     """Billing starts with the first regular lesson: nothing is charged before it (a trial until then), and a
-    monthly plan is then anchored to the 1st of each month, its first partial month prorated by Stripe."""
+    monthly plan is then anchored to the 1st of each month; Stripe charges nothing for the days before the 1st
+    (proration "none"): the first partial month is billed by its lessons (`charge_first_month`)."""
     if subscription.starts_at is None or subscription.starts_at <= timezone.now():
         return None, None
     if subscription.tuition_plan.interval != TuitionPlan.Interval.MONTH:
@@ -114,7 +125,14 @@ def mirror_to_djstripe(ctx: BillingContext) -> None:
         payment_mirror(payment=payment)
 
 
-STEPS = (ensure_customer, attach_payment_method, create_subscription, route_outcome, mirror_to_djstripe)
+STEPS = (
+    ensure_customer,
+    attach_payment_method,
+    create_subscription,
+    charge_first_month,
+    route_outcome,
+    mirror_to_djstripe,
+)
 
 
 def billing_pipeline_run(*, subscription_id: int, payment_method_id: str = "") -> BillingContext:

@@ -5,6 +5,8 @@ from billing.services.ledger import makeup_credit_to_money
 from billing.services.lesson_fees import lesson_fee_follow_outcome
 from billing.services.makeup_credits import makeup_credit_hold_while_unpaid
 from billing.services.subscriptions import billing_start
+from billing.tuition.changes import change_money_apply
+from enrollment import signals as enrollment_signals
 from enrollment.signals import (
     enrollment_booked,
     enrollment_card_offered,
@@ -40,7 +42,21 @@ def expired_credit_to_money(sender, *, credit, **kwargs) -> None:
     makeup_credit_to_money(credit=credit)
 
 
+# --- Tuition (issue 17 §1, helper "tuition"): the money of a mid-cycle change ---
+
+
+def changed_enrollment_adjust(sender, *, enrollment, effective_on, before=None, after=None, **kwargs) -> None:
+    change_money_apply(enrollment=enrollment, effective_on=effective_on, before=before, after=after or {})
+
+
+def tuition_receivers_connect() -> None:
+    """`enrollment_changed` is the lifecycle helper's signal (enrollment/signals.py): connected once it exists."""
+    if (changed := getattr(enrollment_signals, "enrollment_changed", None)) is not None:
+        changed.connect(changed_enrollment_adjust, dispatch_uid="billing.changed_enrollment_adjust")
+
+
 def receivers_connect() -> None:
+    tuition_receivers_connect()
     enrollment_card_offered.connect(card_offered_check, dispatch_uid="billing.card_offered_check")
     enrollment_booked.connect(booked_enrollment_bill, dispatch_uid="billing.booked_enrollment_bill")
     lesson_outcome_changed.connect(lesson_outcome_fee, dispatch_uid="billing.lesson_outcome_fee")

@@ -186,21 +186,23 @@ def subscription_create(
     payment_method_id: str,
     trial_end: datetime | None = None,
     billing_cycle_anchor: datetime | None = None,
+    coupons: list[str] | tuple[str, ...] = (),
 ) -> SubscriptionState:
-    """Start the subscription: nothing is charged before `trial_end`; with an anchor, its first partial period
-    is prorated. Its state is as of its creation (the `customer.subscription.created` event says the same)."""
+    """Start the subscription: nothing is charged before `trial_end`; with an anchor, Stripe charges nothing for the
+    days before it (proration "none": the first partial month is our own invoice item, by its lessons). `coupons`
+    go on its item, in order. Its state is as of its creation (the `customer.subscription.created` event says the
+    same)."""
     timing = {}
     if trial_end is not None:
         timing["trial_end"] = int(trial_end.timestamp())
     if billing_cycle_anchor is not None:
-        timing.update(
-            billing_cycle_anchor=int(billing_cycle_anchor.timestamp()), proration_behavior="create_prorations"
-        )
+        timing.update(billing_cycle_anchor=int(billing_cycle_anchor.timestamp()), proration_behavior="none")
+    item = {"price": price_id} | ({"discounts": [{"coupon": coupon} for coupon in coupons]} if coupons else {})
     subscription = _call(
         _client().v1.subscriptions.create,
         key=f"billing:subscription:{subscription_id}:create",
         customer=customer_id,
-        items=[{"price": price_id}],
+        items=[item],
         default_payment_method=payment_method_id,
         metadata={"subscription_id": str(subscription_id)},
         expand=["latest_invoice.payment_intent"],
@@ -232,6 +234,7 @@ def invoice_item_create(
     invoice_id: str | None = None,
     subscription_id: str | None = None,
     metadata: dict[str, str] | None = None,
+    coupons: list[str] | tuple[str, ...] = (),
 ) -> str:
     """One line of money on a customer's next invoice (or on `invoice_id`, a draft): a partial month's lessons, an
     adjustment, a fee. Negative amounts take money off. `key` names what it is for (`billing:enrollment:42:month:
@@ -246,6 +249,7 @@ def invoice_item_create(
         description=description,
         metadata=metadata or {},
         **target,
+        **({"discounts": [{"coupon": coupon} for coupon in coupons]} if coupons else {}),
     )
     return item.id
 
@@ -365,3 +369,31 @@ def djstripe_api():
         yield
     finally:
         stripe.api_base = previous
+
+
+# --- Tuition (issue 17 §1, helper "tuition"): coupons, and a subscription item's price and discounts ---
+
+
+def coupon_ensure(
+    *,
+    coupon_id: str,
+    name: str,
+    percent_off: int | None = None,
+    amount_off_cents: int | None = None,
+    currency: str = "",
+    duration: str = "forever",
+    duration_in_months: int | None = None,
+) -> str:
+    """A coupon with our own deterministic id (`cedar-sibling-10`): the one Stripe holds, else made now (its key
+    makes a retry the same call)."""
+    client = _client()
+    with suppress(stripe.InvalidRequestError):  # not there yet
+        return _call(client.v1.coupons.retrieve, coupon_id).id
+    terms = {"percent_off": percent_off} if percent_off is not None else {"amount_off": amount_off_cents}
+    if amount_off_cents is not None:
+        terms["currency"] = currency
+    if duration == "repeating":
+        terms["duration_in_months"] = duration_in_months
+    return _call(
+        client.v1.coupons.create, key=f"billing:coupon:{coupon_id}", id=coupon_id, name=name, duration=duration, **terms
+    ).id

@@ -10,6 +10,7 @@ from billing.errors import CardRefused
 from billing.models import Receipt
 from billing.selectors import family_billing_overview
 from billing.services.customers import payment_method_update
+from billing.tuition.bill import family_tuition_months, receipt_tuition_bill
 from billing.webhooks import stripe_event_receive
 from cedarheights.error_body import error_body
 from cedarheights.errors import DomainError
@@ -44,6 +45,7 @@ def billing_page(request):
         {
             **overview,
             "balance": format_cents(overview["balance_cents"], settings.SCHOOL_CURRENCY),
+            "tuition_months": family_tuition_months(family_id=request.user.family_id),
             "stripe_js_url": settings.STRIPE_JS_URL,
             "stripe_public_key": settings.STRIPE_PUBLIC_KEY,
         },
@@ -83,5 +85,9 @@ def receipt_page(request, number: str):
     return render(
         request,
         "billing/receipt.html",
-        {"receipt": receipt, "amount": format_cents(receipt.amount_cents, receipt.currency)},
+        {
+            "receipt": receipt,
+            "amount": format_cents(receipt.amount_cents, receipt.currency),
+            "tuition_bill": receipt_tuition_bill(receipt=receipt),
+        },
     )

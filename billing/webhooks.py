@@ -20,6 +20,7 @@ from billing.services.customers import billing_profile_card_refresh
 from billing.services.dunning import payment_failure_open, payment_settle
 from billing.services.subscriptions import invoice_payment_ensure, subscription_state_apply
 from billing.stripe_mirror import mirror, payment_mirror, subscription_mirror
+from billing.tuition.stripe_sync import renewal_invoice_adjust
 from cedarheights.emails import email_owner, email_parents
 from cedarheights.outbox import task_enqueue_with_commit
 
@@ -225,7 +226,18 @@ def payment_method_changed(method: dict, event: StripeEvent) -> None:
     )
 
 
+def invoice_created(invoice: dict, event: StripeEvent) -> None:
+    """A renewal in its draft window: items bring it to the month's bill (billing.tuition.stripe_sync). Any order:
+    the month is the invoice's own, and each item is written once per enrollment, month and kind."""
+    if invoice.get("status") not in (None, "draft") or invoice.get("billing_reason") != "subscription_cycle":
+        return
+    subscription = _subscription_for(invoice.get("subscription"))
+    if subscription is not None:
+        renewal_invoice_adjust(subscription=subscription, invoice=invoice)
+
+
 HANDLERS = {
+    "invoice.created": invoice_created,
     "invoice.paid": invoice_paid,
     "invoice.payment_succeeded": invoice_paid,
     "invoice.payment_failed": invoice_payment_failed,

@@ -35,6 +35,11 @@ ADMIN_GROUPS = [
             "billing.Receipt",
             "billing.LedgerEntry",
             "billing.BillingProfile",
+            # Tuition (issue 17 §1)
+            "billing.FamilyDiscount",
+            "billing.PromotionCode",
+            "billing.PromotionRedemption",
+            "billing.TuitionCharge",
         ],
     ),
     (

@@ -24,6 +24,7 @@ import argparse
 import pickle
 import socket
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from aiohttp import web
@@ -87,11 +88,16 @@ async def create_subscription(request) -> web.Response:
     for item in data.get("items") or []:
         if "price" in item:
             item["plan"] = item.pop("price")
+        item["_coupons"] = _coupons_of(item.pop("discounts", None))
     if payment_method := data.pop("default_payment_method", None):
         resources.Customer._api_update(data["customer"], invoice_settings={"default_payment_method": payment_method})
     for unsupported in ("payment_settings", "collection_method", "off_session"):
         data.pop(unsupported, None)
+    asked = [dict(item) for item in data.get("items") or []]
+    for item in data.get("items") or []:
+        item.pop("_coupons", None)
     subscription = resources.Subscription._api_create(**data)
+    subscription_tuition_fields(subscription, asked, data.get("proration_behavior"))
     return server.json_response(subscription._export(expand=expand))
 
 
@@ -105,7 +111,10 @@ async def end_trial_now(request, subscription_id: str) -> web.Response:
         raise UserError(400, "This subscription is not in a trial.")
     subscription.trial_end = int(time.time())
     subscription.status = "trialing"  # so that a declined first invoice makes it past_due, as Stripe does
-    subscription._create_invoice()
+    if getattr(subscription, "_proration_none", False) and int(subscription.billing_cycle_anchor or 0) > time.time():
+        end_trial_before_anchor(subscription)
+    else:
+        subscription._create_invoice()
     return server.json_response(subscription._export(expand=expand))
 
 
@@ -267,6 +276,148 @@ def modern_exports() -> None:
         cls._export = export
 
 
+# --- Tuition (issue 17 §1, helper "tuition"): coupons on subscription items and invoice items, proration "none"
+# with a billing cycle anchor, invoice items added to a draft, and a renewal left in its draft window. ---
+# Stripe's coupons take their share of what the discounts before them left, rounded half up to the cent; the app's
+# own arithmetic (billing/tuition/lines.py) is the same, so an invoice here says what our lines say.
+
+
+def _coupon_off(coupon, left: int) -> int:
+    if left <= 0:
+        return 0
+    if coupon.percent_off is not None:
+        return min(left, (left * round(coupon.percent_off) + 50) // 100)
+    return min(left, coupon.amount_off or 0)
+
+
+def _line_discount_amounts(line) -> list[dict]:
+    amounts, left = [], line.amount
+    for coupon_id in getattr(line, "_coupons", []):
+        off = _coupon_off(resources.Coupon._api_retrieve(coupon_id), left)
+        amounts.append({"amount": off, "discount": f"di_{coupon_id}", "coupon": coupon_id})
+        left -= off
+    return amounts
+
+
+def _invoice_discount_total(invoice) -> int:
+    return sum(a["amount"] for line in invoice.lines._list for a in _line_discount_amounts(line))
+
+
+def _coupons_of(entries) -> list[str]:
+    """`discounts=[{"coupon": id}, …]` as sent by the API, checked: each coupon must exist."""
+    coupons = [entry["coupon"] for entry in entries or [] if isinstance(entry, dict) and entry.get("coupon")]
+    for coupon_id in coupons:
+        resources.Coupon._api_retrieve(coupon_id)  # 404 when unknown, as Stripe
+    return coupons
+
+
+def tuition_patches() -> None:
+    """Lines remember their source's coupons; invoices subtract them from their total."""
+    line_init = resources.InvoiceLineItem.__init__
+
+    def line_with_coupons(self, item, _original=line_init):
+        _original(self, item)
+        self._coupons = list(getattr(item, "_coupons", []))
+
+    resources.InvoiceLineItem.__init__ = line_with_coupons
+    resources.InvoiceLineItem.discount_amounts = property(_line_discount_amounts)
+    resources.InvoiceLineItem.discounts = property(lambda self: [f"di_{c}" for c in self._coupons])
+    resources.Invoice.total_discount_amounts = property(
+        lambda self: [a for line in self.lines._list for a in _line_discount_amounts(line)]
+    )
+    resources.Invoice.total = property(
+        lambda self: max(0, self.subtotal - _invoice_discount_total(self) + self.tax - self.starting_balance)
+    )
+
+
+async def create_invoice_item(request) -> web.Response:
+    """Invoice items with `discounts`; one made for a draft invoice (`invoice=`) joins its lines at once."""
+    data = await server.get_post_data(request) or {}
+    coupons = _coupons_of(data.pop("discounts", None))
+    item = resources.InvoiceItem._api_create(**data)
+    item._coupons = coupons
+    if item.invoice:
+        invoice = resources.Invoice._api_retrieve(item.invoice)
+        if invoice.status != "draft":
+            raise UserError(400, "Invoice items can be added to a draft invoice only.")
+        invoice.lines._list.append(resources.InvoiceLineItem(item))
+    return server.json_response(item._export())
+
+
+def subscription_tuition_fields(subscription, items: list[dict], proration_behavior: str | None) -> None:
+    """After localstripe made the subscription: its item's coupons, and whether the time before its anchor is free."""
+    subscription._proration_none = proration_behavior == "none"
+    for item, asked in zip(subscription.items._list, items, strict=False):
+        item._coupons = asked.get("_coupons", [])
+
+
+@contextmanager
+def pending_items_of(subscription):
+    """As Stripe: a pending invoice item made for a subscription joins that subscription's invoice only (localstripe
+    takes every pending item of the customer); the others are held aside meanwhile."""
+    held = [
+        item
+        for item in resources.InvoiceItem._api_list_all(None, customer=subscription.customer, limit=99)._list
+        if item.invoice is None and item.subscription not in (None, subscription.id)
+    ]
+    for item in held:
+        item.invoice = "held"
+    try:
+        yield
+    finally:
+        for item in held:
+            item.invoice = None
+
+
+def end_trial_before_anchor(subscription) -> None:
+    """A trial ending before a billing cycle anchor, with proration "none": as Stripe, nothing is charged for the
+    days up to the anchor; only pending invoice items (a first month's lessons) are invoiced and charged."""
+    with pending_items_of(subscription):
+        invoice = resources.Invoice(customer=subscription.customer, subscription=subscription.id, items=[])
+    invoice.billing_reason = "subscription_create"
+    invoice._finalize()
+    if invoice.status != "paid":
+        resources.Invoice._api_pay_invoice(invoice.id)
+    if invoice.status == "paid":
+        subscription.status = "active"
+    elif invoice.charge and invoice.charge.status == "failed":
+        subscription.status = "past_due"
+
+
+async def renew_subscription(request, subscription_id: str) -> web.Response:
+    """`POST /_config/subscriptions/{id}/renew`: the next period's invoice, left a draft as Stripe leaves a renewal
+    for about an hour after `invoice.created` (a test then adds items and pays it: `POST /v1/invoices/{id}/pay`)."""
+    data = await server.get_post_data(request) or {}
+    subscription = resources.Subscription._api_retrieve(subscription_id)
+    with pending_items_of(subscription):
+        invoice = resources.Invoice(
+            customer=subscription.customer, subscription=subscription.id, items=list(subscription.items._list)
+        )
+    invoice.billing_reason = "subscription_cycle"
+    if period_start := data.get("period_start"):  # the period it bills (no test clocks here to reach it)
+        for line in invoice.lines._list:
+            if line.type == "subscription":
+                line.period = {"start": int(period_start), "end": line.period["end"]}
+    subscription.latest_invoice = invoice.id
+    return server.json_response(invoice._export())
+
+
+@web.middleware
+async def tuition_api(request, handler):
+    try:
+        if request.path == "/v1/invoiceitems" and request.method == "POST":
+            return await create_invoice_item(request)
+        if request.path == "/v1/coupons" and request.method == "POST":
+            data = await server.get_post_data(request) or {}
+            data.pop("name", None)  # Stripe's label, unknown to localstripe
+            return server.json_response(resources.Coupon._api_create(**data)._export())
+        if request.path.startswith("/_config/subscriptions/") and request.path.endswith("/renew"):
+            return await renew_subscription(request, request.path.split("/")[3])
+    except UserError as error:
+        return error.to_response()
+    return await handler(request)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8420)
@@ -285,7 +436,8 @@ def main() -> None:
     # After localstripe's own error and auth middlewares, before its handlers.
     modern_exports()
     server.app.middlewares.insert(1, browser_api)  # after localstripe's error handling, before its auth
-    server.app.middlewares.extend([idempotency, forgiving_expand, modern_api])
+    tuition_patches()
+    server.app.middlewares.extend([idempotency, forgiving_expand, modern_api, tuition_api])
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))

@@ -40,6 +40,7 @@ from cedarheights.demo.school import (
     Person,
     school_year,
 )
+from cedarheights.demo.tuition import tuition_tell
 from enrollment.models import Enrollment, TuitionPlan
 from enrollment.services import enrollment_create, tuition_plan_create
 from scheduling.models import (
@@ -106,6 +107,7 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
         _family(family, catalogue, term=current, consented_on=year.consented_on, today=today)
     for billing in BILLING:
         month_of_billing(family=Family.objects.get(name=billing.family), billing=billing, today=today)
+    tuition_tell(today=today)  # issue 17 §1: term-priced plans, discounts, a promotion code, first months
     lesson_week_tell(today=today)
     reminders_tell(today=today)
     calendar_links_give()
