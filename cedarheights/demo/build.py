@@ -18,8 +18,8 @@ from billing.handoffs import billing_handoffs_recover
 from cedarheights.demo import fakes
 from cedarheights.demo.billing import month_of_billing
 from cedarheights.demo.calendars import calendar_links_give
-from cedarheights.demo.history import school_history_seed
 from cedarheights.demo.fees import fees_tell
+from cedarheights.demo.history import school_history_seed
 from cedarheights.demo.lesson_week import lesson_week_tell
 from cedarheights.demo.reminders import reminders_tell
 from cedarheights.demo.school import (
