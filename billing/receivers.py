@@ -3,11 +3,15 @@
 from billing.services.customers import card_check
 from billing.services.ledger import makeup_credit_to_money
 from billing.services.lesson_fees import lesson_fee_follow_outcome
+from billing.services.lifecycle import pause_collection_schedule, withdrawal_settlement_open
 from billing.services.makeup_credits import makeup_credit_hold_while_unpaid
 from billing.services.subscriptions import billing_start
 from enrollment.signals import (
     enrollment_booked,
     enrollment_card_offered,
+    enrollment_pause_ended,
+    enrollment_paused,
+    enrollment_withdrawn,
     makeup_credit_expired,
     makeup_credit_issued,
 )
@@ -46,3 +50,21 @@ def receivers_connect() -> None:
     lesson_outcome_changed.connect(lesson_outcome_fee, dispatch_uid="billing.lesson_outcome_fee")
     makeup_credit_issued.connect(issued_credit_hold, dispatch_uid="billing.issued_credit_hold")
     makeup_credit_expired.connect(expired_credit_to_money, dispatch_uid="billing.expired_credit_to_money")
+    lifecycle_receivers_connect()
+
+
+# --- Issue 17, lifecycle: vacation pauses and withdrawals (billing/services/lifecycle.py) ---
+
+
+def pause_collection_follow(sender, *, pause, **kwargs) -> None:
+    pause_collection_schedule(pause=pause)
+
+
+def withdrawal_settle_open(sender, *, enrollment, unused_lessons: str, **kwargs) -> None:
+    withdrawal_settlement_open(enrollment=enrollment, unused_lessons=unused_lessons)
+
+
+def lifecycle_receivers_connect() -> None:
+    enrollment_paused.connect(pause_collection_follow, dispatch_uid="billing.pause_collection_follow")
+    enrollment_pause_ended.connect(pause_collection_follow, dispatch_uid="billing.pause_collection_resume")
+    enrollment_withdrawn.connect(withdrawal_settle_open, dispatch_uid="billing.withdrawal_settle_open")
