@@ -7,6 +7,7 @@ from cedarheights.api_views import SchoolSettingsApi
 from enrollment.api import family_views as family
 from enrollment.api import views as enrollment
 from enrollment.api.credit_views import CreditActionViewSet
+from enrollment.api.lifecycle_views import EnrollmentLifecycleViewSet
 from scheduling.api import teacher_views as teaching
 from scheduling.api import views as scheduling
 from scheduling.api.calendar_links import CalendarFeedViewSet
@@ -32,6 +33,8 @@ router.register("billing/subscriptions", billing.SubscriptionViewSet, basename="
 router.register("lesson-fees", billing.LessonFeeViewSet, basename="lesson-fee")
 router.register("credit-actions", CreditActionViewSet, basename="credit-action")
 router.register("calendar-feeds", CalendarFeedViewSet, basename="calendar-feed")
+# Issue 17, lifecycle: an enrollment read, changed from a date, paused, withdrawn (`POST enrollments/` is above).
+router.register("enrollments", EnrollmentLifecycleViewSet, basename="enrollment")
 
 auth_urls = [
     path("csrf/", accounts.CsrfApi.as_view(), name="auth-csrf"),
