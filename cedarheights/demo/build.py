@@ -19,6 +19,7 @@ from cedarheights.demo import fakes
 from cedarheights.demo.billing import month_of_billing
 from cedarheights.demo.calendars import calendar_links_give
 from cedarheights.demo.lesson_week import lesson_week_tell
+from cedarheights.demo.lifecycle import lifecycle_tell
 from cedarheights.demo.reminders import reminders_tell
 from cedarheights.demo.school import (
     ADMIN_PASSWORD,
@@ -106,6 +107,7 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
         month_of_billing(family=Family.objects.get(name=billing.family), billing=billing, today=today)
     lesson_week_tell(today=today)
     reminders_tell(today=today)
+    lifecycle_tell(today=today)  # issue 17: a vacation pause, a withdrawal with notice, a weekly time changed
     calendar_links_give()
     fakes.worker_died_mid_work()
     return {

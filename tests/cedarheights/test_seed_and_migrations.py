@@ -13,7 +13,7 @@ from billing.models import Payment, PaymentFailure, Receipt, TuitionSubscription
 from billing.selectors import family_balance_cents
 from cedarheights.demo import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_PASSWORD
 from cedarheights.models import AuditEvent, EmailLog, PipelineRun
-from enrollment.models import Enrollment
+from enrollment.models import Enrollment, EnrollmentChange, EnrollmentPause
 from scheduling.calendar_feeds import calendar_feed_issue
 from scheduling.models import CalendarFeed, Closure, Lesson, Student, Teacher
 
@@ -54,6 +54,9 @@ def test_the_demo_is_made_through_the_services_that_audit_accounts_and_children(
         ("reminderpreference", "update"): 1,  # a parent turned the cancellation-window nudges off
         ("calendarfeed", "create"): CalendarFeed.objects.count(),
         ("calendarfeed", "update"): CalendarFeed.objects.exclude(revoked_at=None).count(),  # turned off
+        # Issue 17, lifecycle: a vacation pause; a withdrawal and a weekly time changed (cedarheights/demo/lifecycle.py)
+        ("enrollmentpause", "create"): EnrollmentPause.objects.count(),
+        ("enrollment", "update"): Enrollment.objects.exclude(ends_on=None).count() + EnrollmentChange.objects.count(),
     }
 
 
