@@ -67,8 +67,7 @@ def child_with_weekly_lesson(*, teacher: Teacher, term: Term, weekday: int = 0, 
     return Child(parent, student, enrollment, teacher, weekly, term)
 
 
-@pytest.fixture
-def term(school) -> Term:
+def term_around_today() -> Term:
     today = school_today()
     year = AcademicYearFactory(start_date=today - timedelta(days=200), end_date=today + timedelta(days=300))
     return TermFactory(
@@ -77,6 +76,11 @@ def term(school) -> Term:
         start_date=today - timedelta(days=30),
         end_date=today + timedelta(days=150),
     )
+
+
+@pytest.fixture
+def term(school) -> Term:
+    return term_around_today()
 
 
 @pytest.fixture
