@@ -18,7 +18,7 @@ from cedarheights.selectors import school_settings_get, school_today
 from cedarheights.services import audit_record
 from enrollment.errors import ChangeConflicts, NotActive
 from enrollment.lifecycle.lessons import lessons_release, lessons_to_come, open_weekly_lessons, teacher_email
-from enrollment.models import Enrollment, EnrollmentChange, TuitionPlan
+from enrollment.models import Enrollment, EnrollmentChange, EnrollmentPause, TuitionPlan
 from enrollment.signals import enrollment_change_quoted, enrollment_changed
 from scheduling.local_time import local_datetime
 from scheduling.models import Lesson, Teacher, WeeklyLesson
@@ -143,10 +143,10 @@ def _apply(
         raise NotActive(f"{enrollment.student}'s enrollment is {enrollment.get_status_display().lower()}.")
     if effective_on < school_today():
         raise InvalidInput("A change starts today or later.", fields={"effective_on": ["Today or later."]})
-    if enrollment.ends_on is not None and effective_on > enrollment.ends_on:
-        raise InvalidInput(
-            f"The last lesson is on {enrollment.ends_on:%-d %b %Y}.",
-            fields={"effective_on": ["Before the last lesson."]},
+    if enrollment.ends_on is not None:
+        raise NotActive(
+            f"{enrollment.student} is withdrawing (last lesson {enrollment.ends_on:%-d %b %Y}): the weekly lesson "
+            "stays as it is."
         )
     weekly = _weekly_lesson(enrollment)
     if lesson_minutes is not None and lesson_minutes not in Enrollment.LessonMinutes.values:
@@ -314,7 +314,8 @@ def enrollment_change(
         room=applied.weekly.room if after.teacher_id == applied.before.teacher_id else None,
         starts_on=effective_on,
     )
-    booked = list(new_weekly.lessons.order_by("start_at"))
+    _vacations_keep(enrollment=enrollment, effective_on=effective_on)
+    booked = list(new_weekly.lessons.filter(outcome="").order_by("start_at"))
     enrollment.lesson_minutes, enrollment.tuition_plan_id = after.lesson_minutes, after.tuition_plan_id
     enrollment.save(update_fields=["lesson_minutes", "tuition_plan", "updated_at"])
     if after.teacher_id != applied.before.teacher_id:
@@ -340,6 +341,21 @@ def enrollment_change(
         sender=Enrollment, enrollment=enrollment, effective_on=effective_on, before=change.before, after=change.after
     )
     return change
+
+
+def _vacations_keep(*, enrollment: Enrollment, effective_on: date) -> None:
+    """A vacation pause that released its lessons keeps them released at the new time too."""
+    live = EnrollmentPause.objects.filter(
+        enrollment=enrollment,
+        ended_at__isnull=True,
+        lessons=EnrollmentPause.Lessons.RELEASE,
+        resumes_on__gt=effective_on,
+    )
+    for pause in live:
+        inside = lessons_to_come(
+            enrollment=enrollment, from_day=max(pause.starts_on, effective_on), before_day=pause.resumes_on
+        )
+        lessons_release(lessons=inside, reason=f"Vacation until {pause.resumes_on:%-d %b %Y}")
 
 
 def _change_emails(*, change: EnrollmentChange, applied: _Applied, first: Lesson | None) -> None:

@@ -11,8 +11,10 @@ from django.db import connection
 
 from cedarheights.emails import EmailLog
 from cedarheights.selectors import school_settings_get, school_today
-from enrollment.errors import ChangeConflicts
+from enrollment.errors import ChangeConflicts, NotActive
 from enrollment.lifecycle.changes import enrollment_change, enrollment_change_preview
+from enrollment.lifecycle.pauses import enrollment_pause
+from enrollment.lifecycle.withdrawals import enrollment_withdraw
 from enrollment.models import EnrollmentChange
 from enrollment.signals import enrollment_change_quoted, enrollment_changed
 from scheduling.models import Lesson, WeeklyLesson
@@ -174,3 +176,27 @@ def test_two_children_moved_into_one_time_at_once_one_wins_and_nothing_overlaps(
         lesson for lesson in Lesson.objects.filter(teacher=teacher, status="scheduled") if local(lesson).weekday() == 4
     ]
     assert thursdays and {lesson.student_id for lesson in thursdays} == {moved.student_id}
+
+
+def test_a_vacation_keeps_its_lessons_released_at_the_new_time(child):
+    today = school_today()
+    pause = enrollment_pause(
+        actor=None,
+        enrollment=child.enrollment,
+        starts_on=today + timedelta(days=10),
+        resumes_on=today + timedelta(days=30),
+    )
+    enrollment_change(actor=None, enrollment=child.enrollment, effective_on=today + timedelta(days=1), weekday=3)
+    zone = school_settings_get().zone
+    inside = [
+        lesson
+        for lesson in Lesson.objects.filter(student=child.student, weekly_lesson__weekday=3)
+        if pause.starts_on <= lesson.start_at.astimezone(zone).date() < pause.resumes_on
+    ]
+    assert inside and all(lesson.outcome == Outcome.RELEASED for lesson in inside)
+
+
+def test_a_withdrawing_enrollments_weekly_lesson_is_not_changed(child):
+    enrollment_withdraw(actor=None, enrollment=child.enrollment, notice_given_on=school_today())
+    with pytest.raises(NotActive):
+        enrollment_change(actor=None, enrollment=child.enrollment, effective_on=school_today(), weekday=3)
