@@ -31,8 +31,8 @@ makeup_credit_expired = Signal()
 # - `enrollment_changed(enrollment, effective_on, before, after)`: the weekly lesson changed from `effective_on`;
 #   `before`/`after` hold weekday, start_time, teacher_id, lesson_minutes, tuition_plan_id.
 # - `enrollment_change_quoted(enrollment, effective_on, before, after)`: sent by a preview, outside any write; a
-#   receiver returns the money lines the change would make (a list of objects with `description` and
-#   `amount_cents`, shown as they come).
+#   receiver returns the money lines the change would make (a list of objects with `label` or `description`,
+#   `amount_cents` and optionally `currency`; shown as "label: $amount").
 enrollment_paused = Signal()
 enrollment_pause_ended = Signal()
 enrollment_withdrawn = Signal()

@@ -83,10 +83,9 @@ class ChangePreviewSerializer(Serializer):
     words = serializers.ListField(child=serializers.CharField())
     lessons = LessonMoveSerializer(many=True)
     conflicts = ConflictSerializer(many=True)
-    money_lines = serializers.SerializerMethodField()
-
-    def get_money_lines(self, preview) -> list[str]:
-        return [str(line) for line in preview.money_lines]
+    money_lines = serializers.ListField(
+        child=serializers.CharField(), source="money_texts", help_text="What billing says the change costs, in words."
+    )
 
 
 class EnrollmentChangeSerializer(ModelSerializer):

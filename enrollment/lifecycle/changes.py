@@ -14,6 +14,7 @@ from django.db import transaction
 from cedarheights.emails import email_parents
 from cedarheights.errors import InvalidInput
 from cedarheights.models import AuditEvent
+from cedarheights.money import default_currency, format_cents
 from cedarheights.selectors import school_settings_get, school_today
 from cedarheights.services import audit_record
 from enrollment.errors import ChangeConflicts, NotActive
@@ -76,6 +77,20 @@ class ChangePreview:
     @property
     def possible(self) -> bool:
         return not self.conflicts
+
+    @property
+    def money_texts(self) -> list[str]:
+        """Each money line a receiver quoted, in words: its label (or description) and its amount."""
+        texts = []
+        for line in self.money_lines:
+            label = getattr(line, "label", None) or getattr(line, "description", None)
+            amount = getattr(line, "amount_cents", None)
+            if label is None or amount is None:
+                texts.append(str(line))
+                continue
+            currency = getattr(line, "currency", None) or default_currency()
+            texts.append(f"{label}: {format_cents(amount, currency)}")
+        return texts
 
 
 def _monday(day: date) -> date:

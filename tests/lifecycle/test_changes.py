@@ -4,6 +4,7 @@ what the change does."""
 
 import threading
 import uuid
+from dataclasses import dataclass
 from datetime import time, timedelta
 
 import pytest
@@ -23,6 +24,14 @@ from tests.factories import TuitionPlanFactory
 from tests.lifecycle.conftest import child_with_weekly_lesson, next_weekday, teacher_every_day
 
 pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class MoneyLine:
+    """What billing's receiver of `enrollment_change_quoted` answers (billing.tuition's lines have this shape)."""
+
+    label: str
+    amount_cents: int
 
 
 def local(lesson: Lesson):
@@ -123,7 +132,7 @@ def test_the_preview_shows_the_lessons_and_writes_nothing(child):
 
     def quote(sender, **kwargs):
         quoted.append(kwargs)
-        return [("Lessons in the change's month", 1234)]
+        return [MoneyLine("Lessons left this month at the new rate", 1234)]
 
     enrollment_change_quoted.connect(quote, weak=False, dispatch_uid="test.quote")
     try:
@@ -138,7 +147,8 @@ def test_the_preview_shows_the_lessons_and_writes_nothing(child):
     assert preview.lessons[0].before.astimezone(school_settings_get().zone).date() == effective_on
     assert preview.lessons[0].after.astimezone(school_settings_get().zone).weekday() == 3
     assert preview.words == ("Weekly lesson: Mondays at 16:00 → Thursdays at 15:00",)
-    assert preview.money_lines == (("Lessons in the change's month", 1234),) and quoted[0]["after"]["weekday"] == 3
+    assert preview.money_texts == ["Lessons left this month at the new rate: $12.34 CAD"]
+    assert quoted[0]["after"]["weekday"] == 3
 
 
 @pytest.mark.django_db(transaction=True)
