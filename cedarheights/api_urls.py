@@ -9,6 +9,7 @@ from cedarheights.api_views import SchoolSettingsApi
 from enrollment.api import family_views as family
 from enrollment.api import views as enrollment
 from enrollment.api.credit_views import CreditActionViewSet
+from enrollment.api.lifecycle_views import EnrollmentLifecycleViewSet
 from scheduling.api import teacher_views as teaching
 from scheduling.api import views as scheduling
 from scheduling.api.calendar_links import CalendarFeedViewSet
@@ -35,6 +36,8 @@ router.register("lesson-fees", billing.LessonFeeViewSet, basename="lesson-fee")
 router.register("billing/fees", billing_fees.FamilyFeeViewSet, basename="family-fee")
 router.register("credit-actions", CreditActionViewSet, basename="credit-action")
 router.register("calendar-feeds", CalendarFeedViewSet, basename="calendar-feed")
+# An enrollment read, changed from a date, paused, withdrawn (`POST enrollments/` is above).
+router.register("enrollments", EnrollmentLifecycleViewSet, basename="enrollment")
 
 auth_urls = [
     path("csrf/", accounts.CsrfApi.as_view(), name="auth-csrf"),

@@ -16,7 +16,7 @@ from rest_framework.test import APIRequestFactory
 from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
 from billing.models import FamilyFee, LessonFee, TuitionSubscription
-from enrollment.models import MakeupCredit, TuitionPlan
+from enrollment.models import Enrollment, MakeupCredit, TuitionPlan
 from scheduling.calendar_feeds import calendar_feed_issue
 from scheduling.models import (
     AcademicYear,
@@ -39,10 +39,20 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "parent_a", "parent_b", "teacher_x", "teacher_y", "admin"]
 # One family's records (students and lessons: one teacher's too); a teacher's own (cancellations, make-up time).
-OWNED = {Family, Student, Lesson, TuitionSubscription, TeacherCancellation, MakeupCredit, MakeupBlock, FamilyFee}
+OWNED = {
+    Family,
+    Student,
+    Lesson,
+    TuitionSubscription,
+    TeacherCancellation,
+    MakeupCredit,
+    MakeupBlock,
+    FamilyFee,
+    Enrollment,
+}
 # One person's own (calendar links): their holder (parent B) reaches them, nobody else, not even the school's admin.
 PERSONAL = {CalendarFeed}
-FAMILIES_ONLY = {Family, TuitionSubscription, MakeupCredit, FamilyFee}  # no teacher reaches them
+FAMILIES_ONLY = {Family, TuitionSubscription, MakeupCredit, FamilyFee, Enrollment}  # no teacher reaches them
 TEACHERS_ONLY = {TeacherCancellation, MakeupBlock}  # no family reaches them
 # What cancelling a lesson means for the family, and where it may move: the family's side, not their teacher's.
 FAMILY_SIDE = {"/api/v1/lessons/{id}/cancellation/", "/api/v1/lessons/{id}/reschedule/"}
@@ -118,6 +128,7 @@ def b_side(model: type, world):
         LessonFee: LessonFee.objects.get(family=world.student_b.family),
         FamilyFee: FamilyFee.objects.get(family=world.student_b.family),
         MakeupBlock: world.block_y,
+        Enrollment: Enrollment.objects.get(student=world.student_b),
     }[model]
 
 
