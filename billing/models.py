@@ -293,3 +293,7 @@ class LessonFee(models.Model):
         return (
             f"{self.get_kind_display()} {format_cents(self.amount_cents, self.currency)} ({self.get_status_display()})"
         )
+
+
+# --- Payroll (issue 17 §2): its models live in billing/payroll/models.py; imported here so they are billing's. ---
+from billing.payroll.models import PayLine, PayPeriod, PayRate  # noqa: E402, F401
