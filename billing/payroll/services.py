@@ -38,13 +38,12 @@ def pay_periods_generate(*, through: date | None = None) -> list[PayPeriod]:
     first_lesson = Lesson.objects.order_by("start_at").values_list("start_at", flat=True).first()
     if first_lesson is None:
         return []
-    first_day, _ = period_bounds(
-        day=timezone.localtime(first_lesson, zone).date(), kind=school_settings_get().pay_period
-    )
+    lesson_day = timezone.localtime(first_lesson, zone).date()
+    first_day, _ = period_bounds(day=lesson_day, kind=school_settings_get().pay_period)
     earliest = PayPeriod.objects.order_by("start").first()
     latest = PayPeriod.objects.order_by("-start").first()
     made = []
-    if earliest is not None and first_day < earliest.start:
+    if earliest is not None and lesson_day < earliest.start:
         made += _periods_make(start=first_day, through=earliest.start - timedelta(days=1), clip=True)
     start = latest.end + timedelta(days=1) if latest is not None else first_day
     made += _periods_make(start=start, through=through)
