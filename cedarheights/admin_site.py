@@ -36,6 +36,7 @@ ADMIN_GROUPS = [
             "billing.BillingProfile",
         ],
     ),
+    ("Payroll", ["billing.PayPeriod", "billing.PayRate"]),
     (
         "System",
         [

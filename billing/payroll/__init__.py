@@ -4,5 +4,5 @@
 - `rules.py`: what a lesson earns (the rate in force on its day, hourly prorated, the outcomes the school pays).
 - `selectors.py`: a period's lines (frozen when closed, computed when open) and its summary per teacher.
 - `services.py`: periods made as needed, a period closed (its lines frozen), rates written.
-- `csv.py`: a period's report as CSV.
+- `report.py`: a period's report as CSV.
 """
