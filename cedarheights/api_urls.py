@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import views as accounts
+from billing.api import payroll_views as payroll
 from billing.api import views as billing
 from cedarheights.api_views import SchoolSettingsApi
 from enrollment.api import family_views as family
@@ -32,6 +33,8 @@ router.register("billing/subscriptions", billing.SubscriptionViewSet, basename="
 router.register("lesson-fees", billing.LessonFeeViewSet, basename="lesson-fee")
 router.register("credit-actions", CreditActionViewSet, basename="credit-action")
 router.register("calendar-feeds", CalendarFeedViewSet, basename="calendar-feed")
+router.register("payroll/rates", payroll.PayRateViewSet, basename="pay-rate")
+router.register("payroll/periods", payroll.PayPeriodViewSet, basename="pay-period")
 
 auth_urls = [
     path("csrf/", accounts.CsrfApi.as_view(), name="auth-csrf"),
@@ -54,6 +57,7 @@ public_urls = [
 teach_urls = [
     path("day/", teaching.TeachDayApi.as_view(), name="teach-day-api"),
     path("unmarked/", teaching.TeachUnmarkedApi.as_view(), name="teach-unmarked-api"),
+    path("pay/", payroll.TeachPayApi.as_view(), name="teach-pay-api"),
 ]
 
 urlpatterns = [

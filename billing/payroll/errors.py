@@ -8,8 +8,8 @@ from django.utils import timezone
 from cedarheights.errors import DomainError
 
 
-class _NamesLessons(DomainError):
-    status = 409
+class _NamesLessons:
+    """Carries the lessons a refusal is about (a mixin of the errors below, which are DomainErrors)."""
 
     def __init__(self, message: str, *, lessons: Iterable = ()):
         super().__init__(message)
@@ -35,17 +35,19 @@ class _NamesLessons(DomainError):
         ]
 
 
-class LessonsUnmarked(_NamesLessons):
+class LessonsUnmarked(_NamesLessons, DomainError):
     """A pay period closes only when every lesson of it that has started has an outcome (listed in `lessons`)."""
 
     code = "lessons_unmarked"
+    status = 409
 
 
-class PayPeriodNotClosable(_NamesLessons):
+class PayPeriodNotClosable(_NamesLessons, DomainError):
     """The period cannot close yet: it has not ended, an earlier one is still open, or a paid lesson has no pay
     rate in force (listed in `lessons`)."""
 
     code = "pay_period_not_closable"
+    status = 409
 
 
 class PayRateTaken(DomainError):
