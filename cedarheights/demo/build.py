@@ -19,6 +19,7 @@ from cedarheights.demo import fakes
 from cedarheights.demo.billing import month_of_billing
 from cedarheights.demo.calendars import calendar_links_give
 from cedarheights.demo.lesson_week import lesson_week_tell
+from cedarheights.demo.payroll import payroll_tell
 from cedarheights.demo.reminders import reminders_tell
 from cedarheights.demo.school import (
     ADMIN_PASSWORD,
@@ -107,6 +108,7 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
     lesson_week_tell(today=today)
     reminders_tell(today=today)
     calendar_links_give()
+    payroll_tell(today=today)  # after the lesson week: its outcomes are what teachers are paid for
     fakes.worker_died_mid_work()
     return {
         "teachers": Teacher.objects.count(),
