@@ -16,7 +16,6 @@ from billing.payroll.report import pay_period_csv, pay_period_csv_name
 from billing.payroll.selectors import pay_period_lines, pay_summary
 from billing.payroll.services import (
     pay_period_close,
-    pay_periods_generate,
     pay_rate_create,
     pay_rate_delete,
     pay_rate_update,
@@ -61,7 +60,8 @@ class PayRateAdmin(admin.ModelAdmin):
 
 @admin.register(PayPeriod)
 class PayPeriodAdmin(admin.ModelAdmin):
-    """The pay periods, newest first (made as needed when the list opens); a period opens on its report."""
+    """The pay periods, newest first (made every hour as the days go by: billing.payroll.tasks); a period opens on
+    its report."""
 
     list_display = ["__str__", "status", "closed_at", "closed_by", "report"]
     list_filter = ["status"]
@@ -72,10 +72,6 @@ class PayPeriodAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def changelist_view(self, request, extra_context=None):
-        pay_periods_generate()
-        return super().changelist_view(request, extra_context)
 
     @admin.display(description="")
     def report(self, period: PayPeriod) -> str:

@@ -20,7 +20,6 @@ from billing.payroll.models import PayPeriod, PayRate
 from billing.payroll.selectors import pay_period_lines, pay_period_of_day, pay_periods_list, pay_summary
 from billing.payroll.services import (
     pay_period_close,
-    pay_periods_generate,
     pay_rate_create,
     pay_rate_delete,
     pay_rate_update,
@@ -64,10 +63,6 @@ class PayPeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self):
         return pay_periods_list()
 
-    def list(self, request, *args, **kwargs):
-        pay_periods_generate()
-        return super().list(request, *args, **kwargs)
-
     @extend_schema(responses=PayPeriodDetailSerializer)
     def retrieve(self, request, *args, **kwargs):
         period = self.get_object()
@@ -106,7 +101,6 @@ class TeachPayApi(generics.ListAPIView):
         given = {name: value for name, value in self.request.query_params.items() if value != ""}
         query = TeachPayQuerySerializer(data=given)
         query.is_valid(raise_exception=True)
-        pay_periods_generate()
         if "period" in query.validated_data:
             period = get_object_or_404(PayPeriod, pk=query.validated_data["period"])
         else:

@@ -54,6 +54,20 @@ DROP FUNCTION billing_payperiod_frozen();
 """
 
 
+PERIODS = "billing.payroll.tasks.pay_periods_make"
+
+
+def schedule_periods(apps, schema_editor):
+    apps.get_model("django_q", "Schedule").objects.get_or_create(
+        func=PERIODS,
+        defaults={"name": "Make the pay periods up to today", "schedule_type": "I", "minutes": 60, "repeats": -1},
+    )
+
+
+def unschedule_periods(apps, schema_editor):
+    apps.get_model("django_q", "Schedule").objects.filter(func=PERIODS).delete()
+
+
 def _on_postgresql(sql):
     """SQLite (the embedded default) gets no triggers: there the services alone keep a closed period as it is."""
 
@@ -171,4 +185,5 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(condition=models.Q(('kind', 'hourly')), fields=('teacher', 'effective_from'), name='pay_rate_one_hourly_from', violation_error_message='This teacher already has an hourly rate from that day.'),
         ),
         migrations.RunPython(_on_postgresql(FROZEN), _on_postgresql(THAW)),
+        migrations.RunPython(schedule_periods, unschedule_periods),
     ]

@@ -6,7 +6,6 @@ from django.http import Http404
 from django.shortcuts import render
 
 from billing.payroll.selectors import pay_period_lines, pay_period_of_day, pay_periods_list, pay_summary
-from billing.payroll.services import pay_periods_generate
 from cedarheights.roles import is_teacher
 from cedarheights.selectors import school_today
 from cedarheights.validators import record_id
@@ -19,7 +18,6 @@ def teach_pay(request):
     if not is_teacher(request.user):
         raise Http404("These pages are for the school's teachers.")
     teacher = request.user.teacher
-    pay_periods_generate()
     periods = list(pay_periods_list().filter(start__lte=school_today())[:PERIODS_SHOWN])
     asked = record_id(request.GET.get("period", ""))
     period = next((p for p in periods if p.pk == asked), None) if asked else pay_period_of_day(day=school_today())

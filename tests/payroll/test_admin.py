@@ -32,8 +32,11 @@ def last_week(payroll):
     return payroll.period(monday)
 
 
-def test_the_index_makes_the_periods_and_links_each_report(payroll, owner_client):
+def test_the_hourly_task_makes_the_periods_and_the_index_links_each_report(payroll, owner_client):
+    from billing.payroll.tasks import pay_periods_make
+
     payroll.lesson_on(payroll.monday(2))
+    assert pay_periods_make() == 3 and pay_periods_make() == 0
 
     response = owner_client.get(reverse("admin:billing_payperiod_changelist"))
 

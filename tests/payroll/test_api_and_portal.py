@@ -36,6 +36,7 @@ def two_teachers_last_week(payroll):
 
 def test_the_owner_reads_periods_their_summary_and_lines_then_closes_one(api, payroll, two_teachers_last_week):
     mine, theirs = two_teachers_last_week
+    payroll.period(payroll.monday(1))  # the periods made, as the hourly task makes them
     periods = api.get("/api/v1/payroll/periods/").json()["results"]
     last_week = next(p for p in periods if p["start"] == payroll.monday(1).isoformat())
 
