@@ -600,3 +600,7 @@ class WithdrawalSettlement(models.Model):
 
     def __str__(self) -> str:
         return f"Withdrawal of {self.enrollment} ({self.get_remainder_display()})"
+
+
+# --- Payroll: its models live in billing/payroll/models.py; imported here so they are billing's. ---
+from billing.payroll.models import PayLine, PayPeriod, PayRate  # noqa: E402, F401

@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import views as accounts
 from billing.api import fees as billing_fees
+from billing.api import payroll_views as payroll
 from billing.api import views as billing
 from cedarheights.api_dashboard import DashboardApi
 from cedarheights.api_views import SchoolSettingsApi
@@ -38,6 +39,8 @@ router.register("credit-actions", CreditActionViewSet, basename="credit-action")
 router.register("calendar-feeds", CalendarFeedViewSet, basename="calendar-feed")
 # An enrollment read, changed from a date, paused, withdrawn (`POST enrollments/` is above).
 router.register("enrollments", EnrollmentLifecycleViewSet, basename="enrollment")
+router.register("payroll/rates", payroll.PayRateViewSet, basename="pay-rate")
+router.register("payroll/periods", payroll.PayPeriodViewSet, basename="pay-period")
 
 auth_urls = [
     path("csrf/", accounts.CsrfApi.as_view(), name="auth-csrf"),
@@ -60,6 +63,7 @@ public_urls = [
 teach_urls = [
     path("day/", teaching.TeachDayApi.as_view(), name="teach-day-api"),
     path("unmarked/", teaching.TeachUnmarkedApi.as_view(), name="teach-unmarked-api"),
+    path("pay/", payroll.TeachPayApi.as_view(), name="teach-pay-api"),
 ]
 
 urlpatterns = [

@@ -320,6 +320,10 @@ SPECTACULAR_SETTINGS = {
         "CreditRuleEnum": "scheduling.outcomes.CreditRule",
         "PaymentStatusEnum": "scheduling.models.Lesson.PaymentStatus",
         "StudentStatusEnum": "scheduling.models.Student.Status",
+        # Payroll (issue 17).
+        "PayRateKindEnum": "billing.payroll.models.PayRate.Kind",
+        "PayPeriodStatusEnum": "billing.payroll.models.PayPeriod.Status",
+        "PayLineKindEnum": "billing.payroll.models.PayLine.Kind",
     },
 }
 
