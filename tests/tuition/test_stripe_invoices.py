@@ -72,17 +72,23 @@ def test_a_mid_month_start_with_a_sibling_is_invoiced_by_lessons_with_the_coupon
     for subscription in subscriptions:
         with django_capture_on_commit_callbacks(execute=True):
             payments.append(subscription_charge_now(subscription=subscription))
+    fee_lines = []  # the family's registration fee of the school year joins the first of the invoices
     for enrollment, payment in zip((older, younger), payments, strict=True):
         ours = bill.of(enrollment.pk)
         charge = TuitionCharge.objects.get(enrollment=enrollment, kind="first_month")
         invoice = local_stripe.request("GET", f"/v1/invoices/{payment.stripe_invoice_id}")
-        [line] = invoice["lines"]["data"]
+        fees = [line for line in invoice["lines"]["data"] if line["metadata"].get("family_fee_id")]
+        [line] = [line for line in invoice["lines"]["data"] if line not in fees]
+        fee_lines += fees
         assert line["id"] and line["amount"] == ours.base.amount_cents == charge.base_cents
         assert [d["amount"] for d in line["discount_amounts"]] == [-d.amount_cents for d in ours.discounts]
-        assert invoice["total"] == ours.total_cents == charge.amount_cents == payment.amount_cents
-        assert payment.status == Payment.Status.SUCCEEDED
+        fees_cents = sum(fee["amount"] for fee in fees)
+        assert invoice["total"] - fees_cents == ours.total_cents == charge.amount_cents
+        assert payment.amount_cents == invoice["total"] and payment.status == Payment.Status.SUCCEEDED
+        # The invoice's tuition is its ledger charge; the fee was charged on its own line when it was claimed.
         ledger = LedgerEntry.objects.get(payment=payment, kind="charge")
-        assert ledger.amount_cents == invoice["total"]
+        assert ledger.amount_cents == invoice["total"] - fees_cents
+    assert [fee["amount"] for fee in fee_lines] == [school_settings_get().registration_fee_cents]
     # Retrying the billing run adds no second item.
     assert len(local_stripe.list("invoiceitems")) == 0  # none pending: both joined their invoices
     assert TuitionCharge.objects.count() == 2
