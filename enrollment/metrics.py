@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Case, Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet, When
 from django.db.models.functions import Coalesce
 
-from cedarheights.periods import Period
+from cedarheights.periods import Period, percent_of
 from enrollment.credits import credits_with_balance
 from enrollment.models import Enrollment, MakeupCredit
 from enrollment.selectors import EXPIRING_SOON_DAYS
@@ -81,10 +81,6 @@ def _churned_during(month: Period) -> Q:
     return _active_at_start(month) & _withdrawn_during(month)
 
 
-def _percent(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
 @dataclass(frozen=True)
 class StudentMonth:
     month: date
@@ -94,7 +90,7 @@ class StudentMonth:
 
     @property
     def churn_percent(self) -> float | None:
-        return _percent(self.withdrawals, self.active_at_start)
+        return percent_of(self.withdrawals, self.active_at_start)
 
 
 def students_by_month(*, months: list[Period]) -> list[StudentMonth]:
@@ -118,7 +114,7 @@ class Retention:
 
     @property
     def percent(self) -> float | None:
-        return _percent(self.still_active, self.active_a_year_ago)
+        return percent_of(self.still_active, self.active_a_year_ago)
 
 
 def retention_over_a_year(*, then: Period, now: Period) -> Retention:
@@ -148,7 +144,7 @@ class TeacherChurn:
 
     @property
     def churn_percent(self) -> float | None:
-        return _percent(self.withdrawals, self.enrolled)
+        return percent_of(self.withdrawals, self.enrolled)
 
 
 def churn_by_teacher(*, period: Period) -> list[TeacherChurn]:
@@ -204,7 +200,7 @@ class DemoConversion:
 
     @property
     def percent(self) -> float | None:
-        return _percent(self.converted, self.demos)
+        return percent_of(self.converted, self.demos)
 
 
 def demo_conversion(*, since: datetime, now: datetime) -> DemoConversion:

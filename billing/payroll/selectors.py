@@ -27,9 +27,9 @@ from django.utils import timezone
 from billing.payroll.models import PayLine, PayPeriod, PayRate
 from billing.payroll.rules import NOT_A_LESSON_GIVEN, LessonPay, lesson_pay, paid_outcomes
 from cedarheights.money import default_currency
+from cedarheights.periods import local_midnight
 from cedarheights.selectors import school_settings_get
 from scheduling.models import Lesson, Teacher
-from scheduling.selectors import local_midnight
 
 LINE_RELATED = ("teacher__user", "student", "lesson")
 # A close reads the lessons before it stamps `closed_at`; a lesson written meanwhile (not locked by that close) may
