@@ -4,7 +4,8 @@ the index of periods, each period's report (lines by teacher, a summary per teac
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -20,6 +21,7 @@ from billing.payroll.services import (
     pay_rate_delete,
     pay_rate_update,
 )
+from cedarheights.admin import DomainErrorAsMessageAdmin
 from cedarheights.errors import DomainError
 from cedarheights.models import AuditEvent
 from cedarheights.money import format_cents
@@ -28,8 +30,9 @@ from cedarheights.validators import record_id
 
 
 @admin.register(PayRate)
-class PayRateAdmin(admin.ModelAdmin):
-    """What each teacher earns, from a date: a new rate never rewrites lessons before its first day."""
+class PayRateAdmin(DomainErrorAsMessageAdmin):
+    """What each teacher earns, from a date: a new rate never rewrites lessons before its first day, and a rate that
+    paid a closed period's lessons is neither changed nor deleted (the service refuses; the page says why)."""
 
     list_display = ["teacher", "kind", "lesson_minutes", "amount", "effective_from"]
     list_filter = ["kind", "teacher"]
@@ -54,8 +57,23 @@ class PayRateAdmin(admin.ModelAdmin):
         pay_rate_delete(actor=request.user, pay_rate=obj)
 
     def delete_queryset(self, request, queryset):
-        for rate in queryset:
-            pay_rate_delete(actor=request.user, pay_rate=rate)
+        with transaction.atomic():  # all the selected rates, or none when one is refused
+            for rate in queryset:
+                pay_rate_delete(actor=request.user, pay_rate=rate)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return redirect("admin:billing_payrate_change", object_id)
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except DomainError as error:  # the "delete selected" action refused
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(PayPeriod)

@@ -12,13 +12,13 @@ from billing.models import Payment, PaymentFailure, TuitionSubscription
 from cedarheights.money import default_currency
 from cedarheights.periods import Period, local_midnight
 from cedarheights.selectors import school_settings_get
+from enrollment.lesson_prices import WEEKS_PER_MONTH
 from enrollment.models import TuitionPlan
 
 # Money that came in: a payment that succeeded, whatever was refunded of it since.
 COLLECTED = (Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED, Payment.Status.REFUNDED)
 # Subscriptions Stripe is charging: past due still bills (its retries run), a trial has not started.
 BILLING = (TuitionSubscription.Status.ACTIVE, TuitionSubscription.Status.PAST_DUE)
-WEEKS_PER_MONTH = (52, 12)  # a plan priced by the week or the lesson (one a week) recurs 52 ÷ 12 times a month
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,8 @@ def monthly_recurring_revenue_from_plans() -> int:
         monthly=Coalesce(Sum(f"{plan}price_cents", filter=~by_the_week), 0),
         weekly=Coalesce(Sum(weekly_price, filter=by_the_week), 0),
     )
-    weeks, months = WEEKS_PER_MONTH
-    return sums["monthly"] + round(sums["weekly"] * weeks / months)
+    # A plan priced by the week or the lesson (one a week) recurs 52 ÷ 12 times a month.
+    return sums["monthly"] + round(sums["weekly"] * WEEKS_PER_MONTH)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ ADMIN_GROUPS = [
             "billing.Receipt",
             "billing.LedgerEntry",
             "billing.BillingProfile",
-            # Tuition (issue 17 §1)
+            # Tuition: discounts, promotion codes and the monthly charges they shape.
             "billing.FamilyDiscount",
             "billing.PromotionCode",
             "billing.PromotionRedemption",

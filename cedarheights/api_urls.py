@@ -71,7 +71,7 @@ urlpatterns = [
     path("public/", include(public_urls)),
     path("teach/", include(teach_urls)),
     path("school-settings/", SchoolSettingsApi.as_view(), name="school-settings"),
-    path("dashboard/", DashboardApi.as_view(), name="dashboard"),  # issue 17: the owner's numbers
+    path("dashboard/", DashboardApi.as_view(), name="dashboard"),  # the owner's numbers, as on the admin's index
     path("enrollments/", enrollment.EnrollmentCreateApi.as_view(), name="enrollment-create"),
     path("school-days/close/", SchoolDayCloseApi.as_view(), name="school-day-close"),
     path("reminder-preferences/", accounts.ReminderPreferenceListApi.as_view(), name="reminder-preferences"),

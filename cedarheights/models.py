@@ -29,7 +29,7 @@ FEE_POLICIES = (
     "fee_review_hours",
 )
 REMINDER_SETTINGS = ("reminder_time", "cancel_window_reminder")
-# Tuition and payroll (issue 17).
+# The admin's "Tuition, discounts and withdrawals" and "Payroll" sections of School settings.
 TUITION_SETTINGS = (
     "multi_lesson_discount_percent",
     "sibling_second_discount_percent",
@@ -160,7 +160,7 @@ class SchoolSettings(models.Model):
         help_text="Remind families 6 hours before a lesson's free-cancellation window closes (the cancellation "
         "notice above).",
     )
-    # Tuition (issue 17): discounts apply in this order, each to what the one before left.
+    # Tuition: discounts apply in this order, each to what the one before left.
     multi_lesson_discount_percent = models.PositiveSmallIntegerField(
         default=5,
         validators=[MaxValueValidator(100)],
@@ -211,7 +211,7 @@ class SchoolSettings(models.Model):
         help_text="What a vacation pause does to the lessons inside it (the owner may choose otherwise for one pause).",
     )
 
-    # Payroll (issue 17).
+    # Payroll: how often teachers are paid, and which lesson outcomes pay them.
     class PayPeriod(models.TextChoices):
         WEEKLY = "weekly", "Weekly (Monday to Sunday)"
         SEMI_MONTHLY = "semi_monthly", "Twice a month (1st–15th, 16th–end)"

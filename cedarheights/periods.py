@@ -23,7 +23,13 @@ class Period:
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The instant `day` begins in `zone` (the one definition: scheduling's selectors and payroll import it)."""
     return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def percent_of(part: int, whole: int) -> float | None:
+    """`part` of `whole` in percent to one decimal; None when there is no whole to speak of."""
+    return round(100 * part / whole, 1) if whole else None
 
 
 def month_first(day: date) -> date:

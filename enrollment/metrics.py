@@ -4,7 +4,12 @@ figure is one query, whatever the school's size.
 
 An enrollment counts from its activation (`activated_at`; an enrollment the owner made active directly has none, so
 its creation) until its end: its withdrawal's last lesson (`ends_on`), or for one cancelled, completed or paused
-without a withdrawal date, the day it last changed. Pending and waitlisted enrollments never count."""
+without a withdrawal date, the day it last changed. Pending and waitlisted enrollments never count.
+
+A month's churn is the enrollments active on its first day that end in it, ÷ those active on its first day (so
+never over 100 %: one that starts and ends within the month is not churn). Ending means leaving: a withdrawal's last
+lesson, or cancelled without one (or completed after a withdrawal was given); a completed course without a
+withdrawal is not a family leaving, nor is a pause."""
 
 import statistics
 from dataclasses import dataclass
@@ -13,7 +18,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Case, Count, DateTimeField, Exists, F, OuterRef, Q, QuerySet, When
 from django.db.models.functions import Coalesce
 
-from cedarheights.periods import Period
+from cedarheights.periods import Period, percent_of
 from enrollment.credits import credits_with_balance
 from enrollment.models import Enrollment, MakeupCredit
 from enrollment.selectors import EXPIRING_SOON_DAYS
@@ -23,8 +28,9 @@ Status = Enrollment.Status
 NEVER_STARTED = (Status.PENDING, Status.WAITLISTED)
 # Ended without a withdrawal date: the day the status last changed is the end.
 ENDED = (Status.CANCELLED, Status.COMPLETED, Status.PAUSED)
-# A family leaving; a pause for an unpaid card is not counted as one (it resumes once paid).
-WITHDRAWN = (Status.CANCELLED, Status.COMPLETED)
+# A family leaving: cancelled, or completed after giving a withdrawal (a course that ran its length is not one); a
+# pause for an unpaid card is not counted as one (it resumes once paid).
+WITHDRAWN = Q(status=Status.CANCELLED) | Q(status=Status.COMPLETED, withdrawal_given_on__isnull=False)
 # The submission activates a child it finds a teacher for in its own transaction: activated later, they waited.
 WAITED_AT_LEAST = timedelta(hours=1)
 CONVERSION_DAYS = 30  # a demo converts when a regular lesson follows it within this many days
@@ -63,15 +69,16 @@ def _active_at_start(period: Period) -> Q:
 
 
 def _withdrawn_during(period: Period) -> Q:
+    """Left in `period`: a withdrawal's last lesson in it, or withdrawn without one the day it last changed."""
     by_notice = Q(ends_on__gte=period.first, ends_on__lt=period.after)
-    cancelled = Q(
-        ends_on__isnull=True, status__in=WITHDRAWN, updated_at__gte=period.start_at, updated_at__lt=period.end_at
-    )
+    cancelled = Q(ends_on__isnull=True) & WITHDRAWN & Q(updated_at__gte=period.start_at, updated_at__lt=period.end_at)
     return Q(started_at__isnull=False) & (by_notice | cancelled)
 
 
-def _percent(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
+def _churned_during(month: Period) -> Q:
+    """The churn's numerator: of the enrollments active on the month's first day (its denominator), those that left
+    in it."""
+    return _active_at_start(month) & _withdrawn_during(month)
 
 
 @dataclass(frozen=True)
@@ -79,11 +86,11 @@ class StudentMonth:
     month: date
     active_students: int  # distinct students with an enrollment active at some time in the month
     active_at_start: int  # enrollments active on its first day
-    withdrawals: int  # enrollments that ended in it
+    withdrawals: int  # of those, the ones that left in it
 
     @property
     def churn_percent(self) -> float | None:
-        return _percent(self.withdrawals, self.active_at_start)
+        return percent_of(self.withdrawals, self.active_at_start)
 
 
 def students_by_month(*, months: list[Period]) -> list[StudentMonth]:
@@ -92,7 +99,7 @@ def students_by_month(*, months: list[Period]) -> list[StudentMonth]:
     for n, month in enumerate(months):
         aggregates[f"students{n}"] = Count("student", distinct=True, filter=_active_during(month))
         aggregates[f"start{n}"] = Count("id", filter=_active_at_start(month))
-        aggregates[f"left{n}"] = Count("id", filter=_withdrawn_during(month))
+        aggregates[f"left{n}"] = Count("id", filter=_churned_during(month))
     counts = enrollment_spans().aggregate(**aggregates)
     return [
         StudentMonth(month.first, counts[f"students{n}"], counts[f"start{n}"], counts[f"left{n}"])
@@ -107,7 +114,7 @@ class Retention:
 
     @property
     def percent(self) -> float | None:
-        return _percent(self.still_active, self.active_a_year_ago)
+        return percent_of(self.still_active, self.active_a_year_ago)
 
 
 def retention_over_a_year(*, then: Period, now: Period) -> Retention:
@@ -137,7 +144,7 @@ class TeacherChurn:
 
     @property
     def churn_percent(self) -> float | None:
-        return _percent(self.withdrawals, self.enrolled)
+        return percent_of(self.withdrawals, self.enrolled)
 
 
 def churn_by_teacher(*, period: Period) -> list[TeacherChurn]:
@@ -193,7 +200,7 @@ class DemoConversion:
 
     @property
     def percent(self) -> float | None:
-        return _percent(self.converted, self.demos)
+        return percent_of(self.converted, self.demos)
 
 
 def demo_conversion(*, since: datetime, now: datetime) -> DemoConversion:

@@ -7,15 +7,11 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
 
-from cedarheights.periods import Period
+from cedarheights.periods import Period, percent_of
 from scheduling.local_time import days_between
 from scheduling.models import Closure, Lesson, WeeklyAvailability
 
 LESSON_LENGTH = ExpressionWrapper(F("end_at") - F("start_at"), output_field=DurationField())
-
-
-def _percent(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
 
 
 @dataclass(frozen=True)
@@ -25,7 +21,7 @@ class Utilisation:
 
     @property
     def percent(self) -> float | None:
-        return _percent(self.booked_minutes, self.available_minutes)
+        return percent_of(self.booked_minutes, self.available_minutes)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
+from cedarheights.periods import local_midnight
 from cedarheights.roles import is_parent, is_school_admin, is_teacher
 from cedarheights.selectors import school_settings_get
 from scheduling.local_time import days_between, local_datetime
@@ -224,10 +225,6 @@ def lesson_week_owner_figures() -> dict[str, int]:
 
 # What a teacher's lists show of each lesson, in one query.
 TEACHING_RELATED = ("student__instrument", "room", "teacher__user")
-
-
-def local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone)
 
 
 def lessons_unmarked(

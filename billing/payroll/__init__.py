@@ -1,4 +1,4 @@
-"""Teacher payroll from attendance (issue 17 §2): pay rates, pay periods and their frozen lines.
+"""Teacher payroll from attendance: pay rates, pay periods and their frozen lines.
 
 - `models.py`: `PayRate`, `PayPeriod`, `PayLine` (imported by billing/models.py, so their migrations are billing's).
 - `rules.py`: what a lesson earns (the rate in force on its day, hourly prorated, the outcomes the school pays).

@@ -55,3 +55,11 @@ class PayRateTaken(DomainError):
 
     code = "conflict"
     status = 409
+
+
+class PayRateInUse(DomainError):
+    """The rate paid lessons of a closed period (or, as edited, would pay them differently): changing or deleting it
+    would make the next adjustment pay the difference for days already paid. A new rate from a later day instead."""
+
+    code = "pay_rate_in_use"
+    status = 409

@@ -1,4 +1,4 @@
-"""Payroll's tables (issue 17 §2). A closed period and its lines never change: PostgreSQL refuses it
+"""Payroll's tables. A closed period and its lines never change: PostgreSQL refuses it
 (triggers in migration 0014_payroll_*), and no service writes them."""
 
 from django.conf import settings

@@ -1,5 +1,9 @@
 """A pay period's report as CSV: one row per line (teacher, date, student, minutes, outcome, rate type, rate,
-amount, kind), then a summary row per teacher. Amounts in dollars with cents, as a spreadsheet reads them."""
+amount, kind), then a summary row per teacher. Amounts in dollars with cents, as a spreadsheet reads them.
+
+Names come from what families and staff typed: a spreadsheet would run a cell starting with = + - @ (or a tab or
+carriage return) as a formula, so every text cell starting so is written with a leading ' (read as text). Amounts
+and minutes are ours and stay plain numbers (a negative adjustment is "-42.00", never escaped)."""
 
 import csv
 import io
@@ -10,6 +14,15 @@ from scheduling.outcomes import Outcome
 
 LINE_HEADER = ["teacher", "date", "student", "minutes", "outcome", "rate type", "rate", "amount", "line"]
 SUMMARY_HEADER = ["teacher", "lessons", "minutes", "lessons amount", "adjustments", "total", "currency"]
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text(value) -> str:
+    """A text cell a spreadsheet shows as typed, never runs."""
+    value = str(value)
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def dollars(cents: int | None) -> str:
@@ -26,15 +39,15 @@ def pay_period_csv(*, period: PayPeriod, lines: list[PayLine]) -> str:
     for line in lines:
         writer.writerow(
             [
-                str(line.teacher),
+                text(line.teacher),
                 line.date.isoformat(),
-                str(line.student),
+                text(line.student),
                 line.minutes,
-                Outcome(line.outcome).label if line.outcome else "Still to come",
-                line.get_rate_kind_display() if line.rate_kind else "",
+                text(Outcome(line.outcome).label if line.outcome else "Still to come"),
+                text(line.get_rate_kind_display() if line.rate_kind else ""),
                 dollars(line.rate_cents),
                 dollars(line.amount_cents),
-                line.get_kind_display(),
+                text(line.get_kind_display()),
             ]
         )
     writer.writerow([])
@@ -42,13 +55,13 @@ def pay_period_csv(*, period: PayPeriod, lines: list[PayLine]) -> str:
     for pay in pay_summary(lines):
         writer.writerow(
             [
-                str(pay.teacher),
+                text(pay.teacher),
                 pay.lessons,
                 pay.minutes,
                 dollars(pay.regular_cents),
                 dollars(pay.adjustment_cents),
                 dollars(pay.total_cents),
-                pay.currency.upper(),
+                text(pay.currency.upper()),
             ]
         )
     return out.getvalue()

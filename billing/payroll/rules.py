@@ -49,6 +49,11 @@ def rate_in_force(rates: Iterable[PayRate], *, minutes: int, day: date) -> PayRa
     return best
 
 
+def rate_amount_cents(rate: PayRate, minutes: int) -> int:
+    """What `rate` pays for a lesson of `minutes`: its amount when fixed, prorated when hourly."""
+    return rate.amount_cents if rate.kind == PayRate.Kind.FIXED else prorated_cents(rate.amount_cents, minutes)
+
+
 def prorated_cents(hourly_cents: int, minutes: int) -> int:
     """An hourly rate for `minutes`, rounded half up to the cent, in integers (no float ever touches money)."""
     return (hourly_cents * minutes * 2 + 60) // 120
@@ -70,5 +75,4 @@ def lesson_pay(*, outcome: str, minutes: int, day: date, rates: Iterable[PayRate
     rate = rate_in_force(rates, minutes=minutes, day=day)
     if rate is None:
         return LessonPay(paid=True, rate=None, amount_cents=0)
-    amount = rate.amount_cents if rate.kind == PayRate.Kind.FIXED else prorated_cents(rate.amount_cents, minutes)
-    return LessonPay(paid=True, rate=rate, amount_cents=amount)
+    return LessonPay(paid=True, rate=rate, amount_cents=rate_amount_cents(rate, minutes))

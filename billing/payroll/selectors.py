@@ -9,6 +9,10 @@ lessons as they are now, in the shape closing will store them:
 Adjustments land in the earliest open period, the next to close; they are computed, never accumulated, so
 reading or closing twice gives the same lines. The candidates are the lessons of closed periods written
 (`updated_at`) after their period closed: the scheduling services stamp every change of a lesson there.
+
+The scan stays as small as the recent changes, however old the school: a lesson written before the latest close
+(less `SETTLED_MARGIN`) was already brought to what it is due by that close or an earlier one (periods close in
+order, each taking every candidate of its time), so what it adds now is 0 and it is left out.
 """
 
 from collections import defaultdict
@@ -16,18 +20,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from billing.payroll.models import PayLine, PayPeriod, PayRate
 from billing.payroll.rules import NOT_A_LESSON_GIVEN, LessonPay, lesson_pay, paid_outcomes
 from cedarheights.money import default_currency
+from cedarheights.periods import local_midnight
 from cedarheights.selectors import school_settings_get
 from scheduling.models import Lesson, Teacher
-from scheduling.selectors import local_midnight
 
 LINE_RELATED = ("teacher__user", "student", "lesson")
+# A close reads the lessons before it stamps `closed_at`; a lesson written meanwhile (not locked by that close) may
+# have been missed by it: changes within this time before the latest close are looked at again (adding 0 if not).
+SETTLED_MARGIN = timedelta(hours=1)
 
 
 def pay_periods_list() -> QuerySet[PayPeriod]:
@@ -74,8 +81,14 @@ def _lessons_due(period: PayPeriod, *, lock: bool) -> list[Lesson]:
             end__gte=OuterRef("day"),
             closed_at__lt=OuterRef("updated_at"),
         )
+        latest_close = PayPeriod.objects.filter(status=PayPeriod.Status.CLOSED).order_by("-closed_at")
+        unsettled_since = ExpressionWrapper(
+            Subquery(latest_close.values("closed_at")[:1]) - Value(SETTLED_MARGIN), output_field=DateTimeField()
+        )
         lessons = lessons.annotate(day=TruncDate("start_at", tzinfo=zone), changed=Exists(changed_after_close))
-        lessons = lessons.filter(in_period | (Q(start_at__lt=since) & Q(changed=True)))
+        lessons = lessons.filter(
+            in_period | (Q(start_at__lt=since) & Q(updated_at__gt=unsettled_since) & Q(changed=True))
+        )
     if lock:
         lessons = lessons.select_for_update(of=("self",))
     return list(lessons.select_related("student").order_by("start_at", "pk"))

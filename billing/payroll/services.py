@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from billing.payroll.errors import LessonsUnmarked, PayPeriodNotClosable, PayRateTaken
+from billing.payroll.errors import LessonsUnmarked, PayPeriodNotClosable, PayRateInUse, PayRateTaken
 from billing.payroll.models import PayLine, PayPeriod, PayRate
 from billing.payroll.periods import period_bounds
+from billing.payroll.rules import rate_amount_cents, rate_in_force
 from billing.payroll.selectors import pay_lines_compute, pay_period_unmarked
 from cedarheights.errors import InvalidInput
 from cedarheights.models import AuditEvent
@@ -144,16 +145,43 @@ def pay_rate_create(
     return rate
 
 
+def _closed_pay_kept(*, teacher_ids: set[int], before: list[PayRate], after: list[PayRate]) -> None:
+    """Refuse a change of rates (`before` → `after`, the teachers' rates) that would pay a lesson of a closed period
+    differently: the next adjustment would pay the difference for days already paid (a lesson is re-priced when it
+    is touched after close). Only the closed periods' paid days and lengths are read."""
+    paid_days = (
+        PayLine.objects.filter(teacher_id__in=teacher_ids, paid=True, period__status=PayPeriod.Status.CLOSED)
+        .values_list("teacher_id", "date", "minutes")
+        .distinct()
+    )
+
+    def pays(rates: list[PayRate], teacher_id: int, day: date, minutes: int):
+        rate = rate_in_force([r for r in rates if r.teacher_id == teacher_id], minutes=minutes, day=day)
+        return None if rate is None else (rate_amount_cents(rate, minutes), rate.currency)
+
+    for teacher_id, day, minutes in paid_days:
+        if pays(before, teacher_id, day, minutes) != pays(after, teacher_id, day, minutes):
+            raise PayRateInUse(
+                f"This rate paid lessons of a closed pay period (e.g. {day:%-d %b %Y}): it stays as it is. "
+                "To pay a new amount, add a rate from a later day."
+            )
+
+
 @transaction.atomic
 def pay_rate_update(*, actor, pay_rate: PayRate, **fields) -> PayRate:
-    """Change a rate. Lines already frozen in closed periods keep what they paid; lessons still open are paid at
-    the rate as it now is."""
+    """Change a rate, unless that would change what a closed period's lesson is worth (a rate that paid one keeps
+    its amount, kind, length and first day: a new rate from a later day changes the pay instead); refused with
+    `PayRateInUse`."""
     rate = PayRate.objects.select_for_update().get(pk=pay_rate.pk)
     before = str(rate)
+    teacher_ids = {rate.teacher_id}
     for name, value in fields.items():
         if name not in RATE_FIELDS:
             raise InvalidInput(f"{name} is not a field of a pay rate.", fields={name: ["Unknown field."]})
         setattr(rate, name, value)
+    teacher_ids.add(rate.teacher_id)
+    stored = list(PayRate.objects.filter(teacher_id__in=teacher_ids))
+    _closed_pay_kept(teacher_ids=teacher_ids, before=stored, after=[rate if r.pk == rate.pk else r for r in stored])
     rate = _rate_save(rate)
     audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=rate, changes={"rate": [before, str(rate)]})
     return rate
@@ -161,5 +189,9 @@ def pay_rate_update(*, actor, pay_rate: PayRate, **fields) -> PayRate:
 
 @transaction.atomic
 def pay_rate_delete(*, actor, pay_rate: PayRate) -> None:
-    audit_record(actor=actor, action=AuditEvent.Action.DELETE, obj=pay_rate, changes={"rate": [str(pay_rate), ""]})
-    pay_rate.delete()
+    """Delete a rate no closed period's lesson was paid by (else `PayRateInUse`: it stays)."""
+    rate = PayRate.objects.select_for_update().get(pk=pay_rate.pk)
+    stored = list(PayRate.objects.filter(teacher_id=rate.teacher_id))
+    _closed_pay_kept(teacher_ids={rate.teacher_id}, before=stored, after=[r for r in stored if r.pk != rate.pk])
+    audit_record(actor=actor, action=AuditEvent.Action.DELETE, obj=rate, changes={"rate": [str(rate), ""]})
+    rate.delete()

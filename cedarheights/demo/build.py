@@ -109,12 +109,12 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
         _family(family, catalogue, term=current, consented_on=year.consented_on, today=today)
     for billing in BILLING:
         month_of_billing(family=Family.objects.get(name=billing.family), billing=billing, today=today)
-    tuition_tell(today=today)  # issue 17 §1: term-priced plans, discounts, a promotion code, first months
+    tuition_tell(today=today)  # term-priced plans, discounts, a promotion code, first months
     lesson_week_tell(today=today)
     reminders_tell(today=today)
-    lifecycle_tell(today=today)  # issue 17: a vacation pause, a withdrawal with notice, a weekly time changed
+    lifecycle_tell(today=today)  # a vacation pause, a withdrawal with notice, a weekly time changed
     calendar_links_give()
-    school_history_seed(today=today)  # the dashboard's year of history (issue 17)
+    school_history_seed(today=today)  # a year of history, so the dashboard's charts have months to show
     payroll_tell(today=today)  # after the lesson week: its outcomes are what teachers are paid for
     fees_tell(today=today, owner=User.objects.get(email=OWNER.email))
     fakes.worker_died_mid_work()

@@ -105,7 +105,7 @@ def worker_died_mid_work() -> None:
     TuitionSubscription.objects.filter(pk=subscription.pk).update(created_at=timezone.now() - timedelta(hours=1))
 
 
-# --- Issue 17, helper "fees": Stripe's side of the demo's fees, and a give-up that keeps the lessons ---------------
+# --- Stripe's side of the demo's fees (no Stripe in a demo), and a give-up that keeps the lessons -----------------
 
 
 def fee_lines_at_stripe(*, fee) -> None:

@@ -1,4 +1,4 @@
-"""The demo's fees (issue 17): this school year's registration fee on every family with an active enrollment, and
+"""The demo's fees: this school year's registration fee on every family with an active enrollment, and
 last month's declined invoice of two families given up on after its last retry: the Okonkwos' late fee waits on
 their next invoice, the Tremblays' was waived by the owner. Written through billing's services; Stripe's side of it
 is faked (`cedarheights.demo.fakes`). Open make-up credits are the lesson week's (`cedarheights.demo.lesson_week`).

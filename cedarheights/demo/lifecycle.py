@@ -1,4 +1,4 @@
-"""The demo school's enrollment lifecycle (issue 17), told through its services as the owner would: Ewan is on a
+"""The demo school's enrollment lifecycle, told through its services as the owner would: Ewan is on a
 vacation pause from next week (his lessons in it released), Sofia's family gave notice today (her last lesson
 shown in the portal and the admin), and Ada's weekly lesson moves to another time of her teacher's from two weeks
 on. Each part looks for what it made first, so seeding again changes nothing."""

@@ -1,4 +1,4 @@
-"""The demo school's payroll (issue 17 §2), told through the payroll services: every teacher has a rate (Marco
+"""The demo school's payroll, told through the payroll services: every teacher has a rate (Marco
 Bellini hourly, the others fixed per lesson length; Priya Raman got a raise a month ago), the past pay periods
 are closed in order up to the first one still waiting for attendance (Amelia Hart has not marked her last week),
 the current period's lines stand open, and one correction after closing (a lesson the family had in fact cancelled

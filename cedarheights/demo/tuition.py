@@ -1,4 +1,4 @@
-"""The demo's tuition (issue 17 §1): flat monthly plans priced by the term's lessons, the Nguyen and Singh
+"""The demo's tuition: flat monthly plans priced by the term's lessons, the Nguyen and Singh
 families' sibling lines, a staff discount, a promotion code, and the per-lesson family (Piano 30 min, per lesson):
 all on the parents' billing pages and the admin. Looked up first, so seeding again changes nothing."""
 

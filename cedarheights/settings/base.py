@@ -320,7 +320,7 @@ SPECTACULAR_SETTINGS = {
         "CreditRuleEnum": "scheduling.outcomes.CreditRule",
         "PaymentStatusEnum": "scheduling.models.Lesson.PaymentStatus",
         "StudentStatusEnum": "scheduling.models.Student.Status",
-        # Payroll (issue 17).
+        # Payroll: named so the schema shows one enum each, not a name made from the field.
         "PayRateKindEnum": "billing.payroll.models.PayRate.Kind",
         "PayPeriodStatusEnum": "billing.payroll.models.PayPeriod.Status",
         "PayLineKindEnum": "billing.payroll.models.PayLine.Kind",
