@@ -16,6 +16,7 @@ from billing.models import BillingProfile, LedgerEntry, Payment, TuitionSubscrip
 from billing.services.charges import refund_record
 from billing.services.ledger import credit_issue
 from cedarheights.outbox import task_enqueue_with_commit
+from cedarheights.selectors import school_today
 from enrollment.lesson_prices import lesson_price_cents
 from enrollment.lifecycle.lessons import local_midnight
 from enrollment.models import Enrollment, EnrollmentPause, TuitionPlan
@@ -42,7 +43,11 @@ def _stripe_subscription(enrollment: Enrollment) -> TuitionSubscription | None:
 
 
 def pause_collection_schedule(*, pause: EnrollmentPause) -> None:
-    """A pause made or ended (in its transaction): Stripe is told once it commits."""
+    """A pause made, begun or ended (in its transaction): Stripe is told once it commits. Stripe's `pause_collection`
+    takes effect at once and has no start date, so a pause made ahead is left alone until its first day, when the
+    daily job sends `enrollment_paused` again. Ending one always goes through (it clears what may be set)."""
+    if pause.ended_at is None and pause.starts_on > school_today():
+        return
     task_enqueue_with_commit(PAUSE_TASK, pause.pk)
 
 
@@ -58,6 +63,8 @@ def subscription_pause_sync(pause_id: int) -> None:
             stripe_subscription_id=subscription.stripe_subscription_id, key=f"billing:pause:{pause.pk}:resume"
         )
         return
+    if pause.starts_on > school_today():
+        return  # not begun: Stripe would stop collecting now (a task delivered early, or a pause moved)
     stripe_gateway.subscription_pause_collection(
         stripe_subscription_id=subscription.stripe_subscription_id,
         resumes_at=local_midnight(pause.resumes_on),

@@ -143,3 +143,43 @@ def test_a_pause_sets_pause_collection_until_the_resume_date_and_ending_it_resum
     with django_capture_on_commit_callbacks(execute=True):
         enrollment_pause_end(actor=None, pause=pause)
     assert local_stripe.request("GET", path)["pause_collection"] is None
+
+
+def test_a_pause_made_ahead_stops_collection_only_on_its_first_day(
+    child, local_stripe, django_capture_on_commit_callbacks
+):
+    """Stripe's `pause_collection` starts at once: a pause from next week sets nothing today, and the daily job sets
+    it on the pause's first day, once. (The week passing is played by moving the pause's dates a week back.) Fails
+    when billing sends the pause as soon as it is made."""
+    from enrollment.lifecycle.tasks import lifecycle_daily
+    from enrollment.models import EnrollmentPause
+
+    subscription = billed(child, local_stripe, django_capture_on_commit_callbacks)
+    path = f"/v1/subscriptions/{subscription.stripe_subscription_id}"
+    week = timedelta(days=7)
+    with django_capture_on_commit_callbacks(execute=True):
+        pause = enrollment_pause(
+            actor=None,
+            enrollment=child.enrollment,
+            starts_on=school_today() + week,
+            resumes_on=school_today() + 4 * week,
+        )
+    assert local_stripe.request("GET", path)["pause_collection"] is None and pause.began_at is None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert lifecycle_daily()["pauses_begun"] == 0  # not its first day yet
+    assert local_stripe.request("GET", path)["pause_collection"] is None
+
+    EnrollmentPause.objects.filter(pk=pause.pk).update(starts_on=school_today(), resumes_on=school_today() + 3 * week)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert lifecycle_daily()["pauses_begun"] == 1
+    assert local_stripe.request("GET", path)["pause_collection"] == {
+        "behavior": "void",
+        "resumes_at": int(local_midnight(school_today() + 3 * week).timestamp()),
+    }
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert lifecycle_daily()["pauses_begun"] == 0  # the next morning: told once
+    assert not callbacks
+    pause.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment_pause_end(actor=None, pause=pause)
+    assert local_stripe.request("GET", path)["pause_collection"] is None
