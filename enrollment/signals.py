@@ -21,7 +21,7 @@ enrollment_booked = Signal()
 makeup_credit_issued = Signal()
 makeup_credit_expired = Signal()
 
-# An enrollment's life after it starts (issue 17; enrollment/pauses.py, withdrawals.py, changes.py), each sent inside
+# An enrollment's life after it starts (enrollment/lifecycle: pauses.py, withdrawals.py, changes.py), each sent inside
 # the transaction that wrote it; a receiver's Stripe calls leave on commit:
 # - `enrollment_paused(enrollment, pause)`: a vacation pause, sent when it is made and, for one made ahead, again on
 #   its first day (the daily job, `pause.began_at` set); billing pauses collection until `pause.resumes_on` only
