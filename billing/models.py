@@ -568,12 +568,15 @@ class TuitionPrice(models.Model):
 
 class WithdrawalSettlement(models.Model):
     """How a withdrawal's tuition ends: the subscription stops at the end of the last lesson's month (`cancel_at`),
-    and the lessons of that month after the last one are taken off a month not yet invoiced (an invoice item), or
-    given back for a month paid already, as a credit on the family's Stripe balance or a refund (the school's
-    choice). Each Stripe id is stored as soon as Stripe answers; a retried task skips what is stored."""
+    and the lessons of that month after the last one are left out of a month not yet invoiced (its renewal invoice
+    is brought to the month's bill, which counts lessons up to `ends_on`: billing/tuition), or given back for a month
+    paid already, as a credit on the family's Stripe balance or a refund (the school's choice). Each Stripe id is
+    stored as soon as Stripe answers; a retried task skips what is stored."""
 
     class Remainder(models.TextChoices):
         NONE = "none", "Nothing paid beyond the last lesson"
+        RENEWAL = "renewal", "Left out of the last month's renewal invoice"
+        # Withdrawals settled before the renewal billed the last month by its lessons: a negative invoice item.
         INVOICE_ITEM = "invoice_item", "Taken off the last month's invoice"
         CREDIT = "credit", "Credit on the family's account"
         REFUND = "refund", "Refund to the card"

@@ -289,6 +289,11 @@ class EnrollmentPause(models.Model):
     resumes_on = models.DateField(help_text="The first day lessons and tuition start again.")
     lessons = models.CharField(max_length=7, choices=Lessons.choices)
     lessons_released = models.PositiveSmallIntegerField(default=0)
+    began_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its first day came and billing was told (Stripe's pause has no start date: it is set then).",
+    )
     ended_on = models.DateField(
         null=True, blank=True, help_text="When it ended: its resume date, or earlier when the school ended it early."
     )

@@ -21,9 +21,11 @@ enrollment_booked = Signal()
 makeup_credit_issued = Signal()
 makeup_credit_expired = Signal()
 
-# An enrollment's life after it starts (issue 17; enrollment/pauses.py, withdrawals.py, changes.py), each sent inside
+# An enrollment's life after it starts (enrollment/lifecycle: pauses.py, withdrawals.py, changes.py), each sent inside
 # the transaction that wrote it; a receiver's Stripe calls leave on commit:
-# - `enrollment_paused(enrollment, pause)`: a vacation pause; billing pauses collection until `pause.resumes_on`.
+# - `enrollment_paused(enrollment, pause)`: a vacation pause, sent when it is made and, for one made ahead, again on
+#   its first day (the daily job, `pause.began_at` set); billing pauses collection until `pause.resumes_on` only
+#   once `pause.starts_on` has come, as Stripe's pause starts at once.
 # - `enrollment_pause_ended(enrollment, pause)`: the school ended it before its resume date; billing resumes now.
 # - `enrollment_withdrawn(enrollment, unused_lessons)`: notice given, `enrollment.ends_on` set; billing stops the
 #   subscription after the last lesson's month and settles what was paid beyond it (`unused_lessons`: "credit" or

@@ -16,8 +16,10 @@ from billing.models import BillingProfile, LedgerEntry, Payment, TuitionSubscrip
 from billing.services.charges import refund_record
 from billing.services.ledger import credit_issue
 from cedarheights.outbox import task_enqueue_with_commit
+from cedarheights.selectors import school_today
 from enrollment.lesson_prices import lesson_price_cents
 from enrollment.lifecycle.lessons import local_midnight
+from enrollment.lifecycle.withdrawals import withdrawal_release_reason
 from enrollment.models import Enrollment, EnrollmentPause, TuitionPlan
 from enrollment.tuition import next_month_first
 from scheduling.models import Lesson
@@ -42,7 +44,11 @@ def _stripe_subscription(enrollment: Enrollment) -> TuitionSubscription | None:
 
 
 def pause_collection_schedule(*, pause: EnrollmentPause) -> None:
-    """A pause made or ended (in its transaction): Stripe is told once it commits."""
+    """A pause made, begun or ended (in its transaction): Stripe is told once it commits. Stripe's `pause_collection`
+    takes effect at once and has no start date, so a pause made ahead is left alone until its first day, when the
+    daily job sends `enrollment_paused` again. Ending one always goes through (it clears what may be set)."""
+    if pause.ended_at is None and pause.starts_on > school_today():
+        return
     task_enqueue_with_commit(PAUSE_TASK, pause.pk)
 
 
@@ -58,6 +64,8 @@ def subscription_pause_sync(pause_id: int) -> None:
             stripe_subscription_id=subscription.stripe_subscription_id, key=f"billing:pause:{pause.pk}:resume"
         )
         return
+    if pause.starts_on > school_today():
+        return  # not begun: Stripe would stop collecting now (a task delivered early, or a pause moved)
     stripe_gateway.subscription_pause_collection(
         stripe_subscription_id=subscription.stripe_subscription_id,
         resumes_at=local_midnight(pause.resumes_on),
@@ -77,11 +85,13 @@ def subscription_paused_until(*, subscription: TuitionSubscription):
 
 
 def _released_after(*, enrollment: Enrollment, start: datetime, end: datetime) -> int:
-    """The enrollment's lessons released by its withdrawal in [start, end)."""
+    """The enrollment's lessons released by its withdrawal in [start, end): those with the withdrawal's own reason.
+    A lesson a vacation released earlier was never the withdrawal's to give back (its pause stopped collection)."""
     return Lesson.objects.filter(
         student_id=enrollment.student_id,
         kind=Lesson.Kind.REGULAR,
         outcome=Outcome.RELEASED,
+        cancellation_reason=withdrawal_release_reason(last_lesson_on=enrollment.ends_on),
         start_at__gte=start,
         start_at__lt=end,
     ).count()
@@ -92,8 +102,9 @@ def withdrawal_settlement_open(*, enrollment: Enrollment, unused_lessons: str) -
     """What a withdrawal means for the tuition, decided in its transaction and done at Stripe once it commits:
     - the last lesson falls in a period already paid (`current_period_end` after it): the subscription stops at that
       period's end, and the lessons paid for after the last one become a credit or a refund (`unused_lessons`);
-    - else the last lesson's month is still to be invoiced: the subscription stops at that month's end, and its
-      renewal invoice carries a line taking off the month's lessons after the last one.
+    - else the last lesson's month is still to be invoiced: the subscription stops at that month's end, and nothing
+      more is done here: its renewal invoice is brought to the month's bill (`renewal_invoice_adjust`), which counts
+      only the lessons up to the last one. A line of our own would take those lessons off a second time.
     Only a flat plan is settled by lessons: a per-lesson plan never charges a released lesson. Opened once per
     enrollment."""
     if existing := WithdrawalSettlement.objects.filter(enrollment=enrollment).first():
@@ -109,7 +120,7 @@ def withdrawal_settlement_open(*, enrollment: Enrollment, unused_lessons: str) -
         settlement.cancel_at, settlement.remainder = paid_through, unused_lessons
         settlement.unused_lessons = _released_after(enrollment=enrollment, start=after_last, end=paid_through)
     else:
-        settlement.cancel_at, settlement.remainder = month_end, Remainder.INVOICE_ITEM
+        settlement.cancel_at, settlement.remainder = month_end, Remainder.RENEWAL
         settlement.unused_lessons = _released_after(enrollment=enrollment, start=after_last, end=month_end)
     plan = enrollment.tuition_plan
     flat = plan is not None and plan.basis == TuitionPlan.Basis.FLAT
@@ -150,19 +161,6 @@ def _remainder_give_back(settlement: WithdrawalSettlement, customer_id: str) -> 
         f"{enrollment.student.first_name}'s {settlement.unused_lessons} lesson(s) after {settlement.ends_on:%-d %b %Y}"
     )
     key = f"billing:enrollment:{enrollment.pk}:withdrawal"
-    if settlement.remainder == Remainder.INVOICE_ITEM:
-        if not settlement.stripe_object_id:
-            item_id = stripe_gateway.invoice_item_create(
-                key=f"{key}:last-month",
-                customer_id=customer_id,
-                amount_cents=-settlement.amount_cents,
-                currency=settlement.currency,
-                description=f"Withdrawal: {description}",
-                subscription_id=settlement.subscription.stripe_subscription_id,
-                metadata={"enrollment_id": str(enrollment.pk)},
-            )
-            _store(settlement, stripe_object_id=item_id)
-        return
     payment = _last_tuition_payment(settlement) if settlement.remainder == Remainder.REFUND else None
     refundable = payment.amount_cents - payment.amount_refunded_cents if payment else 0
     if settlement.remainder == Remainder.REFUND and refundable >= settlement.amount_cents:
@@ -217,7 +215,8 @@ def withdrawal_settle(settlement_id: int) -> WithdrawalSettlement:
             key=f"billing:enrollment:{settlement.enrollment_id}:withdrawal:cancel-at",
         )
         _store(settlement, stripe_cancel_set_at=timezone.now())
-    if settlement.remainder != Remainder.NONE and settlement.amount_cents > 0:
+    # The renewal invoice settles a month not yet invoiced by itself; only money already paid is given back here.
+    if settlement.remainder in (Remainder.CREDIT, Remainder.REFUND) and settlement.amount_cents > 0:
         profile = BillingProfile.objects.get(family_id=settlement.enrollment.student.family_id)
         _remainder_give_back(settlement, profile.stripe_customer_id)
     _store(settlement, settled_at=timezone.now())

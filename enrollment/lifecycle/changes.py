@@ -306,6 +306,9 @@ def enrollment_change(
     """Change the enrollment's weekly lesson from `effective_on` (the arguments left None stay as they are), whole
     or not at all (see the module). The same `idempotency_key` again returns the first change and does nothing."""
     key = idempotency_key or uuid.uuid4()
+    # Looked up once the enrollment is locked: a double submit waits here for the first and then finds its change
+    # (looked up before the lock, the second would see the change made and answer "Nothing would change").
+    Enrollment.objects.select_for_update(of=("self",)).filter(pk=enrollment.pk).exists()
     if done := EnrollmentChange.objects.filter(idempotency_key=key).first():
         return done
     applied = _apply(

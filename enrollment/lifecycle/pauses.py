@@ -1,7 +1,9 @@
 """A vacation pause: no lessons and no tuition from a day until a resume date. Its lessons are released (the times
 go back to the teachers) or kept, as the school's setting or the owner says; billing pauses Stripe's collection
-until the resume date (`enrollment_paused`). Stripe resumes collection by itself; the daily job
-`pauses_resume_due` mirrors it. The owner may end a pause early (`enrollment_pause_end`).
+until the resume date (`enrollment_paused`). Stripe's pause has no start date, so billing acts only once the pause
+has begun: a pause made ahead is announced again on its first day by the daily job `pauses_begin_due`. Stripe
+resumes collection by itself; the daily job `pauses_resume_due` mirrors it. The owner may end a pause early
+(`enrollment_pause_end`).
 
 Not the PAUSED status (`enrollment_pause_unpaid`, tuition unpaid): an enrollment on vacation stays active."""
 
@@ -50,7 +52,8 @@ def enrollment_pause(
 ) -> EnrollmentPause:
     """Pause an active enrollment from `starts_on` until `resumes_on` (the first day back). Its lessons in between
     are released, or kept (`release_lessons`; None: the school's `pause_lessons` setting). The family and the
-    teacher are emailed once; billing pauses collection on commit. Two pauses of one enrollment never overlap (the
+    teacher are emailed once; billing pauses collection on commit when it starts today, else on its first day
+    (`pauses_begin_due`). Two pauses of one enrollment never overlap (the
     database's exclusion constraint has the last word)."""
     enrollment = _locked_active(enrollment)
     _pause_dates_validate(enrollment=enrollment, starts_on=starts_on, resumes_on=resumes_on)
@@ -62,6 +65,7 @@ def enrollment_pause(
         resumes_on=resumes_on,
         lessons=Lessons.RELEASE if release_lessons else Lessons.KEEP,
         created_by=actor if actor is not None and actor.is_authenticated else None,
+        began_at=timezone.now() if starts_on <= school_today() else None,
     )
     try:
         with transaction.atomic():
@@ -126,6 +130,28 @@ def enrollment_pause_end(*, actor, pause: EnrollmentPause) -> EnrollmentPause:
     _pause_emails(pause=pause, template="enrollment_vacation_ended")
     enrollment_pause_ended.send(sender=Enrollment, enrollment=pause.enrollment, pause=pause)
     return pause
+
+
+def pauses_begin_due(*, today: date | None = None) -> int:
+    """The daily job: each pause made ahead whose first day has come begins, and `enrollment_paused` is sent again
+    so billing pauses Stripe's collection now (Stripe's pause cannot wait for a start date). `began_at` marks it
+    told: each pause begins once, each in its own transaction, so running the job again sends nothing."""
+    today = today or school_today()
+    begun = 0
+    due = EnrollmentPause.objects.filter(
+        ended_at__isnull=True, began_at__isnull=True, starts_on__lte=today, resumes_on__gt=today
+    )
+    for pause_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = EnrollmentPause.objects.select_for_update(of=("self",)).select_related("enrollment")
+            pause = locked.get(pk=pause_id)
+            if pause.began_at is not None or not pause.live:
+                continue
+            pause.began_at = timezone.now()
+            pause.save(update_fields=["began_at"])
+            enrollment_paused.send(sender=Enrollment, enrollment=pause.enrollment, pause=pause)
+            begun += 1
+    return begun
 
 
 def pauses_resume_due(*, today: date | None = None) -> int:

@@ -16,6 +16,7 @@ from django.db.models import Max
 from cedarheights.emails import email_parents
 from cedarheights.errors import InvalidInput
 from cedarheights.models import AuditEvent, SchoolSettings
+from cedarheights.roles import is_school_admin
 from cedarheights.selectors import school_settings_get, school_today
 from cedarheights.services import audit_record
 from enrollment.credits import credits_with_balance
@@ -65,6 +66,12 @@ def withdrawal_quote(*, enrollment: Enrollment, notice_given_on: date) -> Withdr
     )
 
 
+def withdrawal_release_reason(*, last_lesson_on: date) -> str:
+    """The reason on each lesson a withdrawal released: what tells them from lessons released otherwise (a
+    vacation's), so billing gives back only these."""
+    return f"Withdrawn: last lesson {last_lesson_on:%-d %b %Y}"
+
+
 def _credits_expire_with(*, enrollment: Enrollment, on: date, actor) -> int:
     """Open make-up credits of the enrollment last no longer than its last lesson: the nightly job expires them
     the day after (a teacher's or a closure's then becomes money, as any of theirs unused)."""
@@ -88,10 +95,11 @@ def _credits_expire_with(*, enrollment: Enrollment, on: date, actor) -> int:
 def enrollment_withdraw(
     *, actor, enrollment: Enrollment, notice_given_on: date, unused_lessons: str | None = None
 ) -> Enrollment:
-    """Notice given on `notice_given_on` (today or earlier): the last lesson date is set (`withdrawal_quote`), the
-    lessons after it released, the weekly time ended with it, open make-up credits cut to it; parents and teacher
-    emailed once with the date; billing stops the subscription and turns lessons paid beyond the last one into a
-    credit or a refund (`unused_lessons`; None: the school's setting). Notice is given once."""
+    """Notice given on `notice_given_on` (today; earlier only when the school records it): the last lesson date is
+    set (`withdrawal_quote`), the lessons after it released, the weekly time ended with it, open make-up credits
+    cut to it; parents and teacher emailed once with the date; billing stops the subscription and turns lessons
+    paid beyond the last one into a credit or a refund (`unused_lessons`; None: the school's setting). Notice is
+    given once."""
     enrollment = (
         Enrollment.objects.select_for_update(of=("self",))
         .select_related("student__family", "student__teacher")
@@ -109,6 +117,13 @@ def enrollment_withdraw(
         raise InvalidInput(
             "Notice is given today, or dated back at most a month.", fields={"notice_given_on": ["Not in the future."]}
         )
+    # The notice date sets the last lesson and what is given back: only the school may record notice given earlier
+    # (a letter that came by post); a parent's notice is given the day they give it.
+    if notice_given_on < today and actor is not None and not is_school_admin(actor):
+        raise InvalidInput(
+            "Your notice is given today: only the school can record notice given on an earlier day.",
+            fields={"notice_given_on": ["Today."]},
+        )
     unused_lessons = unused_lessons or school_settings_get().withdrawal_unused_lessons
     if unused_lessons not in UnusedLessons.values:
         raise InvalidInput(
@@ -121,7 +136,7 @@ def enrollment_withdraw(
     after = quote.last_lesson_on + timedelta(days=1)
     released = lessons_release(
         lessons=lessons_to_come(enrollment=enrollment, from_day=after),
-        reason=f"Withdrawn: last lesson {quote.last_lesson_on:%-d %b %Y}",
+        reason=withdrawal_release_reason(last_lesson_on=quote.last_lesson_on),
     )
     for weekly_lesson in open_weekly_lessons(enrollment=enrollment):
         weekly_lesson_end(weekly_lesson=weekly_lesson, on=quote.last_lesson_on)

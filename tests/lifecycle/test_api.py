@@ -79,3 +79,16 @@ def test_a_parent_gives_notice_but_changes_and_pauses_nothing(child):
     response = client.post(base + "withdraw/", {}, format="json")
     assert response.status_code == 200 and response.json()["ends_on"] is not None
     assert response.json()["withdrawal_given_on"] == school_today().isoformat()
+
+
+def test_only_the_school_dates_notice_back(child, admin_api):
+    """A parent's notice is given today: a date before today is a 400 on `notice_given_on` and nothing is written;
+    the school may record notice given earlier (fails when the service takes any date from anyone)."""
+    url = f"/api/v1/enrollments/{child.enrollment.pk}/withdraw/"
+    last_week = (school_today() - timedelta(days=7)).isoformat()
+    refused = parent_api(child).post(url, {"notice_given_on": last_week}, format="json")
+    assert refused.status_code == 400 and "notice_given_on" in str(refused.json())
+    child.enrollment.refresh_from_db()
+    assert child.enrollment.withdrawal_given_on is None and child.enrollment.ends_on is None
+    accepted = admin_api.post(url, {"notice_given_on": last_week}, format="json")
+    assert accepted.status_code == 200 and accepted.json()["withdrawal_given_on"] == last_week

@@ -210,3 +210,35 @@ def test_a_withdrawing_enrollments_weekly_lesson_is_not_changed(child):
     enrollment_withdraw(actor=None, enrollment=child.enrollment, notice_given_on=school_today())
     with pytest.raises(NotActive):
         enrollment_change(actor=None, enrollment=child.enrollment, effective_on=school_today(), weekday=3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submit_with_one_key_changes_once_and_both_get_the_change(school, term):
+    """Two submissions of one change with one key, released together: the second waits for the enrollment's lock,
+    then finds the first's change (fails, "Nothing would change", when the key is looked up before the lock)."""
+    child = child_with_weekly_lesson(teacher=teacher_every_day(), term=term)
+    key, barrier, answers = uuid.uuid4(), threading.Barrier(2), []
+
+    def submit():
+        try:
+            barrier.wait()
+            change = enrollment_change(
+                actor=None,
+                enrollment=child.enrollment,
+                effective_on=school_today() + timedelta(1),
+                weekday=3,
+                idempotency_key=key,
+            )
+            answers.append(change.pk)
+        except Exception as error:  # the refusal, if any, is what the assertion shows
+            answers.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    change = EnrollmentChange.objects.get(idempotency_key=key)
+    assert answers == [change.pk, change.pk]

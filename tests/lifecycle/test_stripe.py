@@ -1,7 +1,7 @@
 """Against the local Stripe server over HTTP: a withdrawal with notice stops the subscription at the right date and
 gives back what was paid beyond the last lesson (a credit on the customer's balance, or a refund); a month not
-invoiced yet gets a line taking those lessons off; a vacation pause sets Stripe's `pause_collection` until the resume
-date and clears it when the school ends the pause."""
+invoiced yet is left to its renewal invoice (billed by its lessons up to the last); a vacation pause sets Stripe's
+`pause_collection` until the resume date from its first day and clears it when the school ends the pause."""
 
 from datetime import timedelta
 
@@ -103,10 +103,12 @@ def test_settling_again_repeats_nothing(child, local_stripe, django_capture_on_c
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.CREDIT).count() == 1
 
 
-def test_a_month_not_invoiced_yet_gets_a_line_taking_off_its_lessons_after_the_last(
+def test_a_month_not_invoiced_yet_is_left_to_its_renewal_with_no_line_of_its_own(
     child, local_stripe, django_capture_on_commit_callbacks
 ):
-    """The notice ends nine days before a month's end, so that month keeps a Monday after the last lesson."""
+    """The notice ends nine days before a month's end, so that month keeps a Monday after the last lesson. Its
+    renewal invoice is brought to the month's bill (lessons up to the last one) by billing's tuition: a negative
+    item here would take those lessons off twice (fails when the withdrawal adds one)."""
     today = school_today()
     deadline = next_month_first(next_month_first(today)) - timedelta(days=10)
     school_settings_update(school_settings=school_settings_get(), withdrawal_notice_days=(deadline - today).days)
@@ -120,9 +122,10 @@ def test_a_month_not_invoiced_yet_gets_a_line_taking_off_its_lessons_after_the_l
     assert settlement.cancel_at == month_end and settlement.unused_lessons == unused
     at_stripe = local_stripe.request("GET", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
     assert at_stripe["cancel_at"] == int(month_end.timestamp())
-    assert unused >= 1 and settlement.remainder == Remainder.INVOICE_ITEM
+    assert unused >= 1 and settlement.remainder == Remainder.RENEWAL and settlement.stripe_object_id == ""
+    assert settlement.settled_at is not None
     items = local_stripe.list("invoiceitems", customer=at_stripe["customer"])
-    assert [item["amount"] for item in items if item["id"] == settlement.stripe_object_id] == [-settlement.amount_cents]
+    assert [item for item in items if item["amount"] < 0] == []
     assert not LedgerEntry.objects.filter(kind__in=[LedgerEntry.Kind.CREDIT, LedgerEntry.Kind.REFUND]).exists()
 
 
@@ -143,3 +146,78 @@ def test_a_pause_sets_pause_collection_until_the_resume_date_and_ending_it_resum
     with django_capture_on_commit_callbacks(execute=True):
         enrollment_pause_end(actor=None, pause=pause)
     assert local_stripe.request("GET", path)["pause_collection"] is None
+
+
+def test_a_pause_made_ahead_stops_collection_only_on_its_first_day(
+    child, local_stripe, django_capture_on_commit_callbacks
+):
+    """Stripe's `pause_collection` starts at once: a pause from next week sets nothing today, and the daily job sets
+    it on the pause's first day, once. (The week passing is played by moving the pause's dates a week back.) Fails
+    when billing sends the pause as soon as it is made."""
+    from enrollment.lifecycle.tasks import lifecycle_daily
+    from enrollment.models import EnrollmentPause
+
+    subscription = billed(child, local_stripe, django_capture_on_commit_callbacks)
+    path = f"/v1/subscriptions/{subscription.stripe_subscription_id}"
+    week = timedelta(days=7)
+    with django_capture_on_commit_callbacks(execute=True):
+        pause = enrollment_pause(
+            actor=None,
+            enrollment=child.enrollment,
+            starts_on=school_today() + week,
+            resumes_on=school_today() + 4 * week,
+        )
+    assert local_stripe.request("GET", path)["pause_collection"] is None and pause.began_at is None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert lifecycle_daily()["pauses_begun"] == 0  # not its first day yet
+    assert local_stripe.request("GET", path)["pause_collection"] is None
+
+    EnrollmentPause.objects.filter(pk=pause.pk).update(starts_on=school_today(), resumes_on=school_today() + 3 * week)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert lifecycle_daily()["pauses_begun"] == 1
+    assert local_stripe.request("GET", path)["pause_collection"] == {
+        "behavior": "void",
+        "resumes_at": int(local_midnight(school_today() + 3 * week).timestamp()),
+    }
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert lifecycle_daily()["pauses_begun"] == 0  # the next morning: told once
+    assert not callbacks
+    pause.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment_pause_end(actor=None, pause=pause)
+    assert local_stripe.request("GET", path)["pause_collection"] is None
+
+
+def test_a_withdrawal_gives_back_only_the_lessons_it_released_not_a_vacations(
+    child, local_stripe, django_capture_on_commit_callbacks
+):
+    """A vacation inside the notice window released the second and third Mondays; notice then makes the first the
+    last lesson. Only the Mondays the withdrawal released after it are credited (fails when every released lesson
+    of the paid period counts)."""
+    school_settings_update(school_settings=school_settings_get(), withdrawal_notice_days=22)
+    subscription = billed(child, local_stripe, django_capture_on_commit_callbacks)
+    first_monday = child.to_come()[0].start_at.astimezone(school_settings_get().zone).date()
+    vacation = enrollment_pause(
+        actor=None,
+        enrollment=child.enrollment,
+        starts_on=first_monday + timedelta(days=7),
+        resumes_on=first_monday + timedelta(days=15),
+        release_lessons=True,
+    )
+    assert vacation.lessons_released == 2
+    enrollment = withdraw(child, django_capture_on_commit_callbacks, unused_lessons="credit")
+    assert enrollment.ends_on == first_monday
+    settlement = WithdrawalSettlement.objects.get(enrollment=enrollment)
+    after_last = local_midnight(first_monday + timedelta(days=1))
+    paid_through = subscription.current_period_end
+    released = released_between(child, after_last, paid_through)
+    withdrawal_released = sum(
+        1
+        for lesson in child.lessons()
+        if lesson.outcome == Outcome.RELEASED
+        and after_last <= lesson.start_at < paid_through
+        and lesson.cancellation_reason.startswith("Withdrawn")
+    )
+    assert withdrawal_released >= 1 and released == withdrawal_released + 2
+    assert settlement.unused_lessons == withdrawal_released
+    assert settlement.amount_cents == withdrawal_released * lesson_price_cents(enrollment=enrollment)
