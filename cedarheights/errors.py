@@ -75,6 +75,10 @@ class EmailNotResendable(DomainError):
 # README points here, and tests/cedarheights/test_error_codes.py keeps the three in step.
 ERROR_CODES: dict[str, tuple[int, str]] = {
     "invalid": (400, "Some input is invalid: `fields` names each field (or `non_field_errors`) and what is wrong."),
+    "promotion_code_refused": (
+        400,
+        "The promotion code cannot be applied: unknown, ended, past its last day, used up, or used by the family.",
+    ),
     "bad_request": (400, "The request is malformed; it was refused before any view read it (e.g. too many fields)."),
     "parse_error": (400, "The body is not JSON the API reads (malformed, or nested too deep)."),
     "idempotency_key_reused": (400, "This `Idempotency-Key` was already used by you for a different request."),
@@ -121,6 +125,15 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "stripe_refused": (409, "Stripe refused the request (an unknown invoice or payment, or one already settled)."),
     "plan_not_in_stripe": (409, "The tuition plan has no Stripe price yet: run `billing_sync_catalog`."),
     "email_not_resendable": (409, "The email may not go again (sent, queued, resent already) or cannot be rebuilt."),
+    # An enrollment's life after it starts: vacation pauses, withdrawals, changes from a date.
+    "enrollment_not_active": (
+        409,
+        "The enrollment is not active (pending, waitlisted, unpaid or ended): nothing to do.",
+    ),
+    "pause_overlaps": (409, "The enrollment is already on a vacation pause on some of those days."),
+    "pause_not_live": (409, "The vacation pause is over already."),
+    "already_withdrawn": (409, "Notice was given already: the last lesson date is set."),
+    "change_conflicts": (409, "The new weekly time clashes in some weeks (listed in `fields.weeks`): nothing changed."),
     # Payroll: closing a pay period, changing a rate that paid a closed one.
     "lessons_unmarked": (409, "The pay period has lessons without an outcome (listed in `lessons`): mark them first."),
     "pay_period_not_closable": (
