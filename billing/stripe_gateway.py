@@ -397,3 +397,20 @@ def coupon_ensure(
     return _call(
         client.v1.coupons.create, key=f"billing:coupon:{coupon_id}", id=coupon_id, name=name, duration=duration, **terms
     ).id
+
+
+def subscription_item_update(*, stripe_subscription_id: str, price_id: str, coupons: list[str], key: str) -> str:
+    """The subscription's item set to `price_id` with `coupons` (in order) from its next invoice: nothing prorated,
+    nothing charged now. The item's id."""
+    client = _client()
+    subscription = _call(client.v1.subscriptions.retrieve, stripe_subscription_id)
+    item_id = subscription["items"]["data"][0]["id"]
+    _call(
+        client.v1.subscription_items.update,
+        item_id,
+        key=key,
+        price=price_id,
+        discounts=[{"coupon": coupon} for coupon in coupons] or "",
+        proration_behavior="none",
+    )
+    return item_id
