@@ -320,6 +320,7 @@ SPECTACULAR_SETTINGS = {
         "CreditRuleEnum": "scheduling.outcomes.CreditRule",
         "PaymentStatusEnum": "scheduling.models.Lesson.PaymentStatus",
         "StudentStatusEnum": "scheduling.models.Student.Status",
+        "FamilyDiscountKindEnum": "billing.models.FamilyDiscount.Kind",
     },
 }
 

@@ -15,7 +15,7 @@ from rest_framework.test import APIRequestFactory
 
 from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
-from billing.models import FamilyFee, LessonFee, TuitionSubscription
+from billing.models import FamilyDiscount, FamilyFee, LessonFee, PromotionCode, TuitionSubscription
 from enrollment.models import MakeupCredit, TuitionPlan
 from scheduling.calendar_feeds import calendar_feed_issue
 from scheduling.models import (
@@ -47,7 +47,8 @@ TEACHERS_ONLY = {TeacherCancellation, MakeupBlock}  # no family reaches them
 # What cancelling a lesson means for the family, and where it may move: the family's side, not their teacher's.
 FAMILY_SIDE = {"/api/v1/lessons/{id}/cancellation/", "/api/v1/lessons/{id}/reschedule/"}
 SHARED = {Teacher, WeeklyAvailability, Instrument, AcademicYear, Term, Closure, TuitionPlan}
-SCHOOL_ONLY = {LessonFee}  # families' records only the school reaches (fees the owner reviews)
+# Families' records only the school reaches: fees the owner reviews, a family's own discount, promotion codes.
+SCHOOL_ONLY = {LessonFee, FamilyDiscount, PromotionCode}
 PUBLIC_PREFIXES = ("/api/v1/public/",)
 ANONYMOUS_ALLOWED = {
     ("/api/v1/auth/csrf/", "get"),
@@ -72,6 +73,13 @@ def with_names(path: str) -> str:
 @pytest.fixture(autouse=True)
 def _credits(world_credits):
     """Every family's record kind exists on both sides, make-up credits too."""
+
+
+@pytest.fixture(autouse=True)
+def _tuition_discounts(world):
+    """Family B's own discount and a promotion code (the school's admins' alone)."""
+    FamilyDiscount.objects.create(family=world.student_b.family, kind="staff", percent=20)
+    PromotionCode.objects.create(code="SPRING-10", percent_off=10)
 
 
 def operations() -> list[tuple[str, str]]:
@@ -117,6 +125,8 @@ def b_side(model: type, world):
         MakeupCredit: MakeupCredit.objects.get(enrollment__student=world.student_b),
         LessonFee: LessonFee.objects.get(family=world.student_b.family),
         FamilyFee: FamilyFee.objects.get(family=world.student_b.family),
+        FamilyDiscount: FamilyDiscount.objects.get(family=world.student_b.family),
+        PromotionCode: PromotionCode.objects.get(),
         MakeupBlock: world.block_y,
     }[model]
 
@@ -291,6 +301,8 @@ WRITABLE = {
         "admin": {"name", "instrument", "lesson_minutes", "interval", "price_cents", "currency", "description"}
         | {"active"}
     },
+    FamilyDiscount: {"admin": {"kind", "percent", "note"}},
+    PromotionCode: {"admin": {"active", "valid_until", "max_redemptions"}},
 }
 UNKNOWN = "nickname"  # a field no endpoint has
 BODILESS = {("/api/v1/auth/logout/", "post")}
