@@ -12,3 +12,4 @@ class BillingConfig(AppConfig):
         from billing.services import dunning  # noqa: F401
 
         receivers_connect()
+        from billing import admin_payroll  # noqa: F401  (payroll's admin pages, issue 17)

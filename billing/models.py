@@ -566,3 +566,46 @@ class TuitionPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tuition_plan}: {format_cents(self.amount_cents, self.tuition_plan.currency)} a month"
+
+
+# --- Lifecycle: what a withdrawal did at Stripe (billing/services/lifecycle.py) ---
+
+
+class WithdrawalSettlement(models.Model):
+    """How a withdrawal's tuition ends: the subscription stops at the end of the last lesson's month (`cancel_at`),
+    and the lessons of that month after the last one are taken off a month not yet invoiced (an invoice item), or
+    given back for a month paid already, as a credit on the family's Stripe balance or a refund (the school's
+    choice). Each Stripe id is stored as soon as Stripe answers; a retried task skips what is stored."""
+
+    class Remainder(models.TextChoices):
+        NONE = "none", "Nothing paid beyond the last lesson"
+        INVOICE_ITEM = "invoice_item", "Taken off the last month's invoice"
+        CREDIT = "credit", "Credit on the family's account"
+        REFUND = "refund", "Refund to the card"
+
+    enrollment = models.OneToOneField(
+        "enrollment.Enrollment", related_name="withdrawal_settlement", on_delete=models.PROTECT
+    )
+    subscription = models.ForeignKey(
+        TuitionSubscription, null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    ends_on = models.DateField()
+    cancel_at = models.DateTimeField(null=True, blank=True, help_text="When Stripe stops the subscription.")
+    unused_lessons = models.PositiveSmallIntegerField(default=0, help_text="Lessons of the last month after ends_on.")
+    remainder = models.CharField(max_length=12, choices=Remainder.choices, default=Remainder.NONE)
+    amount_cents = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, default=default_currency)
+    stripe_cancel_set_at = models.DateTimeField(null=True, blank=True)
+    stripe_object_id = models.CharField(
+        max_length=255, blank=True, help_text="The invoice item, balance transaction or refund at Stripe."
+    )
+    ledger_entry = models.OneToOneField(LedgerEntry, null=True, blank=True, related_name="+", on_delete=models.PROTECT)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Withdrawal of {self.enrollment} ({self.get_remainder_display()})"
+
+
+# --- Payroll: its models live in billing/payroll/models.py; imported here so they are billing's. ---
+from billing.payroll.models import PayLine, PayPeriod, PayRate  # noqa: E402, F401

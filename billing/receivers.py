@@ -3,13 +3,19 @@
 from billing.services.customers import card_check
 from billing.services.ledger import makeup_credit_to_money
 from billing.services.lesson_fees import lesson_fee_follow_outcome
+from billing.services.lifecycle import pause_collection_schedule, withdrawal_settlement_open
 from billing.services.makeup_credits import makeup_credit_hold_while_unpaid
 from billing.services.subscriptions import billing_start
-from billing.tuition.changes import change_money_apply
-from enrollment import signals as enrollment_signals
+from billing.tuition.changes import change_money_apply, change_money_preview
+from enrollment.models import Enrollment
 from enrollment.signals import (
     enrollment_booked,
     enrollment_card_offered,
+    enrollment_change_quoted,
+    enrollment_changed,
+    enrollment_pause_ended,
+    enrollment_paused,
+    enrollment_withdrawn,
     makeup_credit_expired,
     makeup_credit_issued,
 )
@@ -42,17 +48,25 @@ def expired_credit_to_money(sender, *, credit, **kwargs) -> None:
     makeup_credit_to_money(credit=credit)
 
 
-# --- Tuition (issue 17 §1, helper "tuition"): the money of a mid-cycle change ---
+# --- Tuition: the money of a mid-cycle change ---
 
 
 def changed_enrollment_adjust(sender, *, enrollment, effective_on, before=None, after=None, **kwargs) -> None:
     change_money_apply(enrollment=enrollment, effective_on=effective_on, before=before, after=after or {})
 
 
+def change_quote(sender, *, enrollment, effective_on, after=None, **kwargs):
+    # The preview rolled its change back: the enrollment as it stands is the "before" the money is counted from.
+    return change_money_preview(
+        enrollment=Enrollment.objects.select_related("tuition_plan").get(pk=enrollment.pk),
+        effective_on=effective_on,
+        after=after or {},
+    )
+
+
 def tuition_receivers_connect() -> None:
-    """`enrollment_changed` is the lifecycle helper's signal (enrollment/signals.py): connected once it exists."""
-    if (changed := getattr(enrollment_signals, "enrollment_changed", None)) is not None:
-        changed.connect(changed_enrollment_adjust, dispatch_uid="billing.changed_enrollment_adjust")
+    enrollment_changed.connect(changed_enrollment_adjust, dispatch_uid="billing.changed_enrollment_adjust")
+    enrollment_change_quoted.connect(change_quote, dispatch_uid="billing.change_quote")
 
 
 def receivers_connect() -> None:
@@ -62,3 +76,21 @@ def receivers_connect() -> None:
     lesson_outcome_changed.connect(lesson_outcome_fee, dispatch_uid="billing.lesson_outcome_fee")
     makeup_credit_issued.connect(issued_credit_hold, dispatch_uid="billing.issued_credit_hold")
     makeup_credit_expired.connect(expired_credit_to_money, dispatch_uid="billing.expired_credit_to_money")
+    lifecycle_receivers_connect()
+
+
+# --- Lifecycle: vacation pauses and withdrawals (billing/services/lifecycle.py) ---
+
+
+def pause_collection_follow(sender, *, pause, **kwargs) -> None:
+    pause_collection_schedule(pause=pause)
+
+
+def withdrawal_settle_open(sender, *, enrollment, unused_lessons: str, **kwargs) -> None:
+    withdrawal_settlement_open(enrollment=enrollment, unused_lessons=unused_lessons)
+
+
+def lifecycle_receivers_connect() -> None:
+    enrollment_paused.connect(pause_collection_follow, dispatch_uid="billing.pause_collection_follow")
+    enrollment_pause_ended.connect(pause_collection_follow, dispatch_uid="billing.pause_collection_resume")
+    enrollment_withdrawn.connect(withdrawal_settle_open, dispatch_uid="billing.withdrawal_settle_open")

@@ -414,3 +414,45 @@ def subscription_item_update(*, stripe_subscription_id: str, price_id: str, coup
         proration_behavior="none",
     )
     return item_id
+
+
+# --- Lifecycle: a subscription paused, stopped at a date; a customer's credit balance (refunds: above) ---
+
+
+def subscription_pause_collection(*, stripe_subscription_id: str, resumes_at: datetime, key: str) -> None:
+    """No invoices until `resumes_at` (Stripe voids any it would make meanwhile), then Stripe resumes by itself."""
+    _call(
+        _client().v1.subscriptions.update,
+        stripe_subscription_id,
+        key=key,
+        pause_collection={"behavior": "void", "resumes_at": int(resumes_at.timestamp())},
+    )
+
+
+def subscription_resume_collection(*, stripe_subscription_id: str, key: str) -> None:
+    """Collection starts again now (a pause the school ended early): an empty value unsets it."""
+    _call(_client().v1.subscriptions.update, stripe_subscription_id, key=key, pause_collection="")
+
+
+def subscription_cancel_at(*, stripe_subscription_id: str, cancel_at: datetime, key: str) -> None:
+    """The subscription ends at `cancel_at` without a prorated last invoice: what it covers is settled by us."""
+    _call(
+        _client().v1.subscriptions.update,
+        stripe_subscription_id,
+        key=key,
+        cancel_at=int(cancel_at.timestamp()),
+        proration_behavior="none",
+    )
+
+
+def customer_balance_credit(*, customer_id: str, amount_cents: int, currency: str, description: str, key: str) -> str:
+    """Money the customer's next invoices use first (a negative balance transaction): its id."""
+    transaction = _call(
+        _client().v1.customers.balance_transactions.create,
+        customer_id,
+        key=key,
+        amount=-amount_cents,
+        currency=currency,
+        description=description,
+    )
+    return transaction.id

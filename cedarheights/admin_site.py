@@ -42,6 +42,7 @@ ADMIN_GROUPS = [
             "billing.TuitionCharge",
         ],
     ),
+    ("Payroll", ["billing.PayPeriod", "billing.PayRate"]),
     (
         "System",
         [

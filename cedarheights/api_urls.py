@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import views as accounts
 from billing.api import fees as billing_fees
+from billing.api import payroll_views as payroll
 from billing.api import tuition as billing_tuition
 from billing.api import views as billing
 from cedarheights.api_dashboard import DashboardApi
@@ -10,6 +11,7 @@ from cedarheights.api_views import SchoolSettingsApi
 from enrollment.api import family_views as family
 from enrollment.api import views as enrollment
 from enrollment.api.credit_views import CreditActionViewSet
+from enrollment.api.lifecycle_views import EnrollmentLifecycleViewSet
 from scheduling.api import teacher_views as teaching
 from scheduling.api import views as scheduling
 from scheduling.api.calendar_links import CalendarFeedViewSet
@@ -39,6 +41,10 @@ router.register("billing/family-discounts", billing_tuition.FamilyDiscountViewSe
 router.register("billing/promotion-codes", billing_tuition.PromotionCodeViewSet, basename="promotion-code")
 router.register("credit-actions", CreditActionViewSet, basename="credit-action")
 router.register("calendar-feeds", CalendarFeedViewSet, basename="calendar-feed")
+# An enrollment read, changed from a date, paused, withdrawn (`POST enrollments/` is above).
+router.register("enrollments", EnrollmentLifecycleViewSet, basename="enrollment")
+router.register("payroll/rates", payroll.PayRateViewSet, basename="pay-rate")
+router.register("payroll/periods", payroll.PayPeriodViewSet, basename="pay-period")
 
 auth_urls = [
     path("csrf/", accounts.CsrfApi.as_view(), name="auth-csrf"),
@@ -61,6 +67,7 @@ public_urls = [
 teach_urls = [
     path("day/", teaching.TeachDayApi.as_view(), name="teach-day-api"),
     path("unmarked/", teaching.TeachUnmarkedApi.as_view(), name="teach-unmarked-api"),
+    path("pay/", payroll.TeachPayApi.as_view(), name="teach-pay-api"),
 ]
 
 urlpatterns = [

@@ -121,6 +121,12 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "stripe_refused": (409, "Stripe refused the request (an unknown invoice or payment, or one already settled)."),
     "plan_not_in_stripe": (409, "The tuition plan has no Stripe price yet: run `billing_sync_catalog`."),
     "email_not_resendable": (409, "The email may not go again (sent, queued, resent already) or cannot be rebuilt."),
+    # Payroll (issue 17): closing a pay period.
+    "lessons_unmarked": (409, "The pay period has lessons without an outcome (listed in `lessons`): mark them first."),
+    "pay_period_not_closable": (
+        409,
+        "The pay period cannot close yet: not over, an earlier one open, or paid lessons without a rate (`lessons`).",
+    ),
     "link_expired": (410, "The enrollment's confirmation link has expired: the family's email has the details."),
     "too_large": (413, "The request body is over the size the API reads."),
     "unsupported_media_type": (415, "Send the body as `application/json`."),

@@ -32,6 +32,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("enroll/", include("enrollment.urls")),
     path("family/", include("enrollment.family_urls")),
+    path("teach/pay/", include("billing.teach_urls")),
     path("teach/", include("scheduling.urls")),
     path("cal/<str:token>.ics", calendar_feed, name="calendar-feed"),
     path("health/live", health.live, name="health-live"),

@@ -11,6 +11,7 @@ from cedarheights.admin import ReadOnlyAdmin, admin_links, domain_error_on_form,
 from cedarheights.errors import DomainError
 from cedarheights.models import PipelineRun
 from cedarheights.validators import no_control_characters, record_id
+from enrollment.admin_lifecycle import EnrollmentLifecycleAdminMixin
 from enrollment.credits import (
     credits_with_balance,
     credits_with_last_kind,
@@ -43,7 +44,7 @@ class PreferredWindowInline(admin.TabularInline):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
+class EnrollmentAdmin(EnrollmentLifecycleAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/enrollment/enrollment/change_list.html"
     actions = ["offer_slot"]
     list_display = [
@@ -103,7 +104,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         phone = self.admin_site.admin_view(self.enroll_by_phone)
-        return [path("phone/", phone, name="enrollment_enrollment_phone"), *super().get_urls()]
+        return [path("phone/", phone, name="enrollment_enrollment_phone"), *super().get_urls()]  # lifecycle's too
 
     def enroll_by_phone(self, request):
         """The owner enrolls a family on the phone: the same pipeline; the card can follow later."""

@@ -54,3 +54,42 @@ class MakeupSlotNotOffered(DomainError):
 
     code = "makeup_slot_not_offered"
     status = 409
+
+
+# --- Lifecycle: pauses, withdrawals, changes ---
+
+
+class NotActive(DomainError):
+    """A pause, a withdrawal or a change asked of an enrollment that is not active (pending, waitlisted, unpaid,
+    ended)."""
+
+    code = "enrollment_not_active"
+    status = 409
+
+
+class PauseOverlaps(DomainError):
+    """The enrollment is already on a vacation pause on some of those days."""
+
+    code = "pause_overlaps"
+    status = 409
+
+
+class PauseNotLive(DomainError):
+    """The vacation pause is over already."""
+
+    code = "pause_not_live"
+    status = 409
+
+
+class AlreadyWithdrawn(DomainError):
+    """Notice was given already: the last lesson date is set."""
+
+    code = "already_withdrawn"
+    status = 409
+
+
+class ChangeConflicts(DomainError):
+    """The new weekly time clashes in some weeks: nothing was changed. `fields["weeks"]` lists them."""
+
+    code = "change_conflicts"
+    status = 409

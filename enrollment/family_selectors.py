@@ -4,13 +4,14 @@ make-up times a credit (or a lesson about to be rescheduled) may book. The rules
 this module only gathers them for a page or an answer.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
 
 from django.db import models
 from django.db.models import Case, F, Prefetch, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
+from django.http import Http404
 from django.utils import timezone
 
 from cedarheights.money import default_currency, format_cents
@@ -25,8 +26,8 @@ from enrollment.makeups import (
     makeup_slots_offer,
     makeup_teachers,
 )
-from enrollment.models import MakeupCredit, MakeupCreditEntry
-from scheduling.models import Lesson, Student, Teacher
+from enrollment.models import Enrollment, EnrollmentPause, MakeupCredit, MakeupCreditEntry
+from scheduling.models import Lesson, Student, Teacher, WeeklyLesson
 from scheduling.outcomes import Outcome
 from scheduling.services import lesson_outcome_validate
 from scheduling.transitions import STILL_TO_COME
@@ -110,6 +111,9 @@ class ChildWeek:
     open_credits: int
     soonest_expiry: date | None
     held_credits: int = 0  # of the open ones, those waiting for the tuition to be paid
+    weekly: list[WeeklyLesson] = field(default_factory=list)  # the standing weekly times, as changed since
+    enrollment: Enrollment | None = None  # the active one: a withdrawal's last lesson (`ends_on`), withdrawing
+    pause: EnrollmentPause | None = None  # a vacation pause on now or to come
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,7 @@ def family_home(*, family_id: int) -> FamilyHome:
     ):
         expiries_of.setdefault(student_id, []).append(expires_on)
         held_of[student_id] = held_of.get(student_id, 0) + (status == CreditStatus.HELD)
+    lifecycle = _children_lifecycle(family_id=family_id)
     children = [
         ChildWeek(
             student=student,
@@ -153,11 +158,43 @@ def family_home(*, family_id: int) -> FamilyHome:
             open_credits=len(expiries_of.get(student.pk, [])),
             soonest_expiry=min(expiries_of.get(student.pk, []), default=None),
             held_credits=held_of.get(student.pk, 0),
+            **lifecycle.get(student.pk, {}),
         )
         for student in students
     ]
     notes = family_lessons(family_id=family_id).filter(start_at__lt=now).exclude(family_note="")[:RECENT_NOTES]
     return FamilyHome(children=children, notes=list(notes))
+
+
+def family_enrollment_get(*, family_id: int, enrollment_id: int) -> Enrollment:
+    """One of the family's active enrollments (a 404 for anyone else's, or one that ended)."""
+    try:
+        return Enrollment.objects.select_related("student", "instrument").get(
+            pk=enrollment_id, student__family_id=family_id, status=Enrollment.Status.ACTIVE
+        )
+    except Enrollment.DoesNotExist as error:
+        raise Http404("No such enrollment.") from error
+
+
+def _children_lifecycle(*, family_id: int) -> dict[int, dict]:
+    """Per child: their standing weekly times, their active enrollment (withdrawing or not) and the vacation pause
+    on now or to come; three queries for the family."""
+    today = timezone.localdate()
+    found: dict[int, dict] = {}
+    weekly = WeeklyLesson.objects.filter(student__family_id=family_id, ended_on__isnull=True).select_related(
+        "teacher__user"
+    )
+    for weekly_lesson in weekly.order_by("weekday", "start_time"):
+        found.setdefault(weekly_lesson.student_id, {}).setdefault("weekly", []).append(weekly_lesson)
+    enrollments = Enrollment.objects.filter(student__family_id=family_id, status=Enrollment.Status.ACTIVE)
+    for enrollment in enrollments.order_by("created_at"):
+        found.setdefault(enrollment.student_id, {})["enrollment"] = enrollment
+    pauses = EnrollmentPause.objects.filter(
+        enrollment__student__family_id=family_id, ended_at__isnull=True, resumes_on__gt=today
+    ).select_related("enrollment")
+    for pause in pauses.order_by("-starts_on"):
+        found.setdefault(pause.enrollment.student_id, {})["pause"] = pause
+    return found
 
 
 @dataclass(frozen=True)

@@ -14,4 +14,5 @@ urlpatterns = [
     path("credits/", views.family_credits, name="family-credits"),
     path("credits/<int:credit_id>/book/", views.family_credit_book, name="family-credit-book"),
     path("calendar/", views.family_calendar, name="family-calendar"),
+    path("withdraw/<int:enrollment_id>/", views.family_withdraw, name="family-withdraw"),
 ]

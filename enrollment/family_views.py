@@ -15,8 +15,10 @@ from django.views.decorators.http import require_POST
 
 from cedarheights.errors import DomainError
 from cedarheights.roles import is_parent, is_school_admin
+from cedarheights.selectors import school_settings_get, school_today
 from enrollment import family_selectors as portal
 from enrollment.family_forms import LessonCancelForm, MakeupTimeForm, OfferFilterForm
+from enrollment.lifecycle.withdrawals import enrollment_withdraw, withdrawal_quote
 from enrollment.makeups import cancellation_preview, lesson_cancel_by_family, lesson_reschedule_by_family, makeup_book
 from enrollment.models import MakeupCredit
 from scheduling.calendar_pages import calendar_link_page
@@ -53,7 +55,7 @@ def _offer_filters(request) -> tuple[OfferFilterForm, date | None, int | None]:
 @parent_only
 def family_home(request):
     home = portal.family_home(family_id=request.user.family_id)
-    return render(request, "enrollment/family/home.html", {"home": home})
+    return render(request, "enrollment/family/home.html", {"home": home, "today": school_today()})
 
 
 @parent_only
@@ -184,3 +186,32 @@ def family_credit_book(request, credit_id: int):
 def family_calendar(request):
     """The family's calendar link: all the children's lessons in the parent's calendar app."""
     return calendar_link_page(request, scope=CalendarFeed.Scope.FAMILY, template="enrollment/family/calendar.html")
+
+
+@parent_only
+def family_withdraw(request, enrollment_id: int):
+    """A parent gives notice for a child: the page says the last lesson first, a confirmation gives notice today
+    (`enrollment_withdraw`, the same service the owner and the API call)."""
+    enrollment = portal.family_enrollment_get(family_id=request.user.family_id, enrollment_id=enrollment_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            enrollment = enrollment_withdraw(actor=request.user, enrollment=enrollment, notice_given_on=school_today())
+        except DomainError as refused:
+            error = refused.message
+        else:
+            messages.success(
+                request,
+                f"Notice received: {enrollment.student.first_name}'s last lesson is on "
+                f"{enrollment.ends_on:%A %-d %B %Y}.",
+            )
+            return redirect("family-home")
+    school = school_settings_get()
+    context = {
+        "enrollment": enrollment,
+        "quote": withdrawal_quote(enrollment=enrollment, notice_given_on=school_today()),
+        "notice_days": school.withdrawal_notice_days,
+        "unused": school.withdrawal_unused_lessons,
+        "error": error,
+    }
+    return render(request, "enrollment/family/withdraw.html", context, status=409 if error else 200)

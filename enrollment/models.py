@@ -1,11 +1,14 @@
 from django.conf import settings
+from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q
+from django.db.models.functions import Coalesce
 
 from cedarheights.money import default_currency, format_cents
 from cedarheights.validators import no_control_characters
 from cedarheights.weekly import WeeklyWindow
+from scheduling.constraints import PostgresExclusionConstraint
 
 
 class TuitionPlan(models.Model):
@@ -259,3 +262,87 @@ class MakeupCreditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.balance_after} left)"
+
+
+# --- Lifecycle: vacation pauses and mid-cycle changes (enrollment/lifecycle/) ---
+
+
+class PauseRange(Func):
+    """The days a pause holds, [starts_on, its end): the day lessons resume is not paused."""
+
+    function = "DATERANGE"
+    template = "%(function)s(%(expressions)s, '[)')"
+    output_field = DateRangeField()
+
+
+class EnrollmentPause(models.Model):
+    """A vacation: no lessons and no tuition from `starts_on` until `resumes_on` (Stripe's `pause_collection`). Not
+    the PAUSED status, which is tuition left unpaid (`enrollment_pause_unpaid`): an enrollment on vacation stays
+    active."""
+
+    class Lessons(models.TextChoices):
+        RELEASE = "release", "Released (the times go back to the teacher)"
+        KEEP = "keep", "Kept (the times stay booked)"
+
+    enrollment = models.ForeignKey(Enrollment, related_name="pauses", on_delete=models.PROTECT)
+    starts_on = models.DateField()
+    resumes_on = models.DateField(help_text="The first day lessons and tuition start again.")
+    lessons = models.CharField(max_length=7, choices=Lessons.choices)
+    lessons_released = models.PositiveSmallIntegerField(default=0)
+    ended_on = models.DateField(
+        null=True, blank=True, help_text="When it ended: its resume date, or earlier when the school ended it early."
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(resumes_on__gt=F("starts_on")), name="enrollment_pause_resumes_after"),
+            # An early end shortens the pause: a later pause may then begin on its new end.
+            PostgresExclusionConstraint(
+                name="enrollment_pause_no_overlap",
+                expressions=[
+                    (PauseRange("starts_on", Coalesce("ended_on", "resumes_on")), RangeOperators.OVERLAPS),
+                    ("enrollment", RangeOperators.EQUAL),
+                ],
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gt=F("starts_on")),
+                violation_error_message="This enrollment is already on a vacation pause then.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vacation of {self.enrollment.student}, {self.starts_on:%-d %b} to {self.resumes_on:%-d %b %Y}"
+
+    @property
+    def live(self) -> bool:
+        return self.ended_at is None
+
+
+class EnrollmentChange(models.Model):
+    """A change of an enrollment's weekly lesson from a date (its time, teacher, length or plan), as it was made:
+    what was before and after, and the key that makes a replay return it instead of changing anything again."""
+
+    enrollment = models.ForeignKey(Enrollment, related_name="changes", on_delete=models.PROTECT)
+    effective_on = models.DateField()
+    before = models.JSONField(help_text="weekday, start_time, teacher_id, lesson_minutes, tuition_plan_id")
+    after = models.JSONField()
+    lessons_released = models.PositiveSmallIntegerField(default=0)
+    lessons_booked = models.PositiveSmallIntegerField(default=0)
+    idempotency_key = models.UUIDField(unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Change of {self.enrollment.student}'s weekly lesson from {self.effective_on:%-d %b %Y}"

@@ -20,3 +20,21 @@ enrollment_booked = Signal()
 #   family's account as money.
 makeup_credit_issued = Signal()
 makeup_credit_expired = Signal()
+
+# An enrollment's life after it starts (issue 17; enrollment/pauses.py, withdrawals.py, changes.py), each sent inside
+# the transaction that wrote it; a receiver's Stripe calls leave on commit:
+# - `enrollment_paused(enrollment, pause)`: a vacation pause; billing pauses collection until `pause.resumes_on`.
+# - `enrollment_pause_ended(enrollment, pause)`: the school ended it before its resume date; billing resumes now.
+# - `enrollment_withdrawn(enrollment, unused_lessons)`: notice given, `enrollment.ends_on` set; billing stops the
+#   subscription after the last lesson's month and settles what was paid beyond it (`unused_lessons`: "credit" or
+#   "refund").
+# - `enrollment_changed(enrollment, effective_on, before, after)`: the weekly lesson changed from `effective_on`;
+#   `before`/`after` hold weekday, start_time, teacher_id, lesson_minutes, tuition_plan_id.
+# - `enrollment_change_quoted(enrollment, effective_on, before, after)`: sent by a preview, outside any write; a
+#   receiver returns the money lines the change would make (a list of objects with `label` or `description`,
+#   `amount_cents` and optionally `currency`; shown as "label: $amount").
+enrollment_paused = Signal()
+enrollment_pause_ended = Signal()
+enrollment_withdrawn = Signal()
+enrollment_changed = Signal()
+enrollment_change_quoted = Signal()

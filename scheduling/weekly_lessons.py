@@ -306,3 +306,14 @@ def weekly_lesson_end(*, weekly_lesson: WeeklyLesson, on: date) -> WeeklyLesson:
         weekly_lesson.ended_on = on
         weekly_lesson.save(update_fields=["ended_on"])
     return weekly_lesson
+
+
+# --- Lifecycle: a weekly lesson changed from a date (enrollment/lifecycle/changes.py) ---
+
+
+def weekly_lesson_plans(*, weekly_lesson: WeeklyLesson, from_date: date) -> tuple[WeeklyLessonPlan, ...]:
+    """What booking `weekly_lesson` (saved or not) from `from_date` would book in each term made so far, and each
+    week's conflict named, by the rules every booking follows; nothing is written. A change of weekly time reads it
+    after releasing the old lessons, so that they do not stand in the new time's way."""
+    terms = Term.objects.filter(end_date__gte=from_date).order_by("start_date")
+    return tuple(_plan(weekly_lesson=weekly_lesson, term=term, from_date=from_date) for term in terms)

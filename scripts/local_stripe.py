@@ -452,11 +452,124 @@ def main() -> None:
     server.app.middlewares.insert(1, browser_api)  # after localstripe's error handling, before its auth
     tuition_patches()
     server.app.middlewares.extend([idempotency, forgiving_expand, modern_api, tuition_api])
+    lifecycle_api_install()  # pause_collection, cancel_at and balances: the block at the end of this file
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
     print(f"Local Stripe server on http://127.0.0.1:{args.port}", flush=True)
     web.run_app(server.app, sock=sock, print=None, access_log=None)
+
+
+# --- Lifecycle: pause_collection with resumes_at, cancel_at, customer balance transactions ---
+# (refunds are localstripe's own). Installed by `lifecycle_api_install` from main().
+
+
+def _pause_over(subscription) -> None:
+    """Stripe resumes collection by itself at `resumes_at`: so does this server, when it next shows the subscription."""
+    pause = getattr(subscription, "pause_collection", None)
+    if pause and pause.get("resumes_at") and int(pause["resumes_at"]) <= time.time():
+        subscription.pause_collection = None
+
+
+def _lifecycle_subscription_fields(subscription, data: dict) -> None:
+    _pause_over(subscription)
+    data["pause_collection"] = getattr(subscription, "pause_collection", None)
+
+
+def _customer_balance_fields(customer, data: dict) -> None:
+    data["balance"] = -int(customer.account_balance or 0)  # Stripe's sign: negative is money the customer holds
+
+
+def update_subscription_lifecycle(subscription_id: str, data: dict) -> web.Response:
+    """`pause_collection` set (behavior, resumes_at) or unset (an empty value), and `cancel_at`, on an update."""
+    expand = data.pop("expand", None)
+    subscription = resources.Subscription._api_retrieve(subscription_id)
+    if "pause_collection" in data:
+        pause = data.pop("pause_collection")
+        if not pause:
+            subscription.pause_collection = None
+        else:
+            if not isinstance(pause, dict) or pause.get("behavior") not in (
+                "void",
+                "keep_as_draft",
+                "mark_uncollectible",
+            ):
+                raise UserError(400, "Bad pause_collection[behavior]")
+            resumes_at = int(pause["resumes_at"]) if pause.get("resumes_at") else None
+            subscription.pause_collection = {"behavior": pause["behavior"], "resumes_at": resumes_at}
+    data.pop("proration_behavior", None)  # the 2017 API knows `prorate` only; nothing is prorated here anyway
+    if data:
+        resources.Subscription._api_update(subscription_id, **data)
+    resources.store.dump_to_disk()
+    return server.json_response(subscription._export(expand=expand))
+
+
+def customer_balance_transaction_create(customer_id: str, data: dict) -> web.Response:
+    customer = resources.Customer._api_retrieve(customer_id)
+    try:
+        amount = int(data["amount"])
+    except (KeyError, TypeError, ValueError):
+        raise UserError(400, "Missing or bad amount") from None
+    customer.account_balance = int(customer.account_balance or 0) - amount
+    transaction = {
+        "id": f"cbtxn_{resources.random_id(24)}",
+        "object": "customer_balance_transaction",
+        "amount": amount,
+        "currency": data.get("currency") or "cad",
+        "customer": customer_id,
+        "description": data.get("description"),
+        "ending_balance": -customer.account_balance,
+        "metadata": data.get("metadata") or {},
+        "type": "adjustment",
+        "created": int(time.time()),
+        "livemode": False,
+    }
+    resources.store[f"customer_balance_transaction:{transaction['id']}"] = transaction
+    return server.json_response(transaction)
+
+
+def customer_balance_transactions_list(customer_id: str) -> web.Response:
+    resources.Customer._api_retrieve(customer_id)
+    found = [
+        value
+        for key, value in resources.store.items()
+        if key.startswith("customer_balance_transaction:") and value["customer"] == customer_id
+    ]
+    url = f"/v1/customers/{customer_id}/balance_transactions"
+    return server.json_response({"object": "list", "data": found, "has_more": False, "url": url})
+
+
+@web.middleware
+async def lifecycle_api(request, handler):
+    parts = request.path.strip("/").split("/")
+    try:
+        if request.method == "POST" and len(parts) == 3 and parts[:2] == ["v1", "subscriptions"]:
+            data = await server.get_post_data(request) or {}
+            if "pause_collection" in data or "cancel_at" in data:
+                return update_subscription_lifecycle(parts[2], dict(data))
+        if len(parts) == 4 and parts[:2] == ["v1", "customers"] and parts[3] == "balance_transactions":
+            if request.method == "POST":
+                return customer_balance_transaction_create(parts[2], await server.get_post_data(request) or {})
+            if request.method == "GET":
+                return customer_balance_transactions_list(parts[2])
+    except UserError as error:
+        return error.to_response()
+    return await handler(request)
+
+
+def lifecycle_api_install() -> None:
+    for cls, fill in (
+        (resources.Subscription, _lifecycle_subscription_fields),
+        (resources.Customer, _customer_balance_fields),
+    ):
+
+        def export(self, expand=None, _original=cls._export, _fill=fill):
+            data = _original(self, expand=expand)
+            _fill(self, data)
+            return data
+
+        cls._export = export
+    server.app.middlewares.append(lifecycle_api)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from cedarheights.demo.calendars import calendar_links_give
 from cedarheights.demo.fees import fees_tell
 from cedarheights.demo.history import school_history_seed
 from cedarheights.demo.lesson_week import lesson_week_tell
+from cedarheights.demo.lifecycle import lifecycle_tell
+from cedarheights.demo.payroll import payroll_tell
 from cedarheights.demo.reminders import reminders_tell
 from cedarheights.demo.school import (
     ADMIN_PASSWORD,
@@ -110,8 +112,10 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
     tuition_tell(today=today)  # issue 17 §1: term-priced plans, discounts, a promotion code, first months
     lesson_week_tell(today=today)
     reminders_tell(today=today)
+    lifecycle_tell(today=today)  # issue 17: a vacation pause, a withdrawal with notice, a weekly time changed
     calendar_links_give()
     school_history_seed(today=today)  # the dashboard's year of history (issue 17)
+    payroll_tell(today=today)  # after the lesson week: its outcomes are what teachers are paid for
     fees_tell(today=today, owner=User.objects.get(email=OWNER.email))
     fakes.worker_died_mid_work()
     return {

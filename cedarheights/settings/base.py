@@ -320,6 +320,11 @@ SPECTACULAR_SETTINGS = {
         "CreditRuleEnum": "scheduling.outcomes.CreditRule",
         "PaymentStatusEnum": "scheduling.models.Lesson.PaymentStatus",
         "StudentStatusEnum": "scheduling.models.Student.Status",
+        # Payroll (issue 17).
+        "PayRateKindEnum": "billing.payroll.models.PayRate.Kind",
+        "PayPeriodStatusEnum": "billing.payroll.models.PayPeriod.Status",
+        "PayLineKindEnum": "billing.payroll.models.PayLine.Kind",
+        # Tuition (issue 17).
         "FamilyDiscountKindEnum": "billing.models.FamilyDiscount.Kind",
     },
 }

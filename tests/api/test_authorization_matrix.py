@@ -15,8 +15,8 @@ from rest_framework.test import APIRequestFactory
 
 from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
-from billing.models import FamilyDiscount, FamilyFee, LessonFee, PromotionCode, TuitionSubscription
-from enrollment.models import MakeupCredit, TuitionPlan
+from billing.models import FamilyDiscount, FamilyFee, LessonFee, PayPeriod, PayRate, PromotionCode, TuitionSubscription
+from enrollment.models import Enrollment, MakeupCredit, TuitionPlan
 from scheduling.calendar_feeds import calendar_feed_issue
 from scheduling.models import (
     AcademicYear,
@@ -39,16 +39,27 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["anonymous", "parent_a", "parent_b", "teacher_x", "teacher_y", "admin"]
 # One family's records (students and lessons: one teacher's too); a teacher's own (cancellations, make-up time).
-OWNED = {Family, Student, Lesson, TuitionSubscription, TeacherCancellation, MakeupCredit, MakeupBlock, FamilyFee}
+OWNED = {
+    Family,
+    Student,
+    Lesson,
+    TuitionSubscription,
+    TeacherCancellation,
+    MakeupCredit,
+    MakeupBlock,
+    FamilyFee,
+    Enrollment,
+}
 # One person's own (calendar links): their holder (parent B) reaches them, nobody else, not even the school's admin.
 PERSONAL = {CalendarFeed}
-FAMILIES_ONLY = {Family, TuitionSubscription, MakeupCredit, FamilyFee}  # no teacher reaches them
+FAMILIES_ONLY = {Family, TuitionSubscription, MakeupCredit, FamilyFee, Enrollment}  # no teacher reaches them
 TEACHERS_ONLY = {TeacherCancellation, MakeupBlock}  # no family reaches them
 # What cancelling a lesson means for the family, and where it may move: the family's side, not their teacher's.
 FAMILY_SIDE = {"/api/v1/lessons/{id}/cancellation/", "/api/v1/lessons/{id}/reschedule/"}
 SHARED = {Teacher, WeeklyAvailability, Instrument, AcademicYear, Term, Closure, TuitionPlan}
-# Families' records only the school reaches: fees the owner reviews, a family's own discount, promotion codes.
-SCHOOL_ONLY = {LessonFee, FamilyDiscount, PromotionCode}
+SCHOOL_ONLY = {LessonFee}  # families' records only the school reaches (fees the owner reviews)
+SCHOOL_ONLY |= {PayRate, PayPeriod}  # payroll (issue 17): a teacher reaches only their own lines, at teach/pay/
+SCHOOL_ONLY |= {FamilyDiscount, PromotionCode}  # tuition (issue 17): a family's own discount, promotion codes
 PUBLIC_PREFIXES = ("/api/v1/public/",)
 ANONYMOUS_ALLOWED = {
     ("/api/v1/auth/csrf/", "get"),
@@ -111,8 +122,23 @@ def teacher_y_cancellation(world) -> TeacherCancellation:
     return teacher_cancellation_create(lesson=lesson, actor=world.teacher_y, reason="Jury duty")
 
 
+def payroll_record(model: type, world):
+    """Teacher Y's pay rate, or the first pay period (made from the world's lessons)."""
+    from billing.payroll.services import pay_periods_generate, pay_rate_create
+
+    if model is PayRate:
+        teacher = world.lesson_b.teacher
+        return PayRate.objects.filter(teacher=teacher).first() or pay_rate_create(
+            actor=None, teacher=teacher, kind="hourly", amount_cents=4500, effective_from=world.lesson_b.start_at.date()
+        )
+    pay_periods_generate(through=world.lesson_b.start_at.date() + timedelta(days=1))  # the world's lessons may be ahead
+    return PayPeriod.objects.order_by("start").first()
+
+
 def b_side(model: type, world):
     """The object of family B / teacher Y that parent A and teacher X must not reach."""
+    if model in {PayRate, PayPeriod}:
+        return payroll_record(model, world)
     if model is TeacherCancellation:
         return teacher_y_cancellation(world)
     if model is CalendarFeed:
@@ -128,6 +154,7 @@ def b_side(model: type, world):
         FamilyDiscount: FamilyDiscount.objects.get(family=world.student_b.family),
         PromotionCode: PromotionCode.objects.get(),
         MakeupBlock: world.block_y,
+        Enrollment: Enrollment.objects.get(student=world.student_b),
     }[model]
 
 
@@ -292,6 +319,7 @@ WRITABLE = {
         "teacher_y": {"status", "outcome", "notes", "family_note"},
     },
     Teacher: {"admin": {"instruments", "bio", "capacity", "active"}},
+    PayRate: {"admin": {"teacher", "kind", "lesson_minutes", "amount_cents", "effective_from"}},
     WeeklyAvailability: {"admin": {"teacher", "weekday", "start_time", "end_time"}},
     Instrument: {"admin": {"name", "active"}},
     AcademicYear: {"admin": {"name", "start_date", "end_date"}},

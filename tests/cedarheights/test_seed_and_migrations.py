@@ -14,7 +14,7 @@ from billing.selectors import family_balance_cents
 from cedarheights.demo import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_PASSWORD
 from cedarheights.demo.history import HISTORY_FAMILY_NAMES
 from cedarheights.models import AuditEvent, EmailLog, PipelineRun
-from enrollment.models import Enrollment
+from enrollment.models import Enrollment, EnrollmentChange, EnrollmentPause
 from scheduling.calendar_feeds import calendar_feed_issue
 from scheduling.models import CalendarFeed, Closure, Lesson, Student, Teacher
 
@@ -59,6 +59,9 @@ def test_the_demo_is_made_through_the_services_that_audit_accounts_and_children(
         ("calendarfeed", "create"): CalendarFeed.objects.count(),
         ("calendarfeed", "update"): CalendarFeed.objects.exclude(revoked_at=None).count(),  # turned off
         ("familyfee", "update"): 1,  # the owner waived a late fee (cedarheights.demo.fees)
+        # a vacation pause; a withdrawal and a weekly time changed (cedarheights/demo/lifecycle.py)
+        ("enrollmentpause", "create"): EnrollmentPause.objects.count(),
+        ("enrollment", "update"): Enrollment.objects.exclude(ends_on=None).count() + EnrollmentChange.objects.count(),
     }
 
 

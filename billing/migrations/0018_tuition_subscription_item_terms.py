@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0015_merge_fees_and_tuition'),
+        ('billing', '0017_merge_payroll'),
     ]
 
     operations = [
