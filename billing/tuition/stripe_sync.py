@@ -95,7 +95,7 @@ def _first_whole_month(subscription: TuitionSubscription) -> date:
 
 
 def _item_terms(subscription: TuitionSubscription, month: EnrollmentMonth | None) -> tuple[str, list[str]]:
-    plan = subscription.tuition_plan
+    plan = month.enrollment.tuition_plan if month else subscription.tuition_plan  # a change of plan: the new one
     coupons = coupons_ensure(coupons=month.coupons) if month else []
     if _is_per_lesson_month(plan):
         return tuition_price_ensure(plan=plan, amount_cents=0), coupons
@@ -290,6 +290,7 @@ def subscription_item_sync(*, subscription_id: int) -> bool:
         terms = {"price": price_id, "coupons": coupons}
         if subscription.item_terms == terms:
             return False
+        plan_id = month.enrollment.tuition_plan_id  # the item bills the enrollment's plan (changed from a date)
         syncs = subscription.item_syncs + 1
         stripe_gateway.subscription_item_update(
             stripe_subscription_id=subscription.stripe_subscription_id,
@@ -297,7 +298,9 @@ def subscription_item_sync(*, subscription_id: int) -> bool:
             coupons=coupons,
             key=f"billing:subscription:{subscription.pk}:item:{syncs}",
         )
-        TuitionSubscription.objects.filter(pk=subscription.pk).update(item_terms=terms, item_syncs=syncs)
+        TuitionSubscription.objects.filter(pk=subscription.pk).update(
+            item_terms=terms, item_syncs=syncs, tuition_plan_id=plan_id
+        )
     return True
 
 
