@@ -119,3 +119,14 @@ def promotion_code_update(*, code: PromotionCode, actor, **fields) -> PromotionC
             fields={name: ["Fixed once the code is made."] for name in fixed},
         )
     return audited_update(actor=actor, obj=code, **fields)
+
+
+def promotion_code_redeem(*, code_text: str, family: Family, actor) -> PromotionRedemption:
+    """A parent enters a code on their billing page: found by its text (any case, spaces around ignored), then
+    applied as the owner would (`promotion_code_apply`): the same checks, the same refusals."""
+    text = code_text.strip().upper()
+    code = PromotionCode.objects.filter(code=text).first()
+    if code is None:
+        refusal = f"We do not know the code {text}. Please check it and try again."
+        raise PromotionCodeRefused(refusal, fields={"code": [refusal]})
+    return promotion_code_apply(code=code, family=family, actor=actor)
