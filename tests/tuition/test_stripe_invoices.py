@@ -8,7 +8,7 @@ from itertools import count
 import pytest
 from django.test import Client
 
-from billing.models import LedgerEntry, Payment, StripeEvent, TuitionCharge, TuitionSubscription
+from billing.models import FamilyFee, LedgerEntry, Payment, StripeEvent, TuitionCharge, TuitionSubscription
 from billing.services.catalog import catalog_sync
 from billing.services.subscriptions import billing_start, subscription_charge_now
 from billing.tuition import month_bill
@@ -76,13 +76,18 @@ def test_a_mid_month_start_with_a_sibling_is_invoiced_by_lessons_with_the_coupon
         ours = bill.of(enrollment.pk)
         charge = TuitionCharge.objects.get(enrollment=enrollment, kind="first_month")
         invoice = local_stripe.request("GET", f"/v1/invoices/{payment.stripe_invoice_id}")
-        [line] = invoice["lines"]["data"]
-        assert line["id"] and line["amount"] == ours.base.amount_cents == charge.base_cents
+        # The family's registration fee (billing.fees) joins the first invoice made: a line of its own.
+        lines = invoice["lines"]["data"]
+        [line] = [each for each in lines if each.get("invoice_item") == charge.stripe_invoice_item_id]
+        fees = sum(each["amount"] for each in lines if each is not line)
+        assert fees in {0, FamilyFee.objects.get(family=family, kind="registration").amount_cents}
+        assert line["amount"] == ours.base.amount_cents == charge.base_cents
         assert [d["amount"] for d in line["discount_amounts"]] == [-d.amount_cents for d in ours.discounts]
-        assert invoice["total"] == ours.total_cents == charge.amount_cents == payment.amount_cents
+        assert ours.total_cents == charge.amount_cents
+        assert invoice["total"] == ours.total_cents + fees == payment.amount_cents
         assert payment.status == Payment.Status.SUCCEEDED
         ledger = LedgerEntry.objects.get(payment=payment, kind="charge")
-        assert ledger.amount_cents == invoice["total"]
+        assert ledger.amount_cents == invoice["total"] - fees  # a fee is on the ledger as its own line
     # Retrying the billing run adds no second item.
     assert len(local_stripe.list("invoiceitems")) == 0  # none pending: both joined their invoices
     assert TuitionCharge.objects.count() == 2
