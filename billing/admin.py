@@ -419,7 +419,7 @@ def _payment_failures(ids: list[str]) -> dict[str, tuple[str, str]]:
     return admin_links(PaymentFailure.objects.select_related("payment", "family"), ids)
 
 
-# --- Tuition (issue 17 §1, helper "tuition"): discounts, promotion codes, the month's lines and charges ---
+# --- Tuition: discounts, promotion codes, the month's lines and charges ---
 
 
 def _lines_html(item) -> str:

@@ -63,7 +63,7 @@ class LessonFeeSettled(DomainError):
     status = 409
 
 
-# --- Tuition (issue 17 §1, helper "tuition") ---
+# --- Tuition: promotion codes ---
 
 
 class PromotionCodeRefused(InvalidInput):

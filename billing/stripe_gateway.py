@@ -371,7 +371,7 @@ def djstripe_api():
         stripe.api_base = previous
 
 
-# --- Tuition (issue 17 §1, helper "tuition"): coupons, and a subscription item's price and discounts ---
+# --- Tuition: coupons, and a subscription item's price and discounts ---
 
 
 def coupon_ensure(

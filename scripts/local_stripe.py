@@ -276,8 +276,8 @@ def modern_exports() -> None:
         cls._export = export
 
 
-# --- Tuition (issue 17 §1, helper "tuition"): coupons on subscription items and invoice items, proration "none"
-# with a billing cycle anchor, invoice items added to a draft, and a renewal left in its draft window. ---
+# --- Tuition: coupons on subscription items and invoice items, proration "none" with a billing cycle anchor, invoice
+# items added to a draft, a renewal left in its draft window, and a subscription item's price and coupons changed. ---
 # Stripe's coupons take their share of what the discounts before them left, rounded half up to the cent; the app's
 # own arithmetic (billing/tuition/lines.py) is the same, so an invoice here says what our lines say.
 
