@@ -399,11 +399,16 @@ def coupon_ensure(
     ).id
 
 
-def subscription_item_update(*, stripe_subscription_id: str, price_id: str, coupons: list[str], key: str) -> str:
+def subscription_item_update(*, stripe_subscription_id: str, price_id: str, coupons: list[str], key: str) -> str | None:
     """The subscription's item set to `price_id` with `coupons` (in order) from its next invoice: nothing prorated,
-    nothing charged now. The item's id."""
+    nothing charged now. The item's id; None when Stripe has no such subscription (nothing to change)."""
     client = _client()
-    subscription = _call(client.v1.subscriptions.retrieve, stripe_subscription_id)
+    try:
+        subscription = _call(client.v1.subscriptions.retrieve, stripe_subscription_id)
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404:
+            return None
+        raise
     item_id = subscription["items"]["data"][0]["id"]
     _call(
         client.v1.subscription_items.update,

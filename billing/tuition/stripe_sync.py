@@ -292,12 +292,14 @@ def subscription_item_sync(*, subscription_id: int) -> bool:
             return False
         plan_id = month.enrollment.tuition_plan_id  # the item bills the enrollment's plan (changed from a date)
         syncs = subscription.item_syncs + 1
-        stripe_gateway.subscription_item_update(
+        item_id = stripe_gateway.subscription_item_update(
             stripe_subscription_id=subscription.stripe_subscription_id,
             price_id=price_id,
             coupons=coupons,
             key=f"billing:subscription:{subscription.pk}:item:{syncs}",
         )
+        if item_id is None:
+            return False  # Stripe has no such subscription (the demo's are made up): nothing to bring up to date
         TuitionSubscription.objects.filter(pk=subscription.pk).update(
             item_terms=terms, item_syncs=syncs, tuition_plan_id=plan_id
         )
