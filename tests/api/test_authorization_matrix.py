@@ -400,7 +400,10 @@ def test_only_the_school_rolls_weekly_lessons_into_a_term_or_previews_it(world, 
         minutes=30,
         starts_on=fall.end_date + timedelta(days=1),
     )
-    winter = TermFactory(start_date=fall.end_date + timedelta(days=7), end_date=fall.end_date + timedelta(weeks=7))
+    # six whole weeks: six Mondays, whatever day of the week the fall term ends on
+    winter = TermFactory(
+        start_date=fall.end_date + timedelta(days=7), end_date=fall.end_date + timedelta(weeks=7, days=-1)
+    )
     url = f"/api/v1/terms/{winter.pk}/rollover/"
     lessons = Lesson.objects.count()
 

@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import ConsentRecord, Family, User
-from billing.models import Payment, PaymentFailure, Receipt, TuitionSubscription
+from billing.models import Payment, PaymentFailure, PayPeriod, PayRate, Receipt, TuitionSubscription
 from billing.selectors import family_balance_cents
 from cedarheights.demo import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_PASSWORD
 from cedarheights.demo.history import HISTORY_FAMILY_NAMES
@@ -54,14 +54,24 @@ def test_the_demo_is_made_through_the_services_that_audit_accounts_and_children(
         ("student", "create"): Student.objects.count(),
         ("student", "update"): Student.objects.exclude(teacher=None).count(),  # a teacher assigned
         # each outcome recorded once (the year of history's lessons were written as the past, in bulk)
-        ("lesson", "update"): Lesson.objects.exclude(outcome="").exclude(student__family__name__in=HISTORY).count(),
+        # and one changed after its pay period closed (cedarheights/demo/payroll.py)
+        ("lesson", "update"): Lesson.objects.exclude(outcome="").exclude(student__family__name__in=HISTORY).count() + 1,
+        # the teachers' pay rates, and each past pay period closed (cedarheights/demo/payroll.py)
+        ("payrate", "create"): PayRate.objects.count(),
+        ("payperiod", "update"): PayPeriod.objects.filter(status="closed").count(),
         ("reminderpreference", "update"): 1,  # a parent turned the cancellation-window nudges off
         ("calendarfeed", "create"): CalendarFeed.objects.count(),
         ("calendarfeed", "update"): CalendarFeed.objects.exclude(revoked_at=None).count(),  # turned off
         ("familyfee", "update"): 1,  # the owner waived a late fee (cedarheights.demo.fees)
         # a vacation pause; a withdrawal and a weekly time changed (cedarheights/demo/lifecycle.py)
         ("enrollmentpause", "create"): EnrollmentPause.objects.count(),
-        ("enrollment", "update"): Enrollment.objects.exclude(ends_on=None).count() + EnrollmentChange.objects.count(),
+        ("enrollment", "update"): Enrollment.objects.exclude(ends_on=None)
+        .exclude(student__family__name__in=HISTORY)
+        .count()
+        + EnrollmentChange.objects.count(),
+        # a staff discount and a promotion code (cedarheights/demo/tuition.py)
+        ("familydiscount", "create"): 1,
+        ("promotionredemption", "create"): 1,
     }
 
 

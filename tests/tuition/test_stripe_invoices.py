@@ -8,7 +8,7 @@ from itertools import count
 import pytest
 from django.test import Client
 
-from billing.models import FamilyFee, LedgerEntry, Payment, StripeEvent, TuitionCharge, TuitionSubscription
+from billing.models import LedgerEntry, Payment, StripeEvent, TuitionCharge, TuitionSubscription
 from billing.services.catalog import catalog_sync
 from billing.services.subscriptions import billing_start, subscription_charge_now
 from billing.tuition import month_bill
@@ -72,22 +72,23 @@ def test_a_mid_month_start_with_a_sibling_is_invoiced_by_lessons_with_the_coupon
     for subscription in subscriptions:
         with django_capture_on_commit_callbacks(execute=True):
             payments.append(subscription_charge_now(subscription=subscription))
+    fee_lines = []  # the family's registration fee of the school year joins the first of the invoices
     for enrollment, payment in zip((older, younger), payments, strict=True):
         ours = bill.of(enrollment.pk)
         charge = TuitionCharge.objects.get(enrollment=enrollment, kind="first_month")
         invoice = local_stripe.request("GET", f"/v1/invoices/{payment.stripe_invoice_id}")
-        # The family's registration fee (billing.fees) joins the first invoice made: a line of its own.
-        lines = invoice["lines"]["data"]
-        [line] = [each for each in lines if each.get("invoice_item") == charge.stripe_invoice_item_id]
-        fees = sum(each["amount"] for each in lines if each is not line)
-        assert fees in {0, FamilyFee.objects.get(family=family, kind="registration").amount_cents}
-        assert line["amount"] == ours.base.amount_cents == charge.base_cents
+        fees = [line for line in invoice["lines"]["data"] if line["metadata"].get("family_fee_id")]
+        [line] = [line for line in invoice["lines"]["data"] if line not in fees]
+        fee_lines += fees
+        assert line["id"] and line["amount"] == ours.base.amount_cents == charge.base_cents
         assert [d["amount"] for d in line["discount_amounts"]] == [-d.amount_cents for d in ours.discounts]
-        assert ours.total_cents == charge.amount_cents
-        assert invoice["total"] == ours.total_cents + fees == payment.amount_cents
-        assert payment.status == Payment.Status.SUCCEEDED
+        fees_cents = sum(fee["amount"] for fee in fees)
+        assert invoice["total"] - fees_cents == ours.total_cents == charge.amount_cents
+        assert payment.amount_cents == invoice["total"] and payment.status == Payment.Status.SUCCEEDED
+        # The invoice's tuition is its ledger charge; the fee was charged on its own line when it was claimed.
         ledger = LedgerEntry.objects.get(payment=payment, kind="charge")
-        assert ledger.amount_cents == invoice["total"] - fees  # a fee is on the ledger as its own line
+        assert ledger.amount_cents == invoice["total"] - fees_cents
+    assert [fee["amount"] for fee in fee_lines] == [school_settings_get().registration_fee_cents]
     # Retrying the billing run adds no second item.
     assert len(local_stripe.list("invoiceitems")) == 0  # none pending: both joined their invoices
     assert TuitionCharge.objects.count() == 2
