@@ -32,7 +32,13 @@ from billing.services.dunning import payment_retry
 from billing.services.ledger import credit_issue
 from billing.services.lesson_fees import lesson_fee_waive
 from billing.services.subscriptions import billing_start, subscription_charge_now
-from billing.services.tuition_discounts import promotion_code_apply, promotion_code_check
+from billing.services.tuition_discounts import (
+    family_discount_remove,
+    family_discount_set,
+    promotion_code_apply,
+    promotion_code_check,
+    promotion_redemption_remove,
+)
 from billing.tuition import month_bill
 from cedarheights.admin import AuditedAdmin, ReadOnlyAdmin, admin_links, domain_error_on_form, run_subject
 from cedarheights.errors import DomainError
@@ -413,7 +419,7 @@ def _payment_failures(ids: list[str]) -> dict[str, tuple[str, str]]:
     return admin_links(PaymentFailure.objects.select_related("payment", "family"), ids)
 
 
-# --- Tuition (issue 17 §1, helper "tuition"): discounts, promotion codes, the month's lines and charges ---
+# --- Tuition: discounts, promotion codes, the month's lines and charges ---
 
 
 def _lines_html(item) -> str:
@@ -437,6 +443,20 @@ class FamilyDiscountAdmin(AuditedAdmin):
     list_select_related = ["family"]
     search_fields = ["family__name", "note"]
     autocomplete_fields = ["family"]
+
+    # Through the services: audited, and the family's Stripe items follow once saved.
+    def save_model(self, request, obj, form, change):
+        saved = family_discount_set(
+            family=obj.family, kind=obj.kind, percent=obj.percent, note=obj.note, actor=request.user
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        family_discount_remove(discount=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for discount in queryset:
+            family_discount_remove(discount=discount, actor=request.user)
 
 
 @admin.register(PromotionCode)
@@ -485,6 +505,13 @@ class PromotionRedemptionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         saved = promotion_code_apply(code=obj.code, family=obj.family, enrollment=obj.enrollment, actor=request.user)
         obj.pk, obj.first_month = saved.pk, saved.first_month
+
+    def delete_model(self, request, obj):
+        promotion_redemption_remove(redemption=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for redemption in queryset.select_related("code"):
+            promotion_redemption_remove(redemption=redemption, actor=request.user)
 
 
 @admin.register(TuitionCharge)

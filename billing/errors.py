@@ -63,7 +63,7 @@ class LessonFeeSettled(DomainError):
     status = 409
 
 
-# --- Tuition: discounts and promotion codes ---
+# --- Tuition: promotion codes ---
 
 
 class PromotionCodeRefused(InvalidInput):

@@ -186,6 +186,11 @@ class TuitionSubscription(models.Model):
         blank=True,
         help_text="When Stripe's newest state we applied was created: older events never overwrite it.",
     )
+    # Tuition: what Stripe's item holds (price and coupons, as our lines say them), and how often it was changed.
+    item_terms = models.JSONField(
+        default=dict, blank=True, help_text="The Stripe price and coupons its item was last set to."
+    )
+    item_syncs = models.PositiveIntegerField(default=0, help_text="How many times its item was brought up to date.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

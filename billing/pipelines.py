@@ -16,7 +16,7 @@ from billing.models import BillingProfile, Payment, TuitionSubscription
 from billing.services.customers import billing_profile_card_attach, billing_profile_customer_ensure
 from billing.services.subscriptions import subscription_invoice_route, subscription_state_apply
 from billing.stripe_mirror import payment_mirror, profile_mirror, subscription_mirror
-from billing.tuition.stripe_sync import first_month_charge, subscription_item_terms
+from billing.tuition.stripe_sync import family_items_sync_enqueue, first_month_charge, subscription_item_terms
 from cedarheights.pipeline import run_pipeline, step
 from enrollment.models import TuitionPlan
 
@@ -76,7 +76,9 @@ def create_subscription(ctx: BillingContext) -> None:
         coupons=coupons,
     )
     ctx.outcome = state.outcome
-    TuitionSubscription.objects.filter(pk=subscription.pk).update(stripe_subscription_id=state.id)
+    TuitionSubscription.objects.filter(pk=subscription.pk).update(
+        stripe_subscription_id=state.id, item_terms={"price": price_id, "coupons": coupons}
+    )
     # Stamped with its time, so the `customer.subscription.created` event, as old, cannot overwrite it.
     subscription_state_apply(
         subscription=subscription, status=state.status, state_at=state.state_at, next_charge_at=state.next_charge_at
@@ -125,6 +127,12 @@ def mirror_to_djstripe(ctx: BillingContext) -> None:
         payment_mirror(payment=payment)
 
 
+@step("Bring the family's other subscriptions up to date")
+def sync_family_items(ctx: BillingContext) -> None:
+    """A child joining moves the siblings' discounts: the family's other items follow in the worker (idempotent)."""
+    family_items_sync_enqueue(family_id=_subscription(ctx).family_id)
+
+
 STEPS = (
     ensure_customer,
     attach_payment_method,
@@ -132,6 +140,7 @@ STEPS = (
     charge_first_month,
     route_outcome,
     mirror_to_djstripe,
+    sync_family_items,
 )
 
 

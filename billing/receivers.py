@@ -7,6 +7,7 @@ from billing.services.lifecycle import pause_collection_schedule, withdrawal_set
 from billing.services.makeup_credits import makeup_credit_hold_while_unpaid
 from billing.services.subscriptions import billing_start
 from billing.tuition.changes import change_money_apply, change_money_preview
+from billing.tuition.stripe_sync import family_items_sync_enqueue
 from enrollment.models import Enrollment
 from enrollment.signals import (
     enrollment_booked,
@@ -48,7 +49,7 @@ def expired_credit_to_money(sender, *, credit, **kwargs) -> None:
     makeup_credit_to_money(credit=credit)
 
 
-# --- Tuition: the money of a mid-cycle change ---
+# --- Tuition: the money of a mid-cycle change, and the Stripe items following a change or a withdrawal ---
 
 
 def changed_enrollment_adjust(sender, *, enrollment, effective_on, before=None, after=None, **kwargs) -> None:
@@ -64,8 +65,14 @@ def change_quote(sender, *, enrollment, effective_on, after=None, **kwargs):
     )
 
 
+def withdrawn_enrollment_items_sync(sender, *, enrollment, **kwargs) -> None:
+    # A child leaving moves the siblings' discounts once their last month is past (each renewal syncs again too).
+    family_items_sync_enqueue(family_id=enrollment.student.family_id)
+
+
 def tuition_receivers_connect() -> None:
     enrollment_changed.connect(changed_enrollment_adjust, dispatch_uid="billing.changed_enrollment_adjust")
+    enrollment_withdrawn.connect(withdrawn_enrollment_items_sync, dispatch_uid="billing.withdrawn_items_sync")
     enrollment_change_quoted.connect(change_quote, dispatch_uid="billing.change_quote")
 
 

@@ -371,7 +371,7 @@ def djstripe_api():
         stripe.api_base = previous
 
 
-# --- Tuition (issue 17 §1, helper "tuition"): coupons, and a subscription item's price and discounts ---
+# --- Tuition: coupons, and a subscription item's price and discounts ---
 
 
 def coupon_ensure(
@@ -397,6 +397,28 @@ def coupon_ensure(
     return _call(
         client.v1.coupons.create, key=f"billing:coupon:{coupon_id}", id=coupon_id, name=name, duration=duration, **terms
     ).id
+
+
+def subscription_item_update(*, stripe_subscription_id: str, price_id: str, coupons: list[str], key: str) -> str | None:
+    """The subscription's item set to `price_id` with `coupons` (in order) from its next invoice: nothing prorated,
+    nothing charged now. The item's id; None when Stripe has no such subscription (nothing to change)."""
+    client = _client()
+    try:
+        subscription = _call(client.v1.subscriptions.retrieve, stripe_subscription_id)
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404:
+            return None
+        raise
+    item_id = subscription["items"]["data"][0]["id"]
+    _call(
+        client.v1.subscription_items.update,
+        item_id,
+        key=key,
+        price=price_id,
+        discounts=[{"coupon": coupon} for coupon in coupons] or "",
+        proration_behavior="none",
+    )
+    return item_id
 
 
 # --- Lifecycle: a subscription paused, stopped at a date; a customer's credit balance (refunds: above) ---

@@ -5,6 +5,7 @@ from billing.handoffs import billing_handoffs_recover
 from billing.pipelines import billing_pipeline_run
 from billing.services import lesson_fees
 from billing.services.dunning import billing_retry_due, failed_payments_digest_send
+from billing.tuition.stripe_sync import family_items_sync
 
 
 def billing_pipeline(subscription_id: int, payment_method_id: str = "") -> None:
@@ -31,3 +32,8 @@ def stripe_event_process(event_id: int) -> None:
 def lesson_fees_post_due() -> int:
     """Scheduled every 15 minutes (migration 0013): pending fees past their review time post to the ledger."""
     return lesson_fees.lesson_fees_post_due()
+
+
+def tuition_items_sync(family_id: int) -> int:
+    """The family's subscription items brought to our lines (idempotent: an item already right is not touched)."""
+    return family_items_sync(family_id=family_id)

@@ -7,9 +7,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from billing.errors import CardRefused
+from billing.forms import PromotionCodeForm
 from billing.models import Receipt
 from billing.selectors import family_billing_overview
 from billing.services.customers import payment_method_update
+from billing.services.tuition_discounts import promotion_code_redeem
 from billing.tuition.bill import family_tuition_months, receipt_tuition_bill
 from billing.webhooks import stripe_event_receive
 from cedarheights.error_body import error_body
@@ -37,15 +39,33 @@ def _family_id(request) -> int:
 
 @login_required
 def billing_page(request):
-    """The parent's billing: balance, subscriptions, payments, receipts, and the card on file."""
-    overview = family_billing_overview(family_id=_family_id(request))
+    """The parent's billing: balance, subscriptions, this month's and next month's tuition lines, a promotion code to
+    enter, payments, receipts, and the card on file."""
+    family_id = _family_id(request)
+    promotion = PromotionCodeForm(request.POST if request.method == "POST" else None)
+    if promotion.is_bound and promotion.is_valid():
+        try:
+            redemption = promotion_code_redeem(
+                code_text=promotion.cleaned_data["code"], family=request.user.family, actor=request.user
+            )
+        except DomainError as error:  # unknown, no longer offered, past its last day, used up, already yours
+            promotion.add_error("code", error.message)
+        else:
+            messages.success(
+                request,
+                f"The code {redemption.code.code} takes {redemption.code.terms} from {redemption.first_month:%B %Y}: "
+                "its line is in your tuition below.",
+            )
+            return redirect("billing")
+    overview = family_billing_overview(family_id=family_id)
     return render(
         request,
         "billing/page.html",
         {
             **overview,
             "balance": format_cents(overview["balance_cents"], settings.SCHOOL_CURRENCY),
-            "tuition_months": family_tuition_months(family_id=request.user.family_id),
+            "tuition_months": family_tuition_months(family_id=family_id),
+            "promotion_form": promotion,
             "stripe_js_url": settings.STRIPE_JS_URL,
             "stripe_public_key": settings.STRIPE_PUBLIC_KEY,
         },

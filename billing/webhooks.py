@@ -20,7 +20,7 @@ from billing.services.customers import billing_profile_card_refresh
 from billing.services.dunning import payment_failure_open, payment_settle
 from billing.services.subscriptions import invoice_payment_ensure, subscription_state_apply
 from billing.stripe_mirror import mirror, payment_mirror, subscription_mirror
-from billing.tuition.stripe_sync import renewal_invoice_adjust
+from billing.tuition.stripe_sync import family_items_sync_enqueue, renewal_invoice_adjust
 from cedarheights.emails import email_owner, email_parents
 from cedarheights.outbox import task_enqueue_with_commit
 
@@ -234,6 +234,7 @@ def invoice_created(invoice: dict, event: StripeEvent) -> None:
     subscription = _subscription_for(invoice.get("subscription"))
     if subscription is not None:
         renewal_invoice_adjust(subscription=subscription, invoice=invoice)
+        family_items_sync_enqueue(family_id=subscription.family_id)  # next month's fee and discounts (a new term)
 
 
 HANDLERS = {

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import views as accounts
 from billing.api import fees as billing_fees
 from billing.api import payroll_views as payroll
+from billing.api import tuition as billing_tuition
 from billing.api import views as billing
 from cedarheights.api_dashboard import DashboardApi
 from cedarheights.api_views import SchoolSettingsApi
@@ -35,6 +36,9 @@ router.register("tuition-plans", enrollment.TuitionPlanViewSet, basename="tuitio
 router.register("billing/subscriptions", billing.SubscriptionViewSet, basename="subscription")
 router.register("lesson-fees", billing.LessonFeeViewSet, basename="lesson-fee")
 router.register("billing/fees", billing_fees.FamilyFeeViewSet, basename="family-fee")
+# Tuition (issue 17): the family's own discounts and the promotion codes, the school's admins only.
+router.register("billing/family-discounts", billing_tuition.FamilyDiscountViewSet, basename="family-discount")
+router.register("billing/promotion-codes", billing_tuition.PromotionCodeViewSet, basename="promotion-code")
 router.register("credit-actions", CreditActionViewSet, basename="credit-action")
 router.register("calendar-feeds", CalendarFeedViewSet, basename="calendar-feed")
 # An enrollment read, changed from a date, paused, withdrawn (`POST enrollments/` is above).

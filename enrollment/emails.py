@@ -17,6 +17,7 @@ from enrollment.calendar import lesson_ics, lesson_ics_filename
 from enrollment.confirmation import confirmation_path
 from enrollment.models import Enrollment
 from enrollment.selectors import enrollments_booked_until
+from enrollment.tuition import enrollments_tuition_described
 
 
 def demo_lesson_attachment(enrollment: Enrollment) -> Attachment:
@@ -39,9 +40,10 @@ def welcome_teacher_queue(*, enrollment: Enrollment) -> None:
 def welcome_parent_content(
     *, enrollments: list[Enrollment], submission_key: uuid.UUID | None, site_url: str, set_password_url: str
 ) -> tuple[dict, list[Attachment]]:
-    """The welcome email's context and its .ics files: each booked child's demo lesson and until when its weekly
-    lessons are booked, each waitlisted child."""
+    """The welcome email's context and its .ics files: each booked child's demo lesson, until when its weekly
+    lessons are booked and what its tuition comes to, each waitlisted child."""
     booked = enrollments_booked_until(enrollments=[e for e in enrollments if e.status == Enrollment.Status.ACTIVE])
+    enrollments_tuition_described(enrollments=booked)
     context = {
         "booked": booked,
         "waitlisted": [e for e in enrollments if e.status == Enrollment.Status.WAITLISTED],

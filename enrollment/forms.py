@@ -1,4 +1,6 @@
 import re
+from dataclasses import dataclass, field
+from datetime import date
 
 from django import forms
 from django.core import signing
@@ -9,8 +11,9 @@ from accounts.policy import PRIVACY_POLICY_VERSION
 from cedarheights.validators import no_control_characters
 from cedarheights.weekly import Weekday
 from enrollment.confirmation import submission_key_read, submission_key_sign
-from enrollment.models import Enrollment
+from enrollment.models import Enrollment, TuitionPlan
 from enrollment.selectors import tuition_plans_offered
+from enrollment.tuition import plan_price_text, term_fee_quotes
 from scheduling.models import Instrument, Student
 
 
@@ -136,3 +139,42 @@ class DetailsForm(forms.Form):
     )
     payment_method_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=255)
     idempotency_key = SubmissionKeyField()
+
+
+@dataclass(frozen=True)
+class PlanFee:
+    """What a plan on the form costs, in the words the page shows; a term-priced plan's figure for each lesson day
+    too (`by_day`), so the page can follow the first weekly time the family picks."""
+
+    plan: TuitionPlan
+    text: str
+    by_day: dict[int, str] = field(default_factory=dict)
+
+
+def first_window_weekday(windows) -> int | None:
+    """The weekday of the first weekly time the family gave on the page (as typed, valid or not yet), or None."""
+    if not windows.is_bound:
+        return None
+    for n in range(windows.total_form_count()):
+        value = str(windows.data.get(f"windows-{n}-weekday", "")).strip()
+        if value.isdigit() and int(value) <= 6:
+            return int(value)
+    return None
+
+
+def tuition_plan_fees(*, windows, on: date) -> list[PlanFee]:
+    """Each offered plan and what it costs. A term-priced plan: its monthly fee this term for the day of the family's
+    first weekly time, or, before they give one, the range over the days lessons are taught (the day is only known
+    once a time is booked; the confirmation gives the exact figure)."""
+    plans = list(tuition_plans_offered())
+    quotes = term_fee_quotes(plans=plans, on=on)
+    weekday = first_window_weekday(windows)
+    fees = []
+    for plan in plans:
+        by_day = quotes.get(plan.pk)
+        if by_day is None:
+            fees.append(PlanFee(plan, plan_price_text(plan)))
+            continue
+        shown = by_day[weekday] if weekday is not None else by_day[None]
+        fees.append(PlanFee(plan, shown.text, {day: quote.text for day, quote in by_day.items() if day is not None}))
+    return fees

@@ -9,15 +9,17 @@ from django.views.decorators.cache import never_cache
 
 from cedarheights.errors import DomainError
 from cedarheights.roles import is_parent
+from cedarheights.selectors import school_today
 from enrollment.calendar import lesson_ics, lesson_ics_filename
 from enrollment.confirmation import confirmation_path, confirmation_token_read
 from enrollment.errors import ConfirmationExpired
-from enrollment.forms import ChildFormSet, DetailsForm, ParentForm, WindowFormSet, child_blocks
+from enrollment.forms import ChildFormSet, DetailsForm, ParentForm, WindowFormSet, child_blocks, tuition_plan_fees
 from enrollment.inputs import ChildInput, EnrollmentInput, windows_from_cleaned
 from enrollment.models import Enrollment
 from enrollment.pipelines import enrollment_submit
 from enrollment.selectors import submission_enrollments
 from enrollment.throttles import EnrollmentThrottle
+from enrollment.tuition import enrollments_tuition_described
 
 
 def _filled(formset) -> list[dict]:
@@ -120,6 +122,7 @@ def enroll(request):
             "children": children,
             "windows": windows,
             "details": details,
+            "plan_fees": tuition_plan_fees(windows=windows, on=school_today()),
             "editing_children": editing_children(request),
             "stripe_js_url": settings.STRIPE_JS_URL,
             "stripe_public_key": settings.STRIPE_PUBLIC_KEY,
@@ -162,7 +165,9 @@ def enroll_done(request, token: str):
         "enrollment/done.html",
         {
             "token": token,
-            "booked": [e for e in enrollments if e.status == Enrollment.Status.ACTIVE],
+            "booked": enrollments_tuition_described(
+                enrollments=[e for e in enrollments if e.status == Enrollment.Status.ACTIVE]
+            ),
             "waitlisted": [e for e in enrollments if e.status == Enrollment.Status.WAITLISTED],
         },
     )

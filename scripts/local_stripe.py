@@ -276,8 +276,8 @@ def modern_exports() -> None:
         cls._export = export
 
 
-# --- Tuition (issue 17 §1, helper "tuition"): coupons on subscription items and invoice items, proration "none"
-# with a billing cycle anchor, invoice items added to a draft, and a renewal left in its draft window. ---
+# --- Tuition: coupons on subscription items and invoice items, proration "none" with a billing cycle anchor, invoice
+# items added to a draft, a renewal left in its draft window, and a subscription item's price and coupons changed. ---
 # Stripe's coupons take their share of what the discounts before them left, rounded half up to the cent; the app's
 # own arithmetic (billing/tuition/lines.py) is the same, so an invoice here says what our lines say.
 
@@ -402,6 +402,18 @@ async def renew_subscription(request, subscription_id: str) -> web.Response:
     return server.json_response(invoice._export())
 
 
+async def update_subscription_item(request, item_id: str) -> web.Response:
+    """`POST /v1/subscription_items/{id}`: its price and `discounts` (an empty value clears them), from its next
+    invoice (`proration_behavior` none is the only behaviour here: nothing is invoiced now)."""
+    data = await server.get_post_data(request) or {}
+    item = resources.SubscriptionItem._api_retrieve(item_id)
+    coupons = _coupons_of(data.pop("discounts", None)) if "discounts" in data else list(getattr(item, "_coupons", []))
+    if price := data.pop("price", None):
+        item.plan = resources.Plan._api_retrieve(price)
+    item._coupons = coupons
+    return server.json_response(item._export())
+
+
 @web.middleware
 async def tuition_api(request, handler):
     try:
@@ -411,6 +423,8 @@ async def tuition_api(request, handler):
             data = await server.get_post_data(request) or {}
             data.pop("name", None)  # Stripe's label, unknown to localstripe
             return server.json_response(resources.Coupon._api_create(**data)._export())
+        if request.path.startswith("/v1/subscription_items/") and request.method == "POST":
+            return await update_subscription_item(request, request.path.rsplit("/", 1)[1])
         if request.path.startswith("/_config/subscriptions/") and request.path.endswith("/renew"):
             return await renew_subscription(request, request.path.split("/")[3])
     except UserError as error:

@@ -10,6 +10,7 @@ from billing.fees import registration_fee_charge_for_start
 from billing.models import BillingProfile, Payment, TuitionSubscription
 from billing.services.dunning import payment_failure_open, payment_settle
 from billing.stripe_mirror import payment_mirror
+from billing.tuition.stripe_sync import family_items_sync_enqueue
 from cedarheights.emails import email_owner
 from cedarheights.errors import InvalidInput
 from cedarheights.outbox import task_enqueue_with_commit
@@ -63,6 +64,8 @@ def subscription_state_apply(
     ours.status, ours.stripe_state_at = status, state_at
     ours.current_period_end = next_charge_at or ours.current_period_end
     ours.save(update_fields=["status", "stripe_state_at", "current_period_end"])
+    if status == TuitionSubscription.Status.CANCELED and previous != status:
+        family_items_sync_enqueue(family_id=ours.family_id)  # a child leaving moves the siblings' discounts
     if status in {TuitionSubscription.Status.UNPAID, TuitionSubscription.Status.CANCELED} and previous != status:
         if ours.enrollment_id:
             enrollment_pause_unpaid(enrollment_id=ours.enrollment_id)

@@ -1,4 +1,6 @@
-"""Promotion codes applied to a family (by the owner in the admin; the rule is here, once)."""
+"""Promotion codes applied to a family and the family's own discount (by the owner in the admin or the API, a code
+also by a parent on the billing page; the rules are here, once). Each change brings the family's Stripe
+subscription items to the new lines once it commits."""
 
 from datetime import date
 
@@ -7,9 +9,11 @@ from django.db import IntegrityError, transaction
 from accounts.models import Family
 from billing.errors import PromotionCodeRefused
 from billing.models import FamilyDiscount, PromotionCode, PromotionRedemption
+from billing.tuition.stripe_sync import family_items_sync_enqueue
+from cedarheights.errors import InvalidInput
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_today
-from cedarheights.services import audit_record
+from cedarheights.services import audit_record, audited_create, audited_update
 from enrollment.models import Enrollment
 from enrollment.tuition import month_first, next_month_first
 
@@ -49,7 +53,19 @@ def promotion_code_apply(
     except IntegrityError as error:
         raise PromotionCodeRefused(f"{family} already uses the code {code.code}.") from error
     audit_record(actor=actor, action=AuditEvent.Action.CREATE, obj=redemption, changes={"code": ["", code.code]})
+    family_items_sync_enqueue(family_id=family.pk)
     return redemption
+
+
+@transaction.atomic
+def promotion_redemption_remove(*, redemption: PromotionRedemption, actor) -> None:
+    """The owner takes a code off a family (from its next invoice); audited."""
+    audit_record(
+        actor=actor, action=AuditEvent.Action.DELETE, obj=redemption, changes={"code": [redemption.code.code, ""]}
+    )
+    family_id = redemption.family_id
+    redemption.delete()
+    family_items_sync_enqueue(family_id=family_id)
 
 
 @transaction.atomic
@@ -68,4 +84,49 @@ def family_discount_set(*, family: Family, kind: str, percent: int, note: str, a
         obj=discount,
         changes=changes,
     )
+    family_items_sync_enqueue(family_id=family.pk)
     return discount
+
+
+@transaction.atomic
+def family_discount_remove(*, discount: FamilyDiscount, actor) -> None:
+    """The family's own discount ended (from its next invoice); audited."""
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.DELETE,
+        obj=discount,
+        changes={"kind": [discount.kind, ""], "percent": [discount.percent, ""]},
+    )
+    family_id = discount.family_id
+    discount.delete()
+    family_items_sync_enqueue(family_id=family_id)
+
+
+# What a code takes off is fixed once made: its Stripe coupon (`cedar-promo-<id>`) cannot change its terms.
+PROMOTION_CODE_CHANGEABLE = ("active", "valid_until", "max_redemptions")
+
+
+def promotion_code_create(*, actor, **fields) -> PromotionCode:
+    """A new promotion code, validated (its model's rules), audited."""
+    return audited_create(actor=actor, model=PromotionCode, **fields)
+
+
+def promotion_code_update(*, code: PromotionCode, actor, **fields) -> PromotionCode:
+    """Offer a code or stop offering it, its last day, how often it may be used; audited. What it takes off stays."""
+    if fixed := sorted(set(fields) - set(PROMOTION_CODE_CHANGEABLE)):
+        raise InvalidInput(
+            "What a code takes off cannot change once it is made: make a new code.",
+            fields={name: ["Fixed once the code is made."] for name in fixed},
+        )
+    return audited_update(actor=actor, obj=code, **fields)
+
+
+def promotion_code_redeem(*, code_text: str, family: Family, actor) -> PromotionRedemption:
+    """A parent enters a code on their billing page: found by its text (any case, spaces around ignored), then
+    applied as the owner would (`promotion_code_apply`): the same checks, the same refusals."""
+    text = code_text.strip().upper()
+    code = PromotionCode.objects.filter(code=text).first()
+    if code is None:
+        refusal = f"We do not know the code {text}. Please check it and try again."
+        raise PromotionCodeRefused(refusal, fields={"code": [refusal]})
+    return promotion_code_apply(code=code, family=family, actor=actor)

@@ -1,7 +1,7 @@
-"""The money of a mid-cycle change (the lifecycle helper moves the lessons): for the rest of the month, the lessons
-left at the old price are given back and those at the new price charged, with the month's discounts; from the next
-month the subscription's item follows the new plan (its renewal is brought to the month's bill in its draft window,
-billing.tuition.stripe_sync)."""
+"""The money of a mid-cycle change (enrollment.lifecycle.changes moves the lessons): for the rest of the month, the
+lessons left at the old price are given back and those at the new price charged, with the month's discounts; from
+the next month the subscription's item follows the new plan and discounts (billing.tuition.stripe_sync), and a
+renewal is brought to the month's bill in its draft window."""
 
 import hashlib
 import json
@@ -12,7 +12,7 @@ from django.db import transaction
 from billing.models import TuitionCharge, TuitionSubscription
 from billing.tuition.bill import month_bill
 from billing.tuition.lines import LineKind, MoneyLine, lines_total
-from billing.tuition.stripe_sync import charge_add, discounted_cents
+from billing.tuition.stripe_sync import charge_add, discounted_cents, family_items_sync_enqueue
 from cedarheights.money import format_cents
 from cedarheights.selectors import school_settings_get
 from enrollment.lesson_prices import lesson_price_cents
@@ -45,18 +45,28 @@ def _days_left(*, weekday: int, teacher_id: int | None, effective_on: date) -> i
     return sum(1 for day in days if day <= end)
 
 
-def change_money_preview(*, enrollment: Enrollment, effective_on: date, after: dict) -> list[MoneyLine]:
+def _plan(plan_id: int | None, default: TuitionPlan | None) -> TuitionPlan | None:
+    return TuitionPlan.objects.get(pk=plan_id) if plan_id else default
+
+
+def change_money_preview(
+    *, enrollment: Enrollment, effective_on: date, after: dict, before: dict | None = None
+) -> list[MoneyLine]:
     """What the change does to the money of the month of `effective_on`: the lessons left at the old rate given back,
-    those at the new rate charged, the month's discounts on the difference, and the net. Reads only."""
-    plan_after = (
-        TuitionPlan.objects.get(pk=after["tuition_plan_id"])
-        if after.get("tuition_plan_id")
-        else enrollment.tuition_plan
-    )
-    if enrollment.tuition_plan is None or plan_after is None:
+    those at the new rate charged, the month's discounts on the difference, and the net. Reads only.
+
+    `before` is the weekly lesson as it was (weekday, teacher, plan): given once the change is made, when the
+    enrollment and its lessons already say the new; without it (a preview) the enrollment as it stands is the old."""
+    plan_before = _plan((before or {}).get("tuition_plan_id"), enrollment.tuition_plan)
+    plan_after = _plan(after.get("tuition_plan_id"), enrollment.tuition_plan)
+    if plan_before is None or plan_after is None:
         return []
-    old_count = _lessons_left(enrollment=enrollment, effective_on=effective_on)
-    old_rate = lesson_price_cents(enrollment=enrollment)
+    if before and before.get("weekday") is not None:
+        teacher_id = before.get("teacher_id")
+        old_count = _days_left(weekday=before["weekday"], teacher_id=teacher_id, effective_on=effective_on)
+    else:
+        old_count = _lessons_left(enrollment=enrollment, effective_on=effective_on)
+    old_rate = lesson_price_cents(enrollment=Enrollment(tuition_plan=plan_before))
     new_rate = lesson_price_cents(enrollment=Enrollment(tuition_plan=plan_after))
     new_count = (
         _days_left(weekday=after["weekday"], teacher_id=after.get("teacher_id"), effective_on=effective_on)
@@ -96,13 +106,15 @@ def change_key(*, effective_on: date, after: dict) -> str:
 
 def change_money_apply(*, enrollment: Enrollment, effective_on: date, after: dict, before: dict | None = None) -> None:
     """The change's adjustment for the rest of its month as one invoice item on the family's next invoice, once per
-    enrollment and change; sent to Stripe after the change commits (`enrollment_changed` is sent inside it)."""
+    enrollment and change, and the family's subscription items brought to the new plan and discounts from the next
+    invoice; both sent to Stripe after the change commits (`enrollment_changed` is sent inside it)."""
     subscription = (
         TuitionSubscription.objects.filter(enrollment=enrollment).exclude(stripe_subscription_id=None).first()
     )
     if subscription is None:
         return
-    lines = change_money_preview(enrollment=enrollment, effective_on=effective_on, after=after)
+    family_items_sync_enqueue(family_id=subscription.family_id)
+    lines = change_money_preview(enrollment=enrollment, effective_on=effective_on, after=after, before=before)
     net = lines_total(lines)
     if not net:
         return

@@ -15,13 +15,15 @@ and a Stripe idempotency key from our ids: a replayed event or a retried step ad
 
 from datetime import UTC, date, datetime
 
+from django.db import transaction
 from django.utils import timezone
 
 from billing import stripe_gateway
 from billing.models import BillingProfile, PromotionCode, TuitionCharge, TuitionPrice, TuitionSubscription
 from billing.tuition.bill import EnrollmentMonth, month_bill
 from billing.tuition.lines import Discount, LineKind, discounts_apply, lines_total
-from cedarheights.selectors import school_settings_get
+from cedarheights.outbox import task_enqueue_with_commit
+from cedarheights.selectors import school_settings_get, school_today
 from enrollment.models import TuitionPlan
 from enrollment.tuition import is_term_priced, month_first, next_month_first
 
@@ -85,21 +87,30 @@ def _month_of(subscription: TuitionSubscription, month: date) -> EnrollmentMonth
     return month_bill(family=subscription.family_id, month=month).of(subscription.enrollment_id)
 
 
-def subscription_item_terms(*, subscription: TuitionSubscription) -> tuple[str, list[str]]:
-    """The Stripe price and coupons of a subscription's item, for its first whole month (the month after the first
-    lesson's, or this one). A plan without an enrollment, or billed weekly, keeps the plan's price and no coupons."""
-    plan = subscription.tuition_plan
-    if subscription.enrollment_id is None or plan.interval != TuitionPlan.Interval.MONTH:
-        return plan.stripe_price_id, []
+def _first_whole_month(subscription: TuitionSubscription) -> date:
+    """The first month the subscription's item bills in full: the month after the first lesson's, or this one when
+    billing started at once."""
     start = timezone.localtime(subscription.starts_at or timezone.now(), school_settings_get().zone).date()
-    first_whole = next_month_first(start) if subscription.starts_at else month_first(start)
-    month = _month_of(subscription, first_whole)
+    return next_month_first(start) if subscription.starts_at else month_first(start)
+
+
+def _item_terms(subscription: TuitionSubscription, month: EnrollmentMonth | None) -> tuple[str, list[str]]:
+    plan = month.enrollment.tuition_plan if month else subscription.tuition_plan  # a change of plan: the new one
     coupons = coupons_ensure(coupons=month.coupons) if month else []
     if _is_per_lesson_month(plan):
         return tuition_price_ensure(plan=plan, amount_cents=0), coupons
     if is_term_priced(plan) and month is not None and month.base.kind == LineKind.BASE:
         return tuition_price_ensure(plan=plan, amount_cents=month.base.amount_cents), coupons
     return plan.stripe_price_id, coupons
+
+
+def subscription_item_terms(*, subscription: TuitionSubscription) -> tuple[str, list[str]]:
+    """The Stripe price and coupons of a subscription's item, for its first whole month. A plan without an
+    enrollment, or billed weekly, keeps the plan's price and no coupons."""
+    plan = subscription.tuition_plan
+    if subscription.enrollment_id is None or plan.interval != TuitionPlan.Interval.MONTH:
+        return plan.stripe_price_id, []
+    return _item_terms(subscription, _month_of(subscription, _first_whole_month(subscription)))
 
 
 def charge_add(
@@ -239,3 +250,75 @@ def renewal_invoice_adjust(*, subscription: TuitionSubscription, invoice: dict) 
                 )
             )
     return charges
+
+
+# --- Keeping each subscription's item true: its price and coupons follow our lines when they change (a sibling joins
+# or leaves, a family or staff discount, a promotion code, a new term's fee, a change of plan) ---
+
+ITEMS_SYNC_TASK = "billing.tasks.tuition_items_sync"
+
+
+def _next_invoiced_month(subscription: TuitionSubscription) -> date:
+    """The month the subscription's next invoice bills: next month (a renewal on the 1st bills its own month), or
+    its first whole month while that is later."""
+    return max(next_month_first(school_today()), _first_whole_month(subscription))
+
+
+def subscription_item_sync(*, subscription_id: int) -> bool:
+    """Set the subscription's Stripe item to the price and coupons of the month its next invoice bills (proration
+    none: nothing is charged now), when they differ from what it holds. Under the row's lock, so two syncs take
+    turns; each change has its own idempotency key (`…:item:<n>`), so a retried task gets Stripe's first answer and
+    a later change back is still made. True when Stripe was asked."""
+    with transaction.atomic():
+        subscription = (
+            TuitionSubscription.objects.select_for_update(of=("self",))
+            .select_related("tuition_plan")
+            .get(pk=subscription_id)
+        )
+        plan = subscription.tuition_plan
+        if (
+            not subscription.stripe_subscription_id
+            or subscription.status == TuitionSubscription.Status.CANCELED
+            or subscription.enrollment_id is None
+            or plan.interval != TuitionPlan.Interval.MONTH
+        ):
+            return False
+        month = _month_of(subscription, _next_invoiced_month(subscription))
+        if month is None:
+            return False  # not billed that month (its last lesson comes before): nothing to renew
+        price_id, coupons = _item_terms(subscription, month)
+        terms = {"price": price_id, "coupons": coupons}
+        if subscription.item_terms == terms:
+            return False
+        plan_id = month.enrollment.tuition_plan_id  # the item bills the enrollment's plan (changed from a date)
+        syncs = subscription.item_syncs + 1
+        item_id = stripe_gateway.subscription_item_update(
+            stripe_subscription_id=subscription.stripe_subscription_id,
+            price_id=price_id,
+            coupons=coupons,
+            key=f"billing:subscription:{subscription.pk}:item:{syncs}",
+        )
+        if item_id is None:
+            return False  # Stripe has no such subscription (the demo's are made up): nothing to bring up to date
+        TuitionSubscription.objects.filter(pk=subscription.pk).update(
+            item_terms=terms, item_syncs=syncs, tuition_plan_id=plan_id
+        )
+    return True
+
+
+def family_items_sync(*, family_id: int) -> int:
+    """Bring each of the family's live subscriptions' items to our lines (siblings' discounts move between them);
+    the number changed at Stripe."""
+    live = (
+        TuitionSubscription.objects.filter(family_id=family_id)
+        .exclude(stripe_subscription_id=None)
+        .exclude(status=TuitionSubscription.Status.CANCELED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return sum(subscription_item_sync(subscription_id=pk) for pk in live)
+
+
+def family_items_sync_enqueue(*, family_id: int) -> None:
+    """`family_items_sync` in the worker once the current transaction commits (nothing if it rolls back)."""
+    task_enqueue_with_commit(ITEMS_SYNC_TASK, family_id)

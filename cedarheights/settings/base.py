@@ -324,6 +324,8 @@ SPECTACULAR_SETTINGS = {
         "PayRateKindEnum": "billing.payroll.models.PayRate.Kind",
         "PayPeriodStatusEnum": "billing.payroll.models.PayPeriod.Status",
         "PayLineKindEnum": "billing.payroll.models.PayLine.Kind",
+        # Tuition (issue 17).
+        "FamilyDiscountKindEnum": "billing.models.FamilyDiscount.Kind",
     },
 }
 

@@ -15,7 +15,7 @@ from rest_framework.test import APIRequestFactory
 
 from accounts.models import Family
 from accounts.services import FAMILY_FIELDS
-from billing.models import FamilyFee, LessonFee, PayPeriod, PayRate, TuitionSubscription
+from billing.models import FamilyDiscount, FamilyFee, LessonFee, PayPeriod, PayRate, PromotionCode, TuitionSubscription
 from enrollment.models import Enrollment, MakeupCredit, TuitionPlan
 from scheduling.calendar_feeds import calendar_feed_issue
 from scheduling.models import (
@@ -59,6 +59,7 @@ FAMILY_SIDE = {"/api/v1/lessons/{id}/cancellation/", "/api/v1/lessons/{id}/resch
 SHARED = {Teacher, WeeklyAvailability, Instrument, AcademicYear, Term, Closure, TuitionPlan}
 SCHOOL_ONLY = {LessonFee}  # families' records only the school reaches (fees the owner reviews)
 SCHOOL_ONLY |= {PayRate, PayPeriod}  # payroll (issue 17): a teacher reaches only their own lines, at teach/pay/
+SCHOOL_ONLY |= {FamilyDiscount, PromotionCode}  # tuition (issue 17): a family's own discount, promotion codes
 PUBLIC_PREFIXES = ("/api/v1/public/",)
 ANONYMOUS_ALLOWED = {
     ("/api/v1/auth/csrf/", "get"),
@@ -83,6 +84,13 @@ def with_names(path: str) -> str:
 @pytest.fixture(autouse=True)
 def _credits(world_credits):
     """Every family's record kind exists on both sides, make-up credits too."""
+
+
+@pytest.fixture(autouse=True)
+def _tuition_discounts(world):
+    """Family B's own discount and a promotion code (the school's admins' alone)."""
+    FamilyDiscount.objects.create(family=world.student_b.family, kind="staff", percent=20)
+    PromotionCode.objects.create(code="SPRING-10", percent_off=10)
 
 
 def operations() -> list[tuple[str, str]]:
@@ -143,6 +151,8 @@ def b_side(model: type, world):
         MakeupCredit: MakeupCredit.objects.get(enrollment__student=world.student_b),
         LessonFee: LessonFee.objects.get(family=world.student_b.family),
         FamilyFee: FamilyFee.objects.get(family=world.student_b.family),
+        FamilyDiscount: FamilyDiscount.objects.get(family=world.student_b.family),
+        PromotionCode: PromotionCode.objects.get(),
         MakeupBlock: world.block_y,
         Enrollment: Enrollment.objects.get(student=world.student_b),
     }[model]
@@ -319,6 +329,8 @@ WRITABLE = {
         "admin": {"name", "instrument", "lesson_minutes", "interval", "price_cents", "currency", "description"}
         | {"active"}
     },
+    FamilyDiscount: {"admin": {"kind", "percent", "note"}},
+    PromotionCode: {"admin": {"active", "valid_until", "max_redemptions"}},
 }
 UNKNOWN = "nickname"  # a field no endpoint has
 BODILESS = {("/api/v1/auth/logout/", "post")}

@@ -99,6 +99,7 @@ def test_a_good_card_makes_an_active_subscription_a_paid_invoice_ledger_receipt_
         "charge_first_month",
         "route_outcome",
         "mirror_to_djstripe",
+        "sync_family_items",
     ]
 
 

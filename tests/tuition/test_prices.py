@@ -118,7 +118,7 @@ def test_discounts_apply_in_the_schools_order_each_on_what_is_left_never_below_z
 
 
 def test_a_change_of_weekday_previews_the_rest_of_the_months_lessons_old_and_new(term, teacher, family, term_plan):
-    """The lessons left at the old rate are given back and those on the new day charged (the lifecycle helper's
+    """The lessons left at the old rate are given back and those on the new day charged (the change's
     preview shows these lines)."""
     enrollment = enroll(family=family, teacher=teacher, plan=term_plan, weekday=0, starts_on=term.start_date)
     effective_on = term.start_date + timedelta(days=10)
