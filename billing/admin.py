@@ -482,7 +482,12 @@ class PromotionRedemptionForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("code") and cleaned.get("family"):
             try:
-                promotion_code_check(code=cleaned["code"], family=cleaned["family"], on=school_today())
+                promotion_code_check(
+                    code=cleaned["code"],
+                    family=cleaned["family"],
+                    on=school_today(),
+                    enrollment=cleaned.get("enrollment"),
+                )
             except DomainError as error:
                 domain_error_on_form(self, error)
         return cleaned

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -430,6 +431,10 @@ class FamilyDiscount(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.percent} % for {self.family}"
 
+    def clean(self) -> None:
+        if self.percent is not None and not 1 <= self.percent <= 100:
+            raise ValidationError({"percent": "Between 1 and 100."})
+
 
 class PromotionCode(models.Model):
     """A code the owner hands out: a percent or an amount off, for one month, some months or for good; the last
@@ -477,6 +482,20 @@ class PromotionCode(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def clean(self) -> None:
+        errors = {}
+        if (self.percent_off is None) == (self.amount_off_cents is None):
+            errors["percent_off"] = "Give a percent off or an amount off (one of the two)."
+        elif self.percent_off is not None and not 1 <= self.percent_off <= 100:
+            errors["percent_off"] = "Between 1 and 100."
+        if self.duration == self.Duration.REPEATING and not self.duration_months:
+            errors["duration_months"] = "Say for how many months."
+        self.currency = (self.currency or "").lower()
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            errors["currency"] = "Use a three-letter ISO currency code, e.g. cad."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def terms(self) -> str:

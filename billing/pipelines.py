@@ -88,7 +88,10 @@ def create_subscription(ctx: BillingContext) -> None:
 @step("Charge the first month's lessons")
 def charge_first_month(ctx: BillingContext) -> None:
     """The lessons left in the first lesson's month, as an item joining the invoice made at the first lesson
-    (billing.tuition.stripe_sync; a retried run finds the row and adds nothing)."""
+    (billing.tuition.stripe_sync; a retried run finds the row and adds nothing). Not when Stripe charged a whole
+    month at once (billing started after the first lesson, so no trial and no anchor were used)."""
+    if ctx.outcome is not None and ctx.outcome.invoice_id is not None:
+        return
     first_month_charge(subscription=_subscription(ctx))
 
 

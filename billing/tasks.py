@@ -2,10 +2,11 @@
 
 from billing import webhooks
 from billing.handoffs import billing_handoffs_recover
+from billing.models import TuitionCharge, TuitionSubscription
 from billing.pipelines import billing_pipeline_run
 from billing.services import lesson_fees
 from billing.services.dunning import billing_retry_due, failed_payments_digest_send
-from billing.tuition.stripe_sync import family_items_sync
+from billing.tuition.stripe_sync import charge_send, family_items_sync
 
 
 def billing_pipeline(subscription_id: int, payment_method_id: str = "") -> None:
@@ -37,3 +38,10 @@ def lesson_fees_post_due() -> int:
 def tuition_items_sync(family_id: int) -> int:
     """The family's subscription items brought to our lines (idempotent: an item already right is not touched)."""
     return family_items_sync(family_id=family_id)
+
+
+def tuition_charge_send(charge_id: int) -> None:
+    """A tuition charge recorded in a change's transaction, sent to Stripe once (its stored id; its own key)."""
+    charge = TuitionCharge.objects.get(pk=charge_id)
+    subscription = TuitionSubscription.objects.select_related("tuition_plan").get(enrollment_id=charge.enrollment_id)
+    charge_send(charge=charge, subscription=subscription)

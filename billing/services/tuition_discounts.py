@@ -18,8 +18,12 @@ from enrollment.models import Enrollment
 from enrollment.tuition import month_first, next_month_first
 
 
-def promotion_code_check(*, code: PromotionCode, family: Family, on: date) -> None:
-    """Raise `PromotionCodeRefused` unless the code can be applied to the family on `on`."""
+def promotion_code_check(
+    *, code: PromotionCode, family: Family, on: date, enrollment: Enrollment | None = None
+) -> None:
+    """Raise `PromotionCodeRefused` unless the code can be applied to the family (and its enrollment) on `on`."""
+    if enrollment is not None and enrollment.student.family_id != family.pk:
+        raise PromotionCodeRefused("That enrollment is another family's.", fields={"enrollment": ["Not theirs."]})
     refusal = None
     if not code.active:
         refusal = f"The code {code.code} is no longer offered."
@@ -41,9 +45,7 @@ def promotion_code_apply(
     under the code's lock, so two last redemptions cannot both pass; audited."""
     on = on or school_today()
     code = PromotionCode.objects.select_for_update().get(pk=code.pk)
-    promotion_code_check(code=code, family=family, on=on)
-    if enrollment is not None and enrollment.student.family_id != family.pk:
-        raise PromotionCodeRefused("That enrollment is another family's.", fields={"enrollment": ["Not theirs."]})
+    promotion_code_check(code=code, family=family, on=on, enrollment=enrollment)
     first = month_first(on) if on.day == 1 else next_month_first(on)
     try:
         with transaction.atomic():

@@ -31,7 +31,7 @@ from cedarheights.money import format_cents
 from cedarheights.selectors import school_settings_get, school_today
 from enrollment.lesson_prices import lesson_price_cents
 from enrollment.models import Enrollment, TuitionPlan
-from enrollment.tuition import flat_term_fee, is_term_priced, month_first, next_month_first
+from enrollment.tuition import flat_term_fee, is_term_priced, month_first, next_month_first, term_lesson_days
 from scheduling.models import Lesson, Term, WeeklyLesson
 from scheduling.outcomes import FLAGS
 from scheduling.selectors import local_midnight
@@ -112,6 +112,20 @@ def billing_start_day(enrollment: Enrollment, weekly: WeeklyLesson | None) -> da
     return weekly.starts_on if weekly is not None else None
 
 
+def _starts_with_its_term(plan: TuitionPlan, weekly: WeeklyLesson | None, terms, month: date, start: date) -> bool:
+    """A term-priced child who starts with the term's first lesson of the month pays the term's monthly fee from the
+    start: that month is one of the billing months the fee is spread over (a term beginning on the 3rd included)."""
+    if not is_term_priced(plan) or weekly is None:
+        return False
+    days = [
+        day
+        for term in terms
+        for day in term_lesson_days(term=term, weekday=weekly.weekday, teacher_id=weekly.teacher_id)
+        if month <= day < next_month_first(month)
+    ]
+    return bool(days) and start <= min(days)
+
+
 def _lesson_counted(lesson: dict, plan: TuitionPlan) -> bool:
     if not lesson["outcome"]:
         return True
@@ -145,7 +159,9 @@ def _base_line(
             lessons=len(counted),
             rate_cents=rate,
         )
-    partial = LineKind.FIRST_MONTH if start > month else None
+    partial = (
+        LineKind.FIRST_MONTH if start > month and not _starts_with_its_term(plan, weekly, terms, month, start) else None
+    )
     if ends_on is not None and ends_on < next_month_first(month) - date.resolution:
         partial = partial or LineKind.LAST_MONTH
     if partial:

@@ -7,13 +7,12 @@ import hashlib
 import json
 from datetime import date
 
-from django.db import transaction
-
 from billing.models import TuitionCharge, TuitionSubscription
 from billing.tuition.bill import month_bill
 from billing.tuition.lines import LineKind, MoneyLine, lines_total
-from billing.tuition.stripe_sync import charge_add, discounted_cents, family_items_sync_enqueue
+from billing.tuition.stripe_sync import charge_record, discounted_cents, family_items_sync_enqueue
 from cedarheights.money import format_cents
+from cedarheights.outbox import task_enqueue_with_commit
 from cedarheights.selectors import school_settings_get
 from enrollment.lesson_prices import lesson_price_cents
 from enrollment.models import Enrollment, TuitionPlan
@@ -99,6 +98,9 @@ def change_money_preview(
     return lines
 
 
+CHARGE_SEND_TASK = "billing.tasks.tuition_charge_send"
+
+
 def change_key(*, effective_on: date, after: dict) -> str:
     digest = hashlib.sha256(json.dumps(after, sort_keys=True, default=str).encode()).hexdigest()[:12]
     return f"change:{effective_on:%Y-%m-%d}:{digest}"
@@ -118,18 +120,16 @@ def change_money_apply(*, enrollment: Enrollment, effective_on: date, after: dic
     net = lines_total(lines)
     if not net:
         return
-    key = change_key(effective_on=effective_on, after=after)
-
-    def send() -> None:
-        charge_add(
-            subscription=subscription,
-            month=month_first(effective_on),
-            kind=TuitionCharge.Kind.CHANGE,
-            change_key=key,
-            base_cents=net,
-            lessons=0,
-            coupons=[],
-            description=f"{enrollment.student.first_name}: change from {effective_on:%B %-d}",
-        )
-
-    transaction.on_commit(send)
+    charge = charge_record(
+        subscription=subscription,
+        month=month_first(effective_on),
+        kind=TuitionCharge.Kind.CHANGE,
+        change_key=change_key(effective_on=effective_on, after=after),
+        base_cents=net,
+        lessons=0,
+        coupons=[],
+        description=f"{enrollment.student.first_name}: change from {effective_on:%B %-d}",
+    )
+    # Stripe is called by the worker, never in the owner's request: a Stripe that is away fails a retried task,
+    # not the change, which has committed.
+    task_enqueue_with_commit(CHARGE_SEND_TASK, charge.pk)

@@ -127,6 +127,33 @@ def charge_add(
 ) -> TuitionCharge:
     """One invoice item for the enrollment and month: its row first, then Stripe (a retry finds the row, and the same
     key gets the same item back)."""
+    charge = charge_record(
+        subscription=subscription,
+        month=month,
+        kind=kind,
+        base_cents=base_cents,
+        lessons=lessons,
+        coupons=coupons,
+        description=description,
+        change_key=change_key,
+        invoice_id=invoice_id,
+    )
+    return charge_send(charge=charge, subscription=subscription)
+
+
+def charge_record(
+    *,
+    subscription: TuitionSubscription,
+    month: date,
+    kind: str,
+    base_cents: int,
+    lessons: int,
+    coupons: list[str],
+    description: str,
+    change_key: str = "",
+    invoice_id: str = "",
+) -> TuitionCharge:
+    """The row of one invoice item (unique per enrollment, month, kind and change): the same asked twice is one."""
     plan = subscription.tuition_plan
     charge, _ = TuitionCharge.objects.get_or_create(
         enrollment_id=subscription.enrollment_id,
@@ -144,8 +171,14 @@ def charge_add(
             "stripe_invoice_id": invoice_id,
         },
     )
+    return charge
+
+
+def charge_send(*, charge: TuitionCharge, subscription: TuitionSubscription) -> TuitionCharge:
+    """The charge's invoice item at Stripe, once: its id is stored, and its key is the row's own."""
     if charge.stripe_invoice_item_id:
         return charge
+    month, kind, change_key, invoice_id = charge.month, charge.kind, charge.change_key, charge.stripe_invoice_id
     coupons_ensure(coupons=charge.coupons)
     customer_id = BillingProfile.objects.get(family_id=subscription.family_id).stripe_customer_id
     key = f"billing:enrollment:{subscription.enrollment_id}:month:{month:%Y-%m}:{kind}"
@@ -210,7 +243,12 @@ def renewal_invoice_adjust(*, subscription: TuitionSubscription, invoice: dict) 
         return []
     month = _invoice_month(invoice)
     charges = []
-    item = _month_of(subscription, month)
+    # The invoice made when the first lesson ends the trial carries that month's lessons already (the pending
+    # FIRST_MONTH item): it is not a renewal to bring to the month's fee.
+    first_month_billed = TuitionCharge.objects.filter(
+        enrollment_id=subscription.enrollment_id, month=month, kind=TuitionCharge.Kind.FIRST_MONTH
+    ).exists()
+    item = None if first_month_billed else _month_of(subscription, month)
     if item is not None and (missing := item.base.amount_cents - _subscription_line_cents(invoice)):
         per_lesson = _is_per_lesson_month(subscription.tuition_plan)
         charges.append(

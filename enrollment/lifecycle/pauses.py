@@ -7,7 +7,7 @@ resumes collection by itself; the daily job `pauses_resume_due` mirrors it. The 
 
 Not the PAUSED status (`enrollment_pause_unpaid`, tuition unpaid): an enrollment on vacation stays active."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,11 +34,20 @@ def _locked_active(enrollment: Enrollment) -> Enrollment:
     return enrollment
 
 
+LONGEST_PAUSE = timedelta(days=92)  # a summer
+
+
 def _pause_dates_validate(*, enrollment: Enrollment, starts_on: date, resumes_on: date) -> None:
     if starts_on < school_today():
         raise InvalidInput("A pause starts today or later.", fields={"starts_on": ["Today or later."]})
     if resumes_on <= starts_on:
         raise InvalidInput("Lessons resume after the pause starts.", fields={"resumes_on": ["After the start."]})
+    if resumes_on > starts_on + LONGEST_PAUSE:
+        # A longer absence is a withdrawal: a pause keeps the child's weekly time for them, and tuition stopped.
+        raise InvalidInput(
+            f"A vacation pause lasts at most {LONGEST_PAUSE.days} days: for longer, withdraw and enroll again.",
+            fields={"resumes_on": [f"On or before {starts_on + LONGEST_PAUSE:%-d %b %Y}."]},
+        )
     if enrollment.ends_on is not None and starts_on > enrollment.ends_on:
         raise InvalidInput(
             f"The last lesson is on {enrollment.ends_on:%-d %b %Y}: there is nothing to pause after it.",
