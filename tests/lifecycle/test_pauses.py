@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from cedarheights.emails import EmailLog
+from cedarheights.errors import InvalidInput
 from cedarheights.selectors import school_settings_get, school_today
 from enrollment.errors import PauseNotLive, PauseOverlaps
 from enrollment.lifecycle.pauses import enrollment_pause, enrollment_pause_end, pause_live_get, pauses_resume_due
@@ -89,3 +90,18 @@ def test_the_daily_job_ends_a_pause_on_its_resume_date(child):
     assert pauses_resume_due(today=today + timedelta(9)) == 1
     pause.refresh_from_db()
     assert pause.ended_on == pause.resumes_on and pauses_resume_due(today=today + timedelta(10)) == 0
+
+
+def test_a_pause_longer_than_a_summer_is_refused_and_releases_nothing(child):
+    """The trial's pause to 9999 released every lesson of the year; a longer absence is a withdrawal."""
+    starts_on = school_today() + timedelta(days=7)
+    with pytest.raises(InvalidInput) as refused:
+        enrollment_pause(
+            actor=None, enrollment=child.enrollment, starts_on=starts_on, resumes_on=starts_on + timedelta(days=93)
+        )
+    assert "resumes_on" in refused.value.fields and not EnrollmentPause.objects.exists()
+    assert all(lesson.outcome == "" for lesson in child.lessons())
+    pause = enrollment_pause(
+        actor=None, enrollment=child.enrollment, starts_on=starts_on, resumes_on=starts_on + timedelta(days=92)
+    )
+    assert pause.lessons_released >= 1

@@ -4,6 +4,7 @@ import pytest
 
 from billing.models import PromotionCode, PromotionRedemption, TuitionSubscription
 from cedarheights.models import AuditEvent
+from tests.factories import FamilyFactory
 from tests.tuition.conftest import enroll
 
 pytestmark = pytest.mark.django_db
@@ -30,3 +31,36 @@ def test_a_used_up_code_is_refused_on_the_form_and_a_good_one_is_applied_and_aud
     redemption = PromotionRedemption.objects.get(family=family)
     assert redemption.code == good and redemption.first_month.day == 1
     assert AuditEvent.objects.filter(object_id=str(redemption.pk), action="create").exists()
+
+
+def test_a_code_for_another_familys_enrollment_is_a_form_error_not_a_500(
+    owner_client, term, teacher, family, term_plan
+):
+    """Made to fail by checking the enrollment's family only in the service's write (the admin answered 500)."""
+    theirs = enroll(family=FamilyFactory(), teacher=teacher, plan=term_plan, weekday=1, starts_on=term.start_date)
+    code = PromotionCode.objects.create(code="TENOFF", percent_off=10)
+
+    refused = owner_client.post(
+        "/admin/billing/promotionredemption/add/", {"code": code.pk, "family": family.pk, "enrollment": theirs.pk}
+    )
+
+    assert refused.status_code == 200 and "another family" in refused.content.decode()
+    assert not PromotionRedemption.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({}, "percent_off", "Give a percent off or an amount off"),
+        ({"percent_off": 10, "amount_off_cents": 500}, "percent_off", "Give a percent off or an amount off"),
+        ({"percent_off": 150}, "percent_off", "Between 1 and 100."),
+        ({"percent_off": 10, "duration": "repeating"}, "duration_months", "Say for how many months."),
+        ({"amount_off_cents": 500, "currency": "xyz1"}, "currency", "three-letter"),
+    ],
+)
+def test_a_promotion_code_form_says_what_is_wrong_in_words(owner_client, fields, field, message):
+    """Before, the database's constraint names were the form's errors ('Constraint … is violated')."""
+    data = {"code": "SPRING", "duration": "once", "currency": "cad", "active": "on"} | fields
+    page = owner_client.post("/admin/billing/promotioncode/add/", data).content.decode()
+    assert message in page and "is violated" not in page
+    assert not PromotionCode.objects.exists()

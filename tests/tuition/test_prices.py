@@ -136,3 +136,29 @@ def test_a_change_of_weekday_previews_the_rest_of_the_months_lessons_old_and_new
 
 def _next(term):
     return next_month_first(term.start_date)
+
+
+@EXAMPLES
+@given(
+    rate=st.integers(min_value=1_000, max_value=9_999),
+    weekday=st.integers(min_value=0, max_value=4),
+    late_start=st.integers(min_value=1, max_value=20),
+)
+def test_a_term_that_begins_after_the_1st_charges_its_lessons_over_its_months_from_the_first(
+    term, teacher, family, term_plan, rate, weekday, late_start
+):
+    """A child who starts with a term beginning on the 2nd to 21st pays the term's monthly fee from its first month.
+    Made to fail by billing that month by its lessons (the term's total then misses or exceeds its lessons)."""
+    with transaction.atomic():
+        term_plan.lesson_rate_cents = rate
+        term_plan.save()
+        term.start_date += timedelta(days=late_start)
+        term.save()
+        enrollment = enroll(family=family, teacher=teacher, plan=term_plan, weekday=weekday, starts_on=term.start_date)
+        months = term_billing_months(term=term)
+        charged = [month_bill(family=family, month=month).of(enrollment.pk).base for month in months]
+        fee = flat_term_fee(plan=term_plan, term=term, weekday=weekday, teacher_id=teacher.pk)
+
+        assert abs(sum(line.amount_cents for line in charged) - rate * fee.planned_lessons) <= len(months)
+        assert {line.amount_cents for line in charged} == {fee.monthly_cents}
+        transaction.set_rollback(True)
