@@ -13,7 +13,7 @@ from billing.tuition.lines import DISCOUNT_ORDER, Discount, discounts_apply, lin
 from cedarheights.selectors import school_settings_get
 from enrollment.tuition import flat_term_fee, next_month_first, term_billing_months, term_lesson_days
 from scheduling.closures import school_day_close
-from scheduling.models import Closure, Lesson
+from scheduling.models import Closure, Lesson, Term
 from scheduling.outcomes import FLAGS
 from scheduling.selectors import local_midnight
 from tests.factories import TuitionPlanFactory
@@ -152,12 +152,12 @@ def test_a_term_that_begins_after_the_1st_charges_its_lessons_over_its_months_fr
     with transaction.atomic():
         term_plan.lesson_rate_cents = rate
         term_plan.save()
-        term.start_date += timedelta(days=late_start)
-        term.save()
-        enrollment = enroll(family=family, teacher=teacher, plan=term_plan, weekday=weekday, starts_on=term.start_date)
-        months = term_billing_months(term=term)
+        Term.objects.filter(pk=term.pk).update(start_date=term.start_date + timedelta(days=late_start))
+        late = Term.objects.get(pk=term.pk)  # the fixture's own object stays as it was for the next example
+        enrollment = enroll(family=family, teacher=teacher, plan=term_plan, weekday=weekday, starts_on=late.start_date)
+        months = term_billing_months(term=late)
         charged = [month_bill(family=family, month=month).of(enrollment.pk).base for month in months]
-        fee = flat_term_fee(plan=term_plan, term=term, weekday=weekday, teacher_id=teacher.pk)
+        fee = flat_term_fee(plan=term_plan, term=late, weekday=weekday, teacher_id=teacher.pk)
 
         assert abs(sum(line.amount_cents for line in charged) - rate * fee.planned_lessons) <= len(months)
         assert {line.amount_cents for line in charged} == {fee.monthly_cents}
