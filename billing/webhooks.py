@@ -120,6 +120,10 @@ def _invoice_payment(invoice: dict) -> Payment | None:
     """Our payment for a Stripe invoice; a renewal invoice we have not seen yet gets one now."""
     if payment := Payment.objects.filter(stripe_invoice_id=invoice["id"]).first():
         return payment
+    amount = invoice.get("amount_due") or invoice.get("total") or 0
+    if amount <= 0:
+        # Nothing to charge (a month voided by a pause, lessons given back, a credit spent): no payment to record.
+        return None
     subscription = _subscription_for(invoice.get("subscription"))
     if subscription is None:
         return None
@@ -127,7 +131,7 @@ def _invoice_payment(invoice: dict) -> Payment | None:
     return invoice_payment_ensure(
         subscription=subscription,
         invoice_id=invoice["id"],
-        amount_cents=invoice.get("amount_due") or invoice.get("total") or 0,
+        amount_cents=amount,
         currency=invoice.get("currency", "cad"),
         payment_intent_id=intent if isinstance(intent, str) else None,
     )

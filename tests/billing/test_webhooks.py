@@ -174,3 +174,16 @@ def test_a_disputed_payment_tells_the_owner_once(subscription, django_capture_on
     [told] = mail.outbox
     assert told.to == ["office@cedarheights.test"] and told.subject == f"A payment is disputed: {subscription.family}"
     assert "fraudulent" in told.body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("total", [0, -4_500], ids=["nothing due", "a credit"])
+def test_an_invoice_that_charged_nothing_records_no_payment_and_is_processed(
+    stripe_server, subscription, django_capture_on_commit_callbacks, total
+):
+    """A paused month or lessons given back can make an invoice of $0 or less. Made to fail by recording it: a
+    payment of $0 is refused by the ledger and one below zero by the database, so the event failed for good."""
+    paid = {**invoice("in_nothing", amount=0), "total": total}
+    send_events(django_capture_on_commit_callbacks, "invoice.paid", paid, "evt_nothing")
+    assert not Payment.objects.filter(stripe_invoice_id="in_nothing").exists()
+    assert StripeEvent.objects.get(stripe_id="evt_nothing").status == "processed"
