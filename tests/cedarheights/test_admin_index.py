@@ -30,6 +30,7 @@ def test_the_index_groups_the_school_first_and_the_system_last(owner_client):
         "Families",
         "Teachers, lessons and the school&#x27;s calendar",
         "Billing",
+        "Payroll",
         "System",
     ]
     assert page.index("The school at a glance") < page.index("Students and enrollments")
