@@ -324,8 +324,10 @@ SPECTACULAR_SETTINGS = {
         "PayRateKindEnum": "billing.payroll.models.PayRate.Kind",
         "PayPeriodStatusEnum": "billing.payroll.models.PayPeriod.Status",
         "PayLineKindEnum": "billing.payroll.models.PayLine.Kind",
-        # Tuition (issue 17).
+        # Tuition and an enrollment's life: an enrollment's own choices under their own names.
         "FamilyDiscountKindEnum": "billing.models.FamilyDiscount.Kind",
+        "EnrollmentStatusEnum": "enrollment.models.Enrollment.Status",
+        "EnrollmentLessonMinutesEnum": "enrollment.models.Enrollment.LessonMinutes",
     },
 }
 

@@ -32,7 +32,9 @@ def production_server(local_stripe, tmp_path):
     server.stop()
 
 
-def test_a_parent_meets_no_5xx_and_no_schema_violation_on_a_live_production_server(world, production_server, tmp_path):
+def test_a_parent_meets_no_5xx_and_no_schema_violation_on_a_live_production_server(
+    local_stripe, world, production_server, tmp_path
+):
     url, server_log = production_server
     _, key = token_issue(user=world.parent_a)
     report_file = tmp_path / "schemathesis.txt"
