@@ -1,12 +1,13 @@
 """The lessons and people an enrollment's lifecycle acts on: a child's regular lessons between two local days,
 released through the scheduling services, and the teachers to tell."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from cedarheights.emails import email_queue
+from cedarheights.periods import local_midnight as day_start
 from cedarheights.selectors import school_settings_get
 from enrollment.models import Enrollment
 from scheduling.models import Lesson, Teacher, WeeklyLesson
@@ -16,8 +17,8 @@ from scheduling.transitions import STILL_TO_COME
 
 
 def local_midnight(day: date) -> datetime:
-    """The start of a school day (the zone's midnight, DST included)."""
-    return datetime.combine(day, time.min, tzinfo=school_settings_get().zone)
+    """The start of a school day (the zone's midnight, DST included), in the school's zone."""
+    return day_start(day, school_settings_get().zone)
 
 
 def lessons_to_come(*, enrollment: Enrollment, from_day: date, before_day: date | None = None) -> QuerySet[Lesson]:
