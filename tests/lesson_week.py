@@ -6,12 +6,13 @@ slot grid uses), so notice windows are tested against the real clock without fix
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
 
 from accounts.models import User
+from cedarheights.selectors import school_settings_get
 from enrollment.models import Enrollment
 from scheduling.models import Lesson, Student, Teacher, Term
 from scheduling.services import lesson_create
@@ -48,6 +49,22 @@ class LessonWeek:
             start_at=start,
             end_at=start + timedelta(minutes=minutes),
             term=self.term,
+            check_availability=False,
+        )
+        self.made.append(lesson)
+        return lesson
+
+    def lesson_on(self, day: date, *, hour: int = 12, student: Student | None = None, room=None) -> Lesson:
+        """A 30-minute lesson on `day` at `hour` o'clock school time: a test that moves it an hour or asks who teaches
+        then gets the same answer whatever time of day it runs."""
+        start = datetime.combine(day, time(hour), tzinfo=school_settings_get().zone)
+        lesson = lesson_create(
+            teacher=self.teacher,
+            student=student or self.student,
+            start_at=start,
+            end_at=start + timedelta(minutes=30),
+            term=self.term,
+            room=room,
             check_availability=False,
         )
         self.made.append(lesson)

@@ -2,16 +2,13 @@
 (no session), and read back as events by UID."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.test import Client
 from icalendar import Calendar, Event
 
-from cedarheights.selectors import school_settings_get
 from scheduling.calendar_feeds import calendar_feed_issue
-from scheduling.models import CalendarFeed, Lesson
-from scheduling.services import lesson_create
+from scheduling.models import CalendarFeed
 from tests.calendars.fixed_school import SITE_URL, FixedSchool, fixed_school_build
 
 
@@ -32,19 +29,6 @@ class Link:
 def link_of(holder, scope: str) -> Link:
     feed, token = calendar_feed_issue(holder=holder, scope=scope, actor=holder)
     return Link(feed=feed, token=token)
-
-
-def lesson_on(week, day: date, *, student=None, hour: int = 12, room=None) -> Lesson:
-    """A lesson of the week's teacher on `day` at `hour` o'clock, school time, booked through the service."""
-    start = datetime.combine(day, time(hour), tzinfo=school_settings_get().zone)
-    return lesson_create(
-        teacher=week.teacher,
-        student=student or week.student,
-        start_at=start,
-        end_at=start + timedelta(minutes=30),
-        room=room,
-        check_availability=False,
-    )
 
 
 def events_of(ics: bytes | str) -> dict[str, Event]:

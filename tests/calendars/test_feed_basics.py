@@ -7,7 +7,6 @@ from cedarheights.selectors import school_today
 from scheduling.calendar_feeds import calendar_feed_issue, calendar_feed_revoke
 from scheduling.models import CalendarFeed
 from scheduling.services import lesson_reschedule
-from tests.calendars.conftest import lesson_on
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -16,7 +15,7 @@ def test_a_family_feed_answers_not_modified_until_a_lesson_moves_and_404_once_re
     week, client, django_assert_max_num_queries
 ):
     # at noon in three days: an hour later is inside the teacher's hours whatever time the test runs
-    lesson = lesson_on(week, school_today() + timedelta(days=3))
+    lesson = week.lesson_on(school_today() + timedelta(days=3))
     feed, token = calendar_feed_issue(holder=week.parent, scope=CalendarFeed.Scope.FAMILY, actor=week.parent)
     first = client.get(f"/cal/{token}.ics")
     assert first.status_code == 200, first.content

@@ -19,7 +19,7 @@ from cedarheights.selectors import school_today
 from scheduling.calendar_feeds import lesson_page_url
 from scheduling.models import CalendarFeed, Lesson
 from scheduling.services import lesson_update
-from tests.calendars.conftest import events_of, lesson_on, link_of
+from tests.calendars.conftest import events_of, link_of
 from tests.factories import (
     LedgerEntryFactory,
     LessonFeeFactory,
@@ -36,8 +36,8 @@ def test_the_window_is_30_days_back_to_180_days_ahead(week, family_link):
     def day(days: int) -> date:
         return school_today() + timedelta(days=days)
 
-    inside = [lesson_on(week, day(-30), hour=0), lesson_on(week, day(180), hour=23)]
-    outside = [lesson_on(week, day(-31), hour=23), lesson_on(week, day(181), hour=0)]
+    inside = [week.lesson_on(day(-30), hour=0), week.lesson_on(day(180), hour=23)]
+    outside = [week.lesson_on(day(-31), hour=23), week.lesson_on(day(181), hour=0)]
 
     shown = events_of(family_link.fetch().content)
 
@@ -57,7 +57,7 @@ def private_family(week):
         instrument=week.student.instrument,
         teacher=week.teacher,
     )
-    lesson = lesson_on(week, school_today() + timedelta(days=3), student=child, room=RoomFactory(name="Cello Den"))
+    lesson = week.lesson_on(school_today() + timedelta(days=3), student=child, room=RoomFactory(name="Cello Den"))
     lesson_update(
         lesson=lesson,
         notes="Struggles with focus after school",
@@ -118,7 +118,7 @@ def test_every_family_feed_shows_its_own_lessons_and_no_other_familys(week, fami
         booked = []
         for hour, days in enumerate(families):
             parent, child, _ = week.another_family()
-            lessons = [lesson_on(week, school_today() + timedelta(days=d), student=child, hour=8 + hour) for d in days]
+            lessons = [week.lesson_on(school_today() + timedelta(days=d), student=child, hour=8 + hour) for d in days]
             booked.append((link_of(parent, CalendarFeed.Scope.FAMILY), lessons))
 
         for link, lessons in booked:

@@ -25,7 +25,7 @@ from scheduling.services import (
     lesson_update,
     teacher_cancellation_decide,
 )
-from tests.calendars.conftest import Link, events_of, lesson_on, link_of
+from tests.calendars.conftest import Link, events_of, link_of
 from tests.factories import TeacherFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -63,7 +63,7 @@ def test_a_reschedule_keeps_the_uid_and_raises_the_sequence(week, family_link):
 
 def test_the_owners_edit_through_the_api_keeps_the_uid_and_raises_the_sequence(week, family_link):
     # at noon in three days: an hour later is inside the teacher's hours whatever time the test runs
-    lesson = lesson_on(week, school_today() + timedelta(days=3))
+    lesson = week.lesson_on(school_today() + timedelta(days=3))
     before = event_in(family_link, lesson)
     owner = Client()
     owner.force_login(UserFactory(role="admin", is_staff=True, is_superuser=True))
@@ -132,7 +132,7 @@ def test_a_familys_reschedule_cancels_the_old_event_and_books_a_new_one(week, fa
 
 def test_closing_the_school_for_a_day_marks_its_lessons_cancelled_in_every_feed(week, family_link, teacher_link):
     day = school_today() + timedelta(days=3)
-    lesson = lesson_on(week, day)
+    lesson = week.lesson_on(day)
     before = event_in(family_link, lesson)
 
     school_day_close(day=day, reason="Snowstorm", actor=None)

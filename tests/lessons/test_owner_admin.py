@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from billing.models import LedgerEntry, LessonFee
 from billing.services.lesson_fees import lesson_fees_post_due
-from cedarheights.selectors import school_settings_get
+from cedarheights.selectors import school_settings_get, school_today
 from cedarheights.services import school_settings_update
 from enrollment.credits import credits_with_balance
 from enrollment.makeups import lesson_cancel_by_family
@@ -194,9 +194,9 @@ def test_a_waiver_without_a_note_is_a_form_error(week, owner_client):
 
 @pytest.fixture
 def cancelled_by_teacher(week):
-    """The week's teacher cancels a lesson two days ahead. Ana teaches piano then and is free; Ben teaches piano
+    """The week's teacher cancels a lesson at noon in two days. Ana teaches piano then and is free; Ben teaches piano
     then and is busy; Cleo teaches piano but not at that time."""
-    lesson = week.lesson_in(hours=48)
+    lesson = week.lesson_on(school_today() + timedelta(days=2))
     lesson_teacher_cancel(lesson=lesson, actor=week.teacher.user, reason="Flu")
     ana, ben, cleo = (TeacherFactory(user__first_name=name) for name in ("Ana", "Ben", "Cleo"))
     for teacher in (ana, ben):

@@ -1,7 +1,7 @@
 """The owner's lesson-week actions in the API (issue 15 §6): lesson fees and their waiver, the credit actions
 (extend, void, give), and closing a day; the school's admins only (the authorization matrix covers every role)."""
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from uuid import uuid4
 
 import pytest
@@ -16,9 +16,9 @@ from cedarheights.services import school_settings_update
 from enrollment.credits import credits_with_balance
 from enrollment.makeups import lesson_cancel_by_family
 from enrollment.models import MakeupCredit, TuitionPlan
-from scheduling.models import Closure, Lesson
+from scheduling.models import Closure
 from scheduling.outcomes import Outcome
-from scheduling.services import lesson_create, lesson_outcome_set
+from scheduling.services import lesson_outcome_set
 from tests.factories import TuitionPlanFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -152,16 +152,9 @@ def test_a_parent_cannot_give_themselves_a_credit(week):
     assert response.status_code == 403 and not MakeupCredit.objects.exists()
 
 
-def lesson_on(week, day) -> Lesson:
-    start = datetime.combine(day, time(15), tzinfo=school_settings_get().zone)
-    return lesson_create(
-        teacher=week.teacher, student=week.student, start_at=start, end_at=start + timedelta(minutes=30)
-    )
-
-
 def test_the_owner_previews_then_closes_a_day(api, week):
     day = timezone.localdate(timezone=school_settings_get().zone) + timedelta(days=4)
-    lesson = lesson_on(week, day)
+    lesson = week.lesson_on(day, hour=15)
 
     preview = api.post("/api/v1/school-days/close/", {"day": day.isoformat(), "preview": True}, format="json")
     closed = api.post("/api/v1/school-days/close/", {"day": day.isoformat(), "reason": "Storm"}, format="json")

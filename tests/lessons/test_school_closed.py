@@ -2,7 +2,7 @@
 `school_closed` with a make-up credit that is never capped, each family with a lesson that day is emailed once,
 nothing more can be booked that day, and closing the day again changes nothing."""
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -19,7 +19,6 @@ from enrollment.models import MakeupCredit
 from scheduling.closures import school_day_close, school_day_close_preview
 from scheduling.errors import ClosureConflict
 from scheduling.models import Closure, Lesson
-from scheduling.services import lesson_create
 from tests.concurrency import at_once
 from tests.factories import UserFactory
 
@@ -35,29 +34,17 @@ def in_days(days: int) -> datetime.date:
     return timezone.localdate(timezone=school_settings_get().zone) + timedelta(days=days)
 
 
-def lesson_on(week, day, hour: int, student=None) -> Lesson:
-    start = datetime.combine(day, time(hour), tzinfo=school_settings_get().zone)
-    return lesson_create(
-        teacher=week.teacher,
-        student=student or week.student,
-        start_at=start,
-        end_at=start + timedelta(minutes=30),
-        term=week.term,
-        check_availability=False,
-    )
-
-
 @pytest.fixture
 def stormy_day(week):
     """Three days ahead: two lessons of the week's family, one of another family, one already cancelled; and a
     lesson the day after, which the closing leaves alone."""
     day = in_days(3)
     _, other_child, _ = week.another_family()
-    ours = [lesson_on(week, day, 10), lesson_on(week, day, 16)]
-    theirs = lesson_on(week, day, 11, student=other_child)
-    cancelled = lesson_on(week, day, 12)
+    ours = [week.lesson_on(day, hour=10), week.lesson_on(day, hour=16)]
+    theirs = week.lesson_on(day, hour=11, student=other_child)
+    cancelled = week.lesson_on(day, hour=12)
     lesson_cancel_by_family(lesson=cancelled, actor=week.parent)
-    next_day = lesson_on(week, day + timedelta(days=1), 10)
+    next_day = week.lesson_on(day + timedelta(days=1), hour=10)
     return day, ours, theirs, cancelled, next_day
 
 
@@ -112,7 +99,7 @@ def test_nothing_more_is_booked_on_a_closed_day(week, owner, stormy_day):
     school_day_close(day=day, reason="Power cut", actor=owner)
 
     with pytest.raises(ClosureConflict):
-        lesson_on(week, day, 18)
+        week.lesson_on(day, hour=18)
 
 
 def test_the_preview_names_the_lessons_and_families_and_writes_nothing(week, stormy_day):
