@@ -158,3 +158,107 @@ class ReminderPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.get_kind_display()} {'on' if self.enabled else 'off'}"
+
+
+class AccessRequest(models.Model):
+    """A family's request for the personal information the school holds about them (PIPEDA principle 9): answered
+    within 30 days of receipt, or within 60 once, with notice to the family, the clock extended."""
+
+    ANSWER_DAYS = 30
+    EXTENSION_DAYS = 30
+    WARN_AFTER_DAYS = 20
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", "Through the family portal"
+        EMAIL = "email", "By email"
+        PHONE = "phone", "By phone"
+        MAIL = "mail", "By mail"
+        IN_PERSON = "in_person", "In person"
+
+    family = models.ForeignKey(Family, related_name="access_requests", on_delete=models.PROTECT)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="access_requests_made",
+        on_delete=models.PROTECT,
+        help_text="The parent who asked in the portal.",
+    )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        related_name="access_requests_logged",
+        on_delete=models.PROTECT,
+        help_text="The staff member who logged a request received otherwise.",
+    )
+    received_on = models.DateField(help_text="The day the school received it: the 30 days run from here.")
+    details = models.TextField(blank=True, validators=[no_control_characters])
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True, validators=[no_control_characters])
+    answered_on = models.DateField(null=True, blank=True)
+    answer_note = models.TextField(blank=True, validators=[no_control_characters])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["answered_on", "received_on", "pk"]
+        indexes = [
+            models.Index(fields=["family"], condition=models.Q(answered_on__isnull=True), name="access_request_open")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(answered_on__isnull=True) | models.Q(answered_on__gte=models.F("received_on")),
+                name="access_request_answered_after_received",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(extended_at__isnull=True) | ~models.Q(extension_reason=""),
+                name="access_request_extension_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Access request from {self.family} received {self.received_on:%Y-%m-%d}"
+
+
+class CorrectionRequest(models.Model):
+    """A family's request to correct something they cannot change themselves (PIPEDA principle 9). A request the
+    school does not accept is kept with the family's disagreement annotated on the record, never dropped."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CORRECTED = "corrected", "Corrected"
+        ANNOTATED = "annotated", "Not changed: the disagreement is annotated"
+
+    family = models.ForeignKey(Family, related_name="correction_requests", on_delete=models.PROTECT)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    about = models.CharField(
+        max_length=200, validators=[no_control_characters], help_text="Which record or detail, in the family's words."
+    )
+    requested_change = models.TextField(validators=[no_control_characters])
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    annotation = models.TextField(
+        blank=True,
+        validators=[no_control_characters],
+        help_text="What was corrected, or the family's disagreement as it will stay on their record.",
+    )
+    raised_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="open", resolved_at__isnull=True)
+                | (~models.Q(status="open") & models.Q(resolved_at__isnull=False) & ~models.Q(annotation="")),
+                name="correction_request_resolved_with_note",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family}: correct {self.about}"

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from accounts.models import Family, ReminderPreference
+from accounts.models import AccessRequest, CorrectionRequest, Family, ReminderPreference
 from cedarheights.roles import is_parent, is_school_admin, is_teacher
 
 
@@ -60,4 +60,12 @@ def reminders_turned_off(*, kind: str, user_ids: Collection[int]) -> set[int]:
         ReminderPreference.objects.filter(kind=kind, enabled=False, user_id__in=list(user_ids)).values_list(
             "user_id", flat=True
         )
+    )
+
+
+def family_ids_on_legal_hold() -> set[int]:
+    """Families with an open access request or an open correction request: nothing of theirs is anonymised or
+    destroyed until it is answered (PIPEDA: never destroy information under an open request)."""
+    return set(AccessRequest.objects.filter(answered_on__isnull=True).values_list("family_id", flat=True)) | set(
+        CorrectionRequest.objects.filter(status=CorrectionRequest.Status.OPEN).values_list("family_id", flat=True)
     )

@@ -1,6 +1,7 @@
 import datetime
 import zoneinfo
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -232,6 +233,41 @@ class SchoolSettings(models.Model):
         help_text="Pay a teacher for a lesson they cancelled (a substitute who takes it is paid as its teacher).",
     )
     pay_school_closed = models.BooleanField(default=False, help_text="Pay the teacher for a lesson the school closed.")
+
+    # Privacy (PIPEDA): the person who answers for the school's handling of personal information, and how long
+    # each kind of record is kept before the retention job anonymises it.
+    privacy_officer_name = models.CharField(
+        max_length=200,
+        blank=True,
+        validators=[no_control_characters],
+        help_text="Shown in every page's footer, the privacy notice and every email. Blank: the school's owner.",
+    )
+    privacy_officer_title = models.CharField(
+        max_length=100, default="Privacy officer", validators=[no_control_characters]
+    )
+    privacy_officer_email = models.EmailField(blank=True, help_text="Blank: the school's contact email.")
+    retain_financial_years = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MinValueValidator(6), MaxValueValidator(20)],
+        help_text="Ledger, payments and receipts: years after the end of the year they belong to (tax law asks "
+        "for six).",
+    )
+    retain_lesson_years = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="Lesson records and notes: years after a family's last lesson.",
+    )
+    retain_inactive_months = models.PositiveSmallIntegerField(
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="Families who never had a regular lesson (waitlisted, or a demo lesson only): months after "
+        "their last activity.",
+    )
+    retain_failed_signin_days = models.PositiveSmallIntegerField(
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Records of failed sign-ins: days.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -314,17 +350,26 @@ class AuditEvent(models.Model):
         VIEW = "view", "Viewed"
         EXPORT = "export", "Exported"
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # PROTECT: the table is append-only, so a person whose reads are on record is anonymised, never deleted.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     action = models.CharField(max_length=10, choices=Action.choices)
     object_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(max_length=200)
     changes = models.JSONField(default=dict, blank=True)
+    # Whose record it was, as plain ids (the core points to no app): a family's export and the admin's filter by
+    # child read them. A list page read writes one event with the ids it showed in `changes`.
+    family_id = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    student_id = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    request_id = models.CharField(max_length=64, blank=True, help_text="The request's X-Request-ID.")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-at"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
+        triggers = [
+            pgtrigger.Protect(name="audit_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_repr}"

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "djstripe",
     "anymail",
     "csp",
+    "import_export",
+    "pgtrigger",
     "cedarheights",
     "accounts",
     "scheduling",
