@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from accounts.forms import AdminPasswordChangeForm
 from accounts.models import ConsentRecord, Family, User
 from cedarheights.admin import AuditedAdmin
+from cedarheights.admin_export import AuditedExportMixin
 
 
 @admin.register(User)
@@ -51,7 +52,7 @@ class ConsentInline(admin.TabularInline):
 
 
 @admin.register(Family)
-class FamilyAdmin(AuditedAdmin):
+class FamilyAdmin(AuditedExportMixin, AuditedAdmin):
     """A family's record: its address, parents and consents. The page the owner sees adds the family's students
     and billing (cedarheights/admin_pages.py puts the parts of the apps above together)."""
 

@@ -146,10 +146,11 @@ PRESETS = (GENERIC, MY_MUSIC_STAFF, TEACHERS)
 
 
 def preset_for(headers: list[str]) -> Preset:
-    """The preset whose telling header the file has: My Music Staff's parent contacts, the teachers' instruments,
-    else the template."""
-    if "Parent Contact 1 Email" in headers or "Parent Contact 1 First Name" in headers:
-        return MY_MUSIC_STAFF
+    """The preset whose telling header the file has: My Music Staff's parent contacts, start date or a student's
+    own email without a family id (after the teachers' instruments); else the template."""
+    telling = {"Parent Contact 1 Email", "Parent Contact 1 First Name", "Date Started"}
     if "Instruments" in headers:
         return TEACHERS
+    if telling & set(headers) or ("Email" in headers and "Family ID" not in headers):
+        return MY_MUSIC_STAFF
     return GENERIC

@@ -279,8 +279,10 @@ def bad_rows() -> None:
             row |= {name: rows[0][name] for name in ("Teacher", "Lesson Day", "Lesson Time")}
         else:
             row[column] = value
-        if column == "Guardian 1 Email" and not value:
-            row |= {"Guardian 1 First Name": "", "Guardian 1 Last Name": "", "Guardian 1 Phone": ""}
+        if column == "Guardian 1 Email" and not value:  # no guardian at all
+            row |= {
+                f"Guardian {n} {part}": "" for n in (1, 2) for part in ("First Name", "Last Name", "Email", "Phone")
+            }
         if column == "Guardian 2 Email":
             row |= {"Guardian 2 First Name": "Sam", "Guardian 2 Last Name": row["Last Name"]}
     _write_csv("template_bad_rows.csv", list(GENERIC.headers), rows)
