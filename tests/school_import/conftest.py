@@ -23,7 +23,7 @@ def term(school):
 
 @pytest.fixture
 def owner(db):
-    return User.objects.create_superuser("owner@example.com", "an-owner-password-1")
+    return User.objects.create_superuser("importer@example.com", "an-importer-password-1")
 
 
 @pytest.fixture
