@@ -82,3 +82,43 @@ def test_an_adult_in_a_my_music_staff_export_is_their_own_parent(teachers_import
     grace = Student.objects.get(first_name="Grace")
     assert grace.family.parents.get().email == "grace@example.com"
     assert FAILED not in {row.outcome for row in report.rows}
+
+
+def test_jackrabbit_as_two_csv_files_joins_the_same_way(teachers_imported, owner):
+    families = b"Family ID,Family Name,City,Guardian 1 First Name,Guardian 1 Last Name,Guardian 1 Email\n" + (
+        b"J-7,Okafor family,Ottawa,Ada,Okafor,ada.okafor@example.com\n"
+    )
+    students = (
+        b"Family ID,Student ID,First Name,Last Name,Birthday,Instrument\nJ-7,JS-1,Chidi,Okafor,2014-05-01,Cello\n"
+    )
+
+    report = school_import_run(
+        rows=rows_read(
+            uploads=[Upload(name="students.csv", content=students), Upload(name="families.csv", content=families)]
+        ),
+        actor=owner,
+        commit=True,
+    )
+
+    assert report.committed, report.failed
+    chidi = Student.objects.get(external_id="JS-1")
+    assert chidi.family.name == "Okafor family" and chidi.family.city == "Ottawa"
+    assert chidi.family.parents.get().email == "ada.okafor@example.com"
+
+
+def test_a_changed_row_updates_its_record_and_only_that_row(teachers_imported, owner):
+    run("jackrabbit.xlsx", actor=owner)
+    upload = Upload(
+        name="one.csv",
+        content=(
+            "Student ID,First Name,Last Name,Birthday,Instrument,Family ID,Guardian 1 Email\n"
+            f"S-1,Maya-Rose,{Student.objects.get(external_id='S-1').last_name},"
+            f"{Student.objects.get(external_id='S-1').date_of_birth},Piano,F-1,"
+            f"{Family.objects.get(external_id='F-1').parents.first().email}\n"
+        ).encode(),
+    )
+
+    report = school_import_run(rows=rows_read(uploads=[upload]), actor=owner, commit=True)
+
+    assert [row.outcome for row in report.rows] == ["updated"]
+    assert Student.objects.get(external_id="S-1").first_name == "Maya-Rose"
