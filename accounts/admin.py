@@ -158,7 +158,7 @@ class AccessRequestAdmin(admin.ModelAdmin):
         return access_requests_by_urgency().select_related("family")
 
     def get_ordering(self, request):
-        return []  # the queryset's: most urgent first
+        return list(access_requests_by_urgency().query.order_by)  # most urgent first
 
     def get_fields(self, request, obj=None):
         return self.add_fields if obj is None else self.readonly_fields
