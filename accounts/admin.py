@@ -193,8 +193,9 @@ class AccessRequestAdmin(admin.ModelAdmin):
             return format_html('<strong style="color:#ba2121">Overdue by {} day{}</strong>', -left, "s"[: -left != 1])
         if access_request.needs_warning(today):
             return format_html(
-                '<strong style="color:#b35c00">⚠ {} left (day {})</strong>',
+                '<strong style="color:#b35c00">⚠ {} day{} left (day {})</strong>',
                 left,
+                "s"[: left != 1],
                 (today - access_request.received_on).days,
             )
         return left

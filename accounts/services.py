@@ -25,8 +25,10 @@ def user_update_profile(*, user: User, **fields) -> User:
     for name in fields:
         if name not in PROFILE_FIELDS:
             raise InvalidInput(f"{name} cannot be changed here.", fields={name: ["Not editable."]})
-    # Audited, as a parent's correction of their details in the portal: the same fields, the same record.
-    return audited_update(actor=user, obj=user, family_id=user.family_id, **fields)
+    # Audited, as a parent's correction of their details in the portal. Compared with the stored row: a ModelForm
+    # bound to `user` has already set the typed values on it, so nothing would read as changed.
+    stored = User.objects.get(pk=user.pk)
+    return audited_update(actor=user, obj=stored, family_id=user.family_id, **fields)
 
 
 def _validated_new_password(user: User, new_password: str, field: str) -> str:

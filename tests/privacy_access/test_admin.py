@@ -42,7 +42,7 @@ def test_the_list_puts_the_most_urgent_first_and_marks_day_20_and_overdue(school
     assert list(page.context["cl"].result_list) == [overdue, warned, calm]
     body = page.content.decode()
     assert "Overdue by 3 days" in body and "#ba2121" in body
-    assert "⚠ 8 left (day 22)" in body
+    assert "⚠ 8 days left (day 22)" in body
 
 
 def test_an_extended_request_sorts_by_its_new_due_day(school, owner_client, owner_user):

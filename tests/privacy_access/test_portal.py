@@ -140,6 +140,15 @@ def test_a_parent_corrects_their_contact_details_audited_with_old_and_new(parent
     assert household.actor == parent
 
 
+def test_the_profile_page_is_audited_as_the_same_correction(parent):
+    """Made to fail: the profile saved the parent's name with no audit event before this issue."""
+    parent_client(parent).post(
+        reverse("profile"), {"first_name": "Linh", "last_name": parent.last_name, "phone": parent.phone}
+    )
+    event = AuditEvent.objects.get(object_type__model="user", object_id=str(parent.pk), action="update")
+    assert event.changes["first_name"][1] == "Linh" and event.family_id == parent.family_id
+
+
 def test_a_bad_correction_keeps_what_was_typed(parent):
     response = parent_client(parent).post(
         reverse("family-details-correct"), {"first_name": "Linh", "last_name": "", "phone": "x" * 40, "city": "Guelph"}
