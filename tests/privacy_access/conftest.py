@@ -20,6 +20,7 @@ from enrollment.makeups import lesson_cancel_by_family
 from enrollment.models import Enrollment
 from scheduling.models import Lesson, Student
 from scheduling.services import student_names_correct
+from tests.e2e.conftest import browser_page  # noqa: F401  (the browser tests' headless page, for test_browser)
 from tests.factories import ConsentFactory, EnrollmentFactory, ParentFactory, PaymentFactory, StudentFactory
 
 
