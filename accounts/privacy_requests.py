@@ -287,3 +287,13 @@ def contact_details_correct(*, parent: User, parent_fields: dict, family_fields:
     family = _locked_family(parent.family)
     user_update_profile(user=parent, **parent_fields)
     audited_update(actor=parent, obj=family, family_id=family.pk, **family_fields)
+
+
+def data_exports_expired_clear() -> int:
+    """django-q2 task (hourly): the zips of exports whose link expired unused are dropped (a copy of a family's data
+    is kept no longer than it can be downloaded); the row stays, saying when it was built and that it expired."""
+    return (
+        DataExport.objects.filter(downloaded_at__isnull=True, expires_at__lte=timezone.now())
+        .exclude(content=b"")
+        .update(content=b"")
+    )

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccessRequest, CorrectionRequest, DataExport
+from accounts.privacy_requests import data_exports_expired_clear
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_today
 from tests.factories import ParentFactory, StudentFactory
@@ -90,6 +91,23 @@ def test_an_expired_link_is_gone(parent, mailoutbox, django_capture_on_commit_ca
     DataExport.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
 
     assert client.get(_emailed_link(mailoutbox)).status_code == 410
+
+
+def test_an_expired_exports_zip_is_dropped_and_a_fresh_one_kept(parent, django_capture_on_commit_callbacks):
+    client = parent_client(parent)
+    _ask(client, django_capture_on_commit_callbacks)
+    fresh = DataExport.objects.get()
+    expired = DataExport.objects.create(
+        family=parent.family,
+        content=b"zip",
+        built_at=timezone.now() - timedelta(days=8),
+        expires_at=timezone.now() - timedelta(days=1),
+    )
+
+    assert data_exports_expired_clear() == 1
+    expired.refresh_from_db()
+    fresh.refresh_from_db()
+    assert bytes(expired.content) == b"" and bytes(fresh.content) != b""
 
 
 def test_another_familys_parent_cannot_use_the_link(parent, mailoutbox, django_capture_on_commit_callbacks):
