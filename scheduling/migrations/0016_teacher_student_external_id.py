@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0008_family_external_id'),
+        ('accounts', '0010_family_external_id'),
         ('scheduling', '0015_reminders_schedule'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
