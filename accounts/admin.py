@@ -15,6 +15,7 @@ from accounts.privacy_requests import (
 )
 from accounts.selectors import access_requests_by_urgency
 from cedarheights.admin import AuditedAdmin, ReadOnlyAdmin, domain_error_on_form
+from cedarheights.admin_export import AuditedExportMixin
 from cedarheights.errors import DomainError
 from cedarheights.selectors import school_today
 
@@ -81,7 +82,7 @@ class CorrectionInline(admin.TabularInline):
 
 
 @admin.register(Family)
-class FamilyAdmin(AuditedAdmin):
+class FamilyAdmin(AuditedExportMixin, AuditedAdmin):
     """A family's record: its address, parents and consents. The page the owner sees adds the family's students
     and billing (cedarheights/admin_pages.py puts the parts of the apps above together)."""
 

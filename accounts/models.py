@@ -104,11 +104,22 @@ class Family(models.Model):
     emergency_contact_name = models.CharField(max_length=200, blank=True, validators=[no_control_characters])
     emergency_contact_phone = models.CharField(max_length=32, blank=True, validators=[no_control_characters])
     notes = models.TextField(blank=True)
+    external_id = models.CharField(
+        max_length=100,
+        blank=True,
+        validators=[no_control_characters],
+        help_text="The family's id in the spreadsheet it was imported from: importing it again finds this family.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "families"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~models.Q(external_id=""), name="family_external_id_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -41,6 +41,7 @@ from billing.services.tuition_discounts import (
 )
 from billing.tuition import month_bill
 from cedarheights.admin import AuditedAdmin, ReadOnlyAdmin, admin_links, domain_error_on_form, run_subject
+from cedarheights.admin_export import AuditedExportMixin
 from cedarheights.errors import DomainError
 from cedarheights.money import format_cents
 from cedarheights.selectors import school_today
@@ -68,7 +69,7 @@ def _cents(form: AmountForm) -> int:
 
 
 @admin.register(Payment)
-class PaymentAdmin(MoneyMixin, ReadOnlyAdmin):
+class PaymentAdmin(AuditedExportMixin, MoneyMixin, ReadOnlyAdmin):
     list_display = ["created_at", "family", "purpose", "amount", "status", "refunded", "failure_reason", "paid_at"]
     list_filter = ["status", "purpose"]
     list_select_related = ["family"]
@@ -211,7 +212,7 @@ class StripeEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(MoneyMixin, ReadOnlyAdmin):
+class LedgerEntryAdmin(AuditedExportMixin, MoneyMixin, ReadOnlyAdmin):
     """The ledger is written by the billing services only; filter by family to see its running balance."""
 
     list_display = ["created_at", "family", "kind", "amount", "running_balance", "description", "reference"]

@@ -6,11 +6,14 @@ from django.contrib import admin
 from accounts.admin import ConsentInline, CorrectionInline, FamilyAdmin, ParentInline
 from accounts.models import Family
 from billing.admin import FamilyBillingAdminMixin
+from cedarheights.school_import.admin import SchoolImportAdminMixin
 from enrollment.admin import FamilyCreditsAdminMixin
 from scheduling.admin import FamilyStudentsAdminMixin, StudentInline
 
 
-class FamilyPageAdmin(FamilyBillingAdminMixin, FamilyCreditsAdminMixin, FamilyStudentsAdminMixin, FamilyAdmin):
+class FamilyPageAdmin(
+    SchoolImportAdminMixin, FamilyBillingAdminMixin, FamilyCreditsAdminMixin, FamilyStudentsAdminMixin, FamilyAdmin
+):
     """A family as the owner sees it: the record (accounts), its students (scheduling), its children's make-up
     credits (enrollment), its balance (billing)."""
 
