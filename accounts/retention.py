@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Family, User
 from accounts.services import tokens_revoke_all
+from cedarheights.email_retention import email_log_anonymise
 from cedarheights.models import AuditEvent
 from cedarheights.services import audit_record
 
@@ -22,15 +23,17 @@ def anonymised_family_name(family_id: int) -> str:
 
 @transaction.atomic(savepoint=False)
 def family_anonymise(*, family: Family) -> Family:
-    """Replace what names or reaches the family and its parents: the parents can no longer sign in and their
-    addresses bounce nowhere. Ids, dates and the links between rows stay, so totals and statistics do too. A family
-    already anonymised is returned unchanged."""
+    """Replace what names or reaches the family and its parents, and the copies of the emails sent to them: the
+    parents can no longer sign in and their addresses lead nowhere. Ids, dates and the links between rows stay, so
+    totals and statistics do too. A family already anonymised is returned unchanged."""
     if family.anonymised_at is not None:
         return family
     for parent in User.objects.filter(family=family).select_for_update().order_by("pk"):
+        anonymised_email = f"former-parent-{parent.pk}@{ANONYMISED_EMAIL_DOMAIN}"
+        email_log_anonymise(recipient=parent.email, replacement=anonymised_email)
         parent.first_name = "Former parent"
         parent.last_name = f"#{parent.pk}"
-        parent.email = f"former-parent-{parent.pk}@{ANONYMISED_EMAIL_DOMAIN}"
+        parent.email = anonymised_email
         parent.phone = ""
         parent.is_active = False
         parent.set_unusable_password()

@@ -8,7 +8,7 @@ from accounts.models import AccessRequest, CorrectionRequest, Family, User
 from billing.models import LedgerEntry, Payment
 from billing.retention import REMOVED_DESCRIPTION
 from billing.selectors import SIGNED_AMOUNT, family_balance_cents
-from cedarheights.models import AuditEvent
+from cedarheights.models import AuditEvent, EmailLog
 from cedarheights.privacy_retention import FINANCIAL, INACTIVE, LESSONS, retention_commit, retention_plan
 from cedarheights.selectors import school_today
 from enrollment.models import Enrollment
@@ -235,3 +235,27 @@ def test_financial_descriptions_go_after_seven_years_from_the_end_of_their_year(
     descriptions = set(LedgerEntry.objects.filter(family=family.family).values_list("description", flat=True))
     assert (descriptions == {REMOVED_DESCRIPTION}) is due
     assert Family.objects.get(pk=family.family.pk).anonymised_at is None
+
+
+def test_the_copies_of_the_emails_sent_to_an_anonymised_parent_go_and_others_stay(gone_three_years, still_here):
+    sent_to_gone = EmailLog.objects.create(
+        recipient=gone_three_years.parent.email.upper(),
+        template="lesson_reminder",
+        subject="Sigrid's lesson tomorrow",
+        text_body="Hello Ingrid",
+        status=EmailLog.Status.SENT,
+    )
+    sent_to_here = EmailLog.objects.create(
+        recipient=still_here.parent.email, template="lesson_reminder", subject="Tomorrow", text_body="Hello"
+    )
+
+    retention_commit()
+
+    sent_to_gone.refresh_from_db()
+    assert sent_to_gone.recipient == User.objects.get(pk=gone_three_years.parent.pk).email
+    assert (sent_to_gone.subject, sent_to_gone.text_body) == ("(removed under the retention schedule)", "")
+    assert (sent_to_gone.template, sent_to_gone.status) == ("lesson_reminder", EmailLog.Status.SENT)
+    assert EmailLog.objects.filter(pk=sent_to_here.pk).values_list("recipient", "text_body").get() == (
+        still_here.parent.email,
+        "Hello",
+    )
