@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog
 from django.utils import timezone
+from django_q.models import Schedule
 
 from accounts.models import Breach
 from cedarheights.privacy_retention import retention_commit, retention_plan
@@ -56,3 +57,23 @@ def test_the_retention_job_leaves_breach_records_as_they_are():
 
     assert Breach.objects.filter(pk=breach.pk).values().get() == before
     assert list(breach.affected_families.values_list("pk", flat=True)) == [gone.family.pk]
+
+
+def test_the_retention_job_runs_nightly_on_the_worker():
+    [nightly] = Schedule.objects.filter(func="cedarheights.privacy_retention.retention_commit")
+
+    assert (nightly.schedule_type, nightly.repeats) == (Schedule.DAILY, -1)
+
+
+def test_the_admin_shows_an_anonymised_family_as_such(owner_client):
+    gone = past_family(name="Admin family")
+    gone.joined_on(years_before_today(6))
+    gone.lesson_on(years_before_today(3))
+    retention_commit()
+
+    listed = owner_client.get("/admin/accounts/family/", {"anonymised_at__isempty": "0"})
+    page = owner_client.get(f"/admin/accounts/family/{gone.family.pk}/change/")
+
+    assert f"Former family #{gone.family.pk}" in listed.content.decode()
+    assert page.status_code == 200 and "Anonymised at" in page.content.decode()
+    assert "Admin family" not in page.content.decode()
