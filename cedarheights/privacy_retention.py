@@ -150,7 +150,7 @@ def retention_plan(*, today: date | None = None) -> RetentionPlan:
                         LESSONS,
                         f"last lesson on {_day(history.last_lesson_at)}, more than {school.retain_lesson_years} "
                         f"years ago",
-                        f"parents, family, {children} children named, {lessons} lessons with notes",
+                        f"parents and family; children still named: {children}; lessons with notes: {lessons}",
                     )
                 )
         elif row["anonymised_at"] is None:
@@ -167,7 +167,7 @@ def retention_plan(*, today: date | None = None) -> RetentionPlan:
                         INACTIVE,
                         f"never had a regular lesson; last activity on {_day(last_activity)}, more than "
                         f"{school.retain_inactive_months} months ago",
-                        f"parents, family, {children} children named, {lessons} lessons with notes",
+                        f"parents and family; children still named: {children}; lessons with notes: {lessons}",
                     )
                 )
         described = family_financial_descriptions_pending(family_id=family_id, before=cutoffs.financial)
