@@ -3,7 +3,7 @@ imports the apps above it (accounts knows nothing of students or balances)."""
 
 from django.contrib import admin
 
-from accounts.admin import ConsentInline, FamilyAdmin, ParentInline
+from accounts.admin import ConsentInline, CorrectionInline, FamilyAdmin, ParentInline
 from accounts.models import Family
 from billing.admin import FamilyBillingAdminMixin
 from enrollment.admin import FamilyCreditsAdminMixin
@@ -17,7 +17,7 @@ class FamilyPageAdmin(FamilyBillingAdminMixin, FamilyCreditsAdminMixin, FamilySt
     list_display = ["name", "city", "parent_emails", "student_count", "balance", "created_at"]
     readonly_fields = ["balance_and_ledger", "makeup_credits"]
     search_fields = [*FamilyAdmin.search_fields, "students__first_name", "students__last_name"]
-    inlines = [ParentInline, StudentInline, ConsentInline]
+    inlines = [ParentInline, StudentInline, ConsentInline, CorrectionInline]
     fieldsets = [
         *FamilyAdmin.fieldsets,
         ("Make-up credits", {"fields": ["makeup_credits"]}),

@@ -22,9 +22,20 @@ def school_settings_update(*, school_settings: SchoolSettings, **fields: Any) ->
     return school_settings
 
 
-def audit_record(*, actor, action: str, obj: models.Model, changes: dict[str, Any] | None = None) -> AuditEvent:
-    """Note who read or changed a family's or a child's record; `changes` maps field → [old, new]."""
+def audit_record(
+    *,
+    actor,
+    action: str,
+    obj: models.Model,
+    changes: dict[str, Any] | None = None,
+    family_id: int | None = None,
+    student_id: int | None = None,
+) -> AuditEvent:
+    """Note who read or changed a family's or a child's record; `changes` maps field → [old, new]. `family_id` and
+    `student_id` say whose record it is (a family's export collects its events by them)."""
     return AuditEvent.objects.create(
+        family_id=family_id,
+        student_id=student_id,
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         object_type=ContentType.objects.get_for_model(obj),
@@ -57,8 +68,11 @@ def _saved(value: Any) -> bool:
     return isinstance(value, models.Model) and value.pk is not None and not value._state.adding
 
 
-def audited_update(*, actor, obj: models.Model, **fields: Any) -> models.Model:
-    """Change a family's or a child's record, validated; the audit event lists what really changed."""
+def audited_update(
+    *, actor, obj: models.Model, family_id: int | None = None, student_id: int | None = None, **fields: Any
+) -> models.Model:
+    """Change a family's or a child's record, validated; the audit event lists what really changed, and whose
+    record it is (`family_id`, `student_id`)."""
     changes = {
         name: [str(getattr(obj, name)), str(value)] for name, value in fields.items() if getattr(obj, name) != value
     }
@@ -68,7 +82,9 @@ def audited_update(*, actor, obj: models.Model, **fields: Any) -> models.Model:
     with transaction.atomic(savepoint=False):
         obj.save()
         if changes:
-            audit_record(actor=actor, action="update", obj=obj, changes=changes)
+            audit_record(
+                actor=actor, action="update", obj=obj, changes=changes, family_id=family_id, student_id=student_id
+            )
     return obj
 
 

@@ -24,6 +24,7 @@ from cedarheights.demo.lesson_week import lesson_week_tell
 from cedarheights.demo.lifecycle import lifecycle_tell
 from cedarheights.demo.payroll import payroll_tell
 from cedarheights.demo.privacy import privacy_tell
+from cedarheights.demo.privacy_requests import privacy_requests_tell
 from cedarheights.demo.reminders import reminders_tell
 from cedarheights.demo.school import (
     ADMIN_PASSWORD,
@@ -120,6 +121,7 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
     privacy_tell(today=today, owner=User.objects.get(email=OWNER.email))  # families past their period, a breach
     payroll_tell(today=today)  # after the lesson week: its outcomes are what teachers are paid for
     fees_tell(today=today, owner=User.objects.get(email=OWNER.email))
+    privacy_requests_tell(today=today, owner=User.objects.get(email=OWNER.email))  # after the history it exports
     fakes.worker_died_mid_work()
     return {
         "teachers": Teacher.objects.count(),

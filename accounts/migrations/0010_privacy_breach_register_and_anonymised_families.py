@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_privacy'),
+        ('accounts', '0009_data_exports_expired_clear_schedule'),
     ]
 
     operations = [
