@@ -1,11 +1,14 @@
 from datetime import date, datetime, timedelta
 
+import pgtrigger
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
 
+from accounts.breaches import real_risk_of_significant_harm
 from cedarheights import roles
 from cedarheights.selectors import school_today
 from cedarheights.validators import no_control_characters
@@ -111,6 +114,12 @@ class Family(models.Model):
         help_text="The family's id in the spreadsheet it was imported from: importing it again finds this family.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    anonymised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the retention job replaced the family's names and contacts (its records past their period).",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -345,3 +354,88 @@ class CorrectionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.family}: correct {self.about}"
+
+
+class Breach(models.Model):
+    """A breach of security safeguards, as the Breach of Security Safeguards Regulations ask it be recorded: kept at
+    least 24 months from its discovery (the admin and a PostgreSQL trigger refuse an earlier delete), whether or not
+    it posed a real risk of significant harm. The retention job never touches it."""
+
+    KEEP_MONTHS = 24
+
+    class Level(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    summary = models.CharField(max_length=200, validators=[no_control_characters], help_text="What happened, briefly.")
+    circumstances = models.TextField(blank=True, help_text="How it happened.")
+    occurred_on = models.DateField(null=True, blank=True, help_text="Empty while unknown.")
+    occurred_until = models.DateField(null=True, blank=True, help_text="The last day, when it lasted a period.")
+    discovered_on = models.DateField()
+    contained_on = models.DateField(null=True, blank=True)
+    information_involved = models.TextField(help_text="Which personal information (names, birth dates, card data…).")
+    people_involved = models.TextField(help_text="Whose information: which families, children, staff.")
+    affected_families = models.ManyToManyField(Family, blank=True, related_name="breaches")
+    people_affected_estimate = models.PositiveIntegerField(help_text="How many people, as best known.")
+    sensitivity = models.CharField(max_length=6, choices=Level.choices)
+    sensitivity_factors = models.TextField(help_text="Why: children's data, financial data, what can be done with it.")
+    probability = models.CharField(max_length=6, choices=Level.choices, help_text="Probability of misuse.")
+    probability_factors = models.TextField(
+        help_text="Why: who had it, for how long, malicious or accidental, recovered, encrypted.",
+    )
+    actions_taken = models.TextField(blank=True, help_text="To contain it, reduce the harm, prevent another.")
+    commissioner_notified_on = models.DateField(null=True, blank=True)
+    commissioner_notice = models.TextField(blank=True, help_text="The report to the Privacy Commissioner, as sent.")
+    people_notified_on = models.DateField(null=True, blank=True)
+    people_notice = models.TextField(blank=True, help_text="The notice to the affected people, as sent.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-discovered_on", "-pk"]
+        verbose_name = "breach of security safeguards"
+        verbose_name_plural = "breaches of security safeguards"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(occurred_on__isnull=True) | models.Q(occurred_on__lte=models.F("discovered_on")),
+                name="breach_occurred_before_discovered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(contained_on__isnull=True) | models.Q(contained_on__gte=models.F("occurred_on")),
+                name="breach_contained_after_occurred",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(commissioner_notified_on__isnull=True) | ~models.Q(commissioner_notice=""),
+                name="breach_commissioner_notice_kept",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(people_notified_on__isnull=True) | ~models.Q(people_notice=""),
+                name="breach_people_notice_kept",
+            ),
+        ]
+        triggers = [
+            # The database has the last word, whatever road a delete takes (the admin refuses it first).
+            pgtrigger.Protect(
+                name="breach_kept_24_months",
+                operation=pgtrigger.Delete,
+                condition=pgtrigger.Condition("OLD.discovered_on > CURRENT_DATE - INTERVAL '24 months'"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.summary} (discovered {self.discovered_on:%Y-%m-%d})"
+
+    @property
+    def kept_until(self) -> date:
+        """The first day the admin lets it be deleted: 24 months and a day after its discovery. The trigger above
+        counts the 24 months from the database's date (UTC), which is a day off the school's around midnight: the
+        day's margin keeps the admin from offering a delete the database refuses."""
+        return self.discovered_on + relativedelta(months=self.KEEP_MONTHS) + timedelta(days=1)
+
+    @property
+    def real_risk_of_significant_harm(self) -> bool:
+        return real_risk_of_significant_harm(sensitivity=self.sensitivity, probability=self.probability)

@@ -23,6 +23,7 @@ from cedarheights.demo.history import school_history_seed
 from cedarheights.demo.lesson_week import lesson_week_tell
 from cedarheights.demo.lifecycle import lifecycle_tell
 from cedarheights.demo.payroll import payroll_tell
+from cedarheights.demo.privacy import privacy_tell
 from cedarheights.demo.privacy_requests import privacy_requests_tell
 from cedarheights.demo.reminders import reminders_tell
 from cedarheights.demo.school import (
@@ -116,6 +117,8 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
     lifecycle_tell(today=today)  # a vacation pause, a withdrawal with notice, a weekly time changed
     calendar_links_give()
     school_history_seed(today=today)  # a year of history, so the dashboard's charts have months to show
+    # Before payroll: the pay periods reach back to the first lesson, which is now three years old.
+    privacy_tell(today=today, owner=User.objects.get(email=OWNER.email))  # families past their period, a breach
     payroll_tell(today=today)  # after the lesson week: its outcomes are what teachers are paid for
     fees_tell(today=today, owner=User.objects.get(email=OWNER.email))
     privacy_requests_tell(today=today, owner=User.objects.get(email=OWNER.email))  # after the history it exports

@@ -13,12 +13,15 @@ from billing.models import Payment, PaymentFailure, PayPeriod, PayRate, Receipt,
 from billing.selectors import family_balance_cents
 from cedarheights.demo import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_PASSWORD
 from cedarheights.demo.history import HISTORY_FAMILY_NAMES
+from cedarheights.demo.privacy import RETENTION_FAMILY_NAMES
 from cedarheights.models import AuditEvent, EmailLog, PipelineRun
 from enrollment.models import Enrollment, EnrollmentChange, EnrollmentPause
 from scheduling.calendar_feeds import calendar_feed_issue
 from scheduling.models import CalendarFeed, Closure, Lesson, Student, Teacher
 
-HISTORY = HISTORY_FAMILY_NAMES  # the dashboard's year of history (cedarheights.demo.history)
+# The dashboard's year of history (cedarheights.demo.history) and the families past their retention period
+# (cedarheights.demo.privacy): the past, not this month's stories.
+HISTORY = HISTORY_FAMILY_NAMES + RETENTION_FAMILY_NAMES
 
 
 def every_row() -> dict[str, list[dict]]:
