@@ -3,11 +3,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.forms import AdminPasswordChangeForm
 from accounts.models import ConsentRecord, Family, User
-from cedarheights.admin import AuditedAdmin
+from cedarheights.admin import AuditedAdmin, ReadAuditedAdmin
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+class UserAdmin(ReadAuditedAdmin, AuditedAdmin, DjangoUserAdmin):
     ordering = ["last_name", "first_name", "email"]
     list_display = ["email", "first_name", "last_name", "role", "family", "is_active", "last_login"]
     list_filter = ["role", "is_active", "is_staff"]
@@ -51,7 +51,7 @@ class ConsentInline(admin.TabularInline):
 
 
 @admin.register(Family)
-class FamilyAdmin(AuditedAdmin):
+class FamilyAdmin(ReadAuditedAdmin, AuditedAdmin):
     """A family's record: its address, parents and consents. The page the owner sees adds the family's students
     and billing (cedarheights/admin_pages.py puts the parts of the apps above together)."""
 
@@ -75,7 +75,7 @@ class FamilyAdmin(AuditedAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(AuditedAdmin):
+class ConsentRecordAdmin(ReadAuditedAdmin, AuditedAdmin):
     list_display = ["family", "purpose", "policy_version", "given_by", "given_at", "withdrawn_at"]
     list_filter = ["purpose", "policy_version"]
     list_select_related = ["family", "given_by"]

@@ -26,7 +26,7 @@ from cedarheights.models import (
 from cedarheights.pipeline import step_title
 from cedarheights.registry import registered
 from cedarheights.selectors import school_settings_get
-from cedarheights.services import audit_record, school_settings_update
+from cedarheights.services import audit_page_read, audit_read, audit_record, school_settings_update
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -40,6 +40,26 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadAuditedAdmin(admin.ModelAdmin):
+    """A family's or a child's record read here leaves an audit event: its page one, a page of the list one (the ids
+    it showed). Written from what the page loads anyway: one INSERT, no other query."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        shown = getattr(response, "context_data", None) or {}
+        if request.method == "GET" and shown.get("original") is not None:
+            audit_read(request=request, obj=shown["original"])
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None:
+            # The page's rows, read once here and kept by the queryset for the template.
+            audit_page_read(request=request, model=self.model, shown=changelist.result_list)
+        return response
 
 
 class AuditedAdmin(admin.ModelAdmin):

@@ -14,7 +14,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from cedarheights.admin import AuditedAdmin, DomainErrorAsMessageAdmin, ReadOnlyAdmin, domain_error_on_form
+from cedarheights.admin import (
+    AuditedAdmin,
+    DomainErrorAsMessageAdmin,
+    ReadAuditedAdmin,
+    ReadOnlyAdmin,
+    domain_error_on_form,
+)
 from cedarheights.errors import DomainError
 from cedarheights.selectors import school_settings_get
 from cedarheights.validators import no_control_characters
@@ -222,7 +228,7 @@ class TermAdmin(DomainErrorAsMessageAdmin):
 
 
 @admin.register(WeeklyLesson)
-class WeeklyLessonAdmin(ReadOnlyAdmin):
+class WeeklyLessonAdmin(ReadAuditedAdmin, ReadOnlyAdmin):
     """The children's standing weekly times. They are made by enrollment and booked term by term by the rollover (on
     a term's page); a paused enrollment ends them."""
 
@@ -389,7 +395,7 @@ class LessonForm(forms.ModelForm):
 
 
 @admin.register(Lesson)
-class LessonAdmin(DomainErrorAsMessageAdmin):
+class LessonAdmin(ReadAuditedAdmin, DomainErrorAsMessageAdmin):
     form = LessonForm
     list_display = ["when", "student", "teacher", "kind", "outcome", "room", "payment_status"]
     list_filter = [
@@ -572,7 +578,7 @@ class TeacherCancellationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Student)
-class StudentAdmin(AuditedAdmin):
+class StudentAdmin(ReadAuditedAdmin, AuditedAdmin):
     list_display = ["__str__", "family", "instrument", "level", "teacher", "status", "date_of_birth"]
     list_filter = ["status", "instrument", "level", "teacher"]
     list_select_related = ["family", "instrument", "teacher__user"]
