@@ -248,11 +248,28 @@ def _email_url(pk: int) -> str:
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor", "action", "object_type", "object_repr"]
-    list_filter = ["action", "object_type"]
+    """Who read or changed which family's or child's record, and when: read-only, as PostgreSQL keeps the table
+    (cedarheights/admin_pages.py adds the filters by child and by family, by name). Search by request id too."""
+
+    list_display = ["at", "actor", "action", "object_type", "object_repr", "request_id"]
+    list_filter = [("actor", admin.RelatedOnlyFieldListFilter), "action", "object_type", "at"]
     list_select_related = ["actor", "object_type"]
-    search_fields = ["object_repr", "actor__email"]
+    search_fields = ["object_repr", "actor__email", "=request_id"]
+    search_help_text = "A name, the email of who did it, or a request id (X-Request-ID) exactly."
     date_hierarchy = "at"
+    fields = [
+        "at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "family_id",
+        "student_id",
+        "request_id",
+        "changes",
+    ]
+    readonly_fields = fields
 
 
 # Each pipeline step as the owner reads it; the run record keeps the code name (the step function's).

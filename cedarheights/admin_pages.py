@@ -2,12 +2,17 @@
 imports the apps above it (accounts knows nothing of students or balances)."""
 
 from django.contrib import admin
+from django.db.models import CharField, OuterRef, Subquery, Value
+from django.db.models.functions import Concat
 
 from accounts.admin import ConsentInline, FamilyAdmin, ParentInline
 from accounts.models import Family
 from billing.admin import FamilyBillingAdminMixin
+from cedarheights.admin import AuditEventAdmin
+from cedarheights.models import AuditEvent
 from enrollment.admin import FamilyCreditsAdminMixin
 from scheduling.admin import FamilyStudentsAdminMixin, StudentInline
+from scheduling.models import Student
 
 
 class FamilyPageAdmin(FamilyBillingAdminMixin, FamilyCreditsAdminMixin, FamilyStudentsAdminMixin, FamilyAdmin):
@@ -25,7 +30,71 @@ class FamilyPageAdmin(FamilyBillingAdminMixin, FamilyCreditsAdminMixin, FamilySt
     ]
 
 
+def _student_name(student_id):
+    return Student.objects.filter(pk=student_id).values(
+        name=Concat("first_name", Value(" "), "last_name", output_field=CharField())
+    )[:1]
+
+
+def _family_name(family_id):
+    return Family.objects.filter(pk=family_id).values("name")[:1]
+
+
+class ChildFilter(admin.SimpleListFilter):
+    """The events about one child, chosen by name among the children the log mentions."""
+
+    title = "child"
+    parameter_name = "student_id"
+
+    def lookups(self, request, model_admin):
+        about = Student.objects.filter(pk__in=AuditEvent.objects.values("student_id"))
+        return [(student.pk, str(student)) for student in about.order_by("first_name", "last_name", "pk")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(student_id=self.value()) if self.value() else queryset
+
+
+class FamilyFilter(admin.SimpleListFilter):
+    """The events about one family (its parents, its children, its records), chosen by name."""
+
+    title = "family"
+    parameter_name = "family_id"
+
+    def lookups(self, request, model_admin):
+        about = Family.objects.filter(pk__in=AuditEvent.objects.values("family_id"))
+        return [(family.pk, family.name) for family in about.order_by("name", "pk")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(family_id=self.value()) if self.value() else queryset
+
+
+class AuditEventPageAdmin(AuditEventAdmin):
+    """The audit log with whose record each event was about, by name: the core keeps plain ids, the wiring knows
+    the children (scheduling) and the families (accounts)."""
+
+    list_display = [*AuditEventAdmin.list_display[:4], "child", "family", *AuditEventAdmin.list_display[4:]]
+    list_filter = [AuditEventAdmin.list_filter[0], ChildFilter, FamilyFilter, *AuditEventAdmin.list_filter[1:]]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(child_name=Subquery(_student_name(OuterRef("student_id"))))
+            .annotate(family_name=Subquery(_family_name(OuterRef("family_id"))))
+        )
+
+    @admin.display(description="child", ordering="child_name")
+    def child(self, event) -> str:
+        return event.child_name or ("" if event.student_id is None else f"#{event.student_id}")
+
+    @admin.display(description="family", ordering="family_name")
+    def family(self, event) -> str:
+        return event.family_name or ("" if event.family_id is None else f"#{event.family_id}")
+
+
 def admin_pages_register(site: admin.AdminSite) -> None:
     """Runs once every app's admin is registered (SchoolAdminConfig.ready)."""
     site.unregister(Family)
     site.register(Family, FamilyPageAdmin)
+    site.unregister(AuditEvent)
+    site.register(AuditEvent, AuditEventPageAdmin)
