@@ -50,7 +50,7 @@ class ReadAuditedAdmin(admin.ModelAdmin):
         response = super().change_view(request, object_id, form_url, extra_context)
         shown = getattr(response, "context_data", None) or {}
         if request.method == "GET" and shown.get("original") is not None:
-            audit_read(request=request, obj=shown["original"])
+            audit_read(actor=request.user, obj=shown["original"], request=request)
         return response
 
     def changelist_view(self, request, extra_context=None):
@@ -58,7 +58,7 @@ class ReadAuditedAdmin(admin.ModelAdmin):
         changelist = (getattr(response, "context_data", None) or {}).get("cl")
         if changelist is not None:
             # The page's rows, read once here and kept by the queryset for the template.
-            audit_page_read(request=request, model=self.model, shown=changelist.result_list)
+            audit_page_read(actor=request.user, model=self.model, shown=changelist.result_list, request=request)
         return response
 
 

@@ -20,7 +20,7 @@ class AuditedReadsMixin:
     def get_object(self):
         record = super().get_object()
         if self.request.method == "GET":
-            audit_read(request=self.request, obj=record)
+            audit_read(actor=self.request.user, obj=record, request=self.request)
         return record
 
     def paginate_queryset(self, queryset):
@@ -28,7 +28,7 @@ class AuditedReadsMixin:
         # A list endpoint's page (a plain list view has no `action`); a GET action's page (a credit's offers) is
         # about the record it read, already audited.
         if page is not None and self.request.method == "GET" and getattr(self, "action", "list") == "list":
-            audit_page_read(request=self.request, model=queryset.model, shown=page)
+            audit_page_read(actor=self.request.user, model=queryset.model, shown=page, request=self.request)
         return page
 
 

@@ -53,7 +53,7 @@ def _back(request) -> str:
 @login_required
 def teach_home(request):
     week = teacher_week(teacher=_teacher(request))
-    audit_page_read(request=request, model=Lesson, shown=week.lessons())
+    audit_page_read(actor=request.user, model=Lesson, shown=week.lessons(), request=request)
     return render(request, "scheduling/teach/home.html", {"week": week, "now": timezone.now()})
 
 
@@ -89,7 +89,7 @@ def lesson_page(request, lesson_id: int):
         else:
             messages.success(request, "The notes are saved.")
             return redirect("teach-lesson", lesson_id=lesson.pk)
-    audit_read(request=request, obj=lesson)
+    audit_read(actor=request.user, obj=lesson, request=request)
     return render(request, "scheduling/teach/lesson.html", {"lesson": lesson, "form": form, "now": timezone.now()})
 
 
@@ -112,7 +112,7 @@ def lesson_cancel(request, lesson_id: int):
 @login_required
 def students_page(request):
     students = list(teacher_students(teacher=_teacher(request)))
-    audit_page_read(request=request, model=Student, shown=students)
+    audit_page_read(actor=request.user, model=Student, shown=students, request=request)
     return render(request, "scheduling/teach/students.html", {"students": students})
 
 
