@@ -40,7 +40,14 @@ from billing.services.tuition_discounts import (
     promotion_redemption_remove,
 )
 from billing.tuition import month_bill
-from cedarheights.admin import AuditedAdmin, ReadOnlyAdmin, admin_links, domain_error_on_form, run_subject
+from cedarheights.admin import (
+    AuditedAdmin,
+    ReadAuditedAdmin,
+    ReadOnlyAdmin,
+    admin_links,
+    domain_error_on_form,
+    run_subject,
+)
 from cedarheights.errors import DomainError
 from cedarheights.money import format_cents
 from cedarheights.selectors import school_today
@@ -68,7 +75,7 @@ def _cents(form: AmountForm) -> int:
 
 
 @admin.register(Payment)
-class PaymentAdmin(MoneyMixin, ReadOnlyAdmin):
+class PaymentAdmin(MoneyMixin, ReadAuditedAdmin, ReadOnlyAdmin):
     list_display = ["created_at", "family", "purpose", "amount", "status", "refunded", "failure_reason", "paid_at"]
     list_filter = ["status", "purpose"]
     list_select_related = ["family"]
@@ -161,7 +168,7 @@ class PaymentFailureAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TuitionSubscription)
-class TuitionSubscriptionAdmin(ReadOnlyAdmin):
+class TuitionSubscriptionAdmin(ReadAuditedAdmin, ReadOnlyAdmin):
     list_display = [
         "family",
         "tuition_plan",
@@ -211,7 +218,7 @@ class StripeEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(MoneyMixin, ReadOnlyAdmin):
+class LedgerEntryAdmin(MoneyMixin, ReadAuditedAdmin, ReadOnlyAdmin):
     """The ledger is written by the billing services only; filter by family to see its running balance."""
 
     list_display = ["created_at", "family", "kind", "amount", "running_balance", "description", "reference"]
@@ -259,7 +266,7 @@ def credit_view(model_admin, request, pk: int):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(MoneyMixin, ReadOnlyAdmin):
+class ReceiptAdmin(MoneyMixin, ReadAuditedAdmin, ReadOnlyAdmin):
     list_display = ["number", "family", "amount", "issued_at"]
     list_select_related = ["family"]
     search_fields = ["family__name", "sequence"]

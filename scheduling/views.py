@@ -106,6 +106,7 @@ def lesson_cancel(request, lesson_id: int):
         else:
             messages.success(request, f"{lesson.student}'s lesson is cancelled; the family and the school are told.")
             return redirect("teach-home")
+    audit_read(actor=request.user, obj=lesson, request=request)
     return render(request, "scheduling/teach/cancel.html", {"lesson": lesson, "form": form})
 
 

@@ -18,7 +18,7 @@ from cedarheights.models import AuditEvent
 from cedarheights.services import audit_read
 from enrollment.models import Enrollment
 from scheduling.models import Lesson, Student
-from tests.factories import EnrollmentFactory
+from tests.factories import EnrollmentFactory, LedgerEntryFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -138,16 +138,18 @@ def test_a_refused_read_writes_nothing(world):
 # The admin
 
 
-@pytest.mark.parametrize("kind", ["family", "student", "parent", "enrollment"])
+@pytest.mark.parametrize("kind", ["family", "student", "parent", "enrollment", "payment"])
 def test_an_admin_change_page_writes_one_event(world, kind):
     student = world.student_a
     family = student.family
     enrollment = EnrollmentFactory(student=student, status=Enrollment.Status.ACTIVE)
+    payment = PaymentFactory(family=family)
     record, url, ids = {
         "family": (family, "admin:accounts_family_change", (family.pk, None)),
         "student": (student, "admin:scheduling_student_change", (family.pk, student.pk)),
         "parent": (world.parent_a, "admin:accounts_user_change", (family.pk, None)),
         "enrollment": (enrollment, "admin:enrollment_enrollment_change", (family.pk, student.pk)),
+        "payment": (payment, "admin:billing_payment_change", (family.pk, None)),
     }[kind]
 
     response = client_of(world.admin).get(reverse(url, args=[record.pk]))
@@ -163,6 +165,19 @@ def test_an_admin_list_page_writes_one_event_with_the_ids_it_showed(world):
     shown = [family.pk for family in response.context["cl"].result_list]
     assert sorted(event.changes["shown"]) == sorted(shown) == sorted(Family.objects.values_list("pk", flat=True))
     assert event.object_type == ContentType.objects.get_for_model(Family) and event.family_id is None
+
+
+def test_a_familys_ledger_page_in_the_admin_writes_one_event_for_that_family(world):
+    family = world.parent_a.family
+    LedgerEntryFactory(family=family)
+
+    response = client_of(world.admin).get(
+        reverse("admin:billing_ledgerentry_changelist"), {"family__id__exact": family.pk}
+    )
+
+    assert response.status_code == 200
+    [event] = reads()
+    assert event.family_id == family.pk and len(event.changes["shown"]) == len(response.context["cl"].result_list) > 0
 
 
 # The teacher's pages
