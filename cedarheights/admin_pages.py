@@ -10,6 +10,7 @@ from accounts.models import Family
 from billing.admin import FamilyBillingAdminMixin
 from cedarheights.admin import AuditEventAdmin
 from cedarheights.models import AuditEvent
+from cedarheights.validators import record_id
 from enrollment.admin import FamilyCreditsAdminMixin
 from scheduling.admin import FamilyStudentsAdminMixin, StudentInline
 from scheduling.models import Student
@@ -40,9 +41,18 @@ def _family_name(family_id):
     return Family.objects.filter(pk=family_id).values("name")[:1]
 
 
-class ChildFilter(admin.SimpleListFilter):
-    """The events about one child, chosen by name among the children the log mentions."""
+class WhoseRecordFilter(admin.SimpleListFilter):
+    """The events about one child or one family (its `parameter_name` column), chosen by name among those the log
+    mentions. An id that is not one shows no event rather than an error."""
 
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        chosen = record_id(self.value())
+        return queryset.filter(**{self.parameter_name: chosen}) if chosen is not None else queryset.none()
+
+
+class ChildFilter(WhoseRecordFilter):
     title = "child"
     parameter_name = "student_id"
 
@@ -50,12 +60,9 @@ class ChildFilter(admin.SimpleListFilter):
         about = Student.objects.filter(pk__in=AuditEvent.objects.values("student_id"))
         return [(student.pk, str(student)) for student in about.order_by("first_name", "last_name", "pk")]
 
-    def queryset(self, request, queryset):
-        return queryset.filter(student_id=self.value()) if self.value() else queryset
 
-
-class FamilyFilter(admin.SimpleListFilter):
-    """The events about one family (its parents, its children, its records), chosen by name."""
+class FamilyFilter(WhoseRecordFilter):
+    """A family's events: its own record, its parents', and its children's records read with the child."""
 
     title = "family"
     parameter_name = "family_id"
@@ -63,9 +70,6 @@ class FamilyFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         about = Family.objects.filter(pk__in=AuditEvent.objects.values("family_id"))
         return [(family.pk, family.name) for family in about.order_by("name", "pk")]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(family_id=self.value()) if self.value() else queryset
 
 
 class AuditEventPageAdmin(AuditEventAdmin):

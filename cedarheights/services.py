@@ -67,17 +67,46 @@ def audit_page_read(
     it showed in `changes`, rather than one per row."""
     if not _audited_reader(actor):
         return None
-    shown = list(shown)
-    shown_ids = [record.pk for record in shown]
-    family_ids = {audit_subject_ids(record)[0] for record in shown}
-    return AuditEvent.objects.create(
+    return _audit_records(
+        actor=actor, action=AuditEvent.Action.VIEW, model=model, records=shown, listed_as="shown", request=request
+    )
+
+
+def audit_export(
+    *, actor, model: type[models.Model], exported: Iterable[models.Model], request: HttpRequest | None = None
+) -> AuditEvent:
+    """Records written out of the school (a spreadsheet of families, a table's export): one EXPORT event, whoever
+    exports, with the ids exported. One record's export (a family's zip) is `audit_record(action=EXPORT, obj=…)`."""
+    return _audit_records(
         actor=actor,
-        action=AuditEvent.Action.VIEW,
+        action=AuditEvent.Action.EXPORT,
+        model=model,
+        records=exported,
+        listed_as="exported",
+        request=request,
+    )
+
+
+def _audit_records(
+    *,
+    actor,
+    action: str,
+    model: type[models.Model],
+    records: Iterable[models.Model],
+    listed_as: str,
+    request: HttpRequest | None,
+) -> AuditEvent:
+    records = list(records)
+    ids = [record.pk for record in records]
+    family_ids = {audit_subject_ids(record)[0] for record in records}
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
         object_type=ContentType.objects.get_for_model(model),
         object_id="",
-        object_repr=f"{len(shown_ids)} {model._meta.verbose_name_plural}"[:200],
-        changes={"shown": shown_ids},
-        # A page about one family (a family's lessons) is found with that family's events.
+        object_repr=f"{len(ids)} {model._meta.verbose_name_plural}"[:200],
+        changes={listed_as: ids},
+        # Records of one family only (a family's lessons) are found with that family's events.
         family_id=family_ids.pop() if len(family_ids) == 1 else None,
         request_id=getattr(request, "request_id", ""),
     )

@@ -53,6 +53,14 @@ def test_the_log_filters_by_family_by_person_and_by_action(world, log):
     assert shown(client.get(reverse(LOG), {"action__exact": "export"})) == {log["family_b"].pk}
 
 
+def test_a_child_or_family_that_is_not_an_id_shows_no_event_rather_than_an_error(world, log):
+    client = owner(world)
+
+    for asked in ({"student_id": "ava"}, {"family_id": "99999999999999"}):
+        response = client.get(reverse(LOG), asked)
+        assert response.status_code == 200 and shown(response) == set(), asked
+
+
 def test_the_log_is_searched_by_request_id(world, log):
     response = owner(world).get(reverse(LOG), {"q": "req-lookup-7"})
 

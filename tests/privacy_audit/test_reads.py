@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Family, User
 from cedarheights.models import AuditEvent
-from cedarheights.services import audit_read
+from cedarheights.services import audit_export, audit_read, audit_record
 from enrollment.models import Enrollment
 from scheduling.models import Lesson, Student
 from tests.factories import EnrollmentFactory, LedgerEntryFactory, PaymentFactory
@@ -233,3 +233,19 @@ def test_no_read_is_recorded_for_a_person_who_is_neither_staff_nor_teacher(world
     parent = User.objects.get(pk=world.parent_b.pk)
 
     assert audit_read(actor=parent, obj=world.student_b) is None and reads() == []
+
+
+# Exports
+
+
+def test_an_export_writes_one_event_whoever_exports(world):
+    """An export is audited even when a parent takes their own family's records out (their access request)."""
+    lessons = Lesson.objects.filter(student__family=world.parent_a.family).select_related("student")
+
+    by_parent = audit_export(actor=world.parent_a, model=Lesson, exported=lessons)
+    by_owner = audit_record(actor=world.admin, action=AuditEvent.Action.EXPORT, obj=world.parent_b.family)
+
+    assert by_parent.action == by_owner.action == AuditEvent.Action.EXPORT
+    assert by_parent.changes == {"exported": [world.lesson_a.pk]} and by_parent.family_id == world.parent_a.family_id
+    assert (by_owner.family_id, by_owner.object_id) == (world.parent_b.family_id, str(world.parent_b.family_id))
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 2
