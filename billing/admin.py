@@ -341,7 +341,7 @@ class WaiveForm(forms.Form):
 
 
 @admin.register(LessonFee)
-class LessonFeeAdmin(MoneyMixin, ReadOnlyAdmin):
+class LessonFeeAdmin(MoneyMixin, ReadAuditedAdmin, ReadOnlyAdmin):
     """No-show and late-cancellation fees: the list opens on those pending, which the owner may waive before they
     post to the family's ledger."""
 

@@ -498,7 +498,7 @@ class SubstituteForm(forms.Form):
 
 
 @admin.register(TeacherCancellation)
-class TeacherCancellationAdmin(ReadOnlyAdmin):
+class TeacherCancellationAdmin(ReadAuditedAdmin, ReadOnlyAdmin):
     """Teachers' cancellations: those awaiting the owner first, each decided on its page (a substitute, or the
     credit stands)."""
 
