@@ -1,9 +1,23 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
-from accounts.forms import AdminPasswordChangeForm
-from accounts.models import ConsentRecord, Family, User
-from cedarheights.admin import AuditedAdmin, ReadAuditedAdmin
+from accounts.forms import AccessRequestAnswerForm, AccessRequestExtendForm, AdminPasswordChangeForm
+from accounts.models import AccessRequest, ConsentRecord, CorrectionRequest, DataExport, Family, User
+from accounts.privacy_requests import (
+    access_request_answer,
+    access_request_extend,
+    access_request_log,
+    correction_request_resolve,
+    data_export_request,
+)
+from accounts.selectors import access_requests_by_urgency
+from cedarheights.admin import AuditedAdmin, ReadAuditedAdmin, ReadOnlyAdmin, domain_error_on_form
+from cedarheights.admin_export import AuditedExportMixin
+from cedarheights.errors import DomainError
+from cedarheights.selectors import school_today
 
 
 @admin.register(User)
@@ -50,15 +64,32 @@ class ConsentInline(admin.TabularInline):
     extra = 0
 
 
+class CorrectionInline(admin.TabularInline):
+    """The family's correction requests on its page: a disputed item stays visible with its annotation."""
+
+    model = CorrectionRequest
+    fields = ["raised_at", "about", "requested_change", "status", "annotation", "resolved_at"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    verbose_name_plural = "correction requests (a disputed item is annotated)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Family)
-class FamilyAdmin(ReadAuditedAdmin, AuditedAdmin):
+class FamilyAdmin(AuditedExportMixin, ReadAuditedAdmin, AuditedAdmin):
     """A family's record: its address, parents and consents. The page the owner sees adds the family's students
     and billing (cedarheights/admin_pages.py puts the parts of the apps above together)."""
 
     list_display = ["name", "city", "parent_emails", "created_at"]
     search_fields = ["name", "parents__email", "parents__last_name"]
     list_filter = ["province", "city"]
-    inlines = [ParentInline, ConsentInline]
+    inlines = [ParentInline, ConsentInline, CorrectionInline]
     fieldsets = [
         (None, {"fields": ["name"]}),
         ("Address", {"fields": ["street", "city", "province", "postal_code"]}),
@@ -82,3 +113,257 @@ class ConsentRecordAdmin(ReadAuditedAdmin, AuditedAdmin):
     search_fields = ["family__name"]
     autocomplete_fields = ["family", "given_by"]
     date_hierarchy = "given_at"
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Open"), ("no", "Answered")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(answered_on__isnull=self.value() == "yes")
+        return queryset
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(admin.ModelAdmin):
+    """Requests for a family's data and their 30-day clock, the most urgent first: a warning from day 20, overdue
+    in red. The owner logs one received by email, phone, mail or in person; the actions extend (once), build the
+    family's export and record the answer, each through its service."""
+
+    list_display = ["family", "channel", "received_on", "due", "days_left", "status", "extended_at"]
+    list_filter = [OpenFilter, "channel"]
+    list_select_related = ["family"]
+    search_fields = ["family__name"]
+    autocomplete_fields = ["family"]
+    actions = ["extend", "build_export", "mark_answered"]
+    add_fields = ["family", "channel", "received_on", "details"]
+    readonly_fields = [
+        "family",
+        "channel",
+        "requested_by",
+        "logged_by",
+        "received_on",
+        "details",
+        "extended_at",
+        "extension_reason",
+        "answered_on",
+        "answer_note",
+        "created_at",
+    ]
+
+    def get_queryset(self, request):
+        return access_requests_by_urgency().select_related("family")
+
+    def get_ordering(self, request):
+        return list(access_requests_by_urgency().query.order_by)  # most urgent first
+
+    def get_fields(self, request, obj=None):
+        return self.add_fields if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_changeform_initial_data(self, request):
+        return {"received_on": school_today(), "channel": AccessRequest.Channel.EMAIL}
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a request is a record the school keeps, answered or not
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # nothing is edited here: the actions change a request
+        # The form checked what the model holds (the day not in the future); the service records it, audited.
+        fields = {name: form.cleaned_data[name] for name in self.add_fields}
+        obj.pk = access_request_log(actor=request.user, **fields).pk
+
+    @admin.display(description="due", ordering="due")
+    def due(self, access_request: AccessRequest):
+        return access_request.due_on
+
+    @admin.display(description="days left")
+    def days_left(self, access_request: AccessRequest):
+        if access_request.answered_on is not None:
+            return "—"
+        today = school_today()
+        left = access_request.days_left(today)
+        if access_request.is_overdue(today):
+            return format_html('<strong style="color:#ba2121">Overdue by {} day{}</strong>', -left, "s"[: -left != 1])
+        if access_request.needs_warning(today):
+            return format_html(
+                '<strong style="color:#b35c00">⚠ {} day{} left (day {})</strong>',
+                left,
+                "s"[: left != 1],
+                (today - access_request.received_on).days,
+            )
+        return left
+
+    @admin.display(description="status")
+    def status(self, access_request: AccessRequest):
+        if access_request.answered_on:
+            return f"Answered {access_request.answered_on:%-d %b %Y}"
+        return "Open, extended" if access_request.extended_at else "Open"
+
+    def _one(self, request, queryset, verb: str):
+        if queryset.count() != 1:
+            self.message_user(request, f"Choose one request to {verb}.", messages.WARNING)
+            return None
+        return queryset.get()
+
+    def _action_page(self, request, queryset, *, action: str, title: str, form, intro: str, submit: str):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "form": form,
+            "submit": submit,
+            "action": action,
+            "selected": queryset.values_list("pk", flat=True),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/accounts/accessrequest/action.html", context)
+
+    @admin.action(description="Extend 30 days (once, within the first 30; the family is emailed)")
+    def extend(self, request, queryset):
+        access_request = self._one(request, queryset, "extend")
+        if access_request is None:
+            return None
+        form = AccessRequestExtendForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                access_request = access_request_extend(
+                    actor=request.user, access_request=access_request, reason=form.cleaned_data["reason"]
+                )
+            except DomainError as error:
+                domain_error_on_form(form, error)
+            else:
+                self.message_user(
+                    request,
+                    f"Extended: the answer is due {access_request.due_on:%-d %B %Y}; the family is emailed.",
+                    messages.SUCCESS,
+                )
+                return None
+        return self._action_page(
+            request,
+            queryset,
+            action="extend",
+            title=f"Extend the answer to {access_request.family}'s request by 30 days",
+            form=form,
+            intro=f"Received {access_request.received_on:%-d %B %Y}, due {access_request.due_on:%-d %B %Y}. The "
+            "family is emailed the new date, your reason and their right to complain to the Privacy Commissioner.",
+            submit="Extend and email the family",
+        )
+
+    @admin.action(description="Build the family's export (emailed to the parents, downloadable once)")
+    def build_export(self, request, queryset):
+        for access_request in queryset:
+            data_export_request(actor=request.user, access_request=access_request)
+        self.message_user(
+            request, f"{queryset.count()} export(s) being built: the parents are emailed the link.", messages.SUCCESS
+        )
+
+    @admin.action(description="Mark answered")
+    def mark_answered(self, request, queryset):
+        access_request = self._one(request, queryset, "mark answered")
+        if access_request is None:
+            return None
+        form = AccessRequestAnswerForm(
+            request.POST if "apply" in request.POST else None, initial={"answered_on": school_today()}
+        )
+        if form.is_valid():
+            try:
+                access_request_answer(actor=request.user, access_request=access_request, **form.cleaned_data)
+            except DomainError as error:
+                domain_error_on_form(form, error)
+            else:
+                self.message_user(request, f"{access_request} is answered.", messages.SUCCESS)
+                return None
+        return self._action_page(
+            request,
+            queryset,
+            action="mark_answered",
+            title=f"Record the answer to {access_request.family}'s request",
+            form=form,
+            intro=f"Received {access_request.received_on:%-d %B %Y}, due {access_request.due_on:%-d %B %Y}.",
+            submit="Record the answer",
+        )
+
+
+class CorrectionResolveForm(forms.ModelForm):
+    status = forms.ChoiceField(
+        choices=[
+            (CorrectionRequest.Status.CORRECTED, "Corrected"),
+            (CorrectionRequest.Status.ANNOTATED, "Not changed: annotate the family's disagreement"),
+        ]
+    )
+    annotation = forms.CharField(
+        widget=forms.Textarea, help_text=CorrectionRequest._meta.get_field("annotation").help_text
+    )
+
+    class Meta:
+        model = CorrectionRequest
+        fields = ["status", "annotation"]
+
+
+@admin.register(CorrectionRequest)
+class CorrectionRequestAdmin(admin.ModelAdmin):
+    """A family's request to correct what they cannot change themselves: the owner corrects it (elsewhere, then
+    says what was done here) or keeps the record and annotates the family's disagreement."""
+
+    list_display = ["family", "about", "status", "raised_at", "resolved_at"]
+    list_filter = ["status"]
+    list_select_related = ["family"]
+    search_fields = ["family__name", "about"]
+    readonly_fields = ["family", "requested_by", "about", "requested_change", "raised_at", "resolved_at", "resolved_by"]
+
+    def has_add_permission(self, request):
+        return False  # the family raises one in the portal
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and obj.status == CorrectionRequest.Status.OPEN:
+            kwargs["form"] = CorrectionResolveForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != CorrectionRequest.Status.OPEN:
+            return [*self.readonly_fields, "status", "annotation"]
+        return self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        return [*self.readonly_fields[:4], "status", "annotation", *self.readonly_fields[4:]]
+
+    def save_model(self, request, obj, form, change):
+        if "status" in form.cleaned_data:
+            correction = CorrectionRequest.objects.get(pk=obj.pk)
+            correction_request_resolve(
+                actor=request.user,
+                correction=correction,
+                status=form.cleaned_data["status"],
+                annotation=form.cleaned_data["annotation"],
+            )
+
+
+@admin.register(DataExport)
+class DataExportAdmin(ReadOnlyAdmin):
+    """The families' exports: when built, until when the link works, when downloaded (the zip itself is never
+    shown here, and is dropped once downloaded)."""
+
+    list_display = ["family", "access_request", "created_at", "built_at", "expires_at", "downloaded_at", "size_bytes"]
+    list_select_related = ["family", "access_request"]
+    search_fields = ["family__name"]
+    fields = [
+        "family",
+        "access_request",
+        "requested_by",
+        "size_bytes",
+        "created_at",
+        "built_at",
+        "expires_at",
+        "downloaded_at",
+    ]

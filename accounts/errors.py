@@ -12,3 +12,21 @@ class LockedOut(DomainError):
 
     def __init__(self, message: str = "Too many failed sign-ins. Try again in an hour, or reset your password."):
         super().__init__(message)
+
+
+class AccessRequestRefused(DomainError):
+    """An access request that cannot be extended or answered as asked (answered already, extended once already,
+    past its first 30 days, an answer dated before receipt)."""
+
+    code = "access_request_refused"
+    status = 409
+
+
+class ExportGone(DomainError):
+    """A data export's link used once already, or expired: the zip is not given again."""
+
+    code = "export_gone"
+    status = 410
+
+    def __init__(self, message: str = "This download link was already used, or it expired. Ask for a new export."):
+        super().__init__(message)

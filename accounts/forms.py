@@ -5,6 +5,7 @@ from accounts.models import User
 from accounts.selectors import ReminderChoice
 from accounts.services import password_set
 from cedarheights.selectors import school_settings_get
+from cedarheights.validators import no_control_characters
 
 
 class ProfileForm(forms.ModelForm):
@@ -44,3 +45,21 @@ class AdminPasswordChangeForm(auth_forms.AdminPasswordChangeForm):
     def save(self, commit=True):
         usable = self.cleaned_data["set_usable_password"]
         return password_set(user=self.user, new_password=self.cleaned_data["password1"] if usable else None)
+
+
+class AccessRequestExtendForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[no_control_characters],
+        help_text="Why the answer needs more time (e.g. records to gather from storage); the family reads it.",
+    )
+
+
+class AccessRequestAnswerForm(forms.Form):
+    answered_on = forms.DateField(label="Answered on")
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[no_control_characters],
+        help_text="How it was answered, e.g. the export downloaded, or records given in person.",
+    )

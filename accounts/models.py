@@ -1,9 +1,13 @@
+from datetime import date, datetime, timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
 
 from cedarheights import roles
+from cedarheights.selectors import school_today
 from cedarheights.validators import no_control_characters
 
 
@@ -100,11 +104,22 @@ class Family(models.Model):
     emergency_contact_name = models.CharField(max_length=200, blank=True, validators=[no_control_characters])
     emergency_contact_phone = models.CharField(max_length=32, blank=True, validators=[no_control_characters])
     notes = models.TextField(blank=True)
+    external_id = models.CharField(
+        max_length=100,
+        blank=True,
+        validators=[no_control_characters],
+        help_text="The family's id in the spreadsheet it was imported from: importing it again finds this family.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "families"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~models.Q(external_id=""), name="family_external_id_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -219,6 +234,74 @@ class AccessRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Access request from {self.family} received {self.received_on:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        if self.received_on and self.received_on > school_today():
+            raise ValidationError({"received_on": "A request is logged once received: not a day in the future."})
+
+    @property
+    def due_on(self) -> date:
+        """The answer's last day: calendar days from receipt, so a request received on 31 January is due on
+        2 March (1 March in a leap year), whatever the month's length."""
+        days = self.ANSWER_DAYS + (self.EXTENSION_DAYS if self.extended_at else 0)
+        return self.received_on + timedelta(days=days)
+
+    @property
+    def last_day_to_extend(self) -> date:
+        """The extension's notice must reach the family within the first 30 days."""
+        return self.received_on + timedelta(days=self.ANSWER_DAYS)
+
+    def days_left(self, today: date) -> int:
+        """Days until the answer is due (0: due today; negative: overdue)."""
+        return (self.due_on - today).days
+
+    def needs_warning(self, today: date) -> bool:
+        """Open from day 20 after receipt on: the owner is warned."""
+        return self.answered_on is None and (today - self.received_on).days >= self.WARN_AFTER_DAYS
+
+    def is_overdue(self, today: date) -> bool:
+        return self.answered_on is None and today > self.due_on
+
+
+class DataExport(models.Model):
+    """A family's data as one zip (cedarheights/privacy_export.py builds it in the background), downloadable once
+    through a link that expires: only the link's hash is kept, and the zip is dropped once downloaded."""
+
+    EXPIRES_AFTER_DAYS = 7
+
+    family = models.ForeignKey(Family, related_name="data_exports", on_delete=models.PROTECT)
+    access_request = models.ForeignKey(
+        AccessRequest, null=True, blank=True, related_name="exports", on_delete=models.PROTECT
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.PROTECT
+    )
+    content = models.BinaryField(blank=True, default=b"", editable=False)
+    size_bytes = models.PositiveIntegerField(default=0)
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(built_at__isnull=True) | models.Q(expires_at__isnull=False),
+                name="data_export_built_expires",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Data export of {self.family} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def file_name(self) -> str:
+        return f"cedar-heights-family-{self.family_id}-data-{self.created_at:%Y-%m-%d}.zip"
+
+    def is_downloadable(self, now: datetime) -> bool:
+        return self.built_at is not None and self.downloaded_at is None and now < self.expires_at
 
 
 class CorrectionRequest(models.Model):

@@ -1,11 +1,12 @@
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Case, Count, DateField, ExpressionWrapper, F, Q, QuerySet, Value, When
 
-from accounts.models import AccessRequest, CorrectionRequest, Family, ReminderPreference
+from accounts.models import AccessRequest, CorrectionRequest, DataExport, Family, ReminderPreference
 from cedarheights.roles import is_parent, is_school_admin, is_teacher
+from cedarheights.selectors import school_today
 
 
 def family_list_visible_to(user) -> QuerySet[Family]:
@@ -69,3 +70,45 @@ def family_ids_on_legal_hold() -> set[int]:
     return set(AccessRequest.objects.filter(answered_on__isnull=True).values_list("family_id", flat=True)) | set(
         CorrectionRequest.objects.filter(status=CorrectionRequest.Status.OPEN).values_list("family_id", flat=True)
     )
+
+
+def access_request_open_for(*, family_id: int) -> AccessRequest | None:
+    return AccessRequest.objects.filter(family_id=family_id, answered_on__isnull=True).first()
+
+
+def data_export_latest(*, family_id: int) -> DataExport | None:
+    """The family's newest export: building, ready, downloaded or expired (the portal says which)."""
+    return DataExport.objects.filter(family_id=family_id).order_by("-created_at", "-pk").first()
+
+
+def correction_requests_of(*, family_id: int) -> QuerySet[CorrectionRequest]:
+    return CorrectionRequest.objects.filter(family_id=family_id).order_by("-raised_at")
+
+
+ANSWER_WITH_EXTENSION = AccessRequest.ANSWER_DAYS + AccessRequest.EXTENSION_DAYS
+
+
+def access_requests_by_urgency() -> QuerySet[AccessRequest]:
+    """Every request with its answer's last day (`due`, an extended request's 30 days longer): the open ones first,
+    the soonest due first; then the answered ones, the latest answered first."""
+    return AccessRequest.objects.annotate(
+        due=ExpressionWrapper(
+            F("received_on")
+            + Case(
+                When(extended_at__isnull=False, then=Value(timedelta(days=ANSWER_WITH_EXTENSION))),
+                default=Value(timedelta(days=AccessRequest.ANSWER_DAYS)),
+            ),
+            output_field=DateField(),
+        )
+    ).order_by(F("answered_on").desc(nulls_first=True), "due", "pk")
+
+
+def privacy_request_figures() -> dict[str, int]:
+    """The owner's dashboard: access requests and correction requests waiting for an answer."""
+    warn_from = school_today() - timedelta(days=AccessRequest.WARN_AFTER_DAYS)
+    return {
+        **AccessRequest.objects.filter(answered_on__isnull=True).aggregate(
+            access_requests_open=Count("id"), access_requests_due_soon=Count("id", filter=Q(received_on__lte=warn_from))
+        ),
+        "correction_requests_open": CorrectionRequest.objects.filter(status=CorrectionRequest.Status.OPEN).count(),
+    }

@@ -22,13 +22,13 @@ PROFILE_FIELDS = ("first_name", "last_name", "phone")
 
 
 def user_update_profile(*, user: User, **fields) -> User:
-    for name, value in fields.items():
+    for name in fields:
         if name not in PROFILE_FIELDS:
             raise InvalidInput(f"{name} cannot be changed here.", fields={name: ["Not editable."]})
-        setattr(user, name, value)
-    user.full_clean(exclude=["password"])
-    user.save(update_fields=list(fields))
-    return user
+    # Audited, as a parent's correction of their details in the portal. Compared with the stored row: a ModelForm
+    # bound to `user` has already set the typed values on it, so nothing would read as changed.
+    stored = User.objects.get(pk=user.pk)
+    return audited_update(actor=user, obj=stored, family_id=user.family_id, **fields)
 
 
 def _validated_new_password(user: User, new_password: str, field: str) -> str:
@@ -155,7 +155,7 @@ def family_create(*, actor, **fields) -> Family:
 
 
 def family_update(*, actor, family: Family, **fields) -> Family:
-    return audited_update(actor=actor, obj=family, **fields)
+    return audited_update(actor=actor, obj=family, family_id=family.pk, **fields)
 
 
 @transaction.atomic(savepoint=False)  # as cedarheights.services.audited_create

@@ -48,6 +48,7 @@ from cedarheights.admin import (
     domain_error_on_form,
     run_subject,
 )
+from cedarheights.admin_export import AuditedExportMixin
 from cedarheights.errors import DomainError
 from cedarheights.money import format_cents
 from cedarheights.selectors import school_today
@@ -75,7 +76,7 @@ def _cents(form: AmountForm) -> int:
 
 
 @admin.register(Payment)
-class PaymentAdmin(MoneyMixin, ReadAuditedAdmin, ReadOnlyAdmin):
+class PaymentAdmin(AuditedExportMixin, MoneyMixin, ReadAuditedAdmin, ReadOnlyAdmin):
     list_display = ["created_at", "family", "purpose", "amount", "status", "refunded", "failure_reason", "paid_at"]
     list_filter = ["status", "purpose"]
     list_select_related = ["family"]
@@ -218,7 +219,7 @@ class StripeEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(MoneyMixin, ReadAuditedAdmin, ReadOnlyAdmin):
+class LedgerEntryAdmin(AuditedExportMixin, MoneyMixin, ReadAuditedAdmin, ReadOnlyAdmin):
     """The ledger is written by the billing services only; filter by family to see its running balance."""
 
     list_display = ["created_at", "family", "kind", "amount", "running_balance", "description", "reference"]

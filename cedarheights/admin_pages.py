@@ -5,25 +5,28 @@ from django.contrib import admin
 from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.functions import Concat
 
-from accounts.admin import ConsentInline, FamilyAdmin, ParentInline
+from accounts.admin import ConsentInline, CorrectionInline, FamilyAdmin, ParentInline
 from accounts.models import Family
 from billing.admin import FamilyBillingAdminMixin
 from cedarheights.admin import AuditEventAdmin
 from cedarheights.models import AuditEvent
+from cedarheights.school_import.admin import SchoolImportAdminMixin
 from cedarheights.validators import record_id
 from enrollment.admin import FamilyCreditsAdminMixin
 from scheduling.admin import FamilyStudentsAdminMixin, StudentInline
 from scheduling.models import Student
 
 
-class FamilyPageAdmin(FamilyBillingAdminMixin, FamilyCreditsAdminMixin, FamilyStudentsAdminMixin, FamilyAdmin):
+class FamilyPageAdmin(
+    SchoolImportAdminMixin, FamilyBillingAdminMixin, FamilyCreditsAdminMixin, FamilyStudentsAdminMixin, FamilyAdmin
+):
     """A family as the owner sees it: the record (accounts), its students (scheduling), its children's make-up
     credits (enrollment), its balance (billing)."""
 
     list_display = ["name", "city", "parent_emails", "student_count", "balance", "created_at"]
     readonly_fields = ["balance_and_ledger", "makeup_credits"]
     search_fields = [*FamilyAdmin.search_fields, "students__first_name", "students__last_name"]
-    inlines = [ParentInline, StudentInline, ConsentInline]
+    inlines = [ParentInline, StudentInline, ConsentInline, CorrectionInline]
     fieldsets = [
         *FamilyAdmin.fieldsets,
         ("Make-up credits", {"fields": ["makeup_credits"]}),

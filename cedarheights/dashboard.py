@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from accounts.selectors import privacy_request_figures
 from billing.metrics import (
     MonthAmount,
     Receivables,
@@ -46,6 +47,7 @@ DASHBOARD_FIGURES = (
     makeup_credit_figures,
     payment_trouble_figures,
     lesson_fee_figures,
+    privacy_request_figures,
 )
 
 

@@ -105,6 +105,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "try_again": (409, "Concurrent work won every attempt; nothing was kept: send the same request again."),
     "lesson_conflict": (409, "The lesson overlaps another of its teacher, student or room: `conflicting_lesson`."),
     "closed": (409, "The school is closed then."),
+    "access_request_refused": (
+        409,
+        "The access request cannot do this now: already answered, already extended, or past its first 30 days.",
+    ),
+    "export_gone": (410, "The data export's link was already used once, or it expired: ask for a new export."),
     "outside_availability": (409, "The time is outside the teacher's availability."),
     "too_late": (409, "Too late for that cancellation: the lesson started, or the notice window makes it a late one."),
     "no_sick_pass_left": (409, "The enrollment has used every sick pass of the term."),

@@ -37,7 +37,8 @@ def audit_record(
     request: HttpRequest | None = None,
 ) -> AuditEvent:
     """Note who read or changed a family's or a child's record; `changes` maps field → [old, new]. Whose record it
-    was (family_id, student_id) is read off the record when not given; `request` gives the event its request id."""
+    was (family_id, student_id; a family's export collects its events by them) is read off the record when not
+    given; `request` gives the event its request id."""
     found_family_id, found_student_id = audit_subject_ids(obj)
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -170,8 +171,11 @@ def _saved(value: Any) -> bool:
     return isinstance(value, models.Model) and value.pk is not None and not value._state.adding
 
 
-def audited_update(*, actor, obj: models.Model, **fields: Any) -> models.Model:
-    """Change a family's or a child's record, validated; the audit event lists what really changed."""
+def audited_update(
+    *, actor, obj: models.Model, family_id: int | None = None, student_id: int | None = None, **fields: Any
+) -> models.Model:
+    """Change a family's or a child's record, validated; the audit event lists what really changed, and whose
+    record it is (`family_id`, `student_id`)."""
     changes = {
         name: [str(getattr(obj, name)), str(value)] for name, value in fields.items() if getattr(obj, name) != value
     }
@@ -181,7 +185,9 @@ def audited_update(*, actor, obj: models.Model, **fields: Any) -> models.Model:
     with transaction.atomic(savepoint=False):
         obj.save()
         if changes:
-            audit_record(actor=actor, action="update", obj=obj, changes=changes)
+            audit_record(
+                actor=actor, action="update", obj=obj, changes=changes, family_id=family_id, student_id=student_id
+            )
     return obj
 
 

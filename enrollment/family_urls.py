@@ -1,8 +1,9 @@
-"""The family's portal (`/family/`): home, lessons, credits, make-up booking and the calendar link
+"""The family's portal (`/family/`): home, lessons, credits, make-up booking, the calendar link and "My data"
 (enrollment/family_views.py)."""
 
 from django.urls import path
 
+from enrollment import family_data_views as data_views
 from enrollment import family_views as views
 
 urlpatterns = [
@@ -15,4 +16,11 @@ urlpatterns = [
     path("credits/<int:credit_id>/book/", views.family_credit_book, name="family-credit-book"),
     path("calendar/", views.family_calendar, name="family-calendar"),
     path("withdraw/<int:enrollment_id>/", views.family_withdraw, name="family-withdraw"),
+    path("my-data/", data_views.family_my_data, name="family-my-data"),
+    path("my-data/ask/", data_views.family_data_ask, name="family-data-ask"),
+    path("my-data/details/", data_views.family_details_correct, name="family-details-correct"),
+    path("my-data/children/", data_views.family_children_correct, name="family-children-correct"),
+    path("my-data/corrections/", data_views.family_correction_request, name="family-correction-request"),
+    path("my-data/export/<int:export_id>/", data_views.family_data_export, name="family-data-export"),
+    path("my-data/export/link/<str:token>/", data_views.family_data_export_link, name="family-data-export-link"),
 ]

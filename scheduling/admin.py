@@ -21,6 +21,7 @@ from cedarheights.admin import (
     ReadOnlyAdmin,
     domain_error_on_form,
 )
+from cedarheights.admin_export import AuditedExportMixin
 from cedarheights.errors import DomainError
 from cedarheights.selectors import school_settings_get
 from cedarheights.validators import no_control_characters
@@ -94,7 +95,7 @@ class AvailabilityInline(admin.TabularInline):
 
 
 @admin.register(Teacher)
-class TeacherAdmin(admin.ModelAdmin):
+class TeacherAdmin(AuditedExportMixin, admin.ModelAdmin):
     list_display = ["__str__", "email", "instrument_names", "active_students", "capacity", "active"]
     list_filter = ["active", "instruments"]
     search_fields = ["user__first_name", "user__last_name", "user__email"]
@@ -228,7 +229,7 @@ class TermAdmin(DomainErrorAsMessageAdmin):
 
 
 @admin.register(WeeklyLesson)
-class WeeklyLessonAdmin(ReadAuditedAdmin, ReadOnlyAdmin):
+class WeeklyLessonAdmin(AuditedExportMixin, ReadAuditedAdmin, ReadOnlyAdmin):
     """The children's standing weekly times. They are made by enrollment and booked term by term by the rollover (on
     a term's page); a paused enrollment ends them."""
 
@@ -395,7 +396,7 @@ class LessonForm(forms.ModelForm):
 
 
 @admin.register(Lesson)
-class LessonAdmin(ReadAuditedAdmin, DomainErrorAsMessageAdmin):
+class LessonAdmin(AuditedExportMixin, ReadAuditedAdmin, DomainErrorAsMessageAdmin):
     form = LessonForm
     list_display = ["when", "student", "teacher", "kind", "outcome", "room", "payment_status"]
     list_filter = [
@@ -578,7 +579,7 @@ class TeacherCancellationAdmin(ReadAuditedAdmin, ReadOnlyAdmin):
 
 
 @admin.register(Student)
-class StudentAdmin(ReadAuditedAdmin, AuditedAdmin):
+class StudentAdmin(AuditedExportMixin, ReadAuditedAdmin, AuditedAdmin):
     list_display = ["__str__", "family", "instrument", "level", "teacher", "status", "date_of_birth"]
     list_filter = ["status", "instrument", "level", "teacher"]
     list_select_related = ["family", "instrument", "teacher__user"]

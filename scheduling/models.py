@@ -50,11 +50,22 @@ class Teacher(models.Model):
     capacity = models.PositiveSmallIntegerField(default=25, help_text="The most active students this teacher takes.")
     bio = models.TextField(blank=True)
     active = models.BooleanField(default=True)
+    external_id = models.CharField(
+        max_length=100,
+        blank=True,
+        validators=[no_control_characters],
+        help_text="The teacher's id in the spreadsheet they were imported from: importing it again finds them.",
+    )
 
     objects = TeacherManager()
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="teacher_external_id_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return str(self.user)
@@ -197,11 +208,22 @@ class Student(models.Model):
     )
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.PROSPECTIVE)
     notes = models.TextField(blank=True)
+    external_id = models.CharField(
+        max_length=100,
+        blank=True,
+        validators=[no_control_characters],
+        help_text="The child's id in the spreadsheet they were imported from: importing it again finds them.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["last_name", "first_name"]
         indexes = [models.Index(fields=["teacher", "status"]), models.Index(fields=["status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="student_external_id_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"

@@ -273,8 +273,11 @@ def teacher_week(*, teacher: Teacher, days: int = 7) -> TeacherWeek:
     by_day: dict[date, list[Lesson]] = {today + timedelta(days=n): [] for n in range(days)}
     for lesson in lessons_of_days(teacher_id=teacher.pk, first_day=today, last_day=last_day):
         by_day[lesson.start_at.astimezone(zone).date()].append(lesson)
-    # Today's lessons that ended unmarked are in today's list; the box holds those of earlier days.
-    earlier = lessons_unmarked(teacher=teacher, older_than=now - local_midnight(today, zone), now=now)
+    # Today's lessons that ended unmarked are in today's list; the box holds those that began on earlier days, one
+    # that ran past midnight included (by its end it would be in neither).
+    earlier = lessons_unmarked(teacher=teacher, older_than=timedelta(0), now=now).filter(
+        start_at__lt=local_midnight(today, zone)
+    )
     return TeacherWeek(today=today, days=list(by_day.items()), still_to_mark=list(earlier))
 
 

@@ -828,7 +828,19 @@ def student_create(*, actor, **fields: Any) -> Student:
 
 
 def student_update(*, actor, student: Student, **fields: Any) -> Student:
-    return audited_update(actor=actor, obj=student, **fields)
+    return audited_update(actor=actor, obj=student, family_id=student.family_id, student_id=student.pk, **fields)
+
+
+@transaction.atomic
+def student_names_correct(*, parent, names: dict[int, tuple[str, str]]) -> list[Student]:
+    """A parent corrects their children's names (child id -> first and last name): each child changed leaves an
+    audit event with the old and new names. Another family's child is refused, and nothing changes."""
+    children = {s.pk: s for s in Student.objects.select_for_update().filter(family_id=parent.family_id, pk__in=names)}
+    if missing := sorted(set(names) - set(children)):
+        raise InvalidInput("Only your own children's names.", fields={str(pk): ["Not your child."] for pk in missing})
+    for pk, (first_name, last_name) in names.items():
+        student_update(actor=parent, student=children[pk], first_name=first_name, last_name=last_name)
+    return list(children.values())
 
 
 def student_teacher_assign(*, actor, student: Student, teacher: Teacher) -> Student:

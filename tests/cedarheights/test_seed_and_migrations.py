@@ -72,6 +72,13 @@ def test_the_demo_is_made_through_the_services_that_audit_accounts_and_children(
         # a staff discount and a promotion code (cedarheights/demo/tuition.py)
         ("familydiscount", "create"): 1,
         ("promotionredemption", "create"): 1,
+        # two access requests logged, one answered, one family's export; two correction requests, one annotated
+        # (cedarheights/demo/privacy_requests.py)
+        ("accessrequest", "create"): 2,
+        ("accessrequest", "update"): 1,
+        ("family", "export"): 1,
+        ("correctionrequest", "create"): 2,
+        ("correctionrequest", "update"): 1,
         # the owner's and a teacher's reads (cedarheights/demo/audit_reads.py): the families' and the teacher's
         # students' lists, the Nguyens' page, Ava's record, her enrollment and one of her lessons
         ("family", "view"): 2,

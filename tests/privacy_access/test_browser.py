@@ -1,0 +1,40 @@
+"""A parent in a real browser (Playwright driving Debian's Chromium, headless): asks for the family's data on
+"My data", downloads the zip once, and finds the same link gone the second time."""
+
+import re
+import shutil
+
+import pytest
+
+from accounts.models import DataExport
+from tests.privacy_access.conftest import exported
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed (.ci/run installs it)"),
+]
+PASSWORD = "a-long-test-password-1"  # tests.factories.UserFactory's
+
+
+def test_a_parent_asks_for_the_familys_data_and_downloads_it_once(live_server, week, browser_page):
+    page = browser_page
+    page.goto(f"{live_server.url}/")
+    page.get_by_label("Email").fill(week.parent.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r".*/family/$"))
+
+    page.get_by_role("link", name="My data").click()
+    page.get_by_role("button", name="Ask for my family's data").click()
+    page.wait_for_url(re.compile(r".*/family/my-data/$"))
+    page.reload()  # the export is built by the worker once the request commits
+    link = page.get_by_role("link", name=re.compile("Download your data"))
+    href = link.get_attribute("href")
+    with page.expect_download() as download:
+        link.click()
+    with open(download.value.path(), "rb") as zipped:
+        assert exported(zipped.read())["children"][0]["id"] == week.student.pk
+
+    assert DataExport.objects.get().downloaded_at is not None
+    page.goto(f"{live_server.url}{href}")
+    assert "This download is no longer available" in page.content()
