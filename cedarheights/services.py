@@ -68,23 +68,30 @@ def audit_page_read(
     it showed in `changes`, rather than one per row."""
     if not _audited_reader(actor):
         return None
+    shown = list(shown)
+    changes = {"shown": [record.pk for record in shown]}
     return _audit_records(
-        actor=actor, action=AuditEvent.Action.VIEW, model=model, records=shown, listed_as="shown", request=request
+        actor=actor, action=AuditEvent.Action.VIEW, model=model, records=shown, changes=changes, request=request
     )
 
 
 def audit_export(
-    *, actor, model: type[models.Model], exported: Iterable[models.Model], request: HttpRequest | None = None
+    *,
+    actor,
+    model: type[models.Model],
+    exported: Iterable[models.Model],
+    request: HttpRequest | None = None,
+    file_format: str = "",
 ) -> AuditEvent:
     """Records written out of the school (a spreadsheet of families, a table's export): one EXPORT event, whoever
-    exports, with the ids exported. One record's export (a family's zip) is `audit_record(action=EXPORT, obj=…)`."""
+    exports, naming the rows (`changes["exported"]` is [model label, ids]) and the format. Only an export of one
+    family's rows carries its family_id. One record's export (a family's zip) is `audit_record(action=EXPORT, …)`."""
+    exported = list(exported)
+    changes: dict[str, Any] = {"exported": [model._meta.label, [record.pk for record in exported]]}
+    if file_format:
+        changes["format"] = [None, file_format]
     return _audit_records(
-        actor=actor,
-        action=AuditEvent.Action.EXPORT,
-        model=model,
-        records=exported,
-        listed_as="exported",
-        request=request,
+        actor=actor, action=AuditEvent.Action.EXPORT, model=model, records=exported, changes=changes, request=request
     )
 
 
@@ -93,20 +100,18 @@ def _audit_records(
     actor,
     action: str,
     model: type[models.Model],
-    records: Iterable[models.Model],
-    listed_as: str,
+    records: list[models.Model],
+    changes: dict[str, Any],
     request: HttpRequest | None,
 ) -> AuditEvent:
-    records = list(records)
-    ids = [record.pk for record in records]
     family_ids = {audit_subject_ids(record)[0] for record in records}
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         object_type=ContentType.objects.get_for_model(model),
         object_id="",
-        object_repr=f"{len(ids)} {model._meta.verbose_name_plural}"[:200],
-        changes={listed_as: ids},
+        object_repr=f"{len(records)} {model._meta.verbose_name_plural}"[:200],
+        changes=changes,
         # Records of one family only (a family's lessons) are found with that family's events.
         family_id=family_ids.pop() if len(family_ids) == 1 else None,
         request_id=getattr(request, "request_id", ""),

@@ -246,6 +246,18 @@ def test_an_export_writes_one_event_whoever_exports(world):
     by_owner = audit_record(actor=world.admin, action=AuditEvent.Action.EXPORT, obj=world.parent_b.family)
 
     assert by_parent.action == by_owner.action == AuditEvent.Action.EXPORT
-    assert by_parent.changes == {"exported": [world.lesson_a.pk]} and by_parent.family_id == world.parent_a.family_id
+    assert by_parent.changes == {"exported": ["scheduling.Lesson", [world.lesson_a.pk]]}
+    assert by_parent.family_id == world.parent_a.family_id
     assert (by_owner.family_id, by_owner.object_id) == (world.parent_b.family_id, str(world.parent_b.family_id))
     assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == 2
+
+
+def test_an_export_of_several_families_is_about_none_of_them_alone(world):
+    """Made to fail: the admin's export audited as its first row (the first family's export, in its data)."""
+    event = audit_export(actor=world.admin, model=Family, exported=Family.objects.order_by("pk"), file_format="csv")
+
+    assert event.family_id is None and event.object_id == ""
+    assert event.changes == {
+        "exported": ["accounts.Family", list(Family.objects.order_by("pk").values_list("pk", flat=True))],
+        "format": [None, "csv"],
+    }
