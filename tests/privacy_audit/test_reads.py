@@ -253,7 +253,7 @@ def test_an_export_writes_one_event_whoever_exports(world):
 
 
 def test_an_export_of_several_families_is_about_none_of_them_alone(world):
-    """Made to fail: the admin's export audited as its first row (the first family's export, in its data)."""
+    """An export names a family only when every row is theirs: the admin's exports once named their first row's."""
     event = audit_export(actor=world.admin, model=Family, exported=Family.objects.order_by("pk"), file_format="csv")
 
     assert event.family_id is None and event.object_id == ""
