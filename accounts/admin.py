@@ -17,14 +17,14 @@ from accounts.privacy_requests import (
     data_export_request,
 )
 from accounts.selectors import access_requests_by_urgency
-from cedarheights.admin import AuditedAdmin, ReadOnlyAdmin, domain_error_on_form
+from cedarheights.admin import AuditedAdmin, ReadAuditedAdmin, ReadOnlyAdmin, domain_error_on_form
 from cedarheights.admin_export import AuditedExportMixin
 from cedarheights.errors import DomainError
 from cedarheights.selectors import school_today
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+class UserAdmin(ReadAuditedAdmin, AuditedAdmin, DjangoUserAdmin):
     ordering = ["last_name", "first_name", "email"]
     list_display = ["email", "first_name", "last_name", "role", "family", "is_active", "last_login"]
     list_filter = ["role", "is_active", "is_staff"]
@@ -85,7 +85,7 @@ class CorrectionInline(admin.TabularInline):
 
 
 @admin.register(Family)
-class FamilyAdmin(AuditedExportMixin, AuditedAdmin):
+class FamilyAdmin(AuditedExportMixin, ReadAuditedAdmin, AuditedAdmin):
     """A family's record: its address, parents and consents. The page the owner sees adds the family's students
     and billing (cedarheights/admin_pages.py puts the parts of the apps above together)."""
 
@@ -114,7 +114,7 @@ class FamilyAdmin(AuditedExportMixin, AuditedAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(AuditedAdmin):
+class ConsentRecordAdmin(ReadAuditedAdmin, AuditedAdmin):
     list_display = ["family", "purpose", "policy_version", "given_by", "given_at", "withdrawn_at"]
     list_filter = ["purpose", "policy_version"]
     list_select_related = ["family", "given_by"]

@@ -40,7 +40,14 @@ from billing.services.tuition_discounts import (
     promotion_redemption_remove,
 )
 from billing.tuition import month_bill
-from cedarheights.admin import AuditedAdmin, ReadOnlyAdmin, admin_links, domain_error_on_form, run_subject
+from cedarheights.admin import (
+    AuditedAdmin,
+    ReadAuditedAdmin,
+    ReadOnlyAdmin,
+    admin_links,
+    domain_error_on_form,
+    run_subject,
+)
 from cedarheights.admin_export import AuditedExportMixin
 from cedarheights.errors import DomainError
 from cedarheights.money import format_cents
@@ -69,7 +76,7 @@ def _cents(form: AmountForm) -> int:
 
 
 @admin.register(Payment)
-class PaymentAdmin(AuditedExportMixin, MoneyMixin, ReadOnlyAdmin):
+class PaymentAdmin(AuditedExportMixin, MoneyMixin, ReadAuditedAdmin, ReadOnlyAdmin):
     list_display = ["created_at", "family", "purpose", "amount", "status", "refunded", "failure_reason", "paid_at"]
     list_filter = ["status", "purpose"]
     list_select_related = ["family"]
@@ -162,7 +169,7 @@ class PaymentFailureAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TuitionSubscription)
-class TuitionSubscriptionAdmin(ReadOnlyAdmin):
+class TuitionSubscriptionAdmin(ReadAuditedAdmin, ReadOnlyAdmin):
     list_display = [
         "family",
         "tuition_plan",
@@ -212,7 +219,7 @@ class StripeEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(AuditedExportMixin, MoneyMixin, ReadOnlyAdmin):
+class LedgerEntryAdmin(AuditedExportMixin, MoneyMixin, ReadAuditedAdmin, ReadOnlyAdmin):
     """The ledger is written by the billing services only; filter by family to see its running balance."""
 
     list_display = ["created_at", "family", "kind", "amount", "running_balance", "description", "reference"]
@@ -260,7 +267,7 @@ def credit_view(model_admin, request, pk: int):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(MoneyMixin, ReadOnlyAdmin):
+class ReceiptAdmin(MoneyMixin, ReadAuditedAdmin, ReadOnlyAdmin):
     list_display = ["number", "family", "amount", "issued_at"]
     list_select_related = ["family"]
     search_fields = ["family__name", "sequence"]
@@ -335,7 +342,7 @@ class WaiveForm(forms.Form):
 
 
 @admin.register(LessonFee)
-class LessonFeeAdmin(MoneyMixin, ReadOnlyAdmin):
+class LessonFeeAdmin(MoneyMixin, ReadAuditedAdmin, ReadOnlyAdmin):
     """No-show and late-cancellation fees: the list opens on those pending, which the owner may waive before they
     post to the family's ledger."""
 

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from billing.fee_selectors import fees_with_invoiced
 from billing.fees import family_fee_waive
 from billing.models import FamilyFee
-from cedarheights.admin import ReadOnlyAdmin
+from cedarheights.admin import ReadAuditedAdmin, ReadOnlyAdmin
 from cedarheights.errors import DomainError
 from cedarheights.money import format_cents
 from cedarheights.validators import no_control_characters, record_id
@@ -29,7 +29,7 @@ def _waive_url(fee_ids) -> str:
 
 
 @admin.register(FamilyFee)
-class FamilyFeeAdmin(ReadOnlyAdmin):
+class FamilyFeeAdmin(ReadAuditedAdmin, ReadOnlyAdmin):
     """Registration and late fees: each is on the family's ledger and goes on its next Stripe invoice; a waiver takes
     it back on both."""
 

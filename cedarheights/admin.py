@@ -26,7 +26,7 @@ from cedarheights.models import (
 from cedarheights.pipeline import step_title
 from cedarheights.registry import registered
 from cedarheights.selectors import school_settings_get
-from cedarheights.services import audit_record, school_settings_update
+from cedarheights.services import audit_page_read, audit_read, audit_record, school_settings_update
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -40,6 +40,26 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadAuditedAdmin(admin.ModelAdmin):
+    """A family's or a child's record read here leaves an audit event: its page one, a page of the list one (the ids
+    it showed). Written from what the page loads anyway: one INSERT, no other query."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        shown = getattr(response, "context_data", None) or {}
+        if request.method == "GET" and shown.get("original") is not None:
+            audit_read(actor=request.user, obj=shown["original"], request=request)
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None:
+            # The page's rows, read once here and kept by the queryset for the template.
+            audit_page_read(actor=request.user, model=self.model, shown=changelist.result_list, request=request)
+        return response
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -228,11 +248,28 @@ def _email_url(pk: int) -> str:
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor", "action", "object_type", "object_repr"]
-    list_filter = ["action", "object_type"]
+    """Who read or changed which family's or child's record, and when: read-only, as PostgreSQL keeps the table
+    (cedarheights/admin_pages.py adds the filters by child and by family, by name). Search by request id too."""
+
+    list_display = ["at", "actor", "action", "object_type", "object_repr", "request_id"]
+    list_filter = [("actor", admin.RelatedOnlyFieldListFilter), "action", "object_type", "at"]
     list_select_related = ["actor", "object_type"]
-    search_fields = ["object_repr", "actor__email"]
+    search_fields = ["object_repr", "actor__email", "=request_id"]
+    search_help_text = "A name, the email of who did it, or a request id (X-Request-ID) exactly."
     date_hierarchy = "at"
+    fields = [
+        "at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "family_id",
+        "student_id",
+        "request_id",
+        "changes",
+    ]
+    readonly_fields = fields
 
 
 # Each pipeline step as the owner reads it; the run record keeps the code name (the step function's).

@@ -3,8 +3,7 @@
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 
-from cedarheights.models import AuditEvent
-from cedarheights.services import audit_record
+from cedarheights.services import audit_export
 
 
 class AuditedExportMixin(ExportMixin):
@@ -18,15 +17,13 @@ class AuditedExportMixin(ExportMixin):
 
     def get_export_data(self, file_format, request, queryset, **kwargs):
         data = super().get_export_data(file_format, request, queryset, **kwargs)
-        exported = list(queryset.values_list("pk", flat=True))
+        exported = list(queryset)
         if exported:  # an empty file tells nobody anything
-            audit_record(
+            audit_export(
                 actor=request.user,
-                action=AuditEvent.Action.EXPORT,
-                obj=queryset.model.objects.get(pk=exported[0]),
-                changes={
-                    "exported": [queryset.model._meta.label, exported],
-                    "format": [None, file_format.get_title()],
-                },
+                model=queryset.model,
+                exported=exported,
+                request=request,
+                file_format=file_format.get_title(),
             )
         return data

@@ -1,11 +1,15 @@
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from cedarheights.models import AuditEvent, SchoolSettings, WorkerHeartbeat
+from cedarheights.roles import is_school_admin, is_teacher
 from cedarheights.selectors import SCHOOL_SETTINGS_CACHE_KEY
 
 
@@ -30,19 +34,123 @@ def audit_record(
     changes: dict[str, Any] | None = None,
     family_id: int | None = None,
     student_id: int | None = None,
+    request: HttpRequest | None = None,
 ) -> AuditEvent:
-    """Note who read or changed a family's or a child's record; `changes` maps field → [old, new]. `family_id` and
-    `student_id` say whose record it is (a family's export collects its events by them)."""
+    """Note who read or changed a family's or a child's record; `changes` maps field → [old, new]. Whose record it
+    was (family_id, student_id; a family's export collects its events by them) is read off the record when not
+    given; `request` gives the event its request id."""
+    found_family_id, found_student_id = audit_subject_ids(obj)
     return AuditEvent.objects.create(
-        family_id=family_id,
-        student_id=student_id,
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         object_type=ContentType.objects.get_for_model(obj),
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
         changes=changes or {},
+        family_id=family_id or found_family_id,
+        student_id=student_id or found_student_id,
+        request_id=getattr(request, "request_id", ""),
     )
+
+
+def audit_read(*, actor, obj: models.Model, request: HttpRequest | None = None) -> AuditEvent | None:
+    """One family's or child's record shown to staff or a teacher: one VIEW event. A parent reads only their own
+    family (every queryset of theirs is scoped to it), which is not audited."""
+    if not _audited_reader(actor):
+        return None
+    return audit_record(actor=actor, action=AuditEvent.Action.VIEW, obj=obj, request=request)
+
+
+def audit_page_read(
+    *, actor, model: type[models.Model], shown: Iterable[models.Model], request: HttpRequest | None = None
+) -> AuditEvent | None:
+    """A page of families' or children's records shown to staff or a teacher: one VIEW event for the page, the ids
+    it showed in `changes`, rather than one per row."""
+    if not _audited_reader(actor):
+        return None
+    shown = list(shown)
+    changes = {"shown": [record.pk for record in shown]}
+    return _audit_records(
+        actor=actor, action=AuditEvent.Action.VIEW, model=model, records=shown, changes=changes, request=request
+    )
+
+
+def audit_export(
+    *,
+    actor,
+    model: type[models.Model],
+    exported: Iterable[models.Model],
+    request: HttpRequest | None = None,
+    file_format: str = "",
+) -> AuditEvent:
+    """Records written out of the school (a spreadsheet of families, a table's export): one EXPORT event, whoever
+    exports, naming the rows (`changes["exported"]` is [model label, ids]) and the format. Only an export of one
+    family's rows carries its family_id. One record's export (a family's zip) is `audit_record(action=EXPORT, …)`."""
+    exported = list(exported)
+    changes: dict[str, Any] = {"exported": [model._meta.label, [record.pk for record in exported]]}
+    if file_format:
+        changes["format"] = [None, file_format]
+    return _audit_records(
+        actor=actor, action=AuditEvent.Action.EXPORT, model=model, records=exported, changes=changes, request=request
+    )
+
+
+def _audit_records(
+    *,
+    actor,
+    action: str,
+    model: type[models.Model],
+    records: list[models.Model],
+    changes: dict[str, Any],
+    request: HttpRequest | None,
+) -> AuditEvent:
+    family_ids = {audit_subject_ids(record)[0] for record in records}
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        object_type=ContentType.objects.get_for_model(model),
+        object_id="",
+        object_repr=f"{len(records)} {model._meta.verbose_name_plural}"[:200],
+        changes=changes,
+        # Records of one family only (a family's lessons) are found with that family's events.
+        family_id=family_ids.pop() if len(family_ids) == 1 else None,
+        request_id=getattr(request, "request_id", ""),
+    )
+
+
+def _audited_reader(user) -> bool:
+    return is_school_admin(user) or is_teacher(user)
+
+
+# The core points to no app, so it knows the two records everything else hangs from by their labels.
+FAMILY_LABEL = "accounts.Family"
+STUDENT_LABEL = "scheduling.Student"
+# Relations through which a record belongs to a child, followed only when already loaded: never a query.
+RELATIONS_TO_A_CHILD = ("student", "enrollment", "credit", "lesson")
+
+
+def audit_subject_ids(obj: models.Model) -> tuple[int | None, int | None]:
+    """(family_id, student_id) of the family or child a record is about, from what is already loaded."""
+    label = obj._meta.label
+    if label == FAMILY_LABEL:
+        return obj.pk, None
+    if label == STUDENT_LABEL:
+        return obj.family_id, obj.pk
+    family_id = getattr(obj, "family_id", None)  # a parent, a consent, a calendar link, a family fee…
+    for name in RELATIONS_TO_A_CHILD:
+        field = _relation(obj, name)
+        if field is not None and field.is_cached(obj) and (related := getattr(obj, name)) is not None:
+            related_family_id, student_id = audit_subject_ids(related)
+            return family_id or related_family_id, student_id
+    return family_id, getattr(obj, "student_id", None)
+
+
+def _relation(obj: models.Model, name: str) -> models.ForeignKey | None:
+    try:
+        field = obj._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return field if field.many_to_one or (field.one_to_one and field.concrete) else None
 
 
 def worker_heartbeat_record() -> WorkerHeartbeat:

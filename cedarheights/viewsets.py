@@ -10,9 +10,30 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from cedarheights.idempotency import IdempotentCreateMixin
 from cedarheights.permissions import ReadOnlyOrSchoolAdmin
+from cedarheights.services import audit_page_read, audit_read
+
+
+class AuditedReadsMixin:
+    """Families' and children's records read through the API by staff or a teacher leave an audit event: one for a
+    record (its detail, or the record a GET action is about), one for a page of a list (the ids it showed)."""
+
+    def get_object(self):
+        record = super().get_object()
+        if self.request.method == "GET":
+            audit_read(actor=self.request.user, obj=record, request=self.request)
+        return record
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        # A list endpoint's page (a plain list view has no `action`); a GET action's page (a credit's offers) is
+        # about the record it read, already audited.
+        if page is not None and self.request.method == "GET" and getattr(self, "action", "list") == "list":
+            audit_page_read(actor=self.request.user, model=queryset.model, shown=page, request=self.request)
+        return page
 
 
 class CreateRetrieveUpdateListViewSet(
+    AuditedReadsMixin,
     IdempotentCreateMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
@@ -20,7 +41,7 @@ class CreateRetrieveUpdateListViewSet(
     mixins.ListModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Records that are kept, not deleted (families, students): create idempotently, read, update, list."""
+    """Records that are kept, not deleted (families, students): create idempotently, read (audited), update, list."""
 
 
 @dataclass(frozen=True)

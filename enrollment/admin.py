@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from cedarheights.admin import ReadOnlyAdmin, admin_links, domain_error_on_form, run_subject
+from cedarheights.admin import ReadAuditedAdmin, ReadOnlyAdmin, admin_links, domain_error_on_form, run_subject
 from cedarheights.errors import DomainError
 from cedarheights.models import PipelineRun
 from cedarheights.validators import no_control_characters, record_id
@@ -44,7 +44,7 @@ class PreferredWindowInline(admin.TabularInline):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(EnrollmentLifecycleAdminMixin, admin.ModelAdmin):
+class EnrollmentAdmin(EnrollmentLifecycleAdminMixin, ReadAuditedAdmin):
     change_list_template = "admin/enrollment/enrollment/change_list.html"
     actions = ["offer_slot"]
     list_display = [
@@ -209,7 +209,7 @@ def _credit_state(credit: MakeupCredit) -> str:
 
 
 @admin.register(MakeupCredit)
-class MakeupCreditAdmin(ReadOnlyAdmin):
+class MakeupCreditAdmin(ReadAuditedAdmin, ReadOnlyAdmin):
     """Make-up credits, each with its ledger; written only by the credits' services (extend, void, give)."""
 
     list_display = [

@@ -14,7 +14,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from cedarheights.admin import AuditedAdmin, DomainErrorAsMessageAdmin, ReadOnlyAdmin, domain_error_on_form
+from cedarheights.admin import (
+    AuditedAdmin,
+    DomainErrorAsMessageAdmin,
+    ReadAuditedAdmin,
+    ReadOnlyAdmin,
+    domain_error_on_form,
+)
 from cedarheights.admin_export import AuditedExportMixin
 from cedarheights.errors import DomainError
 from cedarheights.selectors import school_settings_get
@@ -223,7 +229,7 @@ class TermAdmin(DomainErrorAsMessageAdmin):
 
 
 @admin.register(WeeklyLesson)
-class WeeklyLessonAdmin(AuditedExportMixin, ReadOnlyAdmin):
+class WeeklyLessonAdmin(AuditedExportMixin, ReadAuditedAdmin, ReadOnlyAdmin):
     """The children's standing weekly times. They are made by enrollment and booked term by term by the rollover (on
     a term's page); a paused enrollment ends them."""
 
@@ -390,7 +396,7 @@ class LessonForm(forms.ModelForm):
 
 
 @admin.register(Lesson)
-class LessonAdmin(AuditedExportMixin, DomainErrorAsMessageAdmin):
+class LessonAdmin(AuditedExportMixin, ReadAuditedAdmin, DomainErrorAsMessageAdmin):
     form = LessonForm
     list_display = ["when", "student", "teacher", "kind", "outcome", "room", "payment_status"]
     list_filter = [
@@ -493,7 +499,7 @@ class SubstituteForm(forms.Form):
 
 
 @admin.register(TeacherCancellation)
-class TeacherCancellationAdmin(ReadOnlyAdmin):
+class TeacherCancellationAdmin(ReadAuditedAdmin, ReadOnlyAdmin):
     """Teachers' cancellations: those awaiting the owner first, each decided on its page (a substitute, or the
     credit stands)."""
 
@@ -573,7 +579,7 @@ class TeacherCancellationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Student)
-class StudentAdmin(AuditedExportMixin, AuditedAdmin):
+class StudentAdmin(AuditedExportMixin, ReadAuditedAdmin, AuditedAdmin):
     list_display = ["__str__", "family", "instrument", "level", "teacher", "status", "date_of_birth"]
     list_filter = ["status", "instrument", "level", "teacher"]
     list_select_related = ["family", "instrument", "teacher__user"]

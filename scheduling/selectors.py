@@ -260,6 +260,10 @@ class TeacherWeek:
     days: list[tuple[date, list[Lesson]]]
     still_to_mark: list[Lesson]
 
+    def lessons(self) -> list[Lesson]:
+        """Every lesson the page shows."""
+        return [*(lesson for _, lessons in self.days for lesson in lessons), *self.still_to_mark]
+
 
 def teacher_week(*, teacher: Teacher, days: int = 7) -> TeacherWeek:
     zone = school_settings_get().zone

@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 from cedarheights.errors import DomainError
 from cedarheights.roles import is_teacher
 from cedarheights.selectors import school_settings_get
+from cedarheights.services import audit_page_read, audit_read
 from scheduling.calendar_pages import calendar_link_page
 from scheduling.forms import AttendanceForm, LessonNotesForm, MakeupBlockForm, TeacherCancelForm
 from scheduling.makeup_blocks import makeup_block_create, makeup_block_delete
-from scheduling.models import CalendarFeed, Lesson, Teacher
+from scheduling.models import CalendarFeed, Lesson, Student, Teacher
 from scheduling.selectors import (
     makeup_blocks_upcoming,
     makeup_blocks_visible_to,
@@ -52,6 +53,7 @@ def _back(request) -> str:
 @login_required
 def teach_home(request):
     week = teacher_week(teacher=_teacher(request))
+    audit_page_read(actor=request.user, model=Lesson, shown=week.lessons(), request=request)
     return render(request, "scheduling/teach/home.html", {"week": week, "now": timezone.now()})
 
 
@@ -87,6 +89,7 @@ def lesson_page(request, lesson_id: int):
         else:
             messages.success(request, "The notes are saved.")
             return redirect("teach-lesson", lesson_id=lesson.pk)
+    audit_read(actor=request.user, obj=lesson, request=request)
     return render(request, "scheduling/teach/lesson.html", {"lesson": lesson, "form": form, "now": timezone.now()})
 
 
@@ -103,12 +106,14 @@ def lesson_cancel(request, lesson_id: int):
         else:
             messages.success(request, f"{lesson.student}'s lesson is cancelled; the family and the school are told.")
             return redirect("teach-home")
+    audit_read(actor=request.user, obj=lesson, request=request)
     return render(request, "scheduling/teach/cancel.html", {"lesson": lesson, "form": form})
 
 
 @login_required
 def students_page(request):
-    students = teacher_students(teacher=_teacher(request))
+    students = list(teacher_students(teacher=_teacher(request)))
+    audit_page_read(actor=request.user, model=Student, shown=students, request=request)
     return render(request, "scheduling/teach/students.html", {"students": students})
 
 

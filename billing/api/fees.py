@@ -12,6 +12,7 @@ from billing.models import FamilyFee
 from cedarheights.permissions import IsSchoolAdmin, SchoolAdminOrParent
 from cedarheights.serializers import ModelSerializer, Serializer, StrictCharField
 from cedarheights.validators import no_control_characters
+from cedarheights.viewsets import AuditedReadsMixin
 
 
 class FamilyFeeSerializer(ModelSerializer):
@@ -42,7 +43,7 @@ class FamilyFeeWaiveSerializer(Serializer):
     note = StrictCharField(max_length=200, validators=[no_control_characters], help_text="Why the fee is waived.")
 
 
-class FamilyFeeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FamilyFeeViewSet(AuditedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Registration fees (once per family and school year) and late fees (once per invoice whose last payment retry
     failed). Each is on the family's ledger and on its next Stripe invoice."""
 

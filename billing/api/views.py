@@ -15,9 +15,10 @@ from billing.services.lesson_fees import lesson_fee_waive
 from billing.services.subscriptions import billing_start
 from cedarheights.idempotency import idempotent
 from cedarheights.permissions import IsSchoolAdmin, SchoolAdminOrParent
+from cedarheights.viewsets import AuditedReadsMixin
 
 
-class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SubscriptionViewSet(AuditedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Tuition subscriptions: admins see and start them; a parent sees their family's."""
 
     serializer_class = SubscriptionSerializer
@@ -43,7 +44,7 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return Response(SubscriptionSerializer(subscription).data, status=status.HTTP_202_ACCEPTED)
 
 
-class LessonFeeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class LessonFeeViewSet(AuditedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """No-show and late-cancellation fees (the school's admins only): pending ones wait for review until
     `posts_at`, then post to the family's ledger; a fee is never charged to a card by itself."""
 

@@ -16,6 +16,7 @@ from accounts.policy import PRIVACY_POLICY_VERSION
 from accounts.services import consent_record, family_create, parent_create, staff_create
 from billing.handoffs import billing_handoffs_recover
 from cedarheights.demo import fakes
+from cedarheights.demo.audit_reads import audit_reads_tell
 from cedarheights.demo.billing import month_of_billing
 from cedarheights.demo.calendars import calendar_links_give
 from cedarheights.demo.fees import fees_tell
@@ -122,6 +123,7 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
     payroll_tell(today=today)  # after the lesson week: its outcomes are what teachers are paid for
     fees_tell(today=today, owner=User.objects.get(email=OWNER.email))
     privacy_requests_tell(today=today, owner=User.objects.get(email=OWNER.email))  # after the history it exports
+    audit_reads_tell()  # staff's and a teacher's reads, so the admin's audit log shows them
     fakes.worker_died_mid_work()
     return {
         "teachers": Teacher.objects.count(),

@@ -13,6 +13,7 @@ from cedarheights.filters import FilterSet, IntegerFilter
 from cedarheights.idempotency import idempotent
 from cedarheights.permissions import SchoolAdminParentOrTeacher
 from cedarheights.roles import is_parent
+from cedarheights.viewsets import AuditedReadsMixin
 from enrollment.api.family_serializers import (
     CancellationPreviewSerializer,
     CancellationQuerySerializer,
@@ -156,7 +157,7 @@ class MakeupCreditFilter(FilterSet):
         fields = ["enrollment", "origin"]
 
 
-class MakeupCreditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class MakeupCreditViewSet(AuditedReadsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Make-up credits, soonest expiry first, each with its status and ledger: a parent's are their family's, the
     school sees all (filter by `family`, `student`, `enrollment`, `status`); teachers have none (403)."""
 

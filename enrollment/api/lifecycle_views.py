@@ -14,6 +14,7 @@ from cedarheights.models import SchoolSettings
 from cedarheights.permissions import SchoolAdminParentOrTeacher
 from cedarheights.roles import is_parent, is_school_admin
 from cedarheights.selectors import school_today
+from cedarheights.viewsets import AuditedReadsMixin
 from enrollment.api.lifecycle_serializers import (
     ChangePreviewSerializer,
     EnrollmentChangeInputSerializer,
@@ -35,7 +36,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
-class EnrollmentLifecycleViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EnrollmentLifecycleViewSet(AuditedReadsMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A child's enrollment: the school's admins reach every one, a parent their own children's."""
 
     serializer_class = EnrollmentLifecycleSerializer

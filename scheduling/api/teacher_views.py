@@ -12,6 +12,7 @@ from cedarheights.idempotency import idempotent
 from cedarheights.permissions import SchoolAdminOrTeacher
 from cedarheights.roles import is_school_admin
 from cedarheights.selectors import school_today
+from cedarheights.viewsets import AuditedReadsMixin
 from scheduling.api.teacher_serializers import (
     MakeupBlockCreateSerializer,
     MakeupBlockSerializer,
@@ -24,7 +25,7 @@ from scheduling.makeup_blocks import makeup_block_create, makeup_block_delete
 from scheduling.selectors import lessons_of_days, lessons_unmarked, makeup_blocks_visible_to
 
 
-class TeachLessonListApi(generics.ListAPIView):
+class TeachLessonListApi(AuditedReadsMixin, generics.ListAPIView):
     permission_classes = [SchoolAdminOrTeacher]
     serializer_class = TeachLessonSerializer
     filter_backends = []

@@ -8,7 +8,7 @@ from cedarheights.filters import FilterSet, IntegerFilter, IsoDateTimeFilter
 from cedarheights.idempotency import idempotent
 from cedarheights.permissions import SchoolAdminParentOrTeacher
 from cedarheights.roles import is_school_admin, is_teacher
-from cedarheights.viewsets import PublicApi, ReferenceViewSet, WriteServices
+from cedarheights.viewsets import AuditedReadsMixin, PublicApi, ReferenceViewSet, WriteServices
 from scheduling.api.serializers import (
     AcademicYearSerializer,
     AvailabilitySerializer,
@@ -184,7 +184,13 @@ def lesson_read_serializer(user) -> type[LessonSerializer]:
     list=extend_schema(description="Lessons, scoped by role, by start." + READ_SCOPE),
     retrieve=extend_schema(description="One lesson." + READ_SCOPE),
 )
-class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class LessonViewSet(
+    AuditedReadsMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
     """Lessons, scoped by role. A clash is a 409 naming the conflicting lesson. Lessons are cancelled, never deleted."""
 
     permission_classes = [SchoolAdminParentOrTeacher]
@@ -265,7 +271,11 @@ class LessonViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.L
 
 
 class TeacherCancellationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    AuditedReadsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Teachers' cancellations: the school sees all, those awaiting its decision first; a teacher sees their own and
     reports one (the same as `POST lessons/{id}/teacher-cancel/`); families none."""

@@ -315,6 +315,9 @@ def test_list_queries_do_not_grow_with_the_rows_shown(many_rows, as_role, url, r
         body = response.json() if response.status_code == 200 else {"results": []}
         return len(captured), len(body["results"] if isinstance(body, dict) else body)
 
+    # A staff or teacher read writes one audit event (counted in both pages); the first one of a kind in the process
+    # also looks its content type up, once, so a page is read before counting.
+    page(2)
     (small, small_rows), (large, large_rows) = page(2), page(MANY)
     if role == "teacher_x" and url in CLOSED_TO_TEACHERS:
         pass

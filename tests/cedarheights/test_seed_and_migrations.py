@@ -82,6 +82,12 @@ def test_the_demo_is_made_through_the_services_that_audit_accounts_and_children(
         ("family", "export"): 1,
         ("correctionrequest", "create"): 2,
         ("correctionrequest", "update"): 1,
+        # the owner's and a teacher's reads (cedarheights/demo/audit_reads.py): the families' and the teacher's
+        # students' lists, the Nguyens' page, Ava's record, her enrollment and one of her lessons
+        ("family", "view"): 2,
+        ("student", "view"): 2,
+        ("enrollment", "view"): 1,
+        ("lesson", "view"): 1,
     }
 
 
