@@ -12,3 +12,10 @@ class LockedOut(DomainError):
 
     def __init__(self, message: str = "Too many failed sign-ins. Try again in an hour, or reset your password."):
         super().__init__(message)
+
+
+class NewsAlreadySent(DomainError):
+    """A school news email goes once."""
+
+    code = "news_already_sent"
+    status = 409

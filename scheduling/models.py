@@ -197,6 +197,12 @@ class Student(models.Model):
     )
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.PROSPECTIVE)
     notes = models.TextField(blank=True)
+    photos_allowed = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Whether a parent's consent to photos and recordings of this student's lessons is in force (set "
+        "by enrollment's consent services with the consent, so a teacher's pages can say it).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -40,8 +40,8 @@ from scheduling.services import lesson_create, lesson_outcome_set, lesson_teache
 from tests.billing.stripe_events import event, sign
 from tests.factories import (
     AvailabilityFactory,
+    ChildConsentFactory,
     ClosureFactory,
-    ConsentFactory,
     EnrollmentFactory,
     InstrumentFactory,
     LedgerEntryFactory,
@@ -115,7 +115,7 @@ def add_more_rows() -> None:
         teacher = TeacherFactory(instruments=[InstrumentFactory(name=f"Extra instrument {n}")])
         AvailabilityFactory(teacher=teacher)
         student = StudentFactory(family=parent.family, teacher=teacher)
-        ConsentFactory(family=parent.family, given_by=parent)
+        ChildConsentFactory(student=student, given_by=parent)
         plan = TuitionPlanFactory()
         EnrollmentFactory(student=student, tuition_plan=plan, status="waitlisted")
         subscription = TuitionSubscription.objects.create(family=parent.family, tuition_plan=plan, status="active")
