@@ -11,6 +11,7 @@ from cedarheights.privacy_notice_text import FIRST_NOTICE_BODY, FIRST_NOTICE_TIT
 from cedarheights.roles import Role
 
 SCHOOL_SETTINGS_CACHE_KEY = "cedarheights:school-settings"
+PRIVACY_OFFICER_CACHE_KEY = "cedarheights:privacy-officer"
 # Other worker processes see an owner's change within this many seconds; the saving one at once.
 SCHOOL_SETTINGS_CACHE_SECONDS = 60
 
@@ -40,7 +41,16 @@ class PrivacyOfficer:
 
 def privacy_officer() -> PrivacyOfficer:
     """The officer named in School settings; blank name: the school's owner (its first active admin), blank email:
-    the school's contact address."""
+    the school's contact address. Every page's footer shows it, so it is cached as the settings are (a change of
+    the settings drops it; a change of the owner's own name shows within the minute)."""
+    found = cache.get(PRIVACY_OFFICER_CACHE_KEY)
+    if found is None:
+        found = _privacy_officer_read()
+        cache.set(PRIVACY_OFFICER_CACHE_KEY, found, SCHOOL_SETTINGS_CACHE_SECONDS)
+    return found
+
+
+def _privacy_officer_read() -> PrivacyOfficer:
     school = school_settings_get()
     name = school.privacy_officer_name
     if not name:

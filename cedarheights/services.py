@@ -7,7 +7,10 @@ from django.utils import timezone
 
 from cedarheights.errors import InvalidInput, PrivacyNoticeNotEditable
 from cedarheights.models import AuditEvent, PrivacyNotice, SchoolSettings, WorkerHeartbeat
-from cedarheights.selectors import SCHOOL_SETTINGS_CACHE_KEY
+from cedarheights.selectors import PRIVACY_OFFICER_CACHE_KEY, SCHOOL_SETTINGS_CACHE_KEY
+
+# What is read from the settings row and cached: dropped together when the owner changes it.
+SETTINGS_CACHE_KEYS = (SCHOOL_SETTINGS_CACHE_KEY, PRIVACY_OFFICER_CACHE_KEY)
 
 
 @transaction.atomic
@@ -18,8 +21,8 @@ def school_settings_update(*, school_settings: SchoolSettings, **fields: Any) ->
     school_settings.save()
     # Dropped now, so this transaction reads its own change, and again after commit, in case another
     # request cached the old row in between.
-    cache.delete(SCHOOL_SETTINGS_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(SCHOOL_SETTINGS_CACHE_KEY))
+    cache.delete_many(SETTINGS_CACHE_KEYS)
+    transaction.on_commit(lambda: cache.delete_many(SETTINGS_CACHE_KEYS))
     return school_settings
 
 
