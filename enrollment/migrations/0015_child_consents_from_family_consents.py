@@ -1,9 +1,12 @@
 """A family's consents become the guardian's consent for each child (`ChildConsent`): the privacy policy one for
 their lessons, the photos one for photos. Marketing stays the parent's own (accounts' ConsentRecord). Each row
-names the notice it was given under (the policy of 2026-09 is notice version 1) and the words the page showed
-then; a marketing row without a parent goes, as no one can be said to have given it."""
+names the notice it was given under (the policy of 2026-09 is notice version 1, published here if a database has
+lost it) and the words the page showed then; a marketing row without a parent goes, as no one can be said to have given it."""
 
 from django.db import migrations
+from django.utils import timezone
+
+from cedarheights.privacy_notice_text import FIRST_NOTICE_BODY, FIRST_NOTICE_TITLE
 
 # The enrollment page's checkbox before notices were versioned, as it read.
 OLD_POLICY_TEXT = "I agree to the privacy policy (version {version}) for my family and children."
@@ -17,7 +20,9 @@ def consents_per_child(apps, schema_editor):
     ChildConsent = apps.get_model("enrollment", "ChildConsent")
     PrivacyNotice = apps.get_model("cedarheights", "PrivacyNotice")
     Student = apps.get_model("scheduling", "Student")
-    first = PrivacyNotice.objects.order_by("version").first()
+    first = PrivacyNotice.objects.order_by("version").first() or PrivacyNotice.objects.create(
+        version=1, title=FIRST_NOTICE_TITLE, body=FIRST_NOTICE_BODY, published_at=timezone.now()
+    )
     moved = ConsentRecord.objects.filter(purpose__in=list(PURPOSES)).order_by("given_at", "pk")
     for record in moved:
         text = OLD_POLICY_TEXT.format(version=record.policy_version) if record.purpose == "privacy_policy" else (
