@@ -8,7 +8,17 @@ from django.utils.html import format_html
 from accounts.breach_notices import breach_commissioner_notice_draft, breach_people_notice_draft
 from accounts.breach_register import breach_register_csv
 from accounts.forms import AccessRequestAnswerForm, AccessRequestExtendForm, AdminPasswordChangeForm
-from accounts.models import AccessRequest, Breach, ConsentRecord, CorrectionRequest, DataExport, Family, User
+from accounts.models import (
+    AccessRequest,
+    Breach,
+    ConsentRecord,
+    CorrectionRequest,
+    DataExport,
+    Family,
+    SchoolNews,
+    User,
+)
+from accounts.news import school_news_send
 from accounts.privacy_requests import (
     access_request_answer,
     access_request_extend,
@@ -61,10 +71,21 @@ class ParentInline(admin.TabularInline):
 
 
 class ConsentInline(admin.TabularInline):
+    """A parent's consents as they gave them: a record, never edited here (parents give and withdraw in the portal)."""
+
     model = ConsentRecord
-    fields = ["purpose", "policy_version", "given_by", "given_at", "withdrawn_at"]
-    autocomplete_fields = ["given_by"]
+    fields = ["purpose", "notice", "text_shown", "given_by", "given_at", "withdrawn_at"]
+    readonly_fields = fields
     extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class CorrectionInline(admin.TabularInline):
@@ -114,12 +135,13 @@ class FamilyAdmin(AuditedExportMixin, ReadAuditedAdmin, AuditedAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(ReadAuditedAdmin, AuditedAdmin):
-    list_display = ["family", "purpose", "policy_version", "given_by", "given_at", "withdrawn_at"]
-    list_filter = ["purpose", "policy_version"]
-    list_select_related = ["family", "given_by"]
-    search_fields = ["family__name"]
-    autocomplete_fields = ["family", "given_by"]
+class ConsentRecordAdmin(ReadAuditedAdmin, ReadOnlyAdmin):
+    """Parents' consents as given (the notice version and the words shown) and withdrawn: read, never edited."""
+
+    list_display = ["family", "purpose", "notice", "given_by", "given_at", "withdrawn_at"]
+    list_filter = ["purpose", "notice"]
+    list_select_related = ["family", "given_by", "notice"]
+    search_fields = ["family__name", "given_by__email"]
     date_hierarchy = "given_at"
 
 
@@ -486,3 +508,27 @@ class DataExportAdmin(ReadOnlyAdmin):
         "expires_at",
         "downloaded_at",
     ]
+
+
+@admin.register(SchoolNews)
+class SchoolNewsAdmin(admin.ModelAdmin):
+    """The owner writes a news email, then sends it with the action: it goes only to parents opted in to the
+    school's news (asked again as each email is sent)."""
+
+    list_display = ["subject", "created_at", "sent_at", "sent_by"]
+    fields = ["subject", "body", "sent_at", "sent_by"]
+    readonly_fields = ["sent_at", "sent_by"]
+    actions = ["send_selected"]
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.sent_at is None)
+
+    @admin.action(description="Send the selected news to the parents who opted in")
+    def send_selected(self, request, queryset):
+        for news in queryset.order_by("pk"):
+            try:
+                queued = school_news_send(actor=request.user, news=news)
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(request, f"“{news.subject}” is going to {queued} parent(s).", messages.SUCCESS)

@@ -30,3 +30,10 @@ class ExportGone(DomainError):
 
     def __init__(self, message: str = "This download link was already used, or it expired. Ask for a new export."):
         super().__init__(message)
+
+
+class NewsAlreadySent(DomainError):
+    """A school news email goes once."""
+
+    code = "news_already_sent"
+    status = 409

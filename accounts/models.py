@@ -135,17 +135,18 @@ class Family(models.Model):
 
 
 class ConsentRecord(models.Model):
-    """A parent's consent (for themselves or a child), kept as PIPEDA asks: what, which policy, when, withdrawn when."""
+    """A parent's own consent (marketing email), kept as PIPEDA asks: the notice version and the words shown, who,
+    when, withdrawn when. A child's consents are enrollment's `ChildConsent`. Giving it again after a withdrawal is
+    a new row, so the history stays."""
 
     class Purpose(models.TextChoices):
-        PRIVACY_POLICY = "privacy_policy", "Privacy policy and lesson administration"
-        PHOTOS = "photos", "Photos and recordings of lessons"
-        MARKETING = "marketing", "News and offers by email"
+        MARKETING = "marketing", "School news and offers by email"
 
     family = models.ForeignKey(Family, related_name="consents", on_delete=models.CASCADE)
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
-    policy_version = models.CharField(max_length=20)
-    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    notice = models.ForeignKey("cedarheights.PrivacyNotice", related_name="+", on_delete=models.PROTECT)
+    text_shown = models.TextField(help_text="The words the parent agreed to, as they were shown.")
+    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     given_at = models.DateTimeField()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
@@ -156,10 +157,16 @@ class ConsentRecord(models.Model):
                 condition=models.Q(withdrawn_at__isnull=True) | models.Q(withdrawn_at__gte=models.F("given_at")),
                 name="consent_withdrawn_after_given",
             ),
+            models.CheckConstraint(condition=~models.Q(text_shown=""), name="consent_text_shown"),
+            models.UniqueConstraint(
+                fields=["given_by", "purpose"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="consent_one_in_force_per_parent",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.family}: {self.get_purpose_display()} v{self.policy_version}"
+        return f"{self.given_by}: {self.get_purpose_display()} (notice v{self.notice.version})"
 
 
 class ReminderPreference(models.Model):
@@ -439,3 +446,24 @@ class Breach(models.Model):
     @property
     def real_risk_of_significant_harm(self) -> bool:
         return real_risk_of_significant_harm(sensitivity=self.sensitivity, probability=self.probability)
+
+
+class SchoolNews(models.Model):
+    """An owner's news email to families: it goes only to parents who opted in to the school's news, and each email
+    asks again when it is sent (a parent who withdraws meanwhile gets nothing)."""
+
+    subject = models.CharField(max_length=200, validators=[no_control_characters])
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, related_name="+", on_delete=models.PROTECT
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "school news"
+        verbose_name_plural = "school news"
+
+    def __str__(self) -> str:
+        return self.subject

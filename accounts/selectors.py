@@ -4,7 +4,15 @@ from datetime import datetime, timedelta
 
 from django.db.models import Case, Count, DateField, ExpressionWrapper, F, Q, QuerySet, Value, When
 
-from accounts.models import AccessRequest, CorrectionRequest, DataExport, Family, ReminderPreference
+from accounts.models import (
+    AccessRequest,
+    ConsentRecord,
+    CorrectionRequest,
+    DataExport,
+    Family,
+    ReminderPreference,
+    User,
+)
 from cedarheights.roles import is_parent, is_school_admin, is_teacher
 from cedarheights.selectors import school_today
 
@@ -62,6 +70,33 @@ def reminders_turned_off(*, kind: str, user_ids: Collection[int]) -> set[int]:
             "user_id", flat=True
         )
     )
+
+
+def reminder_wanted(*, kind: str, email: str) -> bool:
+    """Whether the person at `email` still gets reminders of `kind` (asked again as each one is sent)."""
+    return not ReminderPreference.objects.filter(kind=kind, enabled=False, user__email__iexact=email).exists()
+
+
+def marketing_consent_of(parent) -> ConsentRecord | None:
+    """The parent's opt-in to the school's news in force, or None."""
+    return ConsentRecord.objects.filter(
+        given_by=parent, purpose=ConsentRecord.Purpose.MARKETING, withdrawn_at__isnull=True
+    ).first()
+
+
+def marketing_opted_in(*, email: str) -> bool:
+    """Whether the person at `email` gets the school's news now (asked again as each news email is sent)."""
+    return ConsentRecord.objects.filter(
+        given_by__email__iexact=email, purpose=ConsentRecord.Purpose.MARKETING, withdrawn_at__isnull=True
+    ).exists()
+
+
+def parents_opted_in_to_marketing() -> QuerySet[User]:
+    return User.objects.filter(
+        is_active=True,
+        consentrecord__purpose=ConsentRecord.Purpose.MARKETING,
+        consentrecord__withdrawn_at__isnull=True,
+    ).distinct()
 
 
 def family_ids_on_legal_hold() -> set[int]:

@@ -12,10 +12,10 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from knox.models import AuthToken
 
 from accounts.models import ConsentRecord, Family, ReminderPreference, User, normalize_email
-from accounts.selectors import ReminderChoice, reminder_kinds_for, reminder_preferences_of
+from accounts.selectors import ReminderChoice, marketing_consent_of, reminder_kinds_for, reminder_preferences_of
 from accounts.tokens import password_link_tokens
 from cedarheights.errors import InvalidInput
-from cedarheights.models import AuditEvent
+from cedarheights.models import AuditEvent, PrivacyNotice
 from cedarheights.services import audit_record, audited_create, audited_update
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone")
@@ -201,24 +201,38 @@ def staff_create(*, actor, email: str, first_name: str, last_name: str, role: st
     )
 
 
-def consent_record(
-    *,
-    actor,
-    family: Family,
-    given_by: User,
-    policy_version: str,
-    purpose: str = ConsentRecord.Purpose.PRIVACY_POLICY,
-) -> ConsentRecord:
-    """A parent's consent, kept as PIPEDA asks: what, which policy version, given by whom, when."""
+# The words a parent agrees to for the school's news (the portal's and the enrollment page's box), recorded as shown.
+MARKETING_CONSENT_TEXT = "Send me the school's news and offers by email. I can stop them at any time."
+
+
+@transaction.atomic
+def marketing_consent_give(*, actor, parent: User, notice: PrivacyNotice) -> ConsentRecord:
+    """The parent's opt-in to the school's news, with the notice version and the words shown. Already given: that
+    record; given again after a withdrawal: a new one (the history stays)."""
+    list(User.objects.select_for_update().filter(pk=parent.pk).values_list("pk"))  # one choice at a time
+    if (in_force := marketing_consent_of(parent)) is not None:
+        return in_force
     return audited_create(
         actor=actor,
         model=ConsentRecord,
-        family=family,
-        purpose=purpose,
-        policy_version=policy_version,
-        given_by=given_by,
+        family=parent.family,
+        purpose=ConsentRecord.Purpose.MARKETING,
+        notice=notice,
+        text_shown=MARKETING_CONSENT_TEXT,
+        given_by=parent,
         given_at=timezone.now(),
     )
+
+
+@transaction.atomic
+def marketing_consent_withdraw(*, actor, parent: User) -> ConsentRecord | None:
+    """Stop the school's news to the parent from now: a news email already queued is not sent either (it asks
+    again when it is sent). The record withdrawn, or None when none was in force."""
+    list(User.objects.select_for_update().filter(pk=parent.pk).values_list("pk"))
+    consent = marketing_consent_of(parent)
+    if consent is None:
+        return None
+    return audited_update(actor=actor, obj=consent, withdrawn_at=timezone.now())
 
 
 @transaction.atomic

@@ -15,18 +15,27 @@ from cedarheights.models import (
     CANCELLATION_POLICIES,
     FEE_POLICIES,
     PAYROLL_SETTINGS,
+    PRIVACY_SETTINGS,
     REMINDER_SETTINGS,
     TUITION_SETTINGS,
     AuditEvent,
     EmailLog,
     PipelineRun,
+    PrivacyNotice,
     SchoolSettings,
     StepRun,
 )
 from cedarheights.pipeline import step_title
 from cedarheights.registry import registered
-from cedarheights.selectors import school_settings_get
-from cedarheights.services import audit_page_read, audit_read, audit_record, school_settings_update
+from cedarheights.selectors import privacy_notice_current, school_settings_get
+from cedarheights.services import (
+    audit_page_read,
+    audit_read,
+    audit_record,
+    privacy_notice_draft_save,
+    privacy_notice_publish,
+    school_settings_update,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -126,6 +135,7 @@ class SchoolSettingsAdmin(admin.ModelAdmin):
         ("Reminders", {"fields": REMINDER_SETTINGS}),
         ("Tuition, discounts and withdrawals", {"fields": TUITION_SETTINGS}),
         ("Payroll", {"fields": PAYROLL_SETTINGS}),
+        ("Privacy", {"fields": PRIVACY_SETTINGS}),
     ]
 
     def has_add_permission(self, request):
@@ -139,6 +149,54 @@ class SchoolSettingsAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         school_settings_update(school_settings=obj, **{name: form.cleaned_data[name] for name in form.changed_data})
+
+
+@admin.register(PrivacyNotice)
+class PrivacyNoticeAdmin(admin.ModelAdmin):
+    """The owner writes the next version as a draft and publishes it; a published version is read, never edited
+    (the page at /privacy/ shows the newest and lists the others)."""
+
+    list_display = ["version", "title", "published_at", "created_at"]
+    fields = ["version", "title", "body", "published_at"]
+    actions = ["publish_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["version", "published_at"] if obj is None or obj.published_at is None else self.fields
+
+    def has_change_permission(self, request, obj=None):
+        # A published version opens read-only: what families read stays as they read it.
+        return super().has_change_permission(request, obj) and (obj is None or obj.published_at is None)
+
+    def has_add_permission(self, request):
+        # One draft at a time: while one is open, it is the one to edit.
+        return super().has_add_permission(request) and not PrivacyNotice.objects.filter(published_at=None).exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_changeform_initial_data(self, request):
+        """A new version starts from the one families read now."""
+        current = privacy_notice_current()
+        return {"title": current.title, "body": current.body} if current else {}
+
+    def save_model(self, request, obj, form, change):
+        saved = privacy_notice_draft_save(
+            actor=request.user,
+            title=form.cleaned_data["title"],
+            body=form.cleaned_data["body"],
+            draft=obj if change else None,
+        )
+        obj.pk, obj.version = saved.pk, saved.version
+
+    @admin.action(description="Publish the selected draft (families read and consent to it from now on)")
+    def publish_selected(self, request, queryset):
+        for notice in queryset.order_by("version"):
+            try:
+                privacy_notice_publish(actor=request.user, notice=notice)
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(request, f"Version {notice.version} is published.", messages.SUCCESS)
 
 
 @admin.register(EmailLog)

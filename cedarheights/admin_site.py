@@ -6,7 +6,17 @@ from django.utils.text import slugify
 # (heading, models by label). A model no group names lands in "System", so nothing registered is ever hidden.
 ADMIN_GROUPS = [
     ("Students and enrollments", ["scheduling.Student", "enrollment.Enrollment", "enrollment.MakeupCredit"]),
-    ("Families", ["accounts.Family", "accounts.User", "accounts.ConsentRecord"]),
+    (
+        "Families",
+        [
+            "accounts.Family",
+            "accounts.User",
+            "enrollment.ChildConsent",
+            "accounts.ConsentRecord",
+            "accounts.SchoolNews",
+            "cedarheights.PrivacyNotice",
+        ],
+    ),
     (
         "Teachers, lessons and the school's calendar",
         [

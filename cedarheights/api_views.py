@@ -6,6 +6,7 @@ from cedarheights.models import (
     CANCELLATION_POLICIES,
     FEE_POLICIES,
     PAYROLL_SETTINGS,
+    PRIVACY_SETTINGS,
     REMINDER_SETTINGS,
     TUITION_SETTINGS,
     SchoolSettings,
@@ -34,6 +35,7 @@ class SchoolSettingsSerializer(ModelCleanSerializer):
             *REMINDER_SETTINGS,
             *TUITION_SETTINGS,
             *PAYROLL_SETTINGS,
+            *PRIVACY_SETTINGS,
             "updated_at",
         ]
         read_only_fields = ["updated_at"]

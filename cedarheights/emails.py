@@ -18,7 +18,7 @@ from cedarheights.errors import EmailNotResendable
 from cedarheights.models import EmailLog
 from cedarheights.outbox import task_enqueue_with_commit
 from cedarheights.registry import registered
-from cedarheights.selectors import school_settings_get
+from cedarheights.selectors import privacy_officer, school_settings_get
 from cedarheights.services import audit_record
 from cedarheights.validators import single_line
 
@@ -29,6 +29,13 @@ Attachment = tuple[str, str, str]  # filename, content, MIME type
 # log row (the row's related object), with fresh links. Filled by `@email_rebuilder` as the apps load (their
 # AppConfig.ready() imports the module), so core resends them without importing the apps.
 EMAIL_REBUILDERS: dict[str, Callable[[EmailLog], tuple[dict, list[Attachment]]]] = {}
+
+# Emails that go only while their recipient still consents (a reminder kind left on, a marketing opt-in): template
+# name -> a function of the log row, true while it may still be sent. Asked when the email is claimed for sending, not
+# only when it was queued: a withdrawal stops an email already queued. Filled by `@email_consent_check`, as above.
+EMAIL_CONSENT_CHECKS: dict[str, Callable[[EmailLog], bool]] = {}
+
+WITHDRAWN_REASON = "Not sent: the recipient withdrew their consent to this email after it was queued."
 
 # Statuses the owner may resend: nobody knows whether it went (unconfirmed), or the backend refused it (failed;
 # its pending retries then send nothing, see `_email_claim`).
@@ -42,19 +49,33 @@ def email_rebuilder(template: str):
     return registered(EMAIL_REBUILDERS, template, duplicate="Two rebuilders for the {key} email")
 
 
+def email_consent_check(template: str):
+    """Register what a `template` email needs at send time: `@email_consent_check("school_news")`."""
+    return registered(EMAIL_CONSENT_CHECKS, template, duplicate="Two consent checks for the {key} email")
+
+
 def _email_render(template: str, context: dict) -> tuple[str, str, str]:
     """Subject, text and HTML of `templates/emails/<template>.txt` (first line: the subject) and `.html`.
 
     The text part and subject go through the "text" template engine (no HTML escaping); the HTML part is escaped.
     Every template gets `site_url`, so its links are absolute.
     """
-    context = {"site_url": settings.SITE_URL, "school": school_settings_get(), **context}
+    context = {
+        "site_url": settings.SITE_URL,
+        "school": school_settings_get(),
+        "privacy_officer": privacy_officer(),
+        **context,
+    }
     # The first line is rendered alone and made one line: it is a header, whatever a name in it holds.
     text = engines["text"]
     subject_source, _, body_source = text.get_template(f"emails/{template}.txt").template.source.partition("\n")
     subject = single_line(text.from_string(subject_source).render(context))
-    body = text.from_string(body_source).render(context)
-    return subject[:255], body.lstrip("\n"), render_to_string(f"emails/{template}.html", context)
+    body = text.from_string(body_source).render(context).lstrip("\n").rstrip() + "\n"
+    html = render_to_string(f"emails/{template}.html", context)
+    # Every email names the privacy officer (PIPEDA principle 1), added here once rather than in each template.
+    body += text.get_template("emails/_privacy_footer.txt").render(context)
+    html += render_to_string("emails/_privacy_footer.html", context)
+    return subject[:255], body, html
 
 
 def _send_after_commit(log: EmailLog) -> None:
@@ -180,6 +201,11 @@ def _email_claim(email_log_id: int) -> EmailLog | None:
         return None
     if EmailLog.objects.filter(resend_of=log).exists():
         return None  # a failed email the owner resent: its new row sends it, this retry must not
+    if (consents := EMAIL_CONSENT_CHECKS.get(log.template)) is not None and not consents(log):
+        log.status = EmailLog.Status.WITHDRAWN
+        log.error = WITHDRAWN_REASON
+        log.save(update_fields=["status", "error"])
+        return None
     log.status = EmailLog.Status.SENDING
     log.save(update_fields=["status"])
     return log

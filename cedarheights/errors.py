@@ -158,3 +158,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "service_unavailable": (503, "Stripe could not be reached; nothing was kept: retry after `retry_after` seconds."),
     "unavailable": (503, "Our database could not be reached; nothing was kept: retry after `retry_after` seconds."),
 }
+
+
+class PrivacyNoticeNotEditable(DomainError):
+    """A published privacy notice is a record of what families read: a change is a new version."""
+
+    code = "privacy_notice_published"
+    status = 409

@@ -51,6 +51,16 @@ PAYROLL_SETTINGS = (
     "pay_teacher_cancelled",
     "pay_school_closed",
 )
+# The admin's "Privacy" section: who answers for the school's personal information, and how long it is kept.
+PRIVACY_SETTINGS = (
+    "privacy_officer_name",
+    "privacy_officer_title",
+    "privacy_officer_email",
+    "retain_financial_years",
+    "retain_lesson_years",
+    "retain_inactive_months",
+    "retain_failed_signin_days",
+)
 
 
 class SchoolSettings(models.Model):
@@ -290,6 +300,48 @@ class SchoolSettings(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
 
+class PrivacyNotice(models.Model):
+    """One version of the privacy notice families read and consent to. A draft is edited; once published a version
+    is never changed nor deleted (PostgreSQL refuses it): a change is a new draft, with the next version number."""
+
+    version = models.PositiveIntegerField(unique=True, editable=False)
+    title = models.CharField(max_length=200, default="How Cedar Heights handles your family's information")
+    body = models.TextField(
+        help_text="Plain text; a blank line starts a paragraph. The privacy officer's contact and the right to "
+        "complain to the Privacy Commissioner are added below it on the page."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="privacy_notice_version_from_one"),
+            # One draft at a time: the owner edits it until it is published.
+            models.UniqueConstraint(
+                fields=["published_at"],
+                condition=models.Q(published_at__isnull=True),
+                name="privacy_notice_one_draft",
+                nulls_distinct=False,
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="privacy_notice_published_frozen",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__published_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "" if self.published_at else " (draft)"
+        return f"Privacy notice v{self.version}{state}"
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [part.strip() for part in self.body.replace("\r\n", "\n").split("\n\n") if part.strip()]
+
+
 class EmailLog(models.Model):
     """Every email the school sends, whatever happened to it."""
 
@@ -300,6 +352,7 @@ class EmailLog(models.Model):
         FAILED = "failed", "Failed"
         # A send was begun and never recorded (the worker died, or recording failed): it may have gone out.
         UNCONFIRMED = "unconfirmed", "Unconfirmed: may have been sent"
+        WITHDRAWN = "withdrawn", "Not sent: its consent was withdrawn"
 
     recipient = models.EmailField()
     template = models.CharField(max_length=100)

@@ -8,9 +8,13 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from cedarheights.models import AuditEvent, SchoolSettings, WorkerHeartbeat
+from cedarheights.errors import InvalidInput, PrivacyNoticeNotEditable
+from cedarheights.models import AuditEvent, PrivacyNotice, SchoolSettings, WorkerHeartbeat
 from cedarheights.roles import is_school_admin, is_teacher
-from cedarheights.selectors import SCHOOL_SETTINGS_CACHE_KEY
+from cedarheights.selectors import PRIVACY_OFFICER_CACHE_KEY, SCHOOL_SETTINGS_CACHE_KEY
+
+# What is read from the settings row and cached: dropped together when the owner changes it.
+SETTINGS_CACHE_KEYS = (SCHOOL_SETTINGS_CACHE_KEY, PRIVACY_OFFICER_CACHE_KEY)
 
 
 @transaction.atomic
@@ -21,8 +25,8 @@ def school_settings_update(*, school_settings: SchoolSettings, **fields: Any) ->
     school_settings.save()
     # Dropped now, so this transaction reads its own change, and again after commit, in case another
     # request cached the old row in between.
-    cache.delete(SCHOOL_SETTINGS_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(SCHOOL_SETTINGS_CACHE_KEY))
+    cache.delete_many(SETTINGS_CACHE_KEYS)
+    transaction.on_commit(lambda: cache.delete_many(SETTINGS_CACHE_KEYS))
     return school_settings
 
 
@@ -212,3 +216,48 @@ def record_save(record: Record, fields: dict[str, Any]) -> Record:
         for name in many & fields.keys():
             getattr(record, name).set(fields[name])
     return record
+
+
+@transaction.atomic
+def privacy_notice_draft_save(*, actor, title: str, body: str, draft: PrivacyNotice | None = None) -> PrivacyNotice:
+    """Write the privacy notice's next version: the draft given, or a new one numbered after the newest. A published
+    version is refused (it is what families read: the database refuses it too)."""
+    if draft is not None and draft.published_at is not None:
+        raise PrivacyNoticeNotEditable("A published notice is never changed: write a new version.")
+    if not body.strip():
+        raise InvalidInput("Write the notice.", fields={"body": ["Write the notice."]})
+    if draft is None:
+        if PrivacyNotice.objects.filter(published_at__isnull=True).exists():
+            raise InvalidInput("A draft is already open: edit it, or publish it first.")
+        newest = PrivacyNotice.objects.select_for_update().order_by("-version").first()
+        draft = PrivacyNotice(version=(newest.version if newest else 0) + 1)
+    created = draft.pk is None
+    before = {"title": draft.title, "body": draft.body}
+    draft.title, draft.body = title, body
+    draft.full_clean()
+    draft.save()
+    changes = {name: [old, getattr(draft, name)] for name, old in before.items() if old != getattr(draft, name)}
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
+        obj=draft,
+        changes=changes,
+    )
+    return draft
+
+
+@transaction.atomic
+def privacy_notice_publish(*, actor, notice: PrivacyNotice) -> PrivacyNotice:
+    """Make a draft the notice families read from now on; from then on it never changes."""
+    notice = PrivacyNotice.objects.select_for_update().get(pk=notice.pk)
+    if notice.published_at is not None:
+        raise PrivacyNoticeNotEditable(f"Version {notice.version} is already published.")
+    notice.published_at = timezone.now()
+    notice.save(update_fields=["published_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        obj=notice,
+        changes={"published_at": [None, str(notice.published_at)]},
+    )
+    return notice

@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as accounts_views
-from cedarheights import health
+from cedarheights import health, privacy_views
 from cedarheights.error_handlers import json_bad_request, json_not_found, json_permission_denied, json_server_error
 from scheduling.calendar_views import calendar_feed
 
@@ -34,6 +34,8 @@ urlpatterns = [
     path("family/", include("enrollment.family_urls")),
     path("teach/pay/", include("billing.teach_urls")),
     path("teach/", include("scheduling.urls")),
+    path("privacy/", privacy_views.privacy_notice, name="privacy-notice"),
+    path("privacy/v<int:version>/", privacy_views.privacy_notice, name="privacy-notice-version"),
     path("cal/<str:token>.ics", calendar_feed, name="calendar-feed"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),

@@ -19,7 +19,14 @@ from enrollment.credits import (
     makeup_credit_grant,
     makeup_credit_void,
 )
-from enrollment.models import Enrollment, MakeupCredit, MakeupCreditEntry, PreferredWindow, TuitionPlan
+from enrollment.models import (
+    ChildConsent,
+    Enrollment,
+    MakeupCredit,
+    MakeupCreditEntry,
+    PreferredWindow,
+    TuitionPlan,
+)
 from enrollment.pipelines import waitlist_offer
 from enrollment.selectors import makeup_credits_expiring_soon
 from enrollment.views import editing_children, enrollment_forms, enrollment_forms_submit
@@ -396,3 +403,15 @@ def _uuids(keys: list[str]) -> list[uuid.UUID]:
         except ValueError:
             continue  # not a submission's key: nothing to describe
     return found
+
+
+@admin.register(ChildConsent)
+class ChildConsentAdmin(ReadOnlyAdmin):
+    """Each guardian's consent for a child as given (the notice version and the words shown) and withdrawn: a
+    record, never edited (parents give and withdraw from the portal)."""
+
+    list_display = ["student", "purpose", "notice", "given_by", "given_at", "withdrawn_at"]
+    list_filter = ["purpose", "notice"]
+    list_select_related = ["student", "notice", "given_by"]
+    search_fields = ["student__first_name", "student__last_name", "student__family__name"]
+    date_hierarchy = "given_at"

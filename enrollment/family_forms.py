@@ -7,7 +7,8 @@ from django import forms
 from django.utils import timezone
 
 from cedarheights.validators import no_control_characters, record_id
-from scheduling.models import Teacher
+from enrollment.consents import Choice
+from scheduling.models import Student, Teacher
 
 
 class LessonCancelForm(forms.Form):
@@ -54,3 +55,25 @@ class OfferFilterForm(forms.Form):
 
     day = forms.DateField(required=False, label="Show times on", widget=forms.DateInput(attrs={"type": "date"}))
     teacher = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1, label="With")
+
+
+class PrivacyChoiceForm(forms.Form):
+    """One choice on the "Privacy and consent" page: a photos choice names one of the parent's own children."""
+
+    choice = forms.ChoiceField(choices=Choice.choices)
+    student = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args, family_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.family_id = family_id
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("choice") in (Choice.PHOTOS_GIVE, Choice.PHOTOS_WITHDRAW):
+            student = Student.objects.filter(pk=cleaned.get("student") or 0, family_id=self.family_id).first()
+            if student is None:
+                self.add_error("student", "Choose one of your children.")
+            cleaned["student"] = student
+        else:
+            cleaned["student"] = None
+        return cleaned

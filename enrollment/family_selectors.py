@@ -14,8 +14,12 @@ from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import ConsentRecord
+from accounts.selectors import ReminderChoice, reminder_preferences_of
+from cedarheights.models import PrivacyNotice
 from cedarheights.money import default_currency, format_cents
 from cedarheights.roles import is_parent, is_school_admin
+from cedarheights.selectors import privacy_notice_current
 from enrollment.credits import credit_of_lesson, credits_with_last_kind, enrollment_for_lesson
 from enrollment.errors import CreditNotUsable, NoCreditEarned
 from enrollment.makeups import (
@@ -26,7 +30,7 @@ from enrollment.makeups import (
     makeup_slots_offer,
     makeup_teachers,
 )
-from enrollment.models import Enrollment, EnrollmentPause, MakeupCredit, MakeupCreditEntry
+from enrollment.models import ChildConsent, Enrollment, EnrollmentPause, MakeupCredit, MakeupCreditEntry
 from scheduling.models import Lesson, Student, Teacher, WeeklyLesson
 from scheduling.outcomes import Outcome
 from scheduling.services import lesson_outcome_validate
@@ -337,3 +341,55 @@ def family_lesson_page(*, family_id: int, lesson_id: int, day: date | None = Non
         sick = cancellation_preview(lesson=lesson, use_sick_pass=True)
     offers = reschedule_offers(lesson=lesson, preview=preview, day=day)
     return LessonPage(lesson=lesson, to_come=True, preview=preview, sick_preview=sick, offer_days=offers_by_day(offers))
+
+
+@dataclass
+class ChildPrivacy:
+    """A child's consents: those in force (lessons, photos) and every one ever given, newest first."""
+
+    student: Student
+    lessons: ChildConsent | None
+    photos: ChildConsent | None
+    history: list[ChildConsent]
+
+
+@dataclass
+class PrivacyPage:
+    """The parent's "Privacy and consent" page: the notice, each child's consents, their own news opt-in (with its
+    history) and their reminder emails."""
+
+    notice: PrivacyNotice | None
+    children: list[ChildPrivacy]
+    marketing: ConsentRecord | None
+    marketing_history: list[ConsentRecord]
+    reminders: list[ReminderChoice]
+
+
+def family_privacy_page(*, parent) -> PrivacyPage:
+    consents = ChildConsent.objects.select_related("notice", "given_by").order_by("-given_at", "-pk")
+    students = (
+        Student.objects.filter(family_id=parent.family_id)
+        .prefetch_related(Prefetch("consents", queryset=consents))
+        .order_by("first_name", "pk")
+    )
+    children = []
+    for student in students:
+        history = list(student.consents.all())
+        in_force = {consent.purpose: consent for consent in history if consent.withdrawn_at is None}
+        children.append(
+            ChildPrivacy(
+                student, in_force.get(ChildConsent.Purpose.LESSONS), in_force.get(ChildConsent.Purpose.PHOTOS), history
+            )
+        )
+    marketing_history = list(
+        ConsentRecord.objects.filter(given_by=parent, purpose=ConsentRecord.Purpose.MARKETING)
+        .select_related("notice")
+        .order_by("-given_at", "-pk")
+    )
+    return PrivacyPage(
+        notice=privacy_notice_current(),
+        children=children,
+        marketing=next((c for c in marketing_history if c.withdrawn_at is None), None),
+        marketing_history=marketing_history,
+        reminders=reminder_preferences_of(parent),
+    )

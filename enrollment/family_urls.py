@@ -15,6 +15,7 @@ urlpatterns = [
     path("credits/", views.family_credits, name="family-credits"),
     path("credits/<int:credit_id>/book/", views.family_credit_book, name="family-credit-book"),
     path("calendar/", views.family_calendar, name="family-calendar"),
+    path("privacy/", views.family_privacy, name="family-privacy"),
     path("withdraw/<int:enrollment_id>/", views.family_withdraw, name="family-withdraw"),
     path("my-data/", data_views.family_my_data, name="family-my-data"),
     path("my-data/ask/", data_views.family_data_ask, name="family-data-ask"),

@@ -17,7 +17,8 @@ from cedarheights.errors import DomainError
 from cedarheights.roles import is_parent, is_school_admin
 from cedarheights.selectors import school_settings_get, school_today
 from enrollment import family_selectors as portal
-from enrollment.family_forms import LessonCancelForm, MakeupTimeForm, OfferFilterForm
+from enrollment.consents import PHOTOS_CONSENT_TEXT, privacy_choice_make
+from enrollment.family_forms import LessonCancelForm, MakeupTimeForm, OfferFilterForm, PrivacyChoiceForm
 from enrollment.lifecycle.withdrawals import enrollment_withdraw, withdrawal_quote
 from enrollment.makeups import cancellation_preview, lesson_cancel_by_family, lesson_reschedule_by_family, makeup_book
 from enrollment.models import MakeupCredit
@@ -215,3 +216,20 @@ def family_withdraw(request, enrollment_id: int):
         "error": error,
     }
     return render(request, "enrollment/family/withdraw.html", context, status=409 if error else 200)
+
+
+@parent_only
+def family_privacy(request):
+    """ "Privacy and consent": the notice the family consented to, each child's consents, the parent's news opt-in
+    and reminder emails. Each choice is one POST, recorded with its time; a withdrawal stops what depends on it at
+    once (a news email or a reminder already queued is not sent)."""
+    form = PrivacyChoiceForm(request.POST or None, family_id=request.user.family_id)
+    if request.method == "POST" and form.is_valid():
+        privacy_choice_make(
+            parent=request.user, choice=form.cleaned_data["choice"], student=form.cleaned_data["student"]
+        )
+        messages.success(request, "Your choice is saved.")
+        return redirect("family-privacy")
+    page = portal.family_privacy_page(parent=request.user)
+    context = {"page": page, "form": form, "photos_text": PHOTOS_CONSENT_TEXT}
+    return render(request, "enrollment/family/privacy.html", context)

@@ -7,10 +7,12 @@ from django.core import signing
 from django.forms import BaseFormSet, formset_factory
 from django.http import QueryDict
 
-from accounts.policy import PRIVACY_POLICY_VERSION
+from accounts.services import MARKETING_CONSENT_TEXT
+from cedarheights.selectors import privacy_notice_current
 from cedarheights.validators import no_control_characters
 from cedarheights.weekly import Weekday
 from enrollment.confirmation import submission_key_read, submission_key_sign
+from enrollment.consents import PHOTOS_CONSENT_TEXT, lessons_consent_text
 from enrollment.models import Enrollment, TuitionPlan
 from enrollment.selectors import tuition_plans_offered
 from enrollment.tuition import plan_price_text, term_fee_quotes
@@ -33,6 +35,7 @@ class ChildForm(forms.Form):
     lesson_minutes = forms.TypedChoiceField(
         label="Lesson length", choices=Enrollment.LessonMinutes.choices, coerce=int, initial=30
     )
+    photos = forms.BooleanField(label=PHOTOS_CONSENT_TEXT, required=False)
 
 
 class WindowForm(forms.Form):
@@ -134,11 +137,19 @@ class SubmissionKeyField(forms.CharField):
 
 class DetailsForm(forms.Form):
     tuition_plan = forms.ModelChoiceField(queryset=tuition_plans_offered(), empty_label=None)
-    consent = forms.BooleanField(
-        label=f"I agree to the privacy policy (version {PRIVACY_POLICY_VERSION}) for my family and children."
-    )
+    consent = forms.BooleanField(error_messages={"required": "Please agree to the privacy notice to enroll."})
+    # The notice version the page showed: the consent records it, even if a newer one is published meanwhile.
+    notice_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    marketing = forms.BooleanField(label=MARKETING_CONSENT_TEXT, required=False)
     payment_method_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=255)
     idempotency_key = SubmissionKeyField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.notice = privacy_notice_current()
+        if self.notice is not None:
+            self.fields["consent"].label = lessons_consent_text(self.notice)
+            self.fields["notice_version"].initial = self.notice.version
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from accounts.policy import PRIVACY_POLICY_VERSION
 from enrollment.models import Enrollment
 from scheduling.models import Student
 from scheduling.slots import Window
@@ -20,6 +19,7 @@ class ChildInput:
     instrument_id: int
     level: str = Student.Level.BEGINNER
     lesson_minutes: int = 30
+    photos: bool = False  # the guardian's opt-in to photos and recordings of this child's lessons
 
     @classmethod
     def from_cleaned(cls, data: Mapping[str, Any]) -> "ChildInput":
@@ -31,6 +31,7 @@ class ChildInput:
             data["instrument"].pk,
             data["level"],
             data["lesson_minutes"],
+            data.get("photos", False),
         )
 
 
@@ -45,7 +46,9 @@ class EnrollmentInput:
     parent_last_name: str = ""
     email: str = ""
     phone: str = ""
-    policy_version: str = PRIVACY_POLICY_VERSION
+    # The privacy notice version the family was shown (the page's); None: the current one (an API client).
+    notice_version: int | None = None
+    marketing: bool = False  # the parent's opt-in to the school's news
     source: str = Enrollment.Source.WEB
 
 

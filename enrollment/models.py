@@ -351,3 +351,42 @@ class EnrollmentChange(models.Model):
 
     def __str__(self) -> str:
         return f"Change of {self.enrollment.student}'s weekly lesson from {self.effective_on:%-d %b %Y}"
+
+
+class ChildConsent(models.Model):
+    """A guardian's consent for one child (PIPEDA: a guardian consents for a young child), kept as given: the notice
+    version and the exact words shown, who gave it, when, and when it was withdrawn. Giving it again after a
+    withdrawal is a new row, so the history stays."""
+
+    class Purpose(models.TextChoices):
+        LESSONS = "lessons", "Lessons and their records, as the privacy notice says"
+        PHOTOS = "photos", "Photos and recordings of lessons"
+
+    student = models.ForeignKey("scheduling.Student", related_name="consents", on_delete=models.CASCADE)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    notice = models.ForeignKey("cedarheights.PrivacyNotice", related_name="+", on_delete=models.PROTECT)
+    text_shown = models.TextField(help_text="The words the guardian agreed to, as they were shown.")
+    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, related_name="+", on_delete=models.SET_NULL)
+    given_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["student", "purpose", "-given_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=F("given_at")),
+                name="child_consent_withdrawn_after_given",
+            ),
+            models.CheckConstraint(condition=~Q(text_shown=""), name="child_consent_text_shown"),
+            models.UniqueConstraint(
+                fields=["student", "purpose"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="child_consent_one_in_force",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student}: {self.get_purpose_display()} (notice v{self.notice.version})"

@@ -17,6 +17,7 @@ from django.db import IntegrityError, OperationalError
 from accounts.models import User
 from cedarheights.errors import TryAgain
 from cedarheights.pipeline import run_pipeline
+from cedarheights.selectors import privacy_notice_current
 from enrollment.inputs import EnrollmentInput
 from enrollment.models import Enrollment
 from enrollment.selectors import submission_enrollments
@@ -66,6 +67,9 @@ def enrollment_submit(
     """
     if done := submission_enrollments(idempotency_key=idempotency_key):
         return done
+    # Read before the run's transaction: a database with no notice yet publishes the first one now, committed, so
+    # concurrent runs never race to publish it inside theirs.
+    privacy_notice_current()
     if form.payment_method_id:
         enrollment_card_offered.send(sender=Enrollment, payment_method_id=form.payment_method_id)
     for _attempt in range(SUBMIT_ATTEMPTS):

@@ -15,16 +15,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Family, User, normalize_email
-from accounts.services import consent_record, family_create, parent_create, set_password_link_build
+from accounts.services import family_create, marketing_consent_give, parent_create, set_password_link_build
 from cedarheights.emails import email_owner, email_parents, email_queue
 from cedarheights.errors import DomainError, InvalidInput
+from cedarheights.models import PrivacyNotice
 from cedarheights.pipeline import step
 from cedarheights.roles import is_parent
-from cedarheights.selectors import school_settings_get
+from cedarheights.selectors import privacy_notice_current, privacy_notices_published, school_settings_get
+from enrollment.consents import child_consent_give
 from enrollment.emails import welcome_parent_content, welcome_teacher_queue
 from enrollment.errors import AddressHasAccount, NotWaitlisted
 from enrollment.inputs import EnrollmentInput, child_key
-from enrollment.models import Enrollment
+from enrollment.models import ChildConsent, Enrollment
 from enrollment.selectors import (
     child_already_enrolled,
     first_regular_lesson,
@@ -57,6 +59,7 @@ class EnrollmentContext:
     # The account an anonymous submission's address already has: nothing is booked, its owner is written to.
     address_owner: User | None = None
     enrollments: list[Enrollment] = field(default_factory=list)
+    notice: PrivacyNotice | None = None  # the privacy notice version consented to
     # enrollment id → the slot found with each fitting teacher, the assignment rules' choice first
     slots: dict[int, list[Slot]] = field(default_factory=dict)
 
@@ -83,7 +86,13 @@ def validate_enrollment(ctx: EnrollmentContext) -> None:
             if not getattr(form, name).strip():
                 raise _field_error(name, "Please fill this in.")
     if not form.consent:
-        raise _field_error("consent", "Please agree to the privacy policy to enroll.")
+        raise _field_error("consent", "Please agree to the privacy notice to enroll.")
+    if form.notice_version is None:
+        ctx.notice = privacy_notice_current()
+    else:
+        ctx.notice = privacy_notices_published().filter(version=form.notice_version).first()
+    if ctx.notice is None:
+        raise _field_error("consent", "This privacy notice version is unknown: please read the current one and agree.")
     # The owner enrolling from a phone call may leave the card to the family (billing starts once they add it).
     if form.source != Enrollment.Source.ADMIN and not form.payment_method_id.startswith("pm_"):
         raise _field_error("payment_method_id", "Please add a card.")
@@ -117,8 +126,9 @@ def validate_enrollment(ctx: EnrollmentContext) -> None:
 
 @step("Create the family's account")
 def create_family_account(ctx: EnrollmentContext) -> None:
-    """The parent (no usable password: a set-password link follows), the family, consent, each child. The family,
-    the parent and the consent are made by the account services, whose audit rows name who sent the form (no one,
+    """The parent (no usable password: a set-password link follows), the family, each child and the guardian's
+    consents for them (the notice version and the words shown). The family, the parent and the parent's own
+    consent are made by the account services, whose audit rows name who sent the form (no one,
     for a family enrolling without signing in).
 
     An address that already has an account is never attached to a new family, nor revealed: the family is
@@ -147,7 +157,8 @@ def create_family_account(ctx: EnrollmentContext) -> None:
             phone=form.phone.strip(),
         )
         ctx.new_account = True
-    consent_record(actor=ctx.user, family=ctx.family, given_by=ctx.parent, policy_version=form.policy_version)
+    if form.marketing:
+        marketing_consent_give(actor=ctx.user, parent=ctx.parent, notice=ctx.notice)
     for n, child in enumerate(form.children):
         student = student_create(
             actor=ctx.user,
@@ -158,6 +169,9 @@ def create_family_account(ctx: EnrollmentContext) -> None:
             instrument_id=child.instrument_id,
             level=child.level,
         )
+        purposes = [ChildConsent.Purpose.LESSONS] + ([ChildConsent.Purpose.PHOTOS] if child.photos else [])
+        for purpose in purposes:
+            child_consent_give(actor=ctx.user, student=student, purpose=purpose, given_by=ctx.parent, notice=ctx.notice)
         enrollment = enrollment_create(
             student=student,
             instrument_id=child.instrument_id,

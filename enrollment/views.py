@@ -75,6 +75,8 @@ def enrollment_forms_submit(request, forms, *, source: str) -> uuid.UUID | None:
         windows=windows_from_cleaned(_filled(windows)),
         tuition_plan_id=details.cleaned_data["tuition_plan"].pk,
         consent=details.cleaned_data["consent"],
+        notice_version=details.cleaned_data["notice_version"],
+        marketing=details.cleaned_data["marketing"],
         payment_method_id=details.cleaned_data["payment_method_id"] or "",
         source=source,
         **(parent.cleaned_data if parent else {}),

@@ -214,6 +214,12 @@ class Student(models.Model):
         validators=[no_control_characters],
         help_text="The child's id in the spreadsheet they were imported from: importing it again finds them.",
     )
+    photos_allowed = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Whether a parent's consent to photos and recordings of this student's lessons is in force (set "
+        "by enrollment's consent services with the consent, so a teacher's pages can say it).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

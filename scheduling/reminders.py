@@ -16,12 +16,14 @@ its moment has passed (after midnight, after the window closed) sends nothing la
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 from django.utils import timezone
 
 from accounts.models import ReminderPreference, User
-from accounts.selectors import reminders_turned_off
-from cedarheights.emails import email_keys_used, email_queue
+from accounts.selectors import reminder_wanted, reminders_turned_off
+from cedarheights.emails import email_consent_check, email_keys_used, email_queue
+from cedarheights.models import EmailLog
 from cedarheights.selectors import school_settings_get
 from scheduling.models import Lesson
 from scheduling.selectors import cancellation_notice_given, cancellation_window_closes, lessons_of_days, local_midnight
@@ -36,6 +38,23 @@ DST_HOUR = timedelta(hours=1)
 # The lessons a cancellation with notice earns a make-up credit for (enrollment's credit rules): a weekly lesson
 # earns one, a make-up gives its credit back; a demo or a drop-in has no window to remind of.
 CREDIT_KINDS = (Lesson.Kind.REGULAR, Lesson.Kind.MAKEUP)
+
+
+# Each reminder's email and the kind of reminder a person turns off to stop it.
+REMINDER_TEMPLATES = {
+    "lessons_tomorrow": Kind.LESSONS_TOMORROW,
+    "teaching_tomorrow": Kind.TEACHING_TOMORROW,
+    "cancel_window": Kind.CANCEL_WINDOW,
+}
+
+
+def _still_wanted(log: EmailLog, *, kind: str) -> bool:
+    """A reminder queued before its recipient turned its kind off is not sent."""
+    return reminder_wanted(kind=kind, email=log.recipient)
+
+
+for _template, _kind in REMINDER_TEMPLATES.items():
+    email_consent_check(_template)(partial(_still_wanted, kind=_kind))
 
 
 def lessons_tomorrow_key(user_id: int, day: date) -> str:

@@ -843,6 +843,13 @@ def student_names_correct(*, parent, names: dict[int, tuple[str, str]]) -> list[
     return list(children.values())
 
 
+def student_photos_allowed_set(*, student: Student, allowed: bool) -> Student:
+    """Enrollment's photo consent, given or withdrawn (in its transaction): what the teacher's pages show."""
+    Student.objects.filter(pk=student.pk).update(photos_allowed=allowed)
+    student.photos_allowed = allowed
+    return student
+
+
 def student_teacher_assign(*, actor, student: Student, teacher: Teacher) -> Student:
     """A teacher takes the student (enrollment booked their demo lesson): the student becomes active."""
     changes = {"teacher": [str(student.teacher or ""), str(teacher)], "status": [student.status, Student.Status.ACTIVE]}

@@ -33,9 +33,10 @@ def _fresh_school_settings_cache():
 
 @pytest.fixture
 def school(db):
-    from cedarheights.selectors import school_settings_get
+    from cedarheights.selectors import privacy_notice_current, school_settings_get
     from cedarheights.services import school_settings_update
 
+    privacy_notice_current()  # the notice migration 0018 publishes, which a flushed (transactional) database lost
     return school_settings_update(
         school_settings=school_settings_get(),
         time_zone="America/Toronto",

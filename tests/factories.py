@@ -5,10 +5,12 @@ from django.conf import settings
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from accounts.models import ConsentRecord, Family, User
+from accounts.models import Family, User
 from billing.models import LedgerEntry, LessonFee, Payment
+from cedarheights.selectors import privacy_notice_current
+from enrollment.consents import consent_text
 from enrollment.inputs import ChildInput, EnrollmentInput
-from enrollment.models import Enrollment, TuitionPlan
+from enrollment.models import ChildConsent, Enrollment, TuitionPlan
 from scheduling.models import AcademicYear, Closure, Instrument, Room, Student, Teacher, Term, WeeklyAvailability
 from scheduling.slots import Window
 from tests.stripe_server import LocalStripe
@@ -155,13 +157,17 @@ class EnrollmentFactory(DjangoModelFactory):
     idempotency_key = factory.Faker("uuid4", cast_to=None)
 
 
-class ConsentFactory(DjangoModelFactory):
-    class Meta:
-        model = ConsentRecord
+class ChildConsentFactory(DjangoModelFactory):
+    """A guardian's consent to the current privacy notice for their child, as enrollment records it."""
 
-    family = factory.SubFactory(FamilyFactory)
-    purpose = ConsentRecord.Purpose.PRIVACY_POLICY
-    policy_version = "2026-09"
+    class Meta:
+        model = ChildConsent
+
+    student = factory.SubFactory(StudentFactory)
+    purpose = ChildConsent.Purpose.LESSONS
+    notice = factory.LazyFunction(privacy_notice_current)
+    text_shown = factory.LazyAttribute(lambda consent: consent_text(consent.purpose, consent.notice))
+    given_by = factory.LazyAttribute(lambda consent: consent.student.family.parents.first())
     given_at = factory.Faker("past_datetime", tzinfo=UTC)
 
 

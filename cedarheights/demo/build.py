@@ -11,22 +11,22 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import ConsentRecord, Family, User
-from accounts.policy import PRIVACY_POLICY_VERSION
-from accounts.services import consent_record, family_create, parent_create, staff_create
+from accounts.models import Family, User
+from accounts.services import family_create, parent_create, staff_create
 from billing.handoffs import billing_handoffs_recover
 from cedarheights.demo import fakes
 from cedarheights.demo.audit_reads import audit_reads_tell
 from cedarheights.demo.billing import month_of_billing
 from cedarheights.demo.calendars import calendar_links_give
+from cedarheights.demo.consents import consents_tell
 from cedarheights.demo.fees import fees_tell
 from cedarheights.demo.history import school_history_seed
 from cedarheights.demo.lesson_week import lesson_week_tell
 from cedarheights.demo.lifecycle import lifecycle_tell
 from cedarheights.demo.payroll import payroll_tell
-from cedarheights.demo.privacy import privacy_tell
 from cedarheights.demo.privacy_requests import privacy_requests_tell
 from cedarheights.demo.reminders import reminders_tell
+from cedarheights.demo.retention import retention_tell
 from cedarheights.demo.school import (
     ADMIN_PASSWORD,
     BILLING,
@@ -46,7 +46,9 @@ from cedarheights.demo.school import (
     school_year,
 )
 from cedarheights.demo.tuition import tuition_tell
-from enrollment.models import Enrollment, TuitionPlan
+from cedarheights.selectors import privacy_notice_current, privacy_notices_published
+from enrollment.consents import child_consent_give
+from enrollment.models import ChildConsent, Enrollment, TuitionPlan
 from enrollment.services import enrollment_create, tuition_plan_create
 from scheduling.models import (
     AcademicYear,
@@ -119,9 +121,10 @@ def _demo_school_build(*, today: date) -> dict[str, int]:
     calendar_links_give()
     school_history_seed(today=today)  # a year of history, so the dashboard's charts have months to show
     # Before payroll: the pay periods reach back to the first lesson, which is now three years old.
-    privacy_tell(today=today, owner=User.objects.get(email=OWNER.email))  # families past their period, a breach
+    retention_tell(today=today, owner=User.objects.get(email=OWNER.email))  # families past their period, a breach
     payroll_tell(today=today)  # after the lesson week: its outcomes are what teachers are paid for
     fees_tell(today=today, owner=User.objects.get(email=OWNER.email))
+    consents_tell(owner=User.objects.get(email=OWNER.email))  # notice v2, photo and news consents, withdrawals
     privacy_requests_tell(today=today, owner=User.objects.get(email=OWNER.email))  # after the history it exports
     audit_reads_tell()  # staff's and a teacher's reads, so the admin's audit log shows them
     fakes.worker_died_mid_work()
@@ -204,7 +207,7 @@ def _calendar(year: DemoYear) -> list[Term]:
 
 
 def _family(story: DemoFamily, catalogue: Catalogue, *, term: Term, consented_on: date, today: date) -> None:
-    """The family, its parent (who agreed to the privacy policy before the school year), and its children."""
+    """The family, its parent, and its children (with their parent's consent for each)."""
     family = Family.objects.filter(name=story.name).first() or family_create(
         actor=None,
         name=story.name,
@@ -225,23 +228,27 @@ def _family(story: DemoFamily, catalogue: Catalogue, *, term: Term, consented_on
             phone=story.parent.phone,
         ),
     )
-    consents = ConsentRecord.objects.filter(
-        family=family, purpose=ConsentRecord.Purpose.PRIVACY_POLICY, policy_version=PRIVACY_POLICY_VERSION
-    )
-    if not consents.exists():
-        consent = consent_record(actor=None, family=family, given_by=parent, policy_version=PRIVACY_POLICY_VERSION)
-        fakes.consent_backdate(consent=consent, given_on=consented_on)
     for child in story.children:
-        _child(family, child, catalogue, term=term, today=today)
+        _child(family, child, catalogue, term=term, today=today, parent=parent, consented_on=consented_on)
 
 
-def _child(family: Family, child: DemoChild, catalogue: Catalogue, *, term: Term, today: date) -> None:
-    """The child and their enrollment: with a teacher, booked by the owner, with a few weeks of lessons; without
-    one, sent through the online form and waitlisted."""
+def _child(
+    family: Family, child: DemoChild, catalogue: Catalogue, *, term: Term, today: date, parent: User, consented_on: date
+) -> None:
+    """The child, their parent's consent to the first privacy notice for them (before the school year), and their
+    enrollment: with a teacher, booked by the owner, with a few weeks of lessons; without one, sent through the
+    online form and waitlisted."""
     teacher = catalogue.teachers.get(child.teacher_email)
     student = Student.objects.filter(
         family=family, first_name=child.first_name, last_name=child.last_name
     ).first() or _student(family, child, catalogue, teacher=teacher)
+    if not student.consents.filter(purpose=ChildConsent.Purpose.LESSONS).exists():
+        # The version before the owner's v2 (cedarheights/demo/consents.py); a database without one publishes it now.
+        first_notice = privacy_notices_published().last() or privacy_notice_current()
+        consent = child_consent_give(
+            actor=None, student=student, purpose=ChildConsent.Purpose.LESSONS, given_by=parent, notice=first_notice
+        )
+        fakes.consent_backdate(consent=consent, given_on=consented_on)
     key = uuid.uuid5(DEMO_NAMESPACE, f"{family.name}/{child.first_name}")
     if Enrollment.objects.filter(idempotency_key=key).exists():
         return

@@ -6,7 +6,7 @@
   once due, stops at Stripe's "No such invoice".
 - The published demo passwords: `password_set` validates every password, and refuses these ones (too like the
   teachers' @cedarheights.test addresses); the demo's people sign in with them all the same.
-- The day each family agreed to the privacy policy, before the school year: `consent_record` records now.
+- The day each parent consented for their children, before the school year: `child_consent_give` records now.
 - The published calendar links: `calendar_feed_issue` makes a random secret shown once; the demo's printed links
   are derived from the site's secret key (cedarheights.demo.calendars), so `make run` prints them on every start.
 - What a worker killed mid-work leaves: an email whose send was never recorded, a billing hand-off lost.
@@ -16,13 +16,13 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from accounts.models import ConsentRecord, Family, User
+from accounts.models import Family, User
 from billing.models import BillingProfile, TuitionSubscription
 from cedarheights.demo.school import LOST_HANDOFF_CARD, LOST_HANDOFF_FAMILY, UNCONFIRMED_FAMILY
 from cedarheights.emails import UNCONFIRMED_REASON, email_parents
 from cedarheights.models import EmailLog
 from cedarheights.selectors import school_settings_get
-from enrollment.models import Enrollment
+from enrollment.models import ChildConsent, Enrollment
 from scheduling.calendar_feeds import token_hash
 from scheduling.models import CalendarFeed, Lesson
 
@@ -37,9 +37,9 @@ def calendar_token_publish(*, feed: CalendarFeed, token: str) -> None:
     CalendarFeed.objects.filter(pk=feed.pk).update(token_hash=token_hash(token))
 
 
-def consent_backdate(*, consent: ConsentRecord, given_on: date) -> None:
+def consent_backdate(*, consent: ChildConsent, given_on: date) -> None:
     given_at = datetime.combine(given_on, time(12), tzinfo=school_settings_get().zone)
-    ConsentRecord.objects.filter(pk=consent.pk).update(given_at=given_at)
+    ChildConsent.objects.filter(pk=consent.pk).update(given_at=given_at)
 
 
 def stripe_customer(*, family: Family, slug: str, card_last4: str, card_exp_year: int) -> BillingProfile:

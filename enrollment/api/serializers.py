@@ -99,6 +99,9 @@ class ChildSerializer(Serializer):
     instrument = serializers.PrimaryKeyRelatedField(queryset=Instrument.objects.filter(active=True))
     level = serializers.ChoiceField(choices=Student.Level.choices, default=Student.Level.BEGINNER)
     lesson_minutes = serializers.ChoiceField(choices=Enrollment.LessonMinutes.choices, default=30)
+    photos = serializers.BooleanField(
+        default=False, help_text="The guardian's opt-in to photos and recordings of this child's lessons."
+    )
 
 
 class WindowSerializer(Serializer):
@@ -128,7 +131,18 @@ class EnrollmentCreateSerializer(Serializer):
     children = ChildSerializer(many=True, min_length=1, max_length=6)
     windows = WindowSerializer(many=True, min_length=1, max_length=14)
     tuition_plan = OfferedPlanField()
-    consent = serializers.BooleanField(help_text="Agreement to the privacy policy (its version is recorded).")
+    consent = serializers.BooleanField(
+        help_text="The guardian's agreement, for each child, to the privacy notice (/privacy/): its version and the "
+        "words are recorded per child."
+    )
+    notice_version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        help_text="The privacy notice version shown to the family; omitted: the current one.",
+    )
+    marketing = serializers.BooleanField(default=False, help_text="The parent's opt-in to the school's news email.")
     payment_method_id = StrictCharField(max_length=255, help_text="From Stripe.js's createPaymentMethod.")
 
 

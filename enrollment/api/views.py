@@ -101,6 +101,8 @@ class EnrollmentCreateApi(APIView):
             windows=windows_from_cleaned(data["windows"]),
             tuition_plan_id=data["tuition_plan"].pk,
             consent=data["consent"],
+            notice_version=data["notice_version"],
+            marketing=data["marketing"],
             payment_method_id=data["payment_method_id"],
             parent_first_name=data["parent_first_name"],
             parent_last_name=data["parent_last_name"],

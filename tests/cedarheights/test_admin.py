@@ -28,7 +28,7 @@ from billing.services.dunning import payment_failure_open
 from billing.services.ledger import payment_record_succeeded
 from billing.services.subscriptions import billing_start
 from cedarheights.demo.history import HISTORY_FAMILY_NAMES
-from cedarheights.demo.privacy import RETENTION_FAMILY_NAMES
+from cedarheights.demo.retention import RETENTION_FAMILY_NAMES
 from cedarheights.models import AuditEvent, EmailLog, PipelineRun
 from cedarheights.pipeline import run_pipeline
 from cedarheights.selectors import school_settings_get
@@ -41,8 +41,8 @@ from scheduling.services import lesson_create, lesson_outcome_set, lesson_teache
 from tests.billing.stripe_events import event, sign
 from tests.factories import (
     AvailabilityFactory,
+    ChildConsentFactory,
     ClosureFactory,
-    ConsentFactory,
     EnrollmentFactory,
     InstrumentFactory,
     LedgerEntryFactory,
@@ -116,7 +116,7 @@ def add_more_rows() -> None:
         teacher = TeacherFactory(instruments=[InstrumentFactory(name=f"Extra instrument {n}")])
         AvailabilityFactory(teacher=teacher)
         student = StudentFactory(family=parent.family, teacher=teacher)
-        ConsentFactory(family=parent.family, given_by=parent)
+        ChildConsentFactory(student=student, given_by=parent)
         plan = TuitionPlanFactory()
         EnrollmentFactory(student=student, tuition_plan=plan, status="waitlisted")
         subscription = TuitionSubscription.objects.create(family=parent.family, tuition_plan=plan, status="active")
@@ -212,7 +212,7 @@ def test_the_index_shows_the_owners_first_numbers(owner, client):
     figures = response.context["figures"]
     # the demo's eight children, its waiting child, its decline of this month and the two of last month given up on
     # (demo/fees.py); and what of the year's history (demo/history.py) is still so, and the family waitlisted for
-    # thirteen months the retention job lists (demo/privacy.py)
+    # thirteen months the retention job lists (demo/retention.py)
     history = {"student__family__name__in": HISTORY_FAMILY_NAMES + RETENTION_FAMILY_NAMES}
     active = 8 + Student.objects.filter(family__name__in=HISTORY_FAMILY_NAMES, status="active").count()
     waiting = 1 + Enrollment.objects.filter(status="waitlisted", **history).count()

@@ -13,14 +13,14 @@ from billing.models import Payment, PaymentFailure, PayPeriod, PayRate, Receipt,
 from billing.selectors import family_balance_cents
 from cedarheights.demo import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_PASSWORD
 from cedarheights.demo.history import HISTORY_FAMILY_NAMES
-from cedarheights.demo.privacy import RETENTION_FAMILY_NAMES
+from cedarheights.demo.retention import RETENTION_FAMILY_NAMES
 from cedarheights.models import AuditEvent, EmailLog, PipelineRun
-from enrollment.models import Enrollment, EnrollmentChange, EnrollmentPause
+from enrollment.models import ChildConsent, Enrollment, EnrollmentChange, EnrollmentPause
 from scheduling.calendar_feeds import calendar_feed_issue
 from scheduling.models import CalendarFeed, Closure, Lesson, Student, Teacher
 
 # The dashboard's year of history (cedarheights.demo.history) and the families past their retention period
-# (cedarheights.demo.privacy): the past, not this month's stories.
+# (cedarheights.demo.retention): the past, not this month's stories.
 HISTORY = HISTORY_FAMILY_NAMES + RETENTION_FAMILY_NAMES
 
 
@@ -54,6 +54,12 @@ def test_the_demo_is_made_through_the_services_that_audit_accounts_and_children(
         ("user", "create"): User.objects.count(),
         ("family", "create"): Family.objects.count(),
         ("consentrecord", "create"): ConsentRecord.objects.count(),
+        ("consentrecord", "update"): ConsentRecord.objects.exclude(withdrawn_at=None).count(),  # news stopped
+        ("childconsent", "create"): ChildConsent.objects.count(),
+        ("childconsent", "update"): ChildConsent.objects.exclude(withdrawn_at=None).count(),  # photos withdrawn
+        # the owner's notice v2: written as a draft, then published (cedarheights/demo/consents.py)
+        ("privacynotice", "create"): 1,
+        ("privacynotice", "update"): 1,
         ("student", "create"): Student.objects.count(),
         ("student", "update"): Student.objects.exclude(teacher=None).count(),  # a teacher assigned
         # each outcome recorded once (the year of history's lessons were written as the past, in bulk)

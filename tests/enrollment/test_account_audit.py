@@ -6,21 +6,22 @@ from datetime import date
 
 import pytest
 
-from accounts.models import ConsentRecord, Family, User
+from accounts.models import Family, User
 from cedarheights.models import AuditEvent, PipelineRun
+from cedarheights.selectors import privacy_notice_current
 from enrollment import pipelines
 from enrollment.inputs import ChildInput
-from enrollment.models import Enrollment
+from enrollment.models import ChildConsent, Enrollment
 from enrollment.pipelines import enrollment_submit
 from tests.enrollment.test_page import page_data
 from tests.factories import EnrollmentInputFactory, ParentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-ACCOUNT_MODELS = ("family", "user", "consentrecord")
+ACCOUNT_MODELS = ("family", "user", "childconsent")
 
 
 def account_audit_rows() -> dict[str, AuditEvent]:
-    """model name → the one audit row about a family, a user or a consent record."""
+    """model name → the one audit row about a family, a user or a child's consent."""
     events = AuditEvent.objects.filter(object_type__model__in=ACCOUNT_MODELS).select_related("object_type")
     rows = {event.object_type.model: event for event in events}
     assert len(rows) == events.count(), "at most one row per kind of record"
@@ -42,10 +43,10 @@ def test_the_owner_enrolling_by_phone_is_named_in_the_audit_rows_of_the_family_t
     assert {event.action for event in rows.values()} == {AuditEvent.Action.CREATE}
     assert rows["family"].object_id == str(parent.family_id)
     assert rows["user"].object_id == str(parent.pk)
-    assert rows["consentrecord"].object_id == str(ConsentRecord.objects.get(family=parent.family).pk)
+    assert rows["childconsent"].object_id == str(ChildConsent.objects.get(student__family=parent.family).pk)
     assert rows["user"].changes["email"] == [None, "new.parent@example.com"]
     assert "password" not in rows["user"].changes
-    assert rows["consentrecord"].changes["policy_version"] == [None, form.policy_version]
+    assert rows["childconsent"].changes["notice"] == [None, str(privacy_notice_current())]
 
 
 def test_the_phone_page_names_the_signed_in_owner_in_the_audit_rows(owner_client, school_ready):
@@ -71,8 +72,8 @@ def test_a_signed_in_parent_enrolling_another_child_is_named_in_the_audit_row_of
     enrollment_submit(form=EnrollmentInputFactory(children=[child]), idempotency_key=uuid.uuid4(), user=parent)
 
     rows = account_audit_rows()
-    assert rows.keys() == {"consentrecord"}  # the family and the parent already existed
-    assert rows["consentrecord"].actor == parent
+    assert rows.keys() == {"childconsent"}  # the family and the parent already existed
+    assert rows["childconsent"].actor == parent
 
 
 class LastStepFailed(Exception):
@@ -89,5 +90,5 @@ def test_an_enrollment_that_fails_at_its_last_step_leaves_no_account_and_no_audi
         enrollment_submit(form=EnrollmentInputFactory(), idempotency_key=uuid.uuid4())
 
     assert not Family.objects.exists() and not User.objects.filter(email="new.parent@example.com").exists()
-    assert not ConsentRecord.objects.exists() and not AuditEvent.objects.exists()
+    assert not ChildConsent.objects.exists() and not AuditEvent.objects.exists()
     assert PipelineRun.objects.get(pipeline="enrollment").failed_step == "hand_off_to_billing"

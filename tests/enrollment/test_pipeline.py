@@ -6,11 +6,12 @@ from datetime import date, time, timedelta
 import pytest
 from django.core import mail
 
-from accounts.models import ConsentRecord, Family, User
+from accounts.models import Family, User
 from billing.models import TuitionSubscription
 from cedarheights.errors import InvalidInput
 from cedarheights.models import PipelineRun
-from enrollment.models import Enrollment
+from cedarheights.selectors import privacy_notice_current
+from enrollment.models import ChildConsent, Enrollment
 from enrollment.pipelines import enrollment_submit
 from scheduling.models import Lesson, Student
 from scheduling.slots import Window
@@ -46,7 +47,12 @@ def test_two_children_get_a_teacher_a_demo_lesson_their_weekly_slot_emails_and_b
         assert first.end_at - first.start_at == timedelta(minutes=enrollment.lesson_minutes)
     parent = User.objects.get(email="new.parent@example.com")
     assert not parent.has_usable_password() and parent.family.students.count() == 2
-    assert ConsentRecord.objects.get(family=parent.family).policy_version == "2026-09"
+    consents = ChildConsent.objects.filter(student__family=parent.family)
+    assert {(c.student.first_name, c.purpose, c.given_by) for c in consents} == {
+        ("Lucia", "lessons", parent),
+        ("Mateo", "lessons", parent),
+    }
+    assert {c.notice for c in consents} == {privacy_notice_current()} and all(c.text_shown for c in consents)
     welcome = next(m for m in mail.outbox if m.to == ["new.parent@example.com"])
     assert "/accounts/welcome/" in welcome.body and "Lucia" in welcome.body and "Mateo" in welcome.body
     assert [a[0] for a in welcome.attachments] == ["demo-lucia.ics", "demo-mateo.ics"]

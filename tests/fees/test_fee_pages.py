@@ -51,7 +51,7 @@ def test_the_billing_page_shows_the_fee_and_the_make_up_lessons_which_change_no_
     registration_fee_charge(family=ParentFactory().family, on=this_year.start_date)  # another family's: not shown
 
     client = signed_in(parent)
-    with django_assert_max_num_queries(22):  # the whole page: tuition lines of two months too
+    with django_assert_max_num_queries(23):  # the whole page: tuition lines of two months too, the privacy officer
         page = client.get("/billing/").content.decode()
 
     assert family_balance_cents(family_id=family.pk) == balance_before == 5_000

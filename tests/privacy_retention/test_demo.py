@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Breach, Family
-from cedarheights.demo.privacy import LEFT, WAITING
+from cedarheights.demo.retention import LEFT, WAITING
 from cedarheights.privacy_retention import FINANCIAL, INACTIVE, LESSONS, retention_plan
 
 pytestmark = pytest.mark.django_db

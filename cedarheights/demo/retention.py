@@ -195,7 +195,7 @@ def breach_with_notices(*, today: date, owner: User) -> None:
     breach.save()
 
 
-def privacy_tell(*, today: date, owner: User) -> None:
+def retention_tell(*, today: date, owner: User) -> None:
     if Family.objects.filter(name=LEFT).exists():
         return
     family_who_left_three_years_ago(today=today, owner=owner)
