@@ -38,7 +38,14 @@ from billing.models import (
 )
 from cedarheights.models import AuditEvent, EmailLog
 from cedarheights.selectors import school_settings_get
-from enrollment.models import Enrollment, EnrollmentChange, EnrollmentPause, MakeupCredit, MakeupCreditEntry
+from enrollment.models import (
+    ChildConsent,
+    Enrollment,
+    EnrollmentChange,
+    EnrollmentPause,
+    MakeupCredit,
+    MakeupCreditEntry,
+)
 from scheduling.models import Lesson, Student, WeeklyLesson
 
 # Never exported, whatever model holds them: secrets that guard the family's account, and bulky copies.
@@ -72,15 +79,23 @@ def _name(person) -> str:
 
 
 def family_consent_datasets(family: Family) -> list[Dataset]:
-    """The family's consents: the one place every consent record joins the export (add a dataset here for a new
-    kind of consent, e.g. one per child)."""
+    """The family's consents: the one place every consent record joins the export."""
+    given_by = {"given_by_name": lambda consent: _name(consent.given_by)}
     return [
         Dataset(
             "consents",
-            "Each consent given for the family, the policy version, who gave it, when, and when withdrawn.",
-            ConsentRecord.objects.filter(family=family).order_by("pk"),
-            labels={"given_by_name": lambda consent: _name(consent.given_by)},
-        )
+            "Each consent a guardian gave for a child (lessons under the privacy notice, photos and recordings): the "
+            "notice version, the words shown, who gave it, when, and when withdrawn.",
+            ChildConsent.objects.filter(student__family=family).select_related("given_by").order_by("pk"),
+            labels=given_by,
+        ),
+        Dataset(
+            "news_consents",
+            "Each parent's consent to the school's news by email: the notice version, the words shown, when given "
+            "and when withdrawn.",
+            ConsentRecord.objects.filter(family=family).select_related("given_by").order_by("pk"),
+            labels=given_by,
+        ),
     ]
 
 

@@ -21,7 +21,7 @@ from enrollment.models import Enrollment
 from scheduling.models import Lesson, Student
 from scheduling.services import student_names_correct
 from tests.e2e.conftest import browser_page  # noqa: F401  (the browser tests' headless page, for test_browser)
-from tests.factories import ConsentFactory, EnrollmentFactory, ParentFactory, PaymentFactory, StudentFactory
+from tests.factories import ChildConsentFactory, EnrollmentFactory, ParentFactory, PaymentFactory, StudentFactory
 
 
 @dataclass
@@ -43,7 +43,7 @@ def _history(week, owner, *, parent, student, enrollment, hour: int, amount_cent
     cancelled = week.lesson_on(today + timedelta(days=10), hour=hour, student=student)
     lesson_cancel_by_family(lesson=cancelled, actor=parent, reason="Family trip")
     payment_record_succeeded(payment=PaymentFactory(family=parent.family, amount_cents=amount_cents))
-    ConsentFactory(family=parent.family, given_by=parent)
+    ChildConsentFactory(student=student, given_by=parent)
     student_names_correct(parent=parent, names={student.pk: (student.first_name, "Nguyen")})
     correction = correction_request_raise(
         family=parent.family, parent=parent, about="Date of birth", requested_change="It is a year earlier."
