@@ -110,6 +110,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         "The access request cannot do this now: already answered, already extended, or past its first 30 days.",
     ),
     "export_gone": (410, "The data export's link was already used once, or it expired: ask for a new export."),
+    "privacy_notice_published": (409, "A published privacy notice never changes: write a new version instead."),
+    "news_already_sent": (409, "This school news email was sent already: it goes once."),
     "outside_availability": (409, "The time is outside the teacher's availability."),
     "too_late": (409, "Too late for that cancellation: the lesson started, or the notice window makes it a late one."),
     "no_sick_pass_left": (409, "The enrollment has used every sick pass of the term."),

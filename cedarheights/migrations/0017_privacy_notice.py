@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-version'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='privacy_notice_version_from_one'), models.UniqueConstraint(condition=models.Q(('published_at__isnull', True)), fields=('published_at',), name='privacy_notice_one_draft', nulls_distinct=False)],
+                'constraints': [models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='privacy_notice_version_from_one'), models.UniqueConstraint(models.Value(True), condition=models.Q(('published_at__isnull', True)), name='privacy_notice_one_draft')],
             },
         ),
         pgtrigger.migrations.AddTrigger(
