@@ -43,6 +43,7 @@ def family_anonymise(*, family: Family) -> Family:
     family.street = family.city = family.province = family.postal_code = ""
     family.emergency_contact_name = family.emergency_contact_phone = ""
     family.notes = ""
+    family.external_id = ""  # an imported family's id may be a parent's email
     family.anonymised_at = timezone.now()
     family.save()
     # The event names no replaced value: the audit table keeps what it is given for good.

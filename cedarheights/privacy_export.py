@@ -9,6 +9,7 @@ export zips themselves."""
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from billing.models import (
     WithdrawalSettlement,
 )
 from cedarheights.models import AuditEvent, EmailLog
-from cedarheights.selectors import school_settings_get
+from cedarheights.selectors import privacy_officer, school_settings_get
 from enrollment.models import (
     ChildConsent,
     Enrollment,
@@ -63,11 +64,19 @@ class Dataset:
     exclude: frozenset[str] = frozenset()
     labels: dict[str, Callable[[models.Model], object]] = field(default_factory=dict)
 
+    def _fields(self) -> list[str]:
+        meta = self.records.model._meta
+        return [f.attname for f in meta.concrete_fields if f.attname not in LEFT_OUT | self.exclude]
+
+    def columns(self) -> list[str]:
+        """The CSV's header: written for an empty kind too, so a family sees what such a record would hold."""
+        return [*self._fields(), *self.labels]
+
     def rows(self) -> list[dict]:
-        concrete = [f for f in self.records.model._meta.concrete_fields if f.attname not in LEFT_OUT | self.exclude]
+        fields = self._fields()
         return [
             {
-                **{f.attname: getattr(record, f.attname) for f in concrete},
+                **{name: getattr(record, name) for name in fields},
                 **{column: label(record) for column, label in self.labels.items()},
             }
             for record in self.records
@@ -206,9 +215,10 @@ def family_datasets(family: Family) -> list[Dataset]:
         *family_consent_datasets(family),
         Dataset(
             "emails",
-            "Every email the school sent to the parents' addresses (the text as sent).",
+            "Every email the school sent to the parents' addresses: the text as sent, its links removed.",
             EmailLog.objects.annotate(address=Lower("recipient")).filter(address__in=addresses).order_by("pk"),
-            exclude=frozenset({"related_type", "related_id", "dedupe_key"}),
+            exclude=frozenset({"related_type", "related_id", "dedupe_key", "text_body"}),
+            labels={"text_as_sent": lambda email: LINK.sub("[link removed]", email.text_body)},
         ),
         Dataset(
             "audit_events",
@@ -235,12 +245,10 @@ def _json_ready(rows: list[dict]) -> str:
     return json.dumps(rows, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
 
 
-def _csv(rows: list[dict]) -> str:
+def _csv(dataset: Dataset, rows: list[dict]) -> str:
     """One row per record; a nested value (an audit event's changes) as JSON in its cell."""
-    if not rows:
-        return ""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer = csv.DictWriter(out, fieldnames=dataset.columns())
     writer.writeheader()
     for row in rows:
         writer.writerow(
@@ -258,8 +266,13 @@ def family_export_zip(family: Family) -> tuple[bytes, dict[str, int]]:
         archive.writestr("README.txt", _readme(family, collected))
         for dataset, rows in collected:
             archive.writestr(f"json/{dataset.name}.json", _json_ready(rows))
-            archive.writestr(f"csv/{dataset.name}.csv", _csv(rows))
+            archive.writestr(f"csv/{dataset.name}.csv", _csv(dataset, rows))
     return buffer.getvalue(), counts
+
+
+# A link in an email may still work (a set-password link, a calendar feed, another export): one parent's link must not
+# reach the other parent through the family's zip, and a link is no information about the family.
+LINK = re.compile(r"https?://\S+")
 
 
 def _readme(family: Family, collected: Iterable[tuple[Dataset, list[dict]]]) -> str:
@@ -270,6 +283,7 @@ def _readme(family: Family, collected: Iterable[tuple[Dataset, list[dict]]]) -> 
             {
                 "family": family,
                 "school": school_settings_get(),
+                "officer": privacy_officer(),
                 "made_at": timezone.localtime(timezone.now(), school_settings_get().zone),
                 "datasets": [(dataset, len(rows)) for dataset, rows in collected],
             }

@@ -7,6 +7,7 @@ finds nothing left to do.
 Never touched: a family on legal hold (an open access or correction request), one that owes or is owed money, one
 with an enrollment still running; the breach register; the audit table."""
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -32,6 +33,8 @@ from scheduling.retention import (
     family_students_anonymise,
     family_students_pending_anonymisation,
 )
+
+logger = logging.getLogger(__name__)
 
 LESSONS = "lessons"  # lesson records and notes past their period after the family's last lesson
 INACTIVE = "inactive"  # never a regular lesson, and no activity for the period
@@ -101,6 +104,7 @@ class RetentionOutcome:
     families_anonymised: list[int] = field(default_factory=list)
     families_descriptions_removed: list[int] = field(default_factory=list)
     families_held: list[int] = field(default_factory=list)
+    families_failed: list[int] = field(default_factory=list)
     failed_signins_deleted: int = 0
 
 
@@ -220,8 +224,13 @@ def retention_commit(*, today: date | None = None) -> RetentionOutcome:
     plan = retention_plan(today=today)
     outcome = RetentionOutcome()
     for family_id, changes in plan.changes_by_family().items():
-        _family_apply(
-            family_id=family_id, kinds={change.kind for change in changes}, cutoffs=plan.cutoffs, outcome=outcome
-        )
+        try:
+            _family_apply(
+                family_id=family_id, kinds={change.kind for change in changes}, cutoffs=plan.cutoffs, outcome=outcome
+            )
+        except Exception:
+            # One family's failure (rolled back whole) is logged and tried again tomorrow; the others go on.
+            logger.exception("Retention failed for family %s", family_id)
+            outcome.families_failed.append(family_id)
     outcome.failed_signins_deleted = failed_signins_prune(before=plan.cutoffs.failed_signin)
     return outcome

@@ -58,13 +58,15 @@ def family_students_anonymise(*, family_id: int) -> tuple[int, int]:
     children = 0
     for student in Student.objects.filter(family_id=family_id).select_for_update().order_by("pk"):
         kept_birth = birth_date_kept(student.date_of_birth)
-        if student.first_name == ANONYMISED_FIRST_NAME and student.date_of_birth == kept_birth and not student.notes:
+        already = student.first_name == ANONYMISED_FIRST_NAME and student.date_of_birth == kept_birth
+        if already and not student.notes and not student.external_id:
             continue
         student.first_name = ANONYMISED_FIRST_NAME
         student.last_name = f"#{student.pk}"
         student.date_of_birth = kept_birth
         student.notes = ""
-        student.save(update_fields=["first_name", "last_name", "date_of_birth", "notes"])
+        student.external_id = ""  # an imported child's id may be their name and birthday
+        student.save(update_fields=["first_name", "last_name", "date_of_birth", "notes", "external_id"])
         children += 1
     lessons = _lessons_with_free_text(family_id).update(**dict.fromkeys(LESSON_FREE_TEXT, ""))
     CalendarFeed.objects.filter(family_id=family_id, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -100,3 +100,31 @@ def test_each_dataset_is_json_and_csv_and_the_readme_names_them(nguyens):
     assert {int(row["id"]) for row in lessons} == {ours.shared_lesson.pk, ours.cancelled_lesson.pk}
     assert all(f"- {name} (" in files["README.txt"] for name in names)
     assert "Privacy Commissioner" in files["README.txt"] and "&#x27;" not in files["README.txt"]
+
+
+def test_links_in_emails_sent_are_removed_so_one_parents_link_never_reaches_the_other(nguyens):
+    """Made to fail first: the export carried each email's text as sent, a working set-password link included."""
+    ours, _ = nguyens
+    EmailLog.objects.create(
+        recipient=ours.parent.email,
+        template="welcome_parent",
+        subject="Welcome",
+        status=EmailLog.Status.SENT,
+        text_body="Set your password: https://school.example/accounts/set-password/MQ/secret-token/ (3 days).",
+    )
+
+    files = unzip(family_export_zip(ours.family)[0])
+
+    assert "secret-token" not in "".join(files.values())
+    sent = [row for row in exported(family_export_zip(ours.family)[0])["emails"] if row["subject"] == "Welcome"]
+    assert sent[0]["text_as_sent"] == "Set your password: [link removed] (3 days)."
+
+
+def test_a_kind_with_no_records_still_has_its_csv_header(nguyens):
+    ours, _ = nguyens
+    files = unzip(family_export_zip(ours.family)[0])
+
+    assert (
+        files["csv/enrollment_pauses.csv"].splitlines() and "id" in files["csv/enrollment_pauses.csv"].splitlines()[0]
+    )
+    assert "Questions: " in files["README.txt"] and "the school's owner" not in files["README.txt"]

@@ -13,7 +13,7 @@ from cedarheights.privacy_retention import FINANCIAL, INACTIVE, LESSONS, retenti
 from cedarheights.selectors import school_today
 from enrollment.models import Enrollment
 from scheduling.models import Lesson, Student
-from tests.factories import LedgerEntryFactory
+from tests.factories import LedgerEntryFactory, UserFactory
 from tests.privacy_retention.families import months_before_today, past_family, years_before_today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("school")]
@@ -259,3 +259,30 @@ def test_the_copies_of_the_emails_sent_to_an_anonymised_parent_go_and_others_sta
         still_here.parent.email,
         "Hello",
     )
+
+
+def test_an_imported_familys_and_childs_external_ids_go_with_their_names(gone_three_years):
+    """Made to fail first: an import's ids (a parent's email, a child's name and birthday) outlived the names."""
+    Family.objects.filter(pk=gone_three_years.family.pk).update(external_id="mms:parent@example.com")
+    Student.objects.filter(pk=gone_three_years.student.pk).update(external_id="mms:Ada Nguyen:2015-03-02")
+
+    retention_commit()
+
+    assert Family.objects.get(pk=gone_three_years.family.pk).external_id == ""
+    assert Student.objects.get(pk=gone_three_years.student.pk).external_id == ""
+
+
+def test_one_family_that_fails_is_rolled_back_and_the_others_are_still_done(gone_three_years):
+    """Made to fail first: the first failing family stopped the night's run for every family after it."""
+    other = past_family(name="Okonkwo family")
+    other.lesson_on(years_before_today(3))
+    other.paid_month_on(years_before_today(3))
+    # The address the first family's parent would be given is taken: its anonymisation fails in the database.
+    UserFactory(email=f"former-parent-{gone_three_years.parent.pk}@anonymised.invalid")
+
+    outcome = retention_commit()
+
+    assert outcome.families_failed == [gone_three_years.family.pk]
+    assert outcome.families_anonymised == [other.family.pk]
+    assert Family.objects.get(pk=gone_three_years.family.pk).anonymised_at is None
+    assert Student.objects.get(pk=gone_three_years.student.pk).first_name != "Former student"

@@ -36,6 +36,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Families anonymised: {len(outcome.families_anonymised)}; families' old descriptions replaced: "
                 f"{len(outcome.families_descriptions_removed)}; kept since the plan (hold, balance, enrollment): "
-                f"{len(outcome.families_held)}; failed sign-in records deleted: {outcome.failed_signins_deleted}."
+                f"{len(outcome.families_held)}; failed (logged, tried again next run): "
+                f"{len(outcome.families_failed)}; failed sign-in records deleted: {outcome.failed_signins_deleted}."
             )
         )
