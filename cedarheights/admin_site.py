@@ -11,10 +11,7 @@ ADMIN_GROUPS = [
         [
             "accounts.Family",
             "accounts.User",
-            "enrollment.ChildConsent",
-            "accounts.ConsentRecord",
             "accounts.SchoolNews",
-            "cedarheights.PrivacyNotice",
         ],
     ),
     (
@@ -53,6 +50,20 @@ ADMIN_GROUPS = [
         ],
     ),
     ("Payroll", ["billing.PayPeriod", "billing.PayRate"]),
+    # PIPEDA: what families agreed to, what they asked for, who read their records, and breaches.
+    (
+        "Privacy",
+        [
+            "accounts.AccessRequest",
+            "accounts.CorrectionRequest",
+            "accounts.DataExport",
+            "enrollment.ChildConsent",
+            "accounts.ConsentRecord",
+            "cedarheights.PrivacyNotice",
+            "cedarheights.AuditEvent",
+            "accounts.Breach",
+        ],
+    ),
     (
         "System",
         [
@@ -68,7 +79,6 @@ ADMIN_GROUPS = [
             "djstripe.Customer",
             "djstripe.Subscription",
             "billing.StripeEvent",
-            "cedarheights.AuditEvent",
             "cedarheights.EmailLog",
             "cedarheights.PipelineRun",
         ],

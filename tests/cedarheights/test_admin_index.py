@@ -31,12 +31,16 @@ def test_the_index_groups_the_school_first_and_the_system_last(owner_client):
         "Teachers, lessons and the school&#x27;s calendar",
         "Billing",
         "Payroll",
+        "Privacy",
         "System",
     ]
     assert page.index("The school at a glance") < page.index("Students and enrollments")
     system = page[page.index(">System<") :]
-    for name in ("Auth tokens", "Groups", "Access attempts", "Queued tasks", "Customers", "Audit events", "Email logs"):
+    for name in ("Auth tokens", "Groups", "Access attempts", "Queued tasks", "Customers", "Email logs"):
         assert f">{name}<" in system, name
+    privacy = page[page.index(">Privacy<") : page.index(">System<")]
+    for name in ("Access requests", "Correction requests", "Audit events", "Breaches of security safeguards"):
+        assert f">{name}<" in privacy, name
 
 
 def test_the_sidebar_follows_the_same_order(owner_client):
