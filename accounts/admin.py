@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.breach_notices import breach_commissioner_notice_draft, breach_people_notice_draft
@@ -231,7 +232,9 @@ class BreachAdmin(admin.ModelAdmin):
 
     @admin.display(description="kept at least until")
     def kept_until(self, breach: Breach):
-        return breach.kept_until if breach.pk else "24 months from discovery"
+        if not breach.pk:
+            return "24 months from discovery"
+        return f"{breach.kept_until:%-d %B %Y} (24 months after discovery)"
 
     def get_actions(self, request):
         # One by one, through the page that checks the 24 months: a bulk delete would meet the trigger instead.
@@ -243,6 +246,19 @@ class BreachAdmin(admin.ModelAdmin):
         if obj is not None and school_today() < obj.kept_until:
             return False
         return super().has_delete_permission(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # Said on the change page rather than as a bare 403.
+        breach = self.get_object(request, object_id)
+        if breach is not None and school_today() < breach.kept_until:
+            self.message_user(
+                request,
+                f"This breach is kept until {breach.kept_until:%-d %B %Y} (24 months after its discovery): "
+                "it can be deleted from then on.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:accounts_breach_change", args=[breach.pk]))
+        return super().delete_view(request, object_id, extra_context)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -270,7 +286,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccessRequest)
-class AccessRequestAdmin(admin.ModelAdmin):
+class AccessRequestAdmin(ReadAuditedAdmin, admin.ModelAdmin):
     """Requests for a family's data and their 30-day clock, the most urgent first: a warning from day 20, overdue
     in red. The owner logs one received by email, phone, mail or in person; the actions extend (once), build the
     family's export and record the answer, each through its service."""
@@ -332,10 +348,12 @@ class AccessRequestAdmin(admin.ModelAdmin):
         today = school_today()
         left = access_request.days_left(today)
         if access_request.is_overdue(today):
-            return format_html('<strong style="color:#ba2121">Overdue by {} day{}</strong>', -left, "s"[: -left != 1])
+            return format_html(
+                '<strong class="deadline-overdue">Overdue by {} day{}</strong>', -left, "s"[: -left != 1]
+            )
         if access_request.needs_warning(today):
             return format_html(
-                '<strong style="color:#b35c00">⚠ {} day{} left (day {})</strong>',
+                '<strong class="deadline-warning">⚠ {} day{} left (day {})</strong>',
                 left,
                 "s"[: left != 1],
                 (today - access_request.received_on).days,
@@ -371,6 +389,15 @@ class AccessRequestAdmin(admin.ModelAdmin):
     def extend(self, request, queryset):
         access_request = self._one(request, queryset, "extend")
         if access_request is None:
+            return None
+        if access_request.extended_at is not None:
+            # Said at once: a reason typed for an extension the law does not allow would only be refused.
+            self.message_user(
+                request,
+                f"{access_request.family}'s request was extended already (the law allows one extension): the answer "
+                f"is due {access_request.due_on:%-d %B %Y}.",
+                messages.WARNING,
+            )
             return None
         form = AccessRequestExtendForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -450,7 +477,7 @@ class CorrectionResolveForm(forms.ModelForm):
 
 
 @admin.register(CorrectionRequest)
-class CorrectionRequestAdmin(admin.ModelAdmin):
+class CorrectionRequestAdmin(ReadAuditedAdmin, admin.ModelAdmin):
     """A family's request to correct what they cannot change themselves: the owner corrects it (elsewhere, then
     says what was done here) or keeps the record and annotates the family's disagreement."""
 
@@ -466,13 +493,19 @@ class CorrectionRequestAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @staticmethod
+    def _still_open(correction: CorrectionRequest) -> bool:
+        # Not `status`: a refused form has already set the chosen status on the instance, which would turn the
+        # re-shown page read-only and hide the annotation's error. `resolved_at` is not on the form.
+        return correction.resolved_at is None
+
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is not None and obj.status == CorrectionRequest.Status.OPEN:
+        if obj is not None and self._still_open(obj):
             kwargs["form"] = CorrectionResolveForm
         return super().get_form(request, obj, change, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.status != CorrectionRequest.Status.OPEN:
+        if obj is not None and not self._still_open(obj):
             return [*self.readonly_fields, "status", "annotation"]
         return self.readonly_fields
 
@@ -491,7 +524,7 @@ class CorrectionRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(DataExport)
-class DataExportAdmin(ReadOnlyAdmin):
+class DataExportAdmin(ReadAuditedAdmin, ReadOnlyAdmin):
     """The families' exports: when built, until when the link works, when downloaded (the zip itself is never
     shown here, and is dropped once downloaded)."""
 
@@ -531,4 +564,6 @@ class SchoolNewsAdmin(admin.ModelAdmin):
             except DomainError as error:
                 self.message_user(request, error.message, messages.ERROR)
             else:
-                self.message_user(request, f"“{news.subject}” is going to {queued} parent(s).", messages.SUCCESS)
+                self.message_user(
+                    request, f"“{news.subject}” is going to {queued} parent{'s'[: queued != 1]}.", messages.SUCCESS
+                )

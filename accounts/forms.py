@@ -1,11 +1,55 @@
+import re
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.core.exceptions import ValidationError
 
 from accounts.models import User
 from accounts.selectors import ReminderChoice
 from accounts.services import password_set
 from cedarheights.selectors import school_settings_get
 from cedarheights.validators import no_control_characters
+
+# Canada's provinces and territories by their postal codes: what Family.province (two letters) holds.
+PROVINCES = [
+    ("AB", "Alberta"),
+    ("BC", "British Columbia"),
+    ("MB", "Manitoba"),
+    ("NB", "New Brunswick"),
+    ("NL", "Newfoundland and Labrador"),
+    ("NS", "Nova Scotia"),
+    ("NT", "Northwest Territories"),
+    ("NU", "Nunavut"),
+    ("ON", "Ontario"),
+    ("PE", "Prince Edward Island"),
+    ("QC", "Quebec"),
+    ("SK", "Saskatchewan"),
+    ("YT", "Yukon"),
+]
+POSTAL_CODE = re.compile(r"([A-Z]\d[A-Z]) ?(\d[A-Z]\d)")
+PHONE_CHARACTERS = re.compile(r"[0-9+().\- ]+")
+
+
+def phone_number(value: str) -> None:
+    """A phone number as people write it (digits, spaces, dashes, dots, brackets, a leading +): 10 to 15 digits."""
+    digits = sum(c.isdigit() for c in value)
+    if not PHONE_CHARACTERS.fullmatch(value) or not 10 <= digits <= 15:
+        raise ValidationError("Enter a phone number, e.g. 416-555-0123.", code="phone")
+
+
+class PostalCodeField(forms.CharField):
+    """A Canadian postal code, kept as Canada Post writes it: upper case, "A1A 1A1"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=10, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        if not (match := POSTAL_CODE.fullmatch(value.upper())):
+            raise ValidationError("Enter a Canadian postal code, e.g. M4E 2K1.", code="postal_code")
+        return f"{match[1]} {match[2]}"
 
 
 class ProfileForm(forms.ModelForm):

@@ -272,8 +272,9 @@ class AccessRequest(models.Model):
         return (self.due_on - today).days
 
     def needs_warning(self, today: date) -> bool:
-        """Open from day 20 after receipt on: the owner is warned."""
-        return self.answered_on is None and (today - self.received_on).days >= self.WARN_AFTER_DAYS
+        """Open with the last 10 days of its period left (day 20 on; day 50 on once extended): the owner is warned."""
+        warn_when_left = self.ANSWER_DAYS - self.WARN_AFTER_DAYS
+        return self.answered_on is None and self.days_left(today) <= warn_when_left
 
     def is_overdue(self, today: date) -> bool:
         return self.answered_on is None and today > self.due_on
@@ -435,6 +436,20 @@ class Breach(models.Model):
 
     def __str__(self) -> str:
         return f"{self.summary} (discovered {self.discovered_on:%Y-%m-%d})"
+
+    def clean(self) -> None:
+        """The constraints above, said on their fields (the database's own message names the constraint)."""
+        errors = {}
+        if self.occurred_on and self.discovered_on and self.occurred_on > self.discovered_on:
+            errors["occurred_on"] = "A breach is discovered on or after the day it occurred."
+        if self.contained_on and self.occurred_on and self.contained_on < self.occurred_on:
+            errors["contained_on"] = "A breach is contained on or after the day it occurred."
+        if self.commissioner_notified_on and not self.commissioner_notice.strip():
+            errors["commissioner_notice"] = "Keep the notice sent to the Commissioner."
+        if self.people_notified_on and not self.people_notice.strip():
+            errors["people_notice"] = "Keep the notice sent to the people affected."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def kept_until(self) -> date:

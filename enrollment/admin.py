@@ -406,7 +406,7 @@ def _uuids(keys: list[str]) -> list[uuid.UUID]:
 
 
 @admin.register(ChildConsent)
-class ChildConsentAdmin(ReadOnlyAdmin):
+class ChildConsentAdmin(ReadAuditedAdmin, ReadOnlyAdmin):
     """Each guardian's consent for a child as given (the notice version and the words shown) and withdrawn: a
     record, never edited (parents give and withdraw from the portal)."""
 

@@ -3,9 +3,11 @@ to correct anything else."""
 
 from django import forms
 
+from accounts.forms import PROVINCES, PostalCodeField, phone_number
 from accounts.models import CorrectionRequest, Family, User
 from accounts.privacy_requests import FAMILY_CORRECTABLE
 from accounts.services import PROFILE_FIELDS
+from cedarheights.validators import no_control_characters
 
 
 class ContactDetailsForm(forms.Form):
@@ -24,6 +26,11 @@ class ContactDetailsForm(forms.Form):
         self.fields["first_name"].label = "Your first name"
         self.fields["last_name"].label = "Your last name"
         self.fields["phone"].label = "Your phone"
+        self.fields["first_name"].required = self.fields["last_name"].required = True
+        self.fields["phone"].validators.append(phone_number)
+        self.fields["emergency_contact_phone"].validators.append(phone_number)
+        self.fields["province"] = forms.ChoiceField(choices=[("", "—"), *PROVINCES], required=False)
+        self.fields["postal_code"] = PostalCodeField(required=False)
 
     def parent_changes(self) -> dict:
         return {n: self.cleaned_data[n] for n in PROFILE_FIELDS if n in self.changed_data}
@@ -40,10 +47,16 @@ class ChildNamesForm(forms.Form):
         self.children = list(children)
         for child in self.children:
             self.fields[f"first_{child.pk}"] = forms.CharField(
-                label=f"{child.first_name}'s first name", max_length=100, initial=child.first_name
+                label=f"{child.first_name}'s first name",
+                max_length=100,
+                initial=child.first_name,
+                validators=[no_control_characters],
             )
             self.fields[f"last_{child.pk}"] = forms.CharField(
-                label=f"{child.first_name}'s last name", max_length=100, initial=child.last_name
+                label=f"{child.first_name}'s last name",
+                max_length=100,
+                initial=child.last_name,
+                validators=[no_control_characters],
             )
 
     def names(self) -> dict[int, tuple[str, str]]:

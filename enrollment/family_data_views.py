@@ -2,6 +2,7 @@
 contact details and the children's names, ask to correct anything else. Parents only, their own family only."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -90,6 +91,8 @@ def family_children_correct(request):
             student_names_correct(parent=request.user, names=form.names())
         except DomainError as error:
             form.add_error(None, error.message)
+        except ValidationError as error:  # the model's own validators, run by the service's full_clean
+            form.add_error(None, error.messages)
         else:
             messages.success(request, "Your children's names are saved.")
             return redirect("family-my-data")

@@ -11,7 +11,7 @@ from accounts.models import AccessRequest, CorrectionRequest, DataExport
 from accounts.privacy_requests import access_request_log, correction_request_raise
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_today
-from tests.factories import ParentFactory
+from tests.factories import ChildConsentFactory, ParentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,8 @@ def test_the_list_puts_the_most_urgent_first_and_marks_day_20_and_overdue(school
 
     assert list(page.context["cl"].result_list) == [overdue, warned, calm]
     body = page.content.decode()
-    assert "Overdue by 3 days" in body and "#ba2121" in body
+    assert '<strong class="deadline-overdue">Overdue by 3 days' in body and "style=" not in body.split("results")[1]
+    assert ".deadline-overdue" in body  # the class's colour, in the page's nonced style
     assert "⚠ 8 days left (day 22)" in body
 
 
@@ -101,11 +102,35 @@ def test_the_extend_action_asks_for_a_reason_then_extends_and_emails(
     assert [m.to for m in mailoutbox] == [[week.parent.email]]
 
 
-def test_extending_a_second_time_is_said_on_the_form(school, owner_client, owner_user):
+def test_extending_a_second_time_is_said_at_once_without_the_reason_form(school, owner_client, owner_user):
     request = _logged(owner_user, 5)
     _action(owner_client, "extend", request, apply="1", reason="First")
-    again = _action(owner_client, "extend", request, apply="1", reason="Second")
-    assert again.status_code == 200 and "one extension" in again.content.decode()
+
+    again = _action(owner_client, "extend", request)
+
+    assert again.status_code == 302
+    page = owner_client.get(again.url).content.decode()
+    assert "extended already (the law allows one extension)" in page and 'name="reason"' not in page
+    request.refresh_from_db()
+    assert request.extension_reason == "First"
+
+
+def test_an_extended_request_is_warned_about_in_its_last_10_days_not_from_day_20(school, owner_client, owner_user):
+    day_25 = _logged(owner_user, 25)
+    day_52 = _logged(owner_user, 52)
+    AccessRequest.objects.update(extended_at=day_25.created_at, extension_reason="Storage")
+    day_25.refresh_from_db()
+    day_52.refresh_from_db()
+
+    assert not day_25.needs_warning(school_today()) and day_52.needs_warning(school_today())
+    body = owner_client.get(CHANGELIST).content.decode()
+    assert "⚠ 8 days left (day 52)" in body and "(day 25)" not in body
+
+
+def test_the_action_pages_show_their_title_once(school, owner_client, owner_user):
+    request = _logged(owner_user, 4)
+    page = _action(owner_client, "mark_answered", request).content.decode()
+    assert page.count("<h1>Record the answer to") == 1
 
 
 def test_the_build_action_builds_the_familys_export(
@@ -140,6 +165,10 @@ def test_an_annotated_correction_is_shown_on_the_familys_page(school, owner_clie
 
     empty = owner_client.post(url, {"status": "annotated", "annotation": ""})
     assert empty.status_code == 200 and CorrectionRequest.objects.get().status == "open"
+    # The error is on the annotation, and the page stays a form to fill in (not read-only).
+    form = empty.context["adminform"].form
+    assert form.errors == {"annotation": ["This field is required."]}
+    assert 'name="annotation"' in empty.content.decode() and 'name="status"' in empty.content.decode()
     done = owner_client.post(url, {"status": "annotated", "annotation": "Parent disputes the no-show."})
 
     assert done.status_code == 302
@@ -154,3 +183,31 @@ def test_open_requests_wait_for_the_owner_on_the_dashboard(school, owner_client,
     _logged(owner_user, 2)
     figures = owner_client.get(reverse("admin:index")).context["figures"]
     assert (figures["access_requests_open"], figures["access_requests_due_soon"]) == (2, 1)
+
+
+def test_the_privacy_admins_showing_a_familys_records_audit_the_read(school, owner_client, owner_user, week):
+    family = week.parent.family
+    access_request = _logged(owner_user, 3, family=family)
+    correction = correction_request_raise(family=family, parent=week.parent, about="Name", requested_change="Mai")
+    export = DataExport.objects.create(family=family, access_request=access_request, requested_by=owner_user)
+    pages = {
+        "accessrequest": access_request,
+        "correctionrequest": correction,
+        "dataexport": export,
+    }
+    for model, record in pages.items():
+        assert owner_client.get(reverse(f"admin:accounts_{model}_change", args=[record.pk])).status_code == 200
+        assert owner_client.get(reverse(f"admin:accounts_{model}_changelist")).status_code == 200
+        read = AuditEvent.objects.filter(action="view", object_type__model=model)
+        assert read.filter(object_id=str(record.pk)).exists(), model
+        assert read.filter(changes__shown=[record.pk]).exists(), model
+
+
+def test_the_childs_consents_admin_audits_the_read(school, owner_client, week):
+    consent = ChildConsentFactory(student=week.student)
+
+    owner_client.get(reverse("admin:enrollment_childconsent_change", args=[consent.pk]))
+    owner_client.get(reverse("admin:enrollment_childconsent_changelist"))
+
+    read = AuditEvent.objects.filter(action="view", object_type__model="childconsent")
+    assert read.filter(object_id=str(consent.pk)).exists() and read.filter(changes__shown=[consent.pk]).exists()

@@ -77,10 +77,15 @@ def test_the_admin_offers_no_delete_before_24_months_and_does_after(owner_client
     old = breach_discovered(school_today() - relativedelta(months=25))
 
     refused = owner_client.get(f"/admin/accounts/breach/{young.pk}/delete/")
+    page = owner_client.get(refused.url).content.decode()
     offered = owner_client.get(f"/admin/accounts/breach/{old.pk}/delete/")
     listed = owner_client.get("/admin/accounts/breach/")
 
-    assert refused.status_code == 403
+    assert refused.status_code == 302 and refused.url == f"/admin/accounts/breach/{young.pk}/change/"
+    kept = f"{young.kept_until:%-d %B %Y}"
+    assert f"This breach is kept until {kept} (24 months after its discovery)" in page
+    assert f"{kept} (24 months after discovery)" in page  # and on the page itself, in the Dates
+    assert Breach.objects.filter(pk=young.pk).exists()
     assert offered.status_code == 200
     assert b"delete_selected" not in listed.content  # no bulk delete around the check
 
@@ -156,3 +161,26 @@ def test_the_register_exports_as_csv(owner_client):
     assert "A laptop with the class lists was stolen" in row and row.endswith(
         ",yes,Passwords changed; police report filed.,,"
     )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"occurred_on": 1}, "occurred_on", "A breach is discovered on or after the day it occurred."),
+        ({"contained_on": -3}, "contained_on", "A breach is contained on or after the day it occurred."),
+        ({"people_notified_on": 0, "people_notice": " "}, "people_notice", "Keep the notice sent to the people"),
+    ],
+)
+def test_dates_in_the_wrong_order_are_said_on_their_fields_not_as_a_constraint(owner_client, changes, field, message):
+    breach = breach_discovered(school_today() - timedelta(days=2))
+    form = owner_client.get(f"/admin/accounts/breach/{breach.pk}/change/").context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields} | {"affected_families": []}
+    for name, value in changes.items():
+        data[name] = (breach.discovered_on + timedelta(days=value)).isoformat() if isinstance(value, int) else value
+
+    response = owner_client.post(f"/admin/accounts/breach/{breach.pk}/change/", data)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert any(message in error for error in errors[field]), errors
+    assert "Constraint" not in response.content.decode()
