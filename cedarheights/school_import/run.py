@@ -13,7 +13,6 @@ from datetime import date, time
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.models import Family, User
 from accounts.services import family_create, family_update, parent_create, staff_create
@@ -21,6 +20,7 @@ from cedarheights.errors import DomainError
 from cedarheights.school_import.columns import MY_MUSIC_STAFF, TEACHERS, Preset
 from cedarheights.school_import.reading import Row, Rows
 from cedarheights.school_import.values import Values
+from cedarheights.selectors import school_today
 from scheduling.errors import ClosureConflict, LessonConflict, OutsideAvailability, WeeklyTimeTaken
 from scheduling.models import Instrument, Student, Teacher, WeeklyAvailability
 from scheduling.services import (
@@ -247,7 +247,6 @@ def teacher_find(text: str) -> Teacher:
 
 def _student(data: StudentValues, *, family: Family, teacher: Teacher | None, actor, outcome: _Outcome) -> Student:
     fields = {
-        "family": family,
         "first_name": data.first_name,
         "last_name": data.last_name,
         "date_of_birth": data.birthday,
@@ -259,7 +258,10 @@ def _student(data: StudentValues, *, family: Family, teacher: Teacher | None, ac
     student = Student.objects.filter(external_id=data.student_id).first()
     if student is None:
         outcome.note(created=True)
-        return student_create(actor=actor, external_id=data.student_id, **fields)
+        return student_create(actor=actor, external_id=data.student_id, family=family, **fields)
+    # An import never moves a child: a file that puts one in another family is more likely wrong than the school.
+    if student.family_id != family.pk:
+        raise RowError("family_id", f"Student {data.student_id} belongs to another family: {student.family}.")
     changed = {name: value for name, value in fields.items() if getattr(student, name) != value}
     if changed:
         outcome.note(changed=True)
@@ -397,7 +399,7 @@ def _row(row: Row, *, preset: Preset, actor, today: date) -> RowResult:
 def school_import_run(*, rows: Rows, actor, commit: bool) -> ImportReport:
     """Try every row; keep them all only when `commit` and no row failed. A dry run (`commit=False`) writes, reads
     its own writes (two rows of one file clash as they would for real) and rolls back."""
-    today = timezone.localdate()
+    today = school_today()
     with transaction.atomic(durable=True):
         results = tuple(_row(row, preset=rows.preset, actor=actor, today=today) for row in rows.rows)
         committed = commit and not any(result.outcome == FAILED for result in results)
