@@ -9,6 +9,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.defaultfilters import pluralize
 from django.urls import path
 from tablib import Dataset
 
@@ -36,6 +37,11 @@ class SchoolImportForm(forms.Form):
     family_file = forms.FileField(
         required=False, help_text="Jackrabbit's family sheet, when it is a separate .csv (same Family ID column)."
     )
+
+
+def rows_counted(count: int) -> str:
+    """“1 row”, “2 rows”: the summary's count."""
+    return f"{count} row{pluralize(count)}"
 
 
 def _uploads(files) -> list[Upload]:
@@ -118,7 +124,7 @@ class SchoolImportAdminMixin:
             if report and report.committed:
                 messages.success(
                     request,
-                    f"Imported: {report.count(NEW)} rows new, {report.count(UPDATED)} changed, "
+                    f"Imported: {rows_counted(report.count(NEW))} new, {report.count(UPDATED)} changed, "
                     f"{report.count(UNCHANGED)} already there. No email was sent.",
                 )
             elif report and not report.failed:

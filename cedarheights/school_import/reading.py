@@ -2,12 +2,14 @@
 by a preset; a Jackrabbit-style pair (a family sheet and a student sheet sharing a Family ID) joined into one row
 per child."""
 
+import csv
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
 from import_export.formats.base_formats import CSV
 from openpyxl import load_workbook
+from tablib.exceptions import InvalidDimensions
 
 from cedarheights.errors import InvalidInput
 from cedarheights.school_import.columns import GENERIC, JACKRABBIT_FAMILY_HEADERS, Preset, preset_for
@@ -70,7 +72,18 @@ def _sheets(upload: Upload) -> list[Sheet]:
             raise InvalidInput(
                 f"{upload.name} is not UTF-8 text: save it as “CSV UTF-8”.", fields={"file": ["Not UTF-8."]}
             ) from error
-        dataset = CSV().create_dataset(text)
+        try:
+            dataset = CSV().create_dataset(text)
+        except InvalidDimensions as error:
+            raise InvalidInput(
+                f"{upload.name} has a row with more cells than the header row (a trailing comma?).",
+                fields={"file": ["A row longer than the headers."]},
+            ) from error
+        except csv.Error as error:  # a field over the csv module's size limit, most often an unclosed quote
+            raise InvalidInput(
+                f"{upload.name} is not a readable CSV file ({error}): check its quotes.",
+                fields={"file": ["Not readable as CSV."]},
+            ) from error
         return [_sheet(upload.name, [list(dataset.headers or []), *[list(row) for row in dataset]])]
     if name.endswith(".xlsx"):
         try:

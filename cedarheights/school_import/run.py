@@ -13,7 +13,6 @@ from datetime import date, time
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.models import Family, User
 from accounts.services import family_create, family_update, parent_create, staff_create
@@ -21,6 +20,7 @@ from cedarheights.errors import DomainError
 from cedarheights.school_import.columns import MY_MUSIC_STAFF, TEACHERS, Preset
 from cedarheights.school_import.reading import Row, Rows
 from cedarheights.school_import.values import Values
+from cedarheights.selectors import school_today
 from scheduling.errors import ClosureConflict, LessonConflict, OutsideAvailability, WeeklyTimeTaken
 from scheduling.models import Instrument, Student, Teacher, WeeklyAvailability
 from scheduling.services import (
@@ -224,11 +224,30 @@ def _guardian_add(guardian: Guardian, *, family: Family, actor, outcome: _Outcom
         raise RowError(f"guardian{guardian.number}_email", f"{guardian.email} is already {whose}.")
 
 
-def _instrument(name: str, *, outcome: _Outcome) -> Instrument:
-    if instrument := Instrument.objects.filter(name__iexact=name).first():
+@dataclass
+class _Known:
+    """What every row looks up, found once per run: the teachers by how the rows name them, and the instruments
+    the school had before the run. What a row creates is not kept here: its savepoint may roll it back."""
+
+    instruments: dict[str, Instrument]
+    teachers: dict[str, Teacher] = field(default_factory=dict)
+
+    @classmethod
+    def before_run(cls) -> "_Known":
+        return cls(instruments={instrument.name.lower(): instrument for instrument in Instrument.objects.all()})
+
+
+def _instrument(name: str, *, known: _Known, outcome: _Outcome) -> Instrument:
+    if instrument := known.instruments.get(name.lower()) or Instrument.objects.filter(name__iexact=name).first():
         return instrument
     outcome.note(created=True)
     return instrument_create(name=name)
+
+
+def _teacher(text: str, *, known: _Known) -> Teacher:
+    if text not in known.teachers:
+        known.teachers[text] = teacher_find(text)
+    return known.teachers[text]
 
 
 def teacher_find(text: str) -> Teacher:
@@ -245,13 +264,15 @@ def teacher_find(text: str) -> Teacher:
     raise RowError("teacher", f"No teacher {text}: import the teachers first, or give a teacher's email.")
 
 
-def _student(data: StudentValues, *, family: Family, teacher: Teacher | None, actor, outcome: _Outcome) -> Student:
+def _student(
+    data: StudentValues, *, family: Family, teacher: Teacher | None, actor, known: _Known, outcome: _Outcome
+) -> tuple[Student, bool]:
+    """The row's child, and whether the row created them."""
     fields = {
-        "family": family,
         "first_name": data.first_name,
         "last_name": data.last_name,
         "date_of_birth": data.birthday,
-        "instrument": _instrument(data.instrument, outcome=outcome),
+        "instrument": _instrument(data.instrument, known=known, outcome=outcome),
         "status": data.status,
     }
     if teacher is not None:
@@ -259,16 +280,21 @@ def _student(data: StudentValues, *, family: Family, teacher: Teacher | None, ac
     student = Student.objects.filter(external_id=data.student_id).first()
     if student is None:
         outcome.note(created=True)
-        return student_create(actor=actor, external_id=data.student_id, **fields)
+        return student_create(actor=actor, external_id=data.student_id, family=family, **fields), True
+    # An import never moves a child: a file that puts one in another family is more likely wrong than the school.
+    if student.family_id != family.pk:
+        raise RowError("family_id", f"Student {data.student_id} belongs to another family: {student.family}.")
     changed = {name: value for name, value in fields.items() if getattr(student, name) != value}
     if changed:
         outcome.note(changed=True)
         student = student_update(actor=actor, student=student, **changed)
-    return student
+    return student, False
 
 
-def _weekly_lesson(lesson: WeeklyTime, *, student: Student, teacher: Teacher, outcome: _Outcome) -> None:
-    standing = list(student.weekly_lessons.filter(ended_on__isnull=True))
+def _weekly_lesson(
+    lesson: WeeklyTime, *, student: Student, student_is_new: bool, teacher: Teacher, outcome: _Outcome
+) -> None:
+    standing = [] if student_is_new else list(student.weekly_lessons.filter(ended_on__isnull=True))
     same = [
         w
         for w in standing
@@ -293,7 +319,7 @@ def _weekly_lesson(lesson: WeeklyTime, *, student: Student, teacher: Teacher, ou
     )
 
 
-def _student_row(row: Row, *, preset: Preset, actor, today: date) -> RowResult:
+def _student_row(row: Row, *, preset: Preset, actor, today: date, known: _Known) -> RowResult:
     data = student_values(row, preset=preset, today=today)
     summary = f"{data.first_name} {data.last_name}".strip()
     if data.errors:
@@ -303,10 +329,14 @@ def _student_row(row: Row, *, preset: Preset, actor, today: date) -> RowResult:
         family = _family(data, actor=actor, outcome=outcome)
         for guardian in data.guardians:
             _guardian_add(guardian, family=family, actor=actor, outcome=outcome)
-        teacher = teacher_find(data.lesson.teacher) if data.lesson else None
-        student = _student(data, family=family, teacher=teacher, actor=actor, outcome=outcome)
+        teacher = _teacher(data.lesson.teacher, known=known) if data.lesson else None
+        student, student_is_new = _student(
+            data, family=family, teacher=teacher, actor=actor, known=known, outcome=outcome
+        )
         if data.lesson:
-            _weekly_lesson(data.lesson, student=student, teacher=teacher, outcome=outcome)
+            _weekly_lesson(
+                data.lesson, student=student, student_is_new=student_is_new, teacher=teacher, outcome=outcome
+            )
     summary = f"{summary}, {family}"
     if data.lesson:
         summary += f"; {data.lesson.start_time:%H:%M} weekly with {teacher}"
@@ -328,7 +358,7 @@ def _windows(values: Values) -> list[tuple[int, time, time]]:
     return windows
 
 
-def _teacher_row(row: Row, *, preset: Preset, actor, today: date) -> RowResult:
+def _teacher_row(row: Row, *, preset: Preset, actor, today: date, known: _Known) -> RowResult:
     values = Values(row.values)
     teacher_id = values.text("teacher_id", required=True, max_length=100)
     first, last = (
@@ -343,7 +373,7 @@ def _teacher_row(row: Row, *, preset: Preset, actor, today: date) -> RowResult:
         return _failed(row, preset, summary, values.errors)
     outcome = _Outcome()
     with transaction.atomic():
-        instruments = [_instrument(name, outcome=outcome) for name in names]
+        instruments = [_instrument(name, known=known, outcome=outcome) for name in names]
         teacher = Teacher.objects.filter(external_id=teacher_id).first()
         if teacher is None:
             user = User.objects.filter(email__iexact=email).first()
@@ -385,10 +415,10 @@ def _refusal(error: Exception) -> dict[str, str]:
     return {"row": "Another record already holds this row's id or email."}  # IntegrityError
 
 
-def _row(row: Row, *, preset: Preset, actor, today: date) -> RowResult:
+def _row(row: Row, *, preset: Preset, actor, today: date, known: _Known) -> RowResult:
     write = _teacher_row if preset is TEACHERS else _student_row
     try:
-        return write(row, preset=preset, actor=actor, today=today)
+        return write(row, preset=preset, actor=actor, today=today, known=known)
     except (RowError, DomainError, ValidationError, IntegrityError) as error:
         name = row.values.get("first_name") or ""
         return _failed(row, preset, f"{name} {row.values.get('last_name') or ''}".strip(), _refusal(error))
@@ -397,9 +427,10 @@ def _row(row: Row, *, preset: Preset, actor, today: date) -> RowResult:
 def school_import_run(*, rows: Rows, actor, commit: bool) -> ImportReport:
     """Try every row; keep them all only when `commit` and no row failed. A dry run (`commit=False`) writes, reads
     its own writes (two rows of one file clash as they would for real) and rolls back."""
-    today = timezone.localdate()
+    today = school_today()
     with transaction.atomic(durable=True):
-        results = tuple(_row(row, preset=rows.preset, actor=actor, today=today) for row in rows.rows)
+        known = _Known.before_run()
+        results = tuple(_row(row, preset=rows.preset, actor=actor, today=today, known=known) for row in rows.rows)
         committed = commit and not any(result.outcome == FAILED for result in results)
         if not committed:
             transaction.set_rollback(True)

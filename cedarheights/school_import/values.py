@@ -99,7 +99,7 @@ class Values:
             return None
         try:
             number = int(float(text))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: "inf", "1e999"
             number = None
         if number is None or not low <= number <= high:
             self.errors[name] = f"“{text}” is not a number from {low} to {high}."

@@ -355,3 +355,6 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Admin exports open in a spreadsheet: a name a parent typed as “=HYPERLINK(…)” is exported as text, not a formula.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True

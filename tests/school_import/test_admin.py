@@ -82,7 +82,7 @@ def test_the_csv_template_has_the_headers_and_an_example_row(owner_client):
     text = owner_client.get(reverse("admin:school_import_file", args=["template.csv"])).content.decode()
 
     headers, example = text.strip().splitlines()
-    assert headers.startswith("Student ID,First Name") and "Maya" in example
+    assert headers.startswith("Student ID,First Name") and "Ayla" in example
 
 
 def test_staff_without_the_add_permissions_cannot_import(client, db):
