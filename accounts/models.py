@@ -1,3 +1,4 @@
+import hashlib
 from datetime import date, datetime, timedelta
 
 import pgtrigger
@@ -319,6 +320,15 @@ class DataExport(models.Model):
 
     def is_downloadable(self, now: datetime) -> bool:
         return self.built_at is not None and self.downloaded_at is None and now < self.expires_at
+
+    def is_spent(self, now: datetime) -> bool:
+        """Built, and downloaded already or past its link's expiry: the family may ask for a new copy."""
+        return self.built_at is not None and not self.is_downloadable(now)
+
+    @staticmethod
+    def link_token_hash(token: str) -> str:
+        """Only this is kept of the emailed link's token."""
+        return hashlib.sha256(token.encode()).hexdigest()
 
 
 class CorrectionRequest(models.Model):

@@ -3,7 +3,6 @@ clock, the family's data export downloadable once, and corrections (made by the 
 by the owner as corrected or annotated). The export's zip is put together above the apps
 (cedarheights/privacy_export.py), which hands it back to `data_export_store`."""
 
-import hashlib
 import secrets
 from datetime import date, timedelta
 
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from accounts.errors import AccessRequestRefused, ExportGone
 from accounts.models import AccessRequest, CorrectionRequest, DataExport, Family, User
+from accounts.selectors import data_export_latest
 from accounts.services import PROFILE_FIELDS, user_update_profile
 from cedarheights.emails import email_parents
 from cedarheights.errors import InvalidInput
@@ -34,12 +34,18 @@ def _locked_family(family: Family) -> Family:
 
 
 @transaction.atomic
-def access_request_ask(*, family: Family, parent: User) -> tuple[AccessRequest, bool]:
+def access_request_ask(*, family: Family, parent: User) -> tuple[AccessRequest, bool, bool]:
     """A parent asks in the portal for the family's data: a request received today (the school's day), and its
-    export built at once. One open request at a time: asking again returns the open one (and False)."""
+    export built at once. One open request at a time: asking again returns the open one (not created), with a new
+    copy of the data when the last one was downloaded or its link expired (a download that failed half-way must not
+    leave the family waiting for the owner). Returns (request, created, new copy)."""
     _locked_family(family)
     if open_request := AccessRequest.objects.filter(family=family, answered_on__isnull=True).first():
-        return open_request, False
+        latest = data_export_latest(family_id=family.pk)
+        spent = latest is not None and latest.is_spent(timezone.now())
+        if spent:
+            data_export_request(actor=parent, access_request=open_request)
+        return open_request, False, spent
     access_request = AccessRequest.objects.create(
         family=family, channel=AccessRequest.Channel.PORTAL, requested_by=parent, received_on=school_today()
     )
@@ -51,7 +57,7 @@ def access_request_ask(*, family: Family, parent: User) -> tuple[AccessRequest, 
         family_id=family.pk,
     )
     data_export_request(actor=parent, access_request=access_request)
-    return access_request, True
+    return access_request, True, True
 
 
 @transaction.atomic
@@ -160,10 +166,6 @@ def data_export_request(*, actor: User, access_request: AccessRequest) -> DataEx
     return export
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def data_export_store(*, export: DataExport, content: bytes, record_counts: dict[str, int]) -> DataExport:
     """Keep a built export's zip and email the family's parents a link that works once, for 7 days; only the
@@ -175,7 +177,7 @@ def data_export_store(*, export: DataExport, content: bytes, record_counts: dict
     now = timezone.now()
     export.content = content
     export.size_bytes = len(content)
-    export.token_hash = _token_hash(token)
+    export.token_hash = DataExport.link_token_hash(token)
     export.built_at = now
     export.expires_at = now + timedelta(days=DataExport.EXPIRES_AFTER_DAYS)
     export.save(update_fields=["content", "size_bytes", "token_hash", "built_at", "expires_at"])
@@ -206,7 +208,7 @@ def data_export_take(*, family_id: int, token: str | None = None, export_id: int
     a second download, or one after the link expired, is refused (ExportGone)."""
     exports = DataExport.objects.select_for_update().filter(family_id=family_id)
     if token is not None:
-        export = exports.filter(token_hash=_token_hash(token)).first()
+        export = exports.filter(token_hash=DataExport.link_token_hash(token)).first()
     else:
         export = exports.filter(pk=export_id, built_at__isnull=False).first()
     now = timezone.now()
@@ -222,7 +224,9 @@ def data_export_take(*, family_id: int, token: str | None = None, export_id: int
 
 @transaction.atomic
 def correction_request_raise(*, family: Family, parent: User, about: str, requested_change: str) -> CorrectionRequest:
-    """A parent asks to correct something they cannot change themselves: logged for the owner."""
+    """A parent asks to correct something they cannot change themselves: logged for the owner. The family's row
+    lock orders it with the retention job, which re-checks its legal hold under the same lock."""
+    _locked_family(family)
     correction = CorrectionRequest(family=family, requested_by=parent, about=about, requested_change=requested_change)
     correction.full_clean()
     correction.save()

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Case, Count, DateField, ExpressionWrapper, F, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from accounts.models import (
     AccessRequest,
@@ -114,6 +115,12 @@ def access_request_open_for(*, family_id: int) -> AccessRequest | None:
 def data_export_latest(*, family_id: int) -> DataExport | None:
     """The family's newest export: building, ready, downloaded or expired (the portal says which)."""
     return DataExport.objects.filter(family_id=family_id).order_by("-created_at", "-pk").first()
+
+
+def data_export_by_link(*, family_id: int, token: str) -> DataExport | None:
+    """The family's export that the emailed link names, while it can still be downloaded."""
+    export = DataExport.objects.filter(family_id=family_id, token_hash=DataExport.link_token_hash(token)).first()
+    return export if export is not None and export.is_downloadable(timezone.now()) else None
 
 
 def correction_requests_of(*, family_id: int) -> QuerySet[CorrectionRequest]:

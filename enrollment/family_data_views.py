@@ -15,7 +15,12 @@ from accounts.privacy_requests import (
     correction_request_raise,
     data_export_take,
 )
-from accounts.selectors import access_request_open_for, correction_requests_of, data_export_latest
+from accounts.selectors import (
+    access_request_open_for,
+    correction_requests_of,
+    data_export_by_link,
+    data_export_latest,
+)
 from cedarheights.errors import DomainError
 from enrollment.family_data_forms import ChildNamesForm, ContactDetailsForm, CorrectionRequestForm
 from enrollment.family_views import parent_only
@@ -29,10 +34,13 @@ def _children(request):
 
 def _page(request, *, details=None, names=None, correction=None, status=200):
     family = request.user.family
+    export = data_export_latest(family_id=family.pk)
+    now = timezone.now()
     context = {
         "access_request": access_request_open_for(family_id=family.pk),
-        "export": data_export_latest(family_id=family.pk),
-        "now": timezone.now(),
+        "export": export,
+        "export_spent": export is not None and export.is_spent(now),
+        "now": now,
         "corrections": correction_requests_of(family_id=family.pk),
         "details": details or ContactDetailsForm(parent=request.user, family=family),
         "names": names or ChildNamesForm(children=_children(request)),
@@ -49,12 +57,18 @@ def family_my_data(request):
 @parent_only
 @require_POST
 def family_data_ask(request):
-    access_request, created = access_request_ask(family=request.user.family, parent=request.user)
+    access_request, created, fresh_copy = access_request_ask(family=request.user.family, parent=request.user)
     if created:
         messages.success(
             request,
             "Request received. Your family's data is being put together: the download link "
             "appears here and is emailed to you in a moment.",
+        )
+    elif fresh_copy:
+        messages.success(
+            request,
+            f"Your request of {access_request.received_on:%-d %B %Y} is still open: a new copy of your data is being "
+            "put together, and its link appears here and is emailed to you in a moment.",
         )
     else:
         messages.info(
@@ -126,12 +140,20 @@ def _download(request, **which):
 
 
 @parent_only
+@require_POST
 def family_data_export(request, export_id: int):
-    """The export's download from the portal: once."""
+    """The export's download from the portal's button: once."""
     return _download(request, export_id=export_id)
 
 
 @parent_only
 def family_data_export_link(request, token: str):
-    """The emailed link (signed in as a parent of the family): once, until it expires."""
-    return _download(request, token=token)
+    """The emailed link (signed in as a parent of the family): opening it shows a button, and the button's POST
+    downloads, once, until it expires. A GET never spends the download: mail scanners open links before people do,
+    and so can another site."""
+    if request.method == "POST":
+        return _download(request, token=token)
+    if data_export_by_link(family_id=request.user.family_id, token=token) is None:
+        gone = ExportGone()
+        return render(request, "enrollment/family/export_gone.html", {"message": gone.message}, status=gone.status)
+    return render(request, "enrollment/family/export_ready.html")

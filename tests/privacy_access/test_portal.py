@@ -66,10 +66,10 @@ def test_the_export_downloads_once_from_the_portal_then_410(parent, django_captu
     export = DataExport.objects.get(family=parent.family)
     url = reverse("family-data-export", args=[export.pk])
 
-    first = client.get(url)
+    first = client.post(url)
     assert first.status_code == 200 and first["Content-Type"] == "application/zip"
     assert exported(first.content)["children"][0]["family_id"] == parent.family_id
-    second = client.get(url)
+    second = client.post(url)
     assert second.status_code == 410 and "no longer available" in second.content.decode()
     export.refresh_from_db()
     assert export.downloaded_at is not None and bytes(export.content) == b""
@@ -80,9 +80,46 @@ def test_the_emailed_link_works_once(parent, mailoutbox, django_capture_on_commi
     _ask(client, django_capture_on_commit_callbacks)
     link = _emailed_link(mailoutbox)
 
-    assert client.get(link).status_code == 200
+    assert client.post(link).status_code == 200
+    assert client.post(link).status_code == 410
     assert client.get(link).status_code == 410
-    assert client.get(reverse("family-data-export", args=[DataExport.objects.get().pk])).status_code == 410
+    assert client.post(reverse("family-data-export", args=[DataExport.objects.get().pk])).status_code == 410
+
+
+def test_opening_the_emailed_link_spends_nothing_until_the_button_is_pressed(
+    parent, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Made to fail first: a GET downloaded and spent the export, so a mail scanner opening the link (or another
+    site sending the browser there) left the family with nothing."""
+    client = parent_client(parent)
+    _ask(client, django_capture_on_commit_callbacks)
+    link = _emailed_link(mailoutbox)
+
+    opened, again = client.get(link), client.get(link)
+
+    assert opened.status_code == again.status_code == 200 and "application/zip" not in opened["Content-Type"]
+    assert "Download your data" in again.content.decode()
+    assert DataExport.objects.get().downloaded_at is None
+    assert client.get(reverse("family-data-export", args=[DataExport.objects.get().pk])).status_code == 405
+    assert client.post(link)["Content-Type"] == "application/zip"
+
+
+def test_after_a_download_the_family_may_ask_for_a_new_copy_under_the_same_request(
+    parent, django_capture_on_commit_callbacks
+):
+    """Made to fail first: while the request stayed open, asking again returned it and built nothing, so a family
+    whose download failed half-way waited for the owner."""
+    client = parent_client(parent)
+    _ask(client, django_capture_on_commit_callbacks)
+    client.post(reverse("family-data-export", args=[DataExport.objects.get().pk]))
+    assert "Ask for a new copy" in client.get(reverse("family-my-data")).content.decode()
+
+    page = _ask(client, django_capture_on_commit_callbacks)
+
+    assert AccessRequest.objects.filter(family=parent.family).count() == 1
+    newest = DataExport.objects.filter(family=parent.family).order_by("-pk").first()
+    assert DataExport.objects.filter(family=parent.family).count() == 2 and newest.built_at is not None
+    assert "a new copy of your data" in page.content.decode()
 
 
 def test_an_expired_link_is_gone(parent, mailoutbox, django_capture_on_commit_callbacks):
@@ -115,9 +152,9 @@ def test_another_familys_parent_cannot_use_the_link(parent, mailoutbox, django_c
     stranger = parent_client(ParentFactory())
     link = _emailed_link(mailoutbox)
 
-    assert stranger.get(link).status_code == 410
-    assert stranger.get(reverse("family-data-export", args=[DataExport.objects.get().pk])).status_code == 410
-    assert parent_client(parent).get(link).status_code == 200  # still unused: the stranger took nothing
+    assert stranger.get(link).status_code == 410 and stranger.post(link).status_code == 410
+    assert stranger.post(reverse("family-data-export", args=[DataExport.objects.get().pk])).status_code == 410
+    assert parent_client(parent).post(link)["Content-Type"] == "application/zip"  # the stranger took nothing
 
 
 def test_the_link_asks_to_sign_in_first(parent, mailoutbox, django_capture_on_commit_callbacks, client):
