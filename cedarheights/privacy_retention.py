@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts.models import Family
@@ -108,6 +109,13 @@ class RetentionOutcome:
     failed_signins_deleted: int = 0
 
 
+def _anonymising(*, children: int, lessons: int) -> str:
+    return (
+        f"anonymise the parents and the family, {children} child{pluralize(children, 'ren')} and the notes of "
+        f"{lessons} lesson{pluralize(lessons)}"
+    )
+
+
 def _day(moment: datetime) -> str:
     return f"{timezone.localtime(moment, school_settings_get().zone):%Y-%m-%d}"
 
@@ -154,7 +162,7 @@ def retention_plan(*, today: date | None = None) -> RetentionPlan:
                         LESSONS,
                         f"last lesson on {_day(history.last_lesson_at)}, more than {school.retain_lesson_years} "
                         f"years ago",
-                        f"parents and family; children still named: {children}; lessons with notes: {lessons}",
+                        _anonymising(children=children, lessons=lessons),
                     )
                 )
         elif row["anonymised_at"] is None:
@@ -171,7 +179,7 @@ def retention_plan(*, today: date | None = None) -> RetentionPlan:
                         INACTIVE,
                         f"never had a regular lesson; last activity on {_day(last_activity)}, more than "
                         f"{school.retain_inactive_months} months ago",
-                        f"parents and family; children still named: {children}; lessons with notes: {lessons}",
+                        _anonymising(children=children, lessons=lessons),
                     )
                 )
         described = family_financial_descriptions_pending(family_id=family_id, before=cutoffs.financial)

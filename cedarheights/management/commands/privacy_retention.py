@@ -13,6 +13,8 @@ def plan_lines(plan: RetentionPlan) -> list[str]:
         lines.extend(f"    {change.kind}: {change.what} ({change.reason})" for change in changes)
     for held in plan.held:
         lines.append(f"Kept: family #{held.family_id} {held.family_name}, due ({', '.join(held.due)}): {held.reason}")
+    if not plan.held:
+        lines.append("Kept although due (a hold, a balance, a running enrollment): none.")
     lines.append(f"Failed sign-in records to delete: {plan.failed_signins}")
     if plan.empty:
         lines.append("Nothing to change.")
