@@ -1,7 +1,9 @@
+import importlib
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog
+from django.apps import apps
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -60,6 +62,12 @@ def test_the_retention_job_leaves_breach_records_as_they_are():
 
 
 def test_the_retention_job_runs_nightly_on_the_worker():
+    # The migration's own function: a transactional test elsewhere may have flushed the row it wrote.
+    migration = importlib.import_module("cedarheights.migrations.0017_privacy_retention_schedule")
+    Schedule.objects.filter(func=migration.NIGHTLY).delete()
+
+    migration.schedule_nightly(apps, None)
+
     [nightly] = Schedule.objects.filter(func="cedarheights.privacy_retention.retention_commit")
 
     assert (nightly.schedule_type, nightly.repeats) == (Schedule.DAILY, -1)
