@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.errors import AccessRequestRefused, ExportGone
 from accounts.models import AccessRequest, CorrectionRequest, DataExport, Family, User
 from accounts.selectors import data_export_latest
-from accounts.services import PROFILE_FIELDS, user_update_profile
+from accounts.services import FAMILY_FIELDS, PROFILE_FIELDS, user_update_profile
 from cedarheights.emails import email_parents
 from cedarheights.errors import InvalidInput
 from cedarheights.models import AuditEvent
@@ -272,14 +272,8 @@ def correction_request_resolve(
     return correction
 
 
-FAMILY_CORRECTABLE = (
-    "street",
-    "city",
-    "province",
-    "postal_code",
-    "emergency_contact_name",
-    "emergency_contact_phone",
-)
+# What a parent corrects themselves: the family's details less its name (the school's label) and the staff's notes.
+FAMILY_CORRECTABLE = tuple(name for name in FAMILY_FIELDS if name not in {"name", "notes"})
 
 
 @transaction.atomic
