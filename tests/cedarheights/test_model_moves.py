@@ -7,13 +7,13 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from billing.models import TuitionSubscription
 from cedarheights.models import AuditEvent
 from enrollment.models import Enrollment, TuitionPlan
 from scheduling.models import Lesson, Student
+from tests.migration_states import migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,18 +22,6 @@ BEFORE_THE_MOVES = [
     ("enrollment", "0004_names_refuse_control_characters"),
     ("billing", "0009_subscription_handoff"),
 ]
-
-
-def migrate(targets):
-    """Migrates the named apps to the targets and gives the models as the database now has them: other apps stay at
-    their newest, except a migration that needed one rolled back (accounts' consent change follows enrollment's)."""
-    MigrationExecutor(connection).migrate(targets)
-    loader = MigrationLoader(connection)
-    applied = set(loader.applied_migrations)
-    newest = [
-        node for node in applied if not any(child.key in applied for child in loader.graph.node_map[node].children)
-    ]
-    return loader.project_state(newest).apps
 
 
 def school_before_the_moves(old):
@@ -79,9 +67,9 @@ def school_before_the_moves(old):
 
 
 def test_a_database_migrated_before_the_moves_keeps_every_row_and_link_after_them():
-    student_id, plan_id, lesson_id, enrollment_id = school_before_the_moves(migrate(BEFORE_THE_MOVES))
+    student_id, plan_id, lesson_id, enrollment_id = school_before_the_moves(migrate_to(BEFORE_THE_MOVES))
 
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
     student = Student.objects.get(pk=student_id)
     assert (student.first_name, student.family.name, student.teacher.user.email) == (

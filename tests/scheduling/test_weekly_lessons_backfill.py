@@ -11,6 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from scheduling.models import Lesson, WeeklyLesson
+from tests.migration_states import migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,10 +20,8 @@ LATEST = [("scheduling", "0010_weekly_lessons_from_booked_lessons")]
 
 
 def _migrate(targets):
-    """Migrates to the targets (what depends on them is unapplied) and gives the models as they were there."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
+    """Migrates to the targets (what depends on them is unapplied) and gives the models as the database has them."""
+    return migrate_to(targets)
 
 
 def test_weekly_times_and_outcomes_come_from_the_lessons_already_booked():
