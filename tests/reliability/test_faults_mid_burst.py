@@ -56,6 +56,7 @@ class Submission:
     payload: dict
     key: str = field(default_factory=lambda: str(uuid.uuid4()))
     answers: list[str] = field(default_factory=list)  # every attempt: a status code or the error's name
+    refusal: str = ""  # the body of a final answer that was not retried, so a failure says why
 
     @property
     def email(self) -> str:
@@ -193,6 +194,7 @@ def _submit(site: Site, submission: Submission) -> None:
             submission.answers.append(str(error.code))
             text = error.read().decode(errors="replace")
             if error.code not in RETRIED or (error.code == 409 and '"try_again"' not in text):
+                submission.refusal = text[:500]
                 return
             retry_after = min(float(error.headers.get("Retry-After") or 0.5), 2.0)
         except OSError as error:  # refused, reset, timed out: the request may or may not have been done
@@ -389,7 +391,7 @@ def test_forty_enrollments_survive_a_killed_worker_and_terminated_connections(si
     )
     print(summary)
     problems = [f"not settled: {', '.join(unsettled)}"] if unsettled else []
-    problems += [f"submission {s.n} ended {s.final} ({s.answers})" for s in submissions if s.final != "202"]
+    problems += [f"submission {s.n} ended {s.final} ({s.answers}) {s.refusal}" for s in submissions if s.final != "202"]
     if codes["500"]:
         problems.append(f"{codes['500']} answers were 500")
     server_errors = site.server.output().count('"status": 500')
