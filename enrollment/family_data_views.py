@@ -128,11 +128,15 @@ def family_correction_request(request):
     return _page(request, correction=form)
 
 
+def _gone(request, gone: ExportGone):
+    return render(request, "enrollment/family/export_gone.html", {"message": gone.message}, status=gone.status)
+
+
 def _download(request, **which):
     try:
         export = data_export_take(family_id=request.user.family_id, **which)
     except ExportGone as gone:
-        return render(request, "enrollment/family/export_gone.html", {"message": gone.message}, status=gone.status)
+        return _gone(request, gone)
     response = HttpResponse(bytes(export.content), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{export.file_name}"'
     response["Cache-Control"] = "no-store"
@@ -154,6 +158,5 @@ def family_data_export_link(request, token: str):
     if request.method == "POST":
         return _download(request, token=token)
     if data_export_by_link(family_id=request.user.family_id, token=token) is None:
-        gone = ExportGone()
-        return render(request, "enrollment/family/export_gone.html", {"message": gone.message}, status=gone.status)
+        return _gone(request, ExportGone())
     return render(request, "enrollment/family/export_ready.html")
