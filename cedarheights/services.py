@@ -45,7 +45,7 @@ def audit_record(
     given; `request` gives the event its request id."""
     found_family_id, found_student_id = audit_subject_ids(obj)
     return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=_audit_actor(actor),
         action=action,
         object_type=ContentType.objects.get_for_model(obj),
         object_id=str(obj.pk),
@@ -110,7 +110,7 @@ def _audit_records(
 ) -> AuditEvent:
     family_ids = {audit_subject_ids(record)[0] for record in records}
     return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=_audit_actor(actor),
         action=action,
         object_type=ContentType.objects.get_for_model(model),
         object_id="",
@@ -120,6 +120,11 @@ def _audit_records(
         family_id=family_ids.pop() if len(family_ids) == 1 else None,
         request_id=getattr(request, "request_id", ""),
     )
+
+
+def _audit_actor(actor):
+    """The person on the event: a signed-in user, or none (the school's own jobs, an anonymous visitor)."""
+    return actor if actor is not None and actor.is_authenticated else None
 
 
 def _audited_reader(user) -> bool:
