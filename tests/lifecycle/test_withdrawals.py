@@ -34,12 +34,15 @@ def local_day(lesson: Lesson):
 
 
 def test_the_last_lesson_is_the_last_one_on_or_before_the_notice_days_across_a_month_end(child):
-    """30 days from today always crosses a month's end; the last Monday lesson inside them is the last lesson."""
+    """30 days cross a month's end from any day but the 1st of a 31-day month (then notice is given on the 2nd);
+    the last Monday lesson inside them is the last lesson."""
     today = school_today()
-    expected = max(local_day(lesson) for lesson in child.lessons() if local_day(lesson) <= today + timedelta(days=30))
-    quote = withdrawal_quote(enrollment=child.enrollment, notice_given_on=today)
-    assert quote.deadline == today + timedelta(days=30)
-    assert quote.deadline.month != today.month or quote.deadline.year != today.year
+    given_on = today if (today + timedelta(days=30)).month != today.month else today + timedelta(days=1)
+    deadline = given_on + timedelta(days=30)
+    expected = max(local_day(lesson) for lesson in child.lessons() if local_day(lesson) <= deadline)
+    quote = withdrawal_quote(enrollment=child.enrollment, notice_given_on=given_on)
+    assert quote.deadline == deadline
+    assert quote.deadline.month != given_on.month or quote.deadline.year != given_on.year
     assert quote.last_lesson_on == expected
     assert quote.deadline - timedelta(days=6) <= expected <= quote.deadline
 
