@@ -251,6 +251,11 @@ def lessons_of_days(*, teacher_id: int | None, first_day: date, last_day: date) 
     return lessons.select_related(*TEACHING_RELATED).order_by("start_at", "pk")
 
 
+# A lesson of an earlier day that its teacher marks stays in their box this long, its Undo at hand.
+JUST_MARKED = timedelta(minutes=30)
+UNDOABLE_OUTCOMES = (Lesson.Outcome.ATTENDED, Lesson.Outcome.NO_SHOW)
+
+
 @dataclass(frozen=True)
 class TeacherWeek:
     """A teacher's page: today and the six days after it, each with its lessons (today first), and the lessons of
@@ -273,10 +278,14 @@ def teacher_week(*, teacher: Teacher, days: int = 7) -> TeacherWeek:
     by_day: dict[date, list[Lesson]] = {today + timedelta(days=n): [] for n in range(days)}
     for lesson in lessons_of_days(teacher_id=teacher.pk, first_day=today, last_day=last_day):
         by_day[lesson.start_at.astimezone(zone).date()].append(lesson)
-    # Today's lessons that ended unmarked are in today's list; the box holds those that began on earlier days, one
-    # that ran past midnight included (by its end it would be in neither).
-    earlier = lessons_unmarked(teacher=teacher, older_than=timedelta(0), now=now).filter(
-        start_at__lt=local_midnight(today, zone)
+    # Today's lessons are in today's list; the box holds those that began on earlier days and ended unmarked, one
+    # that ran past midnight included (by its end it would be in neither), and those just marked, so a wrong tap on
+    # one of them can still be undone.
+    earlier = (
+        Lesson.objects.filter(teacher=teacher, start_at__lt=local_midnight(today, zone), end_at__lt=now)
+        .filter(Q(outcome="") | Q(outcome__in=UNDOABLE_OUTCOMES, outcome_set_at__gte=now - JUST_MARKED))
+        .select_related(*TEACHING_RELATED)
+        .order_by("end_at", "pk")
     )
     return TeacherWeek(today=today, days=list(by_day.items()), still_to_mark=list(earlier))
 
