@@ -18,6 +18,7 @@ from accounts.selectors import data_export_latest
 from accounts.services import FAMILY_FIELDS, PROFILE_FIELDS, user_update_profile
 from cedarheights.emails import email_parents
 from cedarheights.errors import InvalidInput
+from cedarheights.model_validation import model_validate
 from cedarheights.models import AuditEvent
 from cedarheights.outbox import task_enqueue_with_commit
 from cedarheights.selectors import school_today
@@ -69,7 +70,7 @@ def access_request_log(
         family=family, channel=channel, logged_by=actor, received_on=received_on, details=details
     )
     try:
-        access_request.full_clean()
+        model_validate(access_request)
     except ValidationError as error:
         raise InvalidInput("Check the request's details.", fields=error.message_dict) from error
     access_request.save()
@@ -105,7 +106,7 @@ def access_request_extend(*, actor: User, access_request: AccessRequest, reason:
         raise InvalidInput("Say why the answer needs more time.", fields={"reason": ["Required."]})
     access_request.extended_at = timezone.now()
     access_request.extension_reason = reason.strip()
-    access_request.full_clean()
+    model_validate(access_request)
     access_request.save(update_fields=["extended_at", "extension_reason"])
     audit_record(
         actor=actor,
@@ -145,7 +146,7 @@ def access_request_answer(
         )
     access_request.answered_on = answered_on
     access_request.answer_note = note
-    access_request.full_clean()
+    model_validate(access_request)
     access_request.save(update_fields=["answered_on", "answer_note"])
     audit_record(
         actor=actor,
@@ -228,7 +229,7 @@ def correction_request_raise(*, family: Family, parent: User, about: str, reques
     lock orders it with the retention job, which re-checks its legal hold under the same lock."""
     _locked_family(family)
     correction = CorrectionRequest(family=family, requested_by=parent, about=about, requested_change=requested_change)
-    correction.full_clean()
+    model_validate(correction)
     correction.save()
     audit_record(
         actor=parent,
@@ -260,7 +261,7 @@ def correction_request_resolve(
     correction.annotation = annotation.strip()
     correction.resolved_at = timezone.now()
     correction.resolved_by = actor
-    correction.full_clean()
+    model_validate(correction)
     correction.save(update_fields=["status", "annotation", "resolved_at", "resolved_by"])
     audit_record(
         actor=actor,

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.serializers import as_serializer_error
 
 from cedarheights.filters import check_offset
+from cedarheights.model_validation import model_validate
 
 
 class StrictCharField(serializers.CharField):
@@ -124,7 +125,7 @@ class ModelCleanSerializer(ModelSerializer):
             if name not in many:
                 setattr(candidate, name, value)
         try:
-            candidate.full_clean()
+            model_validate(candidate)
         except DjangoValidationError as error:
             raise serializers.ValidationError(as_serializer_error(error)) from error
         return attrs

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from cedarheights.errors import InvalidInput, PrivacyNoticeNotEditable
+from cedarheights.model_validation import model_validate
 from cedarheights.models import AuditEvent, PrivacyNotice, SchoolSettings, WorkerHeartbeat
 from cedarheights.roles import is_school_admin, is_teacher
 from cedarheights.selectors import PRIVACY_OFFICER_CACHE_KEY, SCHOOL_SETTINGS_CACHE_KEY
@@ -21,7 +22,7 @@ SETTINGS_CACHE_KEYS = (SCHOOL_SETTINGS_CACHE_KEY, PRIVACY_OFFICER_CACHE_KEY)
 def school_settings_update(*, school_settings: SchoolSettings, **fields: Any) -> SchoolSettings:
     for name, value in fields.items():
         setattr(school_settings, name, value)
-    school_settings.full_clean()
+    model_validate(school_settings)
     school_settings.save()
     # Dropped now, so this transaction reads its own change, and again after commit, in case another
     # request cached the old row in between.
@@ -174,7 +175,7 @@ def audited_create(*, actor, model: type[models.Model], **fields: Any) -> models
     """Create a family's or a child's record, validated, with its audit event. A related record given as a saved
     instance is not looked up again (it was read from the database)."""
     obj = model(**fields)
-    obj.full_clean(exclude=[name for name, value in fields.items() if _saved(value)])
+    model_validate(obj, exclude=[name for name, value in fields.items() if _saved(value)])
     with transaction.atomic(savepoint=False):
         obj.save()
         audit_record(actor=actor, action="create", obj=obj, changes={k: [None, str(v)] for k, v in fields.items()})
@@ -195,7 +196,7 @@ def audited_update(
     }
     for name, value in fields.items():
         setattr(obj, name, value)
-    obj.full_clean()
+    model_validate(obj)
     with transaction.atomic(savepoint=False):
         obj.save()
         if changes:
@@ -215,7 +216,7 @@ def record_save(record: Record, fields: dict[str, Any]) -> Record:
     for name, value in fields.items():
         if name not in many:
             setattr(record, name, value)
-    record.full_clean()
+    model_validate(record)
     with transaction.atomic(savepoint=False):
         record.save()
         for name in many & fields.keys():
@@ -239,7 +240,7 @@ def privacy_notice_draft_save(*, actor, title: str, body: str, draft: PrivacyNot
     created = draft.pk is None
     before = {"title": draft.title, "body": draft.body}
     draft.title, draft.body = title, body
-    draft.full_clean()
+    model_validate(draft)
     draft.save()
     changes = {name: [old, getattr(draft, name)] for name, old in before.items() if old != getattr(draft, name)}
     audit_record(

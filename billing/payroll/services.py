@@ -13,6 +13,7 @@ from billing.payroll.periods import period_bounds
 from billing.payroll.rules import rate_amount_cents, rate_in_force
 from billing.payroll.selectors import pay_lines_compute, pay_period_unmarked
 from cedarheights.errors import InvalidInput
+from cedarheights.model_validation import model_validate
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_settings_get, school_today
 from cedarheights.services import audit_record
@@ -109,7 +110,7 @@ RATE_FIELDS = ("teacher", "kind", "lesson_minutes", "amount_cents", "currency", 
 def _rate_save(rate: PayRate) -> PayRate:
     """Checked as the table checks it (a form's or a serializer's error, never a 500), then stored."""
     try:
-        rate.full_clean()
+        model_validate(rate)
     except ValidationError as error:
         raise InvalidInput("The pay rate is not valid.", fields=error.message_dict) from error
     try:

@@ -11,6 +11,7 @@ from billing.errors import PromotionCodeRefused
 from billing.models import FamilyDiscount, PromotionCode, PromotionRedemption
 from billing.tuition.stripe_sync import family_items_sync_enqueue
 from cedarheights.errors import InvalidInput
+from cedarheights.model_validation import model_validate
 from cedarheights.models import AuditEvent
 from cedarheights.selectors import school_today
 from cedarheights.services import audit_record, audited_create, audited_update
@@ -77,7 +78,7 @@ def family_discount_set(*, family: Family, kind: str, percent: int, note: str, a
     before = {"kind": discount.kind, "percent": discount.percent} if discount else {}
     discount = discount or FamilyDiscount(family=family)
     discount.kind, discount.percent, discount.note = kind, percent, note
-    discount.full_clean()
+    model_validate(discount)
     discount.save()
     changes = {name: [before.get(name, ""), getattr(discount, name)] for name in ("kind", "percent")}
     audit_record(
