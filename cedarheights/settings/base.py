@@ -115,14 +115,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         **DATABASES["default"].get("OPTIONS", {}),
     }
-# Per process: the school's settings, rate-limit counters, and teachers' free time (kept under a schedule stamp
-# the database changes, so never stale). Room for a large school's teachers over several date ranges.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=20_000)},
+# The school's settings, rate-limit counters, and teachers' free time (kept under a schedule stamp the database
+# changes, so never stale). Without REDIS_URL, per process (room for a large school's teachers over several date
+# ranges); with it, one cache on Redis for every web server and worker, so a rate limit holds across them all.
+# Sessions stay in the database either way.
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cedarheights",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=20_000)},
+        }
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -198,11 +211,12 @@ ANYMAIL = {
     "POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN", default=""),
 }
 
-# django-q2 on the ORM broker: no extra service to run. `retry` exceeds `timeout`, so a task that
-# is still running is never handed to a second worker.
+# django-q2 on the ORM broker: no extra service to run; with REDIS_URL, on its Redis broker (tasks then leave a
+# transaction through the outbox, cedarheights/outbox.py). `retry` exceeds `timeout`, so a task that is still
+# running is never handed to a second worker.
 Q_CLUSTER = {
     "name": "cedarheights",
-    "orm": "default",
+    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
     "workers": env.int("Q_WORKERS", default=2),
     # A task running longer than `timeout` is stopped; a claimed task whose worker never acknowledged it is
     # handed out again after `retry`, which must exceed `timeout` or a slow task would run twice.
