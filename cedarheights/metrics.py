@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Count, Min, Q, Sum
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.utils import timezone
+from django_prometheus import middleware as prometheus_middleware
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.models import OrmQ
@@ -26,7 +27,18 @@ from redis.exceptions import RedisError
 
 from billing.models import PaymentFailure, StripeEvent
 from cedarheights.client_address import client_address
+from cedarheights.error_handlers import json_bad_request
 from cedarheights.models import EmailLog, PipelineRun, StepRun, TaskOutbox, WorkerHeartbeat
+
+
+class PrometheusAfterMiddleware(prometheus_middleware.PrometheusAfterMiddleware):
+    """django-prometheus's, but a Content-Length that is not a number is the 400 gunicorn answers, not the 500 its
+    int() would raise under another server (runserver, `make run`)."""
+
+    def process_request(self, request):
+        if not (request.headers.get("Content-Length") or "0").isdigit():
+            return json_bad_request(request)
+        return super().process_request(request)
 
 
 class SchoolCollector:

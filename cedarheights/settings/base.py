@@ -71,7 +71,7 @@ MIDDLEWARE = [
     "cedarheights.middleware.RejectNulBytesMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into a clear answer.
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "cedarheights.metrics.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cedarheights.urls"

@@ -101,6 +101,10 @@ class TestDjangoFigures:
         )
         assert value(after, "django_db_query_duration_seconds_count", alias="default", vendor="postgresql") > 0
 
+    def test_a_content_length_that_is_not_a_number_is_a_400_not_a_500(self):
+        response = Client(raise_request_exception=False).generic("GET", "/health/live", CONTENT_LENGTH="abc")
+        assert response.status_code == 400
+
     def test_the_redis_cache_counts_its_gets(self):
         """The REDIS_URL block's class, on this test's own Redis database (5), which it empties after."""
         location = "redis://127.0.0.1:6379/5"
