@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 from django.utils import timezone
 from django_q.brokers import get_broker
+from django_q.conf import Conf
 from django_q.models import OrmQ
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
@@ -170,6 +171,22 @@ class TestSchoolFigures:
         assert 600 <= value(figures, "cedarheights_task_oldest_waiting_seconds", where="broker") < 900
         assert value(figures, "cedarheights_tasks_waiting", where="outbox") == 1
         assert 420 <= value(figures, "cedarheights_task_oldest_waiting_seconds", where="outbox") < 720
+
+    def test_on_the_redis_broker_its_queue_length_is_shown_and_no_age(self, monkeypatch):
+        """django-q2's Redis broker on this test's own Redis database (5), which it empties after."""
+        location = "redis://127.0.0.1:6379/5"
+        monkeypatch.setattr(Conf, "ORM", None)
+        monkeypatch.setattr(Conf, "REDIS", location)
+        try:
+            broker = get_broker()
+            for n in range(2):
+                broker.enqueue(f"task {n}")
+            figures = school_figures()
+        finally:
+            redis.Redis.from_url(location).flushdb()
+        assert value(figures, "cedarheights_tasks_waiting", where="broker") == 2
+        assert value(figures, "cedarheights_task_oldest_waiting_seconds", where="broker") is None
+        assert value(figures, "cedarheights_tasks_waiting", where="outbox") == 0
 
     def test_an_empty_queue_is_zero_tasks_aged_zero(self):
         figures = school_figures()
