@@ -5,8 +5,9 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from prometheus_client import Counter
 
-from billing.errors import CardRefused
+from billing.errors import CardRefused, SignatureRefused
 from billing.forms import PromotionCodeForm
 from billing.models import Receipt
 from billing.selectors import family_billing_overview
@@ -19,6 +20,11 @@ from cedarheights.errors import DomainError
 from cedarheights.money import format_cents
 from cedarheights.roles import is_parent
 
+# Not stored anywhere else (a refused delivery writes no row): /metrics shows it, an alert watches it.
+WEBHOOK_SIGNATURES_REFUSED = Counter(
+    "cedarheights_stripe_webhook_signatures_refused", "Webhook deliveries refused for a bad or missing signature."
+)
+
 
 @csrf_exempt  # Stripe signs its deliveries; the signature is checked before anything is stored
 @require_POST
@@ -26,6 +32,8 @@ def stripe_webhook(request):
     try:
         stripe_event_receive(payload=request.body, signature=request.headers.get("Stripe-Signature", ""))
     except DomainError as error:  # a bad signature, a body that is not an event
+        if isinstance(error, SignatureRefused):
+            WEBHOOK_SIGNATURES_REFUSED.inc()
         body = error_body(request, code=error.code, message=error.message, fields=error.fields)
         return JsonResponse(body, status=error.status)
     return HttpResponse(status=200)

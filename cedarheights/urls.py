@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as accounts_views
-from cedarheights import health, privacy_views
+from cedarheights import health, metrics, privacy_views
 from cedarheights.error_handlers import json_bad_request, json_not_found, json_permission_denied, json_server_error
 from scheduling.calendar_views import calendar_feed
 
@@ -39,6 +39,7 @@ urlpatterns = [
     path("cal/<str:token>.ics", calendar_feed, name="calendar-feed"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
+    path("metrics", metrics.metrics, name="metrics"),
 ]
 
 handler400 = json_bad_request

@@ -31,7 +31,7 @@ def database_described() -> str:
     from django.conf import settings
 
     database = settings.DATABASES["default"]
-    if database["ENGINE"] == "django.db.backends.sqlite3":
+    if database["ENGINE"].endswith(".sqlite3"):  # Django's backend, or django-prometheus's subclass of it
         return f"SQLite, file {database['NAME']}"
     return f"PostgreSQL, database {database['NAME']} on {database['HOST'] or 'localhost'}:{database['PORT'] or 5432}"
 

@@ -3,13 +3,14 @@
 Every variable is listed in `.env.example`. With no `DATABASE_URL` the embedded default is SQLite.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF
 
-from cedarheights import stripe_secrets
+from cedarheights import error_reports, stripe_secrets
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "csp",
     "import_export",
     "pgtrigger",
+    "django_prometheus",
     "cedarheights",
     "accounts",
     "scheduling",
@@ -47,6 +49,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times each request between the two (README, "Monitoring").
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "cedarheights.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Above everything that reads the database: an outage anywhere below answers 503, not a 500 (see its module).
@@ -67,6 +71,7 @@ MIDDLEWARE = [
     "cedarheights.middleware.RejectNulBytesMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into a clear answer.
     "axes.middleware.AxesMiddleware",
+    "cedarheights.metrics.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cedarheights.urls"
@@ -115,6 +120,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         **DATABASES["default"].get("OPTIONS", {}),
     }
+# django-prometheus's subclasses of Django's backends count connections, queries and their time for /metrics;
+# `connection.vendor` stays "postgresql" / "sqlite". Swapped after the options above, which read the URL's ENGINE.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 # The school's settings, rate-limit counters, and teachers' free time (kept under a schedule stamp the database
 # changes, so never stale). Without REDIS_URL, per process (room for a large school's teachers over several date
 # ranges); with it, one cache on Redis for every web server and worker, so a rate limit holds across them all.
@@ -123,7 +134,8 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            # django-redis's RedisCache, counting gets, hits and misses for /metrics.
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "cedarheights",
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
@@ -132,6 +144,8 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
+            # Django's own, not django-prometheus's subclass: its get() answers the default for any cached value
+            # that is falsy (0, "", []), which would turn a kept empty answer into a miss.
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=20_000)},
         }
@@ -350,6 +364,26 @@ SPECTACULAR_SETTINGS = {
 
 # `make bench` turns this on to serve its floor view (bench/run.py).
 BENCH_FLOOR = env.bool("BENCH_FLOOR", default=False)
+
+# /metrics (cedarheights/metrics.py, README "Monitoring"): answered to these client addresses (CIDRs, read as
+# TRUSTED_PROXIES says), or to `Authorization: Bearer <METRICS_TOKEN>`; anyone else gets a 404. An empty token
+# opens nothing. With several gunicorn workers, PROMETHEUS_MULTIPROC_DIR (read by prometheus_client itself from
+# the environment) is where each worker writes its figures, and /metrics adds them up.
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1/32", "::1/128"])
+for cidr in METRICS_ALLOWED_ADDRESSES:  # a typo refuses to start rather than answering /metrics with a 500
+    ipaddress.ip_network(cidr, strict=False)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+PROMETHEUS_EXPORT_MIGRATIONS = False  # /health/ready says it; no queries while the app loads
+
+# Error reports to Sentry, only when SENTRY_DSN is set; scrubbed of everyone's data before they leave
+# (cedarheights/error_reports.py).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    error_reports.sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        release=env("SENTRY_RELEASE", default="") or None,
+    )
 
 LOGGING = {
     "version": 1,

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from cedarheights.stripe_secrets import stripe_secret_problems
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import METRICS_TOKEN, env
 
 DEBUG = False
 try:
@@ -17,9 +17,15 @@ if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Production settings need DJANGO_ALLOWED_HOSTS (comma-separated).")
 if stripe_problems := stripe_secret_problems(globals().get):
     raise ImproperlyConfigured("Production settings need Stripe's own values. " + " ".join(stripe_problems))
+# A short token can be guessed from outside; empty is fine (only the allowed addresses reach /metrics).
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters (or empty): `openssl rand -hex 32`.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# Prometheus on the private network scrapes a web server's own port over plain HTTP, by address; a token is only
+# ever sent through the HTTPS proxy (README, "Monitoring").
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
