@@ -22,6 +22,9 @@ max_requests_jitter = max_requests // 10
 # The workers' heartbeat files: in memory when the system has it (Docker's overlay disk can stall them).
 if Path("/dev/shm").is_dir():
     worker_tmp_dir = "/dev/shm"
+# No control socket (gunicornc): its one path per user ($HOME/.gunicorn/gunicorn.ctl) would be shared by every
+# gunicorn of that user on the machine (two app servers, `make bench`), and the image's home is not writable.
+control_socket_disable = True
 # The app writes one JSON line per request (cedarheights/request_log.py): no second access line.
 accesslog = None
 errorlog = "-"
