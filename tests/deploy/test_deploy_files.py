@@ -1,7 +1,8 @@
 """The deployment files, read as Docker, compose and gunicorn read them (no image can be built on this machine).
 
-Made to fail first: with `USER` removed from the Dockerfile, `depends_on` of the worker cut to the databases, and
-gunicorn's worker count fixed at 3, the tests below failed one by one.
+Made to fail first: with `USER` removed from the Dockerfile, `depends_on` of the worker cut to the databases,
+gunicorn's worker count fixed at 3, and the health check's Host left as `.school.example.com`, the tests below
+failed one by one.
 """
 
 import re
@@ -149,3 +150,15 @@ def test_every_variable_compose_and_gunicorn_read_is_in_env_example():
     read = set(re.findall(r"\$\{([A-Z][A-Z0-9_]+)", (ROOT / "compose.yaml").read_text()))
     read |= set(re.findall(r'environ\.get\("([A-Z][A-Z0-9_]+)"', (ROOT / "gunicorn.conf.py").read_text()))
     assert read - documented == set()
+
+
+def test_the_image_health_check_asks_gunicorn_as_caddy_would(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))  # as `python scripts/healthcheck.py` finds its neighbours
+    healthcheck = runpy.run_path(str(ROOT / "scripts" / "healthcheck.py"))
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", ".school.example.com,localhost")
+    monkeypatch.setenv("GUNICORN_BIND", "[::]:8000")
+
+    assert healthcheck["proxy_headers"]() == {"Host": "school.example.com", "X-Forwarded-Proto": "https"}
+    assert healthcheck["local_url"]("/health/live") == "http://127.0.0.1:8000/health/live"
+    monkeypatch.setenv("GUNICORN_BIND", "127.0.0.2:9000")
+    assert healthcheck["local_url"]("/health/ready") == "http://127.0.0.2:9000/health/ready"
