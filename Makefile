@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STRIPE_PORT ?= 8420
 
-.PHONY: run test lint format migrate bench
+.PHONY: run prod-local test lint format migrate bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +29,16 @@ migrate: $(VENV)/.runtime
 run: $(VENV)/.dev migrate
 	$(BIN)/python scripts/run.py --seed-demo --host $(HOST) --port $(PORT) --stripe-port $(STRIPE_PORT)
 
+# What compose.yaml runs, as plain processes: production settings, gunicorn (gunicorn.conf.py) and a worker, on the
+# PostgreSQL and Redis of DATABASE_URL and REDIS_URL (required), after migrate, billing_sync_catalog, collectstatic.
+prod-local: $(VENV)/.runtime
+	$(BIN)/python scripts/prod_local.py
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/hadolint Dockerfile
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .

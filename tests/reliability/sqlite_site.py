@@ -14,6 +14,18 @@ from tests.stripe_server import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def processes_naming(text: str) -> list[int]:
+    """Every running process whose environment holds `text` (a database's file or name: one run's processes)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and text.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile, or not ours
+    return found
+
+
 class SqliteSite:
     """A temporary SQLite database and the environment every process of it runs with."""
 
@@ -36,14 +48,7 @@ class SqliteSite:
 
     def processes(self) -> list[int]:
         """Every running process that works on this database (its environment names the file)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            try:
-                if entry.name.isdigit() and str(self.path).encode() in (entry / "environ").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue  # gone meanwhile, or not ours
-        return found
+        return processes_naming(str(self.path))
 
 
 class Launcher:
