@@ -17,8 +17,10 @@ from django.db import connection, transaction
 
 from accounts.models import Family
 from billing.models import Payment
-from billing.services.ledger import payment_record_succeeded
+from billing.services.ledger import payment_record_failed, payment_record_succeeded
+from billing.webhooks import stripe_event_receive
 from cedarheights.backups import SCRATCH_PREFIX, backup_create, scratch_drop
+from tests.billing.stripe_events import event, sign
 from tests.factories import FamilyFactory, LedgerEntryFactory, PaymentFactory
 from tests.live_servers import database_url
 from tests.stripe_server import ROOT
@@ -74,13 +76,17 @@ def restored_payment_ids(database: str) -> set[int]:
 
 
 def pay_until(stop: threading.Event, family: Family, committed: list[int], paying: threading.Semaphore) -> None:
-    """One family's card payments, each committed with its ledger lines and receipt, on this thread's connection."""
+    """One family's card payments on this thread's connection, each committed with its ledger lines: every other
+    one declined, so its charge stays owed and the family's balance moves."""
     try:
         n = 0
         while not stop.is_set():
             with transaction.atomic():
                 payment = PaymentFactory(family=family, amount_cents=1_000 + n, description="Paid during the backup")
-                payment_record_succeeded(payment=payment)
+                if n % 2:
+                    payment_record_failed(payment=payment, reason="Your card was declined.")
+                else:
+                    payment_record_succeeded(payment=payment)
             committed.append(payment.pk)
             paying.release()
             n += 1
@@ -93,9 +99,9 @@ def test_backup_taken_while_payments_are_written_restores_everything_committed_b
     backup_dir, scratch_databases, local_stripe
 ):
     """The demo school, and payments committed by three threads from before the dump starts until after it ends.
-    Made to fail: with the manifest's figures read after the snapshot's transaction (a second one, on its own
-    snapshot), the payments committed during the dump were in the manifest and not in the dump, and the drill
-    named billing_payment, billing_ledgerentry, billing_receipt and the families' balances."""
+    Made to fail: with the manifest's figures read after the snapshot's transaction (in one of their own), the
+    payments committed during the dump were in the manifest and not in the dump: the drill named the counts of
+    billing_payment, billing_ledgerentry, billing_receipt and the writers' three families' balances."""
     call_command("seed_demo", stdout=StringIO())
     families = list(Family.objects.order_by("pk")[:WRITERS])
     stop, paying, committed = threading.Event(), threading.Semaphore(0), [[] for _ in families]
@@ -136,22 +142,28 @@ def test_a_manifest_that_disagrees_with_its_dump_fails_the_drill_naming_each_dif
     LedgerEntryFactory(family=owing, amount_cents=14_000)
     with transaction.atomic():
         payment_record_succeeded(payment=PaymentFactory(family=paid, amount_cents=9_000))
+    payload = event("balance.available", {"object": "balance"}, event_id="evt_before_the_backup")
+    stripe_event_receive(payload=payload, signature=sign(payload))
     call_command("backup", stdout=StringIO())
     (manifest_path,) = backup_dir.glob("*.manifest.json")
     manifest = json.loads(manifest_path.read_text())
     assert manifest["family_balances_cents"] == {str(owing.pk): 14_000, str(paid.pk): 0}
+    assert manifest["latest_stripe_event_id"] == "evt_before_the_backup"
     manifest["table_row_counts"]["billing_payment"] += 1
     manifest["family_balances_cents"][str(owing.pk)] = 13_500
+    manifest["latest_stripe_event_id"] = "evt_an_older_one"
     manifest_path.write_text(json.dumps(manifest))
 
     drill = manage_py("restore_drill", backup_dir=backup_dir)
 
     assert drill.returncode == 1
-    assert re.search(r"Restore drill failed: row counts .*, family balances .* differ", drill.stderr)
+    failed = r"Restore drill failed: row counts .*, family balances .*, latest Stripe event differ"
+    assert re.search(failed, drill.stderr)
     report = drill.stdout
     assert "table billing_payment: 2 in the manifest, 1 in the restore" in report
     assert f"family {owing.pk}: 13500 in the manifest, 14000 in the restore" in report
-    assert "latest Stripe event: ok" in report and "dump file: ok" in report
+    assert "evt_an_older_one in the manifest, evt_before_the_backup in the restore" in report
+    assert "dump file: ok" in report and "billing_reconcile: ok" in report
     assert drill_databases() == scratch_databases  # dropped, the drill having failed
 
 
