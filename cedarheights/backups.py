@@ -256,7 +256,7 @@ def _compare(manifest: dict, restored: dict) -> list[Check]:
             []
             if expected_event == found_event
             else [f"{expected_event} in the manifest, {found_event} in the restore"],
-            note=str(expected_event),
+            note=expected_event or "none received",
         ),
     ]
 
@@ -267,7 +267,9 @@ def _reconcile_check(*, settings_dict: dict, database: str) -> Check:
     for a real restore to repair, not a fault of the backup. It failing to run is one."""
     result = _manage_py(["billing_reconcile"], settings_dict=settings_dict, database=database)
     if result.returncode != 0:
-        return Check("billing_reconcile", [f"exited {result.returncode}: {result.stderr.strip()[-2000:]}"])
+        # Its own error, without the Stripe client's log lines before it.
+        error = result.stderr[result.stderr.rfind("CommandError:") :].strip()[-2000:]
+        return Check("billing_reconcile", [f"exited {result.returncode}: {error}"])
     return Check("billing_reconcile", note=result.stdout.strip())
 
 
@@ -276,6 +278,8 @@ def restore_drill(*, directory: Path, dump: Path | None = None, keep: bool = Fal
     with its manifest, then run billing_reconcile on it. The scratch database is dropped unless `keep`."""
     settings_dict = _postgres_settings()
     dump = dump or backup_newest(directory=directory)
+    if not dump.is_file():
+        raise DomainError(f"No dump at {dump}.", code="no_backup")
     manifest_path = _manifest_path(dump)
     if not manifest_path.exists():
         raise DomainError(f"{dump} has no manifest ({manifest_path.name}).", code="no_manifest")

@@ -157,7 +157,7 @@ def test_a_manifest_that_disagrees_with_its_dump_fails_the_drill_naming_each_dif
     drill = manage_py("restore_drill", backup_dir=backup_dir)
 
     assert drill.returncode == 1
-    failed = r"Restore drill failed: row counts .*, family balances .*, latest Stripe event differ"
+    failed = r"Restore drill failed on: row counts \(\d+ tables\); family balances \(2 families, cents\); latest Stripe"
     assert re.search(failed, drill.stderr)
     report = drill.stdout
     assert "table billing_payment: 2 in the manifest, 1 in the restore" in report

@@ -27,11 +27,9 @@ class Command(BaseCommand):
         for check in report.checks:
             status = self.style.SUCCESS("ok") if check.ok else self.style.ERROR("DIFFERS")
             self.stdout.write(f"{check.name}: {status}")
-            for difference in check.differences:
-                self.stdout.write(f"  {difference}")
-            if check.note:
-                self.stdout.write("  " + check.note.replace("\n", "\n  "))
+            for line in [*check.differences, check.note] if check.note else check.differences:
+                self.stdout.write("  " + line.replace("\n", "\n  "))
         failed = [check.name for check in report.checks if not check.ok]
         if failed:
-            raise CommandError(f"Restore drill failed: {', '.join(failed)} differ(s) from the manifest.")
+            raise CommandError(f"Restore drill failed on: {'; '.join(failed)}.")
         self.stdout.write(self.style.SUCCESS("Restore drill passed: the restore holds what the manifest says."))
