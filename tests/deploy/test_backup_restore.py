@@ -16,14 +16,14 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from accounts.models import Family
-from billing.models import Payment
+from billing.models import BillingProfile, Payment
 from billing.services.ledger import payment_record_failed, payment_record_succeeded
 from billing.webhooks import stripe_event_receive
 from cedarheights.backups import SCRATCH_PREFIX, backup_create, scratch_drop
 from tests.billing.stripe_events import event, sign
 from tests.factories import FamilyFactory, LedgerEntryFactory, PaymentFactory
 from tests.live_servers import database_url
-from tests.stripe_server import ROOT
+from tests.stripe_server import ROOT, free_port
 
 WRITERS = 3
 DRILL_CHECKS = ("dump file", "migrations", "row counts", "family balances", "latest Stripe event", "billing_reconcile")
@@ -165,6 +165,21 @@ def test_a_manifest_that_disagrees_with_its_dump_fails_the_drill_naming_each_dif
     assert "evt_an_older_one in the manifest, evt_before_the_backup in the restore" in report
     assert "dump file: ok" in report and "billing_reconcile: ok" in report
     assert drill_databases() == scratch_databases  # dropped, the drill having failed
+
+
+@pytest.mark.postgres
+def test_a_restore_that_billing_reconcile_cannot_check_fails_the_drill(backup_dir, scratch_databases):
+    """Stripe out of reach: the restore's billing cannot be checked, and the drill says so. Made to fail: with
+    billing_reconcile's exit status ignored, the drill passed."""
+    BillingProfile.objects.create(family=FamilyFactory(), stripe_customer_id="cus_restored")
+    call_command("backup", stdout=StringIO())
+
+    drill = manage_py("restore_drill", backup_dir=backup_dir, STRIPE_API_HOST=f"http://127.0.0.1:{free_port()}")
+
+    assert drill.returncode == 1
+    assert "Restore drill failed on: billing_reconcile." in drill.stderr
+    assert re.search(r"^billing_reconcile: DIFFERS\n  exited 1: CommandError: .*Stripe", drill.stdout, re.MULTILINE)
+    assert "row counts (" in drill.stdout and drill_databases() == scratch_databases
 
 
 def test_backup_of_a_sqlite_database_is_refused_clearly(tmp_path):
