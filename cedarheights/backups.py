@@ -64,15 +64,14 @@ class DrillReport:
         return all(check.ok for check in self.checks)
 
 
-def _postgres_settings(alias: str = DEFAULT_DB_ALIAS) -> dict:
-    settings_dict = connections[alias].settings_dict
-    if connections[alias].vendor != "postgresql":
+def _postgres_settings() -> dict:
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
         raise DomainError(
-            f"Backups need PostgreSQL; this database is {connections[alias].vendor} "
-            "(copy its file while nothing runs instead).",
+            f"Backups need PostgreSQL; this database is {connection.vendor} (copy its file while nothing runs).",
             code="backup_needs_postgresql",
         )
-    return settings_dict
+    return connection.settings_dict
 
 
 def _pg_env(settings_dict: dict) -> dict[str, str]:
@@ -187,7 +186,10 @@ def _database_url(settings_dict: dict, name: str) -> str:
     if settings_dict["PASSWORD"]:
         credentials += ":" + quote(settings_dict["PASSWORD"], safe="")
     port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
-    return f"postgres://{credentials}@{settings_dict['HOST']}{port}/{quote(name, safe='')}"
+    sslmode = settings_dict.get("OPTIONS", {}).get("sslmode")
+    return f"postgres://{credentials}@{settings_dict['HOST']}{port}/{quote(name, safe='')}" + (
+        f"?sslmode={sslmode}" if sslmode else ""
+    )
 
 
 def _manage_py(args: list[str], *, settings_dict: dict, database: str) -> subprocess.CompletedProcess:
@@ -207,14 +209,13 @@ def _manage_py(args: list[str], *, settings_dict: dict, database: str) -> subpro
 @contextmanager
 def _database_alias(settings_dict: dict, name: str) -> Iterator[str]:
     """A Django connection to the scratch database for the time of a `with`, so the same selectors read it."""
-    alias = name
-    connections.settings[alias] = {**settings_dict, "NAME": name}
+    connections.settings[name] = {**settings_dict, "NAME": name}
     try:
-        yield alias
+        yield name
     finally:
-        connections[alias].close()
-        del connections[alias]
-        del connections.settings[alias]
+        connections[name].close()
+        del connections[name]
+        del connections.settings[name]
 
 
 def _differences(what: str, expected: dict, found: dict) -> list[str]:
