@@ -406,3 +406,7 @@ LOGGING = {
 
 # Admin exports open in a spreadsheet: a name a parent typed as “=HYPERLINK(…)” is exported as text, not a formula.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
+# `manage.py backup` writes its dumps and their manifests here; `manage.py restore_drill` takes the newest
+# (README, "Backups"). Copy them off this machine.
+BACKUP_DIR = Path(env("BACKUP_DIR", default=str(BASE_DIR / "backups")))
