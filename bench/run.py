@@ -962,7 +962,6 @@ def main() -> None:
         "redis_two_servers": {
             "servers": 2,
             "workers_per_server": 2,
-            "redis_url": REDIS_URL,
             "rows": second_rows,
             "enrollments": second_enrollments,
         },
