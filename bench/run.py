@@ -2,15 +2,20 @@
 
 1. Builds a school at scale on PostgreSQL with bulk inserts (once, into a template database); each run
    works on a fresh copy of it, so every run starts from the same school.
-2. Serves it as in production (production settings, DEBUG off, gunicorn, 2 workers) on loopback and
-   drives each endpoint with 8 concurrent clients for a fixed time (then 32 for the floor and the two
-   busiest endpoints). The floor is a constant JSON view through the same middleware: Django's own cost.
-3. Measures in-process: the enrollment pipeline, the billing pipeline (against the local Stripe
-   server), the slot finder for every teacher of one instrument over eight weeks, and a teacher's
-   calendar feed (40 lessons a week over its window: built, cached, not modified).
-4. Prints a table and writes bench/results.json. All traffic stays on 127.0.0.1; it stops by itself.
+2. Pass 1: serves it as in production (production settings, DEBUG off, gunicorn, 2 workers, each
+   process's own cache, django-q2's ORM broker) on loopback and drives each endpoint with 8 concurrent
+   clients for a fixed time (then 32 for the floor and the two busiest endpoints). The floor is a constant
+   JSON view through the same middleware: Django's own cost.
+3. Measures in-process (once, on pass 1's copy): the enrollment pipeline, the billing pipeline (against the
+   local Stripe server), the slot finder for every teacher of one instrument over eight weeks, and a
+   teacher's calendar feed (40 lessons a week over its window: built, cached, not modified).
+4. Pass 2, as several servers run: a fresh copy of the school, `REDIS_URL` set (cache and broker on Redis,
+   its database flushed before and after) and two gunicorn servers of 2 workers each on two loopback ports;
+   the same rows driven again, the clients spread over both servers.
+5. Prints a table per pass and writes bench/results.json. All traffic stays on 127.0.0.1; it stops by itself.
 """
 
+import contextlib
 import gc
 import http.client
 import json
@@ -29,6 +34,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import redis
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PYTHON = sys.executable
@@ -36,6 +43,8 @@ PYTHON = sys.executable
 SCHOOL_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cedarheights_bench_school")
 DATABASE_URL = SCHOOL_URL + "_run"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
+# Pass 2's Redis: a database of its own (the default keeps away from an app's database 0), flushed by the bench.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 STRIPE_KEY = "sk_test_cedarheightslocalstripe000000"
 SCALE = {"teachers": 100, "families": 5000, "students": 8000}
 
@@ -47,8 +56,9 @@ def free_port() -> int:
 
 
 def environment(stripe_url: str, database_url: str = DATABASE_URL) -> dict[str, str]:
+    """Pass 1's: without REDIS_URL, whatever the shell has (pass 2 adds it)."""
     return {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "REDIS_URL"},
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "cedarheights.settings.production",
         "DJANGO_SECRET_KEY": "bench-" + "k" * 50,
@@ -81,8 +91,8 @@ def _name(url: str) -> str:
 
 
 def copy_school() -> None:
-    """A fresh copy of the built school for this run (PostgreSQL copies the template's files: seconds)."""
-    _server(f'DROP DATABASE IF EXISTS "{_name(DATABASE_URL)}"')
+    """A fresh copy of the built school for a pass (PostgreSQL copies the template's files: seconds)."""
+    _server(f'DROP DATABASE IF EXISTS "{_name(DATABASE_URL)}" WITH (FORCE)')
     _server(f'CREATE DATABASE "{_name(DATABASE_URL)}" TEMPLATE "{_name(SCHOOL_URL)}"')
 
 
@@ -587,13 +597,14 @@ def request_of(spec: dict) -> dict | None:
     return {"path": spec["path"], "body": body, "headers": headers}
 
 
-def drive(port: int, spec: dict, clients: int, seconds: float) -> tuple[list[float], int]:
+def drive(ports: list[int], spec: dict, clients: int, seconds: float) -> tuple[list[float], int]:
+    """`clients` threads sending the row's requests for `seconds`, client i to server i % len(ports)."""
     latencies: list[float] = []
     errors = [0]
     deadline = time.monotonic() + seconds
     lock = threading.Lock()
 
-    def client():
+    def client(port: int):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine, failed = [], 0
         while time.monotonic() < deadline:
@@ -621,7 +632,7 @@ def drive(port: int, spec: dict, clients: int, seconds: float) -> tuple[list[flo
             latencies.extend(mine)
             errors[0] += failed
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [threading.Thread(target=client, args=(ports[n % len(ports)],)) for n in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -768,6 +779,125 @@ def prepare_school() -> dict:
     return json.loads(built.stdout.strip().splitlines()[-1])
 
 
+def school_ready(stripe_url: str, cards: int) -> dict:
+    """What a pass's rows need from its copy of the school: the plans priced on this run's Stripe server, the
+    credentials and pools (made in this copy) and `cards` payment methods, each used once."""
+    from billing.services.catalog import catalog_sync
+    from enrollment.models import TuitionPlan
+    from scheduling.models import Instrument
+
+    # Each run has a fresh local Stripe server: the plans' prices from an earlier run are not on it, and a
+    # plan without a price is not offered (enrollments would be refused).
+    TuitionPlan.objects.update(stripe_product_id="", stripe_price_id="", djstripe_price=None)
+    catalog_sync()
+    piano = Instrument.objects.get(name__iexact="piano")
+    card = {
+        "type": "card",
+        "card[number]": "4242424242424242",
+        "card[exp_month]": "12",
+        "card[exp_year]": "2031",
+        "card[cvc]": "123",
+    }
+    return {
+        "piano_id": piano.pk,
+        "plan_id": TuitionPlan.objects.filter(instrument=piano).order_by("id").first().pk,
+        "creds": credentials(),
+        "cards": [stripe_request(stripe_url, "POST", "/v1/payment_methods", card)["id"] for _ in range(cards)],
+    }
+
+
+@contextlib.contextmanager
+def app_servers(env: dict, count: int):
+    """`count` gunicorn servers of 2 workers each on loopback ports (their list), stopped on leaving."""
+    ports, processes = [free_port() for _ in range(count)], []
+    try:
+        for port in ports:
+            processes.append(
+                subprocess.Popen(
+                    [
+                        PYTHON,
+                        "-m",
+                        "gunicorn",
+                        "cedarheights.wsgi",
+                        "--workers",
+                        "2",
+                        "--bind",
+                        f"127.0.0.1:{port}",
+                        "--log-level",
+                        "warning",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
+        for port in ports:
+            wait_until(lambda port=port: answers(port))
+        yield ports
+    finally:
+        stop(processes)
+
+
+def answers(port: int) -> bool:
+    http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/health/live")
+    return True
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def http_rows(ports: list[int], specs: list[dict], crowded: set[str] | None = None) -> list[dict]:
+    """Each row with 8 clients (or its own number), then the `crowded` rows with 32: pass 1 counts each row's
+    queries in-process and picks the floor and its two busiest rows that use up no pool; pass 2 is given pass 1's
+    choice, so both passes have the same rows."""
+    counting = crowded is None
+    rows = []
+    for spec in specs:
+        queries = queries_per_request(spec) if counting else None  # first: a pooled row's requests use up items
+        drive(ports, spec, 2 * len(ports), 1)  # warm every worker
+        clients = spec.get("clients", 8)
+        latencies, errors = drive(ports, spec, clients, SECONDS)
+        rows.append(row(spec["name"], "http", latencies, SECONDS, queries, errors, clients))
+    if crowded is None:
+        pooled_rows = {spec["name"] for spec in specs if "next" in spec or "clients" in spec}
+        busiest = sorted((r for r in rows if r["name"] not in {"floor"} | pooled_rows), key=lambda r: -r["rps"])[:2]
+        crowded = {"floor"} | {r["name"] for r in busiest}
+    for spec in [s for s in specs if s["name"] in crowded]:
+        latencies, errors = drive(ports, spec, 32, SECONDS)
+        rows.append(row(spec["name"], "http", latencies, SECONDS, None, errors, 32))
+    return rows
+
+
+def floor_ratios(rows: list[dict]) -> list[dict]:
+    """Each HTTP row's p95 against the floor's at the same number of clients, in the same pass."""
+    floor = {r["clients"]: r["p95_ms"] for r in rows if r["name"] == "floor"}
+    for r in rows:
+        if r["kind"] == "http" and floor.get(r["clients"]):
+            r["ratio_to_floor"] = round(r["p95_ms"] / floor[r["clients"]], 2)
+    return rows
+
+
+def enrollments_made() -> dict:
+    """What the enrollment rows of a pass measured: a booked teacher and demo lesson, or the waiting list."""
+    from django.db.models import Count
+
+    from enrollment.models import Enrollment
+
+    made = Enrollment.objects.exclude(source=Enrollment.Source.ADMIN)  # the school's own are the owner's
+    return dict(made.values_list("status").annotate(count=Count("id")).order_by())
+
+
+def redis_flushed() -> None:
+    """Pass 2's Redis database emptied (only that one): its cache and queue start from nothing."""
+    with redis.Redis.from_url(REDIS_URL) as client:
+        client.flushdb()
+
+
 def main() -> None:
     if sys.argv[1:] == ["--build"]:  # the child process of prepare_school, connected to the template
         import django
@@ -775,11 +905,16 @@ def main() -> None:
         django.setup()
         print(json.dumps(build_school()))
         return
+    # Pass 1 and the in-process rows run on each process's own cache and the ORM broker, whatever the shell has.
+    os.environ.pop("REDIS_URL", None)
+    try:
+        redis_flushed()  # first: without Redis pass 2 cannot run, so say so before building anything
+    except redis.RedisError as error:
+        sys.exit(f"bench: pass 2 needs Redis at BENCH_REDIS_URL={REDIS_URL} ({error})")
     dataset = prepare_school()
     stripe_process, stripe_url = start_local_stripe()
     env = environment(stripe_url)
     os.environ.update(env)
-    gunicorn = None
     try:
         # Production serves static files from the collected manifest (the admin's pages need it).
         subprocess.run([PYTHON, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
@@ -787,96 +922,49 @@ def main() -> None:
 
         django.setup()
         from django.conf import settings
+        from django.core.cache import cache
+        from django.db import connections
 
         settings.BENCH_FLOOR = True
-        from billing.services.catalog import catalog_sync
-        from enrollment.models import TuitionPlan
-        from scheduling.models import Instrument
-
-        # Each run has a fresh local Stripe server: the plans' prices from an earlier run are not on it, and a
-        # plan without a price is not offered (enrollments would be refused).
-        TuitionPlan.objects.update(stripe_product_id="", stripe_price_id="", djstripe_price=None)
-        catalog_sync()
-        piano = Instrument.objects.get(name__iexact="piano")
-        plan = TuitionPlan.objects.filter(instrument=piano).order_by("id").first()
-        creds = credentials()
-        cards = [
-            stripe_request(
-                stripe_url,
-                "POST",
-                "/v1/payment_methods",
-                {
-                    "type": "card",
-                    "card[number]": "4242424242424242",
-                    "card[exp_month]": "12",
-                    "card[exp_year]": "2031",
-                    "card[cvc]": "123",
-                },
-            )["id"]
-            for _ in range(600)  # 300 for the HTTP rows, 200 for the in-process enrollments, the last 30 for billing
-        ]
-
-        port = free_port()
-        gunicorn = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "gunicorn",
-                "cedarheights.wsgi",
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        wait_until(
-            lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET", "/health/live") or True
-        )
-        specs = endpoints(creds, piano.pk, plan.pk, cards[:300])
-        rows = []
-        for spec in specs:
-            queries = queries_per_request(spec)  # first: a pooled row's requests each use up an item
-            drive(port, spec, 2, 1)  # warm both workers
-            clients = spec.get("clients", 8)
-            latencies, errors = drive(port, spec, clients, SECONDS)
-            rows.append(row(spec["name"], "http", latencies, SECONDS, queries, errors, clients))
-        pooled_rows = {spec["name"] for spec in specs if "next" in spec or "clients" in spec}
-        busiest = sorted((r for r in rows if r["name"] not in {"floor"} | pooled_rows), key=lambda r: -r["rps"])[:2]
-        for spec in [s for s in specs if s["name"] in {"floor"} | {r["name"] for r in busiest}]:
-            latencies, errors = drive(port, spec, 32, SECONDS)
-            rows.append(row(spec["name"], "http", latencies, SECONDS, None, errors, 32))
+        # 300 cards for the HTTP rows, 200 for the in-process enrollments, the last 30 for billing.
+        school = school_ready(stripe_url, cards=600)
+        with app_servers(env, 1) as ports:
+            specs = endpoints(school["creds"], school["piano_id"], school["plan_id"], school["cards"][:300])
+            rows = http_rows(ports, specs)
+        floor_ratios(rows)
         gc.freeze()  # as cedarheights/wsgi.py does once the app is loaded
-        rows += in_process(stripe_url, piano.pk, plan.pk, cards)
-        rows += feed_rows(creds)
-        # What the enrollment rows measured: a booked teacher and demo lesson, or the waiting list.
-        from django.db.models import Count
+        rows += in_process(stripe_url, school["piano_id"], school["plan_id"], school["cards"])
+        rows += feed_rows(creds=school["creds"])
+        enrollments = enrollments_made()
 
-        from enrollment.models import Enrollment
-
-        made = Enrollment.objects.exclude(source=Enrollment.Source.ADMIN)  # the school's own are the owner's
-        enrollments = dict(made.values_list("status").annotate(count=Count("id")).order_by())
+        # Pass 2 on a fresh copy, so pass 1's writes (bookings, cancellations, enrollments) change nothing in it;
+        # this process's cache held pass 1's copy, whose ids the new copy reuses.
+        connections.close_all()
+        copy_school()
+        cache.clear()
+        redis_flushed()
+        school = school_ready(stripe_url, cards=300)
+        crowded = {r["name"] for r in rows if r["clients"] == 32}
+        with app_servers({**env, "REDIS_URL": REDIS_URL}, 2) as ports:
+            specs = endpoints(school["creds"], school["piano_id"], school["plan_id"], school["cards"])
+            second_rows = floor_ratios(http_rows(ports, specs, crowded))
+        second_enrollments = enrollments_made()
     finally:
-        for process in (gunicorn, stripe_process):
-            if process is not None:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=20)
+        stop([stripe_process])
         drop_copy()
+        redis_flushed()
 
-    floor = {r["clients"]: r["p95_ms"] for r in rows if r["name"] == "floor"}
-    for r in rows:
-        if r["kind"] == "http" and floor.get(r["clients"]):
-            r["ratio_to_floor"] = round(r["p95_ms"] / floor[r["clients"]], 2)
     result = {
         "rows": rows,
         "dataset": {**SCALE, **dataset},
         "enrollments": enrollments,
+        # Pass 2; pass 1 keeps the keys above (rows, enrollments), so earlier readers still read them.
+        "redis_two_servers": {
+            "servers": 2,
+            "workers_per_server": 2,
+            "rows": second_rows,
+            "enrollments": second_enrollments,
+        },
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -889,27 +977,41 @@ def main() -> None:
 
 
 def table(result: dict) -> str:
+    second = result["redis_two_servers"]
+    d = result["dataset"]
+    return "\n".join(
+        [
+            "Pass 1: one gunicorn server, 2 workers, each process's own cache, django-q2's ORM broker. "
+            "The in-process rows are measured once, here.\n",
+            *rows_table(result["rows"]),
+            f"\nPass 2: Redis (cache and broker), {second['servers']} gunicorn servers × "
+            f"{second['workers_per_server']} workers, the clients spread over both; a fresh copy of the school. "
+            "× floor p95 against this pass's floor; queries: see pass 1 (counted in-process).\n",
+            *rows_table(second["rows"]),
+            f"\nDataset: {d['teachers']} teachers, {d['families']} families, {d['students']} students, "
+            f"{d['lessons']} lessons (built in {d['built_seconds']} s{', reused' if d.get('reused') else ''}).",
+            f"Enrollments made by pass 1 (its in-process pipeline's too): {enrollments_line(result['enrollments'])}; "
+            f"by pass 2: {enrollments_line(second['enrollments'])}.",
+        ]
+    )
+
+
+def rows_table(rows: list[dict]) -> list[str]:
     lines = [
         "| row | kind | clients | p50 ms | p95 ms | p99 ms | req/s | queries | × floor p95 | errors |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for r in result["rows"]:
+    for r in rows:
         lines.append(
             f"| {r['name']} | {r['kind']} | {r['clients'] or ''} | {r['p50_ms']} | {r['p95_ms']} | "
             f"{r['p99_ms']} | {r['rps'] or ''} | {'' if r['queries'] is None else r['queries']} | "
             f"{r['ratio_to_floor'] or ''} | {r['errors']} |"
         )
-    d = result["dataset"]
-    lines.append(
-        f"\nDataset: {d['teachers']} teachers, {d['families']} families, {d['students']} students, "
-        f"{d['lessons']} lessons (built in {d['built_seconds']} s{', reused' if d.get('reused') else ''})."
-    )
-    e = result["enrollments"]
-    lines.append(
-        f"Enrollments made by this run: {e.get('active', 0)} booked a teacher and a demo lesson, "
-        f"{e.get('waitlisted', 0)} waitlisted."
-    )
-    return "\n".join(lines)
+    return lines
+
+
+def enrollments_line(made: dict) -> str:
+    return f"{made.get('active', 0)} booked a teacher and a demo lesson, {made.get('waitlisted', 0)} waitlisted"
 
 
 if __name__ == "__main__":
