@@ -21,11 +21,15 @@ if stripe_problems := stripe_secret_problems(globals().get):
 if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
     raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters (or empty): `openssl rand -hex 32`.")
 
+# Stripe's own hosts unless told otherwise: base.py's defaults are the local Stripe server's (development, tests).
+STRIPE_API_HOST = env("STRIPE_API_HOST", default="https://api.stripe.com")
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Prometheus on the private network scrapes a web server's own port over plain HTTP, by address; a token is only
-# ever sent through the HTTPS proxy (README, "Monitoring").
-SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+# ever sent through the HTTPS proxy (README, "Monitoring"). Health probes (Docker's, a load balancer's) ask there too.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$", r"^health/"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
