@@ -55,7 +55,9 @@ def test_production_talks_to_stripes_own_hosts_unless_told_otherwise():
     """Made to fail first: production inherited the local Stripe server's address (127.0.0.1:8420) from base."""
     show = "from django.conf import settings; print(settings.STRIPE_API_HOST, settings.STRIPE_JS_URL)"
     default = manage("shell", "--no-imports", "-c", show, **PRODUCTION, **OWN_STRIPE)
-    told = manage("shell", "--no-imports", "-c", show, **PRODUCTION, **OWN_STRIPE, STRIPE_API_HOST="http://127.0.0.1:8420")
+    told = manage(
+        "shell", "--no-imports", "-c", show, **PRODUCTION, **OWN_STRIPE, STRIPE_API_HOST="http://127.0.0.1:8420"
+    )
     assert default.stdout.split() == ["https://api.stripe.com", "https://js.stripe.com/v3/"], default.stderr
     assert told.stdout.split()[0] == "http://127.0.0.1:8420", told.stderr
 
