@@ -1,13 +1,14 @@
 """Error reports to Sentry (only when `SENTRY_DSN` is set), scrubbed so that no one's data leaves the school.
 
 A report keeps what finds the bug: the exception's type and module, the stack (files, functions, line numbers and
-the lines of our code), the request's method and path, the status, the logger's name and level, the signed-in
-user's id, release and environment. It never carries a message: exception messages and log lines interpolate
-values (an IntegrityError's "Key (email)=(…)", a pipeline's JSON line with its error text), so none is sent, and
-the message is read in the server's own log instead. Nor request bodies, cookies, query strings, headers but
-the few in SAFE_HEADERS, a frame's local variables, or a breadcrumb's message or data (SQL parameters, log
-lines). The SDK is also told not to gather them (`send_default_pii=False`, no request bodies, no local
-variables); the scrubber holds even if a later SDK gathers more.
+the lines of our code), the request's method and its view's route (not the path itself, which can hold a secret
+token), the status, the logger's name and level, the signed-in user's id, release and environment. It never carries
+a message: exception messages and log lines interpolate values (an IntegrityError's "Key (email)=(…)", a pipeline's
+JSON line with its error text), so none is sent, and the message is read in the server's own log instead. Nor
+request bodies, cookies, query strings, headers but the few in SAFE_HEADERS, a frame's local variables, or a
+breadcrumb's message or data (SQL parameters, log lines). The SDK is also told not to gather them
+(`send_default_pii=False`, no request bodies, no local variables); the scrubber holds even if a later SDK gathers
+more.
 """
 
 from typing import Any
@@ -50,7 +51,7 @@ def error_report_scrub(event: dict[str, Any], hint: dict[str, Any] | None = None
     for key in REMOVED_TOP_LEVEL:
         event.pop(key, None)
     if "request" in event:
-        event["request"] = _request_scrub(event["request"])
+        event["request"] = _request_scrub(event["request"], route=event.get("transaction"))
     if "user" in event:
         event["user"] = {"id": event["user"]["id"]} if event["user"].get("id") is not None else {}
     if "logentry" in event:
@@ -75,11 +76,16 @@ def breadcrumb_scrub(crumb: dict[str, Any], hint: dict[str, Any] | None = None) 
     return {key: value for key, value in crumb.items() if key in BREADCRUMB_KEYS}
 
 
-def _request_scrub(request: dict[str, Any]) -> dict[str, Any]:
+def _request_scrub(request: dict[str, Any], *, route: str | None) -> dict[str, Any]:
+    """The method, the safe headers, and the URL with its path replaced by the view's route (`/cal/{token}.ics`):
+    a path can carry a secret (a calendar link's token, a password-reset link)."""
     headers = request.get("headers") or {}
+    scheme, _, rest = (request.get("url") or "").partition("://")
+    host = rest.split("/", 1)[0]
+    path = route if route and route.startswith("/") else "/(path removed)"
     return {
         "method": request.get("method"),
-        "url": (request.get("url") or "").split("?", 1)[0],
+        "url": f"{scheme}://{host}{path}" if scheme else path,
         "headers": {name: value for name, value in headers.items() if name.lower() in SAFE_HEADERS},
     }
 

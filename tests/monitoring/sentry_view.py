@@ -18,4 +18,8 @@ def failing_enrollment(request):
     raise ValueError(f"No slot for {child_name} ({child_email}), born {child_born}")
 
 
-urlpatterns = [path("enroll/failing/", failing_enrollment)]
+def failing_feed(request, token):
+    raise ValueError("the feed could not be built")
+
+
+urlpatterns = [path("enroll/failing/", failing_enrollment), path("cal/<str:token>.ics", failing_feed)]

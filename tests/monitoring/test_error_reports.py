@@ -100,7 +100,22 @@ def test_a_view_error_reaches_sentry_with_its_type_and_path_and_none_of_the_chil
         assert data.lower() not in sent, data
 
 
+@pytest.mark.django_db(transaction=True)
+@override_settings(ROOT_URLCONF="tests.monitoring.sentry_view")
+def test_a_secret_in_the_path_stays_home_and_the_route_is_reported(sentry_ingest, live_server):
+    """Made to fail first: the report's URL was the path itself, a calendar link's secret token in it."""
+    token = "k3xQ9secretCalendarToken"
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(f"{live_server.url}/cal/{token}.ics", timeout=30)
+    sentry_sdk.flush(timeout=10)
+
+    [event] = events_in(sentry_ingest.envelopes)
+    assert event["request"]["url"].endswith("/cal/{token}.ics"), event["request"]
+    assert token not in b"\n".join(sentry_ingest.envelopes).decode()
+
+
 FULL_EVENT = {
+    "transaction": "/enroll/",
     "message": f"About {CHILD_NAME}",
     "logentry": {"message": f"placing {CHILD_NAME}", "params": [CHILD_EMAIL], "formatted": f"placing {CHILD_NAME}"},
     "extra": {"child": CHILD_NAME},
