@@ -1,8 +1,11 @@
 """Health endpoints for load balancers and operators: JSON, 200 when healthy, 503 naming what is not."""
 
+import secrets
 from datetime import timedelta
 
+import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import get_connection
 from django.db import DatabaseError, connection
@@ -13,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from cedarheights.middleware import database_free
 from cedarheights.models import WorkerHeartbeat
+from cedarheights.outage import REDIS_OUTAGE_ERRORS
 
 # The heartbeat is scheduled every minute; three missed beats mean the cluster is gone.
 WORKER_SILENCE_LIMIT = timedelta(minutes=3)
@@ -69,14 +73,36 @@ def _email() -> str | None:
     return None
 
 
+def _redis() -> str | None:
+    """With REDIS_URL: the cache answers a round trip (rate limits, free time, settings live there) and the task
+    broker's connection pings. A short timeout each (the settings' socket timeouts), so a probe never hangs."""
+    probe = f"health:{secrets.token_hex(8)}"
+    try:
+        cache.set(probe, "ok", timeout=10)
+        answered = cache.get(probe)
+        cache.delete(probe)
+        if answered != "ok":
+            return "the cache did not give back what it was given"
+        broker_url = settings.Q_CLUSTER.get("redis")
+        if isinstance(broker_url, str):
+            with redis.Redis.from_url(broker_url, socket_connect_timeout=2, socket_timeout=2) as broker:
+                broker.ping()
+    except REDIS_OUTAGE_ERRORS as error:
+        return f"unreachable: {error}"
+    return None
+
+
 @database_free
 @require_GET
 def ready(request):
-    """Ready for traffic: database reachable, migrations applied, worker seen recently, email configured."""
+    """Ready for traffic: database reachable, migrations applied, worker seen recently, email configured, and
+    Redis answering when REDIS_URL is set."""
     checks = {"database": _database()}
     if checks["database"] is None:
         checks |= {"migrations": _migrations(), "worker": _worker()}
     checks["email"] = _email()
+    if settings.REDIS_URL:
+        checks["redis"] = _redis()
     failing = {name: problem for name, problem in checks.items() if problem}
     body = {
         "status": "fail" if failing else "ok",

@@ -511,6 +511,12 @@ class TaskOutbox(models.Model):
     func = models.CharField(max_length=200, help_text="The task's dotted path, e.g. billing.tasks.billing_pipeline.")
     args = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
+    relayed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When it was last handed to the broker; the row goes once the task has run, and is handed over "
+        "again if it has not run within django-q2's retry time (its worker was lost).",
+    )
 
     class Meta:
         ordering = ["pk"]

@@ -1,5 +1,7 @@
 """A database outage (PostgreSQL restarting, a backend terminated, the host out of reach) answers 503 with
-`Retry-After`, whatever road the error takes: never a 500 page or a stack trace, with DEBUG on or off.
+`Retry-After`, whatever road the error takes: never a 500 page or a stack trace, with DEBUG on or off. Redis
+(with REDIS_URL: the cache that rate limits, free time and settings are read from, and the task broker) out of
+reach, or too slow to answer within its socket timeout, is an outage too and takes the same roads.
 
 Django turns an exception into a response in more than one place. A view's error passes the middleware's
 `process_exception`, but a middleware is wrapped in `convert_exception_to_response` on its own, so an error
@@ -31,10 +33,12 @@ import logging
 import secrets
 import sys
 
+import redis
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.views.debug import ExceptionReporter
+from django_redis.exceptions import ConnectionInterrupted
 
 from cedarheights.error_body import domain_error_response
 from cedarheights.errors import DatabaseUnavailable
@@ -44,14 +48,28 @@ logger = logging.getLogger(__name__)
 MESSAGE = "We could not reach our records; try again in a moment."
 
 
+# django-redis wraps what the client raised (a refused or lost connection, a timeout, a server still loading its
+# data) in ConnectionInterrupted; the task broker and a plain client raise redis' own.
+REDIS_OUTAGE_ERRORS = (ConnectionInterrupted, redis.ConnectionError, redis.TimeoutError)
+
+
 @functools.cache
 def outage_errors() -> tuple[type[Exception], ...]:
     """What the driver raises when the server is down, restarting, refusing connections, or ended our backend
     (psycopg: AdminShutdown, CannotConnectNow, a lost or closed connection), the task broker on the same database
     included: Django's wrapped errors, and the driver's own, which escape unwrapped where Django does not wrap the
-    call (closing a server-side cursor, as `.iterator()` and a form's model choices do)."""
+    call (closing a server-side cursor, as `.iterator()` and a form's model choices do); and Redis out of reach."""
     drivers = {connections[alias].Database for alias in connections}
-    return (OperationalError, InterfaceError, *(e for d in drivers for e in (d.OperationalError, d.InterfaceError)))
+    return (
+        OperationalError,
+        InterfaceError,
+        *(e for d in drivers for e in (d.OperationalError, d.InterfaceError)),
+        *REDIS_OUTAGE_ERRORS,
+    )
+
+
+def _unreachable(error: BaseException) -> str:
+    return "Redis" if isinstance(error, REDIS_OUTAGE_ERRORS) else "Database"
 
 
 def is_outage(error: BaseException | None) -> bool:
@@ -69,7 +87,8 @@ def outage_note(request: HttpRequest, error: BaseException) -> None:
     request.user = AnonymousUser()
     first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
     logger.warning(
-        "Database unavailable, answered 503: %s %s (%s: %s)",
+        "%s unavailable, answered 503: %s %s (%s: %s)",
+        _unreachable(error),
         request.method,
         request.path,
         type(error).__name__,

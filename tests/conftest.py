@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.billing.fixtures",
     "tests.api.fixtures",
     "tests.lesson_week",
+    "tests.redis_cache",
 ]
 
 

@@ -121,3 +121,13 @@ def gunicorn_start(env: dict, log: Path, *, port: int, workers: int) -> ProcessG
 
 def qcluster_start(env: dict, log: Path) -> ProcessGroup:
     return ProcessGroup([sys.executable, "manage.py", "qcluster"], env, log)
+
+
+def qcluster_wait_running(worker: ProcessGroup, *, seconds: float = 60) -> ProcessGroup:
+    """Until django-q2 says its cluster is up (" running." in its log); the worker, for chaining."""
+    deadline = time.monotonic() + seconds
+    while " running." not in worker.output():
+        if worker.process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"qcluster did not start:\n{worker.output()}")
+        time.sleep(0.2)
+    return worker

@@ -16,7 +16,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from tests.factories import ParentFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("each_cache")]
 
 # The limits .env.example and base.py ship with (the test settings lift them for the rest of the suite).
 SHIPPED_RATES = {"public": "120/minute", "auth": "30/minute"}

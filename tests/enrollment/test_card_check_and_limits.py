@@ -64,6 +64,7 @@ def test_stripe_out_of_reach_is_a_503_to_try_again_and_writes_nothing(school_rea
     assert "We could not check your card just now" in page.content.decode() and nothing_written()
 
 
+@pytest.mark.usefixtures("each_cache")
 def test_anonymous_enrollments_are_limited_per_client_across_the_api_and_the_page(school_ready, monkeypatch):
     monkeypatch.setattr(EnrollmentThrottle, "THROTTLE_RATES", {"enroll": "2/hour"})
     refused = body(school_ready, consent=False)  # quick to answer; each try counts all the same

@@ -6,17 +6,25 @@ explicitly is used as is.
 """
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
 from django_q.brokers import Broker
 from django_q.brokers.orm import ORM
 from django_q.brokers.redis_broker import Redis
+from django_q.conf import Conf
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 
 from cedarheights.models import TaskOutbox, WorkerHeartbeat
-from cedarheights.outbox import task_args_queued, task_enqueue_with_commit, task_outbox_relay
+from cedarheights.outbox import (
+    RUN_TASK,
+    task_args_queued,
+    task_enqueue_with_commit,
+    task_outbox_relay,
+    task_outbox_run,
+)
 from tests.concurrency import at_once
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -89,15 +97,18 @@ def test_in_sync_mode_the_task_runs_after_the_commit_never_inside_the_transactio
 def test_on_redis_an_outbox_row_commits_with_the_change_and_is_relayed_after_it(redis_broker):
     with transaction.atomic():
         task_enqueue_with_commit(TASK, 7, broker=redis_broker)
-        assert list(TaskOutbox.objects.values_list("func", "args")) == [(TASK, [7])]
+        [entry] = TaskOutbox.objects.all()
+        assert (entry.func, entry.args) == (TASK, [7])
         assert packages_on(redis_broker) == []  # nothing leaves before the commit
-    assert [(p["func"], p["args"]) for p in packages_on(redis_broker)] == [(TASK, (7,))]
-    assert not TaskOutbox.objects.exists()
+    assert [(p["func"], p["args"]) for p in packages_on(redis_broker)] == [(RUN_TASK, (entry.pk,))]
 
     with pytest.raises(Rollback), transaction.atomic():
         task_enqueue_with_commit(TASK, 8, broker=redis_broker)
         raise Rollback
-    assert len(packages_on(redis_broker)) == 1 and not TaskOutbox.objects.exists()
+    assert len(packages_on(redis_broker)) == 1 and TaskOutbox.objects.get().pk == entry.pk
+
+    # The row stays until the worker has run its task (Redis forgets a task once handed out)
+    assert TaskOutbox.objects.get().relayed_at is not None
 
 
 def test_an_outbox_row_the_relay_could_not_send_is_relayed_by_the_scheduled_relay_once():
@@ -105,11 +116,35 @@ def test_an_outbox_row_the_relay_could_not_send_is_relayed_by_the_scheduled_rela
     with transaction.atomic():
         task_enqueue_with_commit(TASK, 9, broker=BrokerAway())
     assert task_args_queued(func=TASK) == [(9,)]  # the sweeper sees it waiting
+    entry = TaskOutbox.objects.get()
 
     # When the scheduled relay runs, twice at once, on django-q2's ORM queue
     relayed = at_once(lambda: task_outbox_relay(broker=ORM(list_key="cedarheights")))
 
-    # Then the task is queued once and the outbox is empty
+    # Then the task is queued once, and its row waits for it to run
     assert sorted(relayed) == [0, 1]
-    assert [(row.func(), row.args()) for row in OrmQ.objects.all()] == [(TASK, (9,))]
-    assert not TaskOutbox.objects.exists()
+    assert [(row.func(), row.args()) for row in OrmQ.objects.all()] == [(RUN_TASK, (entry.pk,))]
+    assert task_args_queued(func=TASK) == [(9,)]
+
+
+def test_a_relayed_task_whose_worker_was_lost_is_relayed_again_after_the_retry_time_and_runs_once(redis_broker):
+    """Made to fail first: the relay deleted the row as it handed the task to Redis, which pops a task with no
+    acknowledgement; a worker killed with it in hand lost it (tests/deploy/test_several_servers.py lost 7 of 100)."""
+    # Given a task relayed to Redis and popped by a worker that was then killed
+    with transaction.atomic():
+        task_enqueue_with_commit(TASK, broker=redis_broker)
+    redis_broker.purge_queue()
+    entry = TaskOutbox.objects.get()
+
+    # When the scheduled relay runs within the retry time, nothing goes; after it, the task goes again
+    assert task_outbox_relay(broker=redis_broker) == 0
+    TaskOutbox.objects.update(relayed_at=entry.relayed_at - timedelta(seconds=Conf.RETRY + 1))
+    assert task_outbox_relay(broker=redis_broker) == 1
+    assert [(p["func"], p["args"]) for p in packages_on(redis_broker)] == [(RUN_TASK, (entry.pk,))]
+
+    # Then it runs, its row goes, and a late second delivery of the same row does nothing
+    task_outbox_run(entry.pk)
+    assert WorkerHeartbeat.objects.exists()
+    WorkerHeartbeat.objects.all().delete()
+    task_outbox_run(entry.pk)
+    assert not TaskOutbox.objects.exists() and not WorkerHeartbeat.objects.exists()

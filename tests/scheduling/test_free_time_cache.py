@@ -13,7 +13,7 @@ from scheduling.slots import slots_free
 from tests.factories import AvailabilityFactory, StudentFactory, TeacherFactory
 from tests.scheduling.test_slots import MONDAY, at, local_starts
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.usefixtures("each_cache")]
 DAY, NOW = date(2026, 11, 30), at(date(2026, 11, 26), "09:00")  # fixed: the finder is given NOW (see test_slots)
 
 
