@@ -29,6 +29,8 @@ COPY . .
 # the server's secrets, which a build must never hold; collectstatic reads only what base settings already
 # define for every environment (STATIC_ROOT, STORAGES), so it runs on them: no secret, no database, same files.
 RUN DJANGO_SETTINGS_MODULE=cedarheights.settings.base python manage.py collectstatic --no-input
+# The one directory the app writes to: `manage.py backup`'s dumps (compose mounts a volume there).
+RUN mkdir -p /app/backups && chown 10001:10001 /app/backups
 # Everything above belongs to root and is only read from here on. By number, so Kubernetes' runAsNonRoot can tell.
 USER 10001:10001
 EXPOSE 8000

@@ -136,6 +136,13 @@ def test_the_apps_reach_postgres_and_redis_at_their_compose_services(compose):
         assert services[name]["env_file"] == ".env"
 
 
+def test_backups_land_in_a_volume_the_apps_user_may_write(compose):
+    """Made to fail first: the image's /app belongs to root, so `manage.py backup` in web could not write a dump."""
+    assert "backups:/app/backups" in compose["services"]["web"]["volumes"] and "backups" in compose["volumes"]
+    user = dockerfile_instructions("USER")[-1]
+    assert any("/app/backups" in run and f"chown {user}" in run for run in dockerfile_instructions("RUN"))
+
+
 def test_web_trusts_caddy_as_its_one_proxy(compose):
     environment = compose["services"]["web"]["environment"]
     assert environment["TRUSTED_PROXIES"] == "1"
