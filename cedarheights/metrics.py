@@ -72,8 +72,9 @@ def pipeline_metrics() -> Iterator[Metric]:
 
 
 def task_queue_metrics() -> Iterator[Metric]:
-    """Tasks waiting, `where` they wait: on the broker, or in the outbox (written in a transaction, not yet relayed
-    to a Redis broker). The oldest's age is known for the outbox and the ORM broker; Redis keeps no time."""
+    """Tasks waiting, `where` they wait: on the broker, or in the outbox (on the Redis broker every task has its
+    outbox row from its transaction until a worker has run it, so the outbox's oldest row is the queue's age there;
+    Redis keeps no time)."""
     now = timezone.now()
     waiting = GaugeMetricFamily("cedarheights_tasks_waiting", "Tasks waiting for a worker.", labels=["where"])
     oldest = GaugeMetricFamily(
