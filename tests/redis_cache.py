@@ -10,6 +10,7 @@ import os
 import pytest
 import redis
 
+from cedarheights.caches import shared_cache
 from tests.stripe_server import free_port
 
 TEST_REDIS_CACHE_URL = os.environ.get("TEST_REDIS_CACHE_URL", "redis://127.0.0.1:6379/2")
@@ -17,14 +18,7 @@ TEST_REDIS_CACHE_URL = os.environ.get("TEST_REDIS_CACHE_URL", "redis://127.0.0.1
 
 def redis_caches(url: str) -> dict:
     """CACHES as base.py writes them for REDIS_URL."""
-    return {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "cedarheights",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
-        }
-    }
+    return {"default": shared_cache(url)}
 
 
 def redis_use(settings, url: str) -> None:

@@ -11,6 +11,7 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 
 from cedarheights import error_reports, stripe_secrets
+from cedarheights.caches import process_cache, shared_cache
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -131,25 +132,8 @@ DATABASES["default"]["ENGINE"] = {
 # ranges); with it, one cache on Redis for every web server and worker, so a rate limit holds across them all.
 # Sessions stay in the database either way.
 REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            # django-redis's RedisCache, counting gets, hits and misses for /metrics.
-            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "cedarheights",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
-        }
-    }
-else:
-    CACHES = {
-        "default": {
-            # Django's own, not django-prometheus's subclass: its get() answers the default for any cached value
-            # that is falsy (0, "", []), which would turn a kept empty answer into a miss.
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=20_000)},
-        }
-    }
+PROCESS_CACHE = process_cache(max_entries=env.int("CACHE_MAX_ENTRIES", default=20_000))
+CACHES = {"default": shared_cache(REDIS_URL) if REDIS_URL else PROCESS_CACHE}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

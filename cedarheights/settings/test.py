@@ -5,7 +5,7 @@ from .base import *  # noqa: F403
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite runs in one process on its own: a REDIS_URL in the shell changes neither the cache nor the broker.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {"default": PROCESS_CACHE}  # noqa: F405
 Q_CLUSTER = {**{k: v for k, v in Q_CLUSTER.items() if k != "redis"}, "orm": "default", "sync": True}  # noqa: F405
 # Address throttles are exercised by their own test; elsewhere they would cut the suite's loops short.
 REST_FRAMEWORK = {
