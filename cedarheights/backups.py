@@ -26,12 +26,15 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from accounts.models import Family
 from billing.models import StripeEvent
 from billing.selectors import balance_subquery
-from cedarheights.errors import DomainError
 
 MANIFEST_FORMAT = 1
 DUMP_SUFFIX = ".dump"
 MANIFEST_SUFFIX = ".manifest.json"
 SCRATCH_PREFIX = "cedarheights_drill_"
+
+
+class BackupRefused(Exception):
+    """A backup or a drill that cannot be done, with the reason the command prints (never an API answer)."""
 
 
 @dataclass
@@ -67,9 +70,8 @@ class DrillReport:
 def _postgres_settings() -> dict:
     connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
-        raise DomainError(
-            f"Backups need PostgreSQL; this database is {connection.vendor} (copy its file while nothing runs).",
-            code="backup_needs_postgresql",
+        raise BackupRefused(
+            f"Backups need PostgreSQL; this database is {connection.vendor} (copy its file while nothing runs)."
         )
     return connection.settings_dict
 
@@ -95,7 +97,7 @@ def _pg_env(settings_dict: dict) -> dict[str, str]:
 def _run(args: list[str], *, env: dict[str, str], what: str) -> subprocess.CompletedProcess:
     result = subprocess.run(args, env=env, capture_output=True, text=True, cwd=settings.BASE_DIR)
     if result.returncode != 0:
-        raise DomainError(f"{what} failed ({result.returncode}): {result.stderr.strip()[-2000:]}", code="backup_failed")
+        raise BackupRefused(f"{what} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
     return result
 
 
@@ -146,7 +148,7 @@ def backup_create(*, directory: Path) -> Backup:
         snapshot, started_at = cursor.fetchone()
         dump = directory / f"cedarheights-{started_at.astimezone(UTC):%Y%m%dT%H%M%SZ}{DUMP_SUFFIX}"
         if dump.exists():
-            raise DomainError(f"{dump} exists already: one backup a second at most.", code="backup_exists")
+            raise BackupRefused(f"{dump} exists already: one backup a second at most.")
         partial = dump.with_name(dump.name + ".partial")
         try:
             _run(
@@ -154,7 +156,7 @@ def backup_create(*, directory: Path) -> Backup:
                 env=_pg_env(settings_dict),
                 what="pg_dump",
             )
-        except DomainError:
+        except BackupRefused:
             partial.unlink(missing_ok=True)
             raise
         figures = database_figures()  # while the transaction (and so the snapshot pg_dump read) is still open
@@ -177,7 +179,7 @@ def backup_newest(*, directory: Path) -> Path:
     """The newest dump in `directory` that has its manifest (names sort by their UTC time)."""
     dumps = sorted(p for p in directory.glob(f"cedarheights-*{DUMP_SUFFIX}") if _manifest_path(p).exists())
     if not dumps:
-        raise DomainError(f"No backup with its manifest in {directory}: run `manage.py backup`.", code="no_backup")
+        raise BackupRefused(f"No backup with its manifest in {directory}: run `manage.py backup`.")
     return dumps[-1]
 
 
@@ -280,10 +282,10 @@ def restore_drill(*, directory: Path, dump: Path | None = None, keep: bool = Fal
     settings_dict = _postgres_settings()
     dump = dump or backup_newest(directory=directory)
     if not dump.is_file():
-        raise DomainError(f"No dump at {dump}.", code="no_backup")
+        raise BackupRefused(f"No dump at {dump}.")
     manifest_path = _manifest_path(dump)
     if not manifest_path.exists():
-        raise DomainError(f"{dump} has no manifest ({manifest_path.name}).", code="no_manifest")
+        raise BackupRefused(f"{dump} has no manifest ({manifest_path.name}).")
     manifest = json.loads(manifest_path.read_text())
     report = DrillReport(dump=dump, database=f"{SCRATCH_PREFIX}{secrets.token_hex(6)}", kept=keep)
     file_found = {"size_bytes": dump.stat().st_size, "sha256": _file_digest(dump)}
@@ -318,5 +320,5 @@ def restore_drill(*, directory: Path, dump: Path | None = None, keep: bool = Fal
 def scratch_drop(*, name: str) -> None:
     """Drop a drill's scratch database (and end whatever is still connected to it)."""
     if not name.startswith(SCRATCH_PREFIX):
-        raise DomainError(f"{name} is not a drill's scratch database.", code="not_scratch")
+        raise BackupRefused(f"{name} is not a drill's scratch database.")
     _run(["dropdb", "--if-exists", "--force", name], env=_pg_env(_postgres_settings()), what="dropdb")

@@ -3,8 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from cedarheights.backups import backup_create
-from cedarheights.errors import DomainError
+from cedarheights.backups import BackupRefused, backup_create
 
 
 class Command(BaseCommand):
@@ -13,8 +12,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             backup = backup_create(directory=Path(settings.BACKUP_DIR))
-        except DomainError as error:  # 2: a database this cannot back up (SQLite); pg_dump failing also says why
-            raise CommandError(error.message, returncode=2) from error
+        except BackupRefused as error:  # 2: a database this cannot back up (SQLite); pg_dump failing also says why
+            raise CommandError(str(error), returncode=2) from error
         manifest = backup.manifest
         self.stdout.write(f"dump:     {backup.dump} ({manifest['dump']['size_bytes']} bytes)")
         self.stdout.write(f"manifest: {backup.manifest_path}")

@@ -3,8 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from cedarheights.backups import restore_drill
-from cedarheights.errors import DomainError
+from cedarheights.backups import BackupRefused, restore_drill
 
 
 class Command(BaseCommand):
@@ -20,8 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args, dump: Path | None = None, keep: bool = False, **options):
         try:
             report = restore_drill(directory=Path(settings.BACKUP_DIR), dump=dump, keep=keep)
-        except DomainError as error:
-            raise CommandError(error.message, returncode=2) from error
+        except BackupRefused as error:
+            raise CommandError(str(error), returncode=2) from error
         self.stdout.write(f"dump: {report.dump}")
         self.stdout.write(f"scratch database: {report.database} ({'kept' if report.kept else 'dropped'})")
         for check in report.checks:
