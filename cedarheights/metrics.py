@@ -36,7 +36,7 @@ class PrometheusAfterMiddleware(prometheus_middleware.PrometheusAfterMiddleware)
     int() would raise under another server (runserver, `make run`)."""
 
     def process_request(self, request):
-        if not (request.headers.get("Content-Length") or "0").isdigit():
+        if not (request.META.get("CONTENT_LENGTH") or "0").isdigit():
             return json_bad_request(request)
         return super().process_request(request)
 
