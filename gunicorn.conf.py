@@ -19,6 +19,11 @@ keepalive = 5  # behind Caddy, which keeps its connections to the app open
 # whatever a long-lived process slowly accumulates is given back.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
+# The app is loaded once, in the master, and each worker is a fork of it: a restarted worker (above) starts in
+# milliseconds instead of importing Django and the project again for a second or more of CPU, which the other
+# workers' requests would wait behind; and what loading made (frozen by cedarheights/wsgi.py) is shared between the
+# workers' memory. Nothing opens a connection at import (Django's, Redis's and Sentry's are made on first use).
+preload_app = True
 # The workers' heartbeat files: in memory when the system has it (Docker's overlay disk can stall them).
 if Path("/dev/shm").is_dir():
     worker_tmp_dir = "/dev/shm"
