@@ -80,7 +80,9 @@ def _record(
 
 
 def _write(run: PipelineRun, steps: list[StepRun]) -> None:
-    with transaction.atomic():
+    # No savepoint: inside a run's own transaction a failed write fails the run whole (nothing to roll back to);
+    # a failed run's record and the kept runs are written outside any transaction, in one of their own.
+    with transaction.atomic(savepoint=False):
         run.save()
         for step in steps:
             step.run = run

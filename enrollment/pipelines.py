@@ -69,13 +69,15 @@ def enrollment_submit(
         return done
     # Read before the run's transaction: a database with no notice yet publishes the first one now, committed, so
     # concurrent runs never race to publish it inside theirs.
-    privacy_notice_current()
+    current_notice = privacy_notice_current()
     if form.payment_method_id:
         enrollment_card_offered.send(sender=Enrollment, payment_method_id=form.payment_method_id)
     for _attempt in range(SUBMIT_ATTEMPTS):
         if done := submission_enrollments(idempotency_key=idempotency_key):
             return done
-        ctx = EnrollmentContext(form=form, idempotency_key=idempotency_key, user=user, site_url=site_url)
+        ctx = EnrollmentContext(
+            form=form, idempotency_key=idempotency_key, user=user, site_url=site_url, notice=current_notice
+        )
         try:
             run_pipeline("enrollment", STEPS, ctx)
         except IntegrityError:

@@ -97,8 +97,9 @@ def first_regular_lesson(*, enrollment: Enrollment) -> Lesson | None:
 # What the enrollment rules ask of the school's catalogue and calendar (scheduling's tables, read only).
 
 
-def instrument_taught(*, instrument_id: int) -> bool:
-    return Instrument.objects.filter(pk=instrument_id, active=True).exists()
+def instruments_taught(*, instrument_ids: set[int]) -> dict[int, Instrument]:
+    """{id: instrument} for each of these instruments the school teaches (active); the others are left out."""
+    return Instrument.objects.filter(pk__in=instrument_ids, active=True).in_bulk()
 
 
 def instrument_taught_in_windows(*, instrument_id: int, windows: list[Window]) -> bool:

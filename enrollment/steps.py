@@ -26,18 +26,18 @@ from enrollment.consents import child_consent_give
 from enrollment.emails import welcome_parent_content, welcome_teacher_queue
 from enrollment.errors import AddressHasAccount, NotWaitlisted
 from enrollment.inputs import EnrollmentInput, child_key
-from enrollment.models import ChildConsent, Enrollment
+from enrollment.models import ChildConsent, Enrollment, TuitionPlan
 from enrollment.selectors import (
     child_already_enrolled,
     first_regular_lesson,
-    instrument_taught,
     instrument_taught_in_windows,
+    instruments_taught,
     teacher_loads_below_capacity,
     tuition_plans_offered,
 )
 from enrollment.services import enrollment_create
 from enrollment.signals import enrollment_booked
-from scheduling.models import Lesson, Teacher
+from scheduling.models import Instrument, Lesson, Teacher
 from scheduling.services import lesson_create, student_create, student_teacher_assign
 from scheduling.slots import Slot, Window, slots_free
 from scheduling.weekly_lessons import weekly_lesson_book
@@ -60,6 +60,9 @@ class EnrollmentContext:
     address_owner: User | None = None
     enrollments: list[Enrollment] = field(default_factory=list)
     notice: PrivacyNotice | None = None  # the privacy notice version consented to
+    # Read once while validating: the enrollments, their emails and billing take them from here.
+    tuition_plan: TuitionPlan | None = None
+    instruments: dict[int, Instrument] = field(default_factory=dict)
     # enrollment id → the slot found with each fitting teacher, the assignment rules' choice first
     slots: dict[int, list[Slot]] = field(default_factory=dict)
 
@@ -88,7 +91,7 @@ def validate_enrollment(ctx: EnrollmentContext) -> None:
     if not form.consent:
         raise _field_error("consent", "Please agree to the privacy notice to enroll.")
     if form.notice_version is None:
-        ctx.notice = privacy_notice_current()
+        ctx.notice = ctx.notice or privacy_notice_current()  # the submission may have read it already
     else:
         ctx.notice = privacy_notices_published().filter(version=form.notice_version).first()
     if ctx.notice is None:
@@ -100,8 +103,10 @@ def validate_enrollment(ctx: EnrollmentContext) -> None:
         raise _field_error("children", "Add at least one child.")
     if not form.windows:
         raise _field_error("windows", "Give at least one weekly time that suits you.")
-    if not tuition_plans_offered().filter(pk=form.tuition_plan_id).exists():
+    ctx.tuition_plan = tuition_plans_offered().filter(pk=form.tuition_plan_id).first()
+    if ctx.tuition_plan is None:
         raise _field_error("tuition_plan", "Choose one of the plans offered.")
+    ctx.instruments = instruments_taught(instrument_ids={child.instrument_id for child in form.children})
     seen = set()
     for n, child in enumerate(form.children):
         prefix = f"children-{n}-"
@@ -109,7 +114,7 @@ def validate_enrollment(ctx: EnrollmentContext) -> None:
             raise _field_error(prefix + "date_of_birth", "The date of birth cannot be in the future.")
         if _age_on(child.date_of_birth, today) < school.minimum_age_years:
             raise _field_error(prefix + "date_of_birth", f"Students start at {school.minimum_age_years} years old.")
-        if not instrument_taught(instrument_id=child.instrument_id):
+        if child.instrument_id not in ctx.instruments:
             raise _field_error(prefix + "instrument", "Choose one of the instruments we teach.")
         if not instrument_taught_in_windows(instrument_id=child.instrument_id, windows=form.windows):
             raise _field_error("windows", "No teacher of this instrument teaches at those times; please add others.")
@@ -169,6 +174,7 @@ def create_family_account(ctx: EnrollmentContext) -> None:
             instrument_id=child.instrument_id,
             level=child.level,
         )
+        student.instrument = ctx.instruments[child.instrument_id]
         purposes = [ChildConsent.Purpose.LESSONS] + ([ChildConsent.Purpose.PHOTOS] if child.photos else [])
         for purpose in purposes:
             child_consent_give(actor=ctx.user, student=student, purpose=purpose, given_by=ctx.parent, notice=ctx.notice)
@@ -182,6 +188,7 @@ def create_family_account(ctx: EnrollmentContext) -> None:
             source=form.source,
             windows=form.windows,
         )
+        enrollment.instrument, enrollment.tuition_plan = student.instrument, ctx.tuition_plan
         ctx.enrollments.append(enrollment)
 
 
@@ -250,11 +257,12 @@ def _lock_a_teacher(found: list[Slot]) -> tuple[Slot, Teacher]:
     the first, once free. Families enrolling at the same moment are spread over the teachers who fit, rather
     than queueing for one (the next family would have got the next teacher anyway, that one's load having
     grown)."""
-    teachers = Teacher.objects.select_related(None).order_by()
+    # With the teacher's user (named in the audit row and the teacher's email), whose row is not locked.
+    teachers = Teacher.objects.order_by()
     for slot in found:
-        if teacher := teachers.select_for_update(skip_locked=True).filter(pk=slot.teacher_id).first():
+        if teacher := teachers.select_for_update(skip_locked=True, of=("self",)).filter(pk=slot.teacher_id).first():
             return slot, teacher
-    return found[0], teachers.select_for_update().get(pk=found[0].teacher_id)
+    return found[0], teachers.select_for_update(of=("self",)).get(pk=found[0].teacher_id)
 
 
 def _starts_to_try(ctx: EnrollmentContext, enrollment: Enrollment, found: Slot, teacher: Teacher) -> Iterator[datetime]:
