@@ -572,6 +572,7 @@ class StudentAdmin(AuditedExportMixin, ReadAuditedAdmin, AuditedAdmin):
     list_display = ["__str__", "family", "instrument", "level", "teacher", "status", "date_of_birth"]
     list_filter = ["status", "instrument", "level", "teacher"]
     list_select_related = ["family", "instrument", "teacher__user"]
+    ordering = ["last_name", "first_name", "pk"]  # the API's order, ties by id: one index reads both lists' pages
     search_fields = ["first_name", "last_name", "family__name", "family__parents__email"]
     autocomplete_fields = ["family", "instrument", "teacher"]
 
