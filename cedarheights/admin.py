@@ -1,6 +1,7 @@
 from collections.abc import Callable
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.forms.models import model_to_dict
@@ -8,6 +9,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
 
 from cedarheights.emails import RESENDABLE, email_resend
 from cedarheights.errors import DomainError
@@ -38,7 +40,20 @@ from cedarheights.services import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class RowCheckboxAdmin(admin.ModelAdmin):
+    """A list's row checkbox as Django's own markup, written directly: rendering the checkbox widget's templates
+    for each row took a fifth of a page of 100 rows."""
+
+    def action_checkbox(self, obj) -> str:
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), obj),
+        )
+
+
+class ReadOnlyAdmin(RowCheckboxAdmin):
     """Records the system writes: the owner reads them, nobody edits them."""
 
     def has_add_permission(self, request):
@@ -51,7 +66,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadAuditedAdmin(admin.ModelAdmin):
+class ReadAuditedAdmin(RowCheckboxAdmin):
     """A family's or a child's record read here leaves an audit event: its page one, a page of the list one (the ids
     it showed). Written from what the page loads anyway: one INSERT, no other query."""
 
@@ -71,7 +86,7 @@ class ReadAuditedAdmin(admin.ModelAdmin):
         return response
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class AuditedAdmin(RowCheckboxAdmin):
     """Every change to a family's or a child's record made here leaves an audit event."""
 
     def save_model(self, request, obj, form, change):

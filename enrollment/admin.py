@@ -3,6 +3,7 @@ import uuid
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -30,6 +31,7 @@ from enrollment.models import (
 from enrollment.pipelines import waitlist_offer
 from enrollment.selectors import makeup_credits_expiring_soon
 from enrollment.views import editing_children, enrollment_forms, enrollment_forms_submit
+from scheduling.models import Lesson
 
 
 @admin.register(TuitionPlan)
@@ -66,7 +68,7 @@ class EnrollmentAdmin(EnrollmentLifecycleAdminMixin, ReadAuditedAdmin):
         "demo_at",
     ]
     list_filter = ["status", "source", "instrument"]
-    list_select_related = ["student__teacher__user", "instrument", "tuition_plan", "demo_lesson"]
+    list_select_related = ["student__teacher__user", "instrument", "tuition_plan"]
     search_fields = ["student__first_name", "student__last_name", "student__family__name"]
     autocomplete_fields = ["student", "instrument", "tuition_plan"]
     readonly_fields = ["idempotency_key", "submission_key", "demo_lesson", "pipeline_run", "created_at", "updated_at"]
@@ -77,9 +79,15 @@ class EnrollmentAdmin(EnrollmentLifecycleAdminMixin, ReadAuditedAdmin):
     def teacher(self, enrollment: Enrollment):
         return enrollment.student.teacher or "—"
 
-    @admin.display(description="demo lesson", ordering="demo_lesson__start_at")
+    def get_queryset(self, request):
+        # The demo lesson's start only, read for the page's rows: joining the lessons (every lesson of the school)
+        # made PostgreSQL read them all before sorting the enrollments.
+        demo_start = Lesson.objects.filter(pk=OuterRef("demo_lesson_id")).values("start_at")
+        return super().get_queryset(request).annotate(demo_start=Subquery(demo_start))
+
+    @admin.display(description="demo lesson", ordering="demo_start")
     def demo_at(self, enrollment: Enrollment):
-        return enrollment.demo_lesson.start_at if enrollment.demo_lesson else "—"
+        return enrollment.demo_start or "—"
 
     @admin.display(description="pipeline run")
     def pipeline_run(self, enrollment: Enrollment):
