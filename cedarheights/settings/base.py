@@ -66,7 +66,7 @@ MIDDLEWARE = [
     # After the authentication middleware: static files (WhiteNoise, above) keep their caching.
     "cedarheights.middleware.NoStoreForCallersMiddleware",
     "cedarheights.middleware.ContentSecurityPolicyMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "cedarheights.middleware.LazyMessageMiddleware",
     "cedarheights.middleware.SchoolTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cedarheights.middleware.RejectNulBytesMiddleware",
