@@ -112,6 +112,7 @@ class FamilyAdmin(AuditedExportMixin, ReadAuditedAdmin, AuditedAdmin):
     and billing (cedarheights/admin_pages.py puts the parts of the apps above together)."""
 
     list_display = ["name", "city", "parent_emails", "created_at"]
+    list_per_page = 50
     ordering = ["name", "pk"]  # by name, as Meta says, ties by id: an index on (name, id) reads the page in order
     search_fields = ["name", "parents__email", "parents__last_name"]
     list_filter = [("anonymised_at", admin.EmptyFieldListFilter), "province", "city"]

@@ -78,6 +78,7 @@ def _cents(form: AmountForm) -> int:
 @admin.register(Payment)
 class PaymentAdmin(AuditedExportMixin, MoneyMixin, ReadAuditedAdmin, ReadOnlyAdmin):
     list_display = ["created_at", "family", "purpose", "amount", "status", "refunded", "failure_reason", "paid_at"]
+    list_per_page = 50
     list_filter = ["status", "purpose"]
     list_select_related = ["family"]
     search_fields = ["family__name", "failure_reason", "stripe_invoice_id", "stripe_payment_intent_id"]
@@ -245,6 +246,7 @@ class LedgerEntryAdmin(AuditedExportMixin, MoneyMixin, ReadAuditedAdmin, ReadOnl
     """The ledger is written by the billing services only; filter by family to see its running balance."""
 
     list_display = ["created_at", "family", "kind", "amount", "running_balance", "description", "reference"]
+    list_per_page = 50
     list_filter = ["kind", ChosenFamilyFilter]
     list_select_related = ["family"]
     search_fields = ["family__name", "reference", "description"]

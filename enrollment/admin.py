@@ -55,6 +55,7 @@ class PreferredWindowInline(admin.TabularInline):
 @admin.register(Enrollment)
 class EnrollmentAdmin(EnrollmentLifecycleAdminMixin, ReadAuditedAdmin):
     change_list_template = "admin/enrollment/enrollment/change_list.html"
+    list_per_page = 50
     actions = ["offer_slot"]
     list_display = [
         "created_at",

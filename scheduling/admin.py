@@ -573,6 +573,7 @@ class StudentAdmin(AuditedExportMixin, ReadAuditedAdmin, AuditedAdmin):
     list_filter = ["status", "instrument", "level", "teacher"]
     list_select_related = ["family", "instrument", "teacher__user"]
     ordering = ["last_name", "first_name", "pk"]  # the API's order, ties by id: one index reads both lists' pages
+    list_per_page = 50  # as the lesson list: a page of the owner's big lists renders in half the time
     search_fields = ["first_name", "last_name", "family__name", "family__parents__email"]
     autocomplete_fields = ["family", "instrument", "teacher"]
 
