@@ -350,6 +350,11 @@ class Lesson(models.Model):
             models.Index(fields=["student", "start_at"]),
             # The lists' order by start with its tie-breaker (the API's, the owner's week, the admin's).
             models.Index(fields=["start_at", "id"], name="lesson_start_order"),
+            # The list's filters in that order: a rare value (cancelled, make-up, due) is a probe and its page's
+            # count an index read, not a scan of every lesson.
+            models.Index(fields=["status", "start_at", "id"], name="lesson_status_start_order"),
+            models.Index(fields=["kind", "start_at", "id"], name="lesson_kind_start_order"),
+            models.Index(fields=["payment_status", "start_at", "id"], name="lesson_payment_start_order"),
             # The teachers' "still to mark" lists and reminders: lessons past and without an outcome.
             models.Index(fields=["teacher", "end_at"], condition=Q(outcome=""), name="lesson_unmarked"),
         ]

@@ -44,6 +44,18 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['start_at', 'id'], name='lesson_start_order'),
         ),
         migrations.AddIndex(
+            model_name='lesson',
+            index=models.Index(fields=['status', 'start_at', 'id'], name='lesson_status_start_order'),
+        ),
+        migrations.AddIndex(
+            model_name='lesson',
+            index=models.Index(fields=['kind', 'start_at', 'id'], name='lesson_kind_start_order'),
+        ),
+        migrations.AddIndex(
+            model_name='lesson',
+            index=models.Index(fields=['payment_status', 'start_at', 'id'], name='lesson_payment_start_order'),
+        ),
+        migrations.AddIndex(
             model_name='student',
             index=models.Index(fields=['last_name', 'first_name', 'id'], name='student_name_order'),
         ),

@@ -63,6 +63,10 @@ def _build_school() -> dict:
             student=students[(t + TEACHERS * k) % STUDENTS],
             start_at=start + timedelta(hours=k),
             end_at=start + timedelta(hours=k, minutes=30),
+            # A few of each value the list's filters look for: rare, as in a school's year.
+            **({"status": "cancelled", "outcome": "cancelled_with_notice"} if k % 97 == 1 else {}),
+            kind="makeup" if k % 89 == 2 else "regular",
+            payment_status="due" if k % 83 == 3 else "included",
         )
         for k in range(LESSONS_PER_TEACHER)
         for t, teacher in enumerate(teachers)
@@ -149,6 +153,9 @@ CASES = [
     *(("owner", url, "scheduling_lesson", "lesson_start_order") for url in _both_ways(LESSONS_URL, "start_at")),
     ("owner", f"{LESSONS_URL}?{WEEK}", "scheduling_lesson", "lesson_start_order"),
     ("teacher", f"{LESSONS_URL}?{WEEK}", "scheduling_lesson", "lesson_teacher_start"),
+    ("owner", f"{LESSONS_URL}?status=cancelled", "scheduling_lesson", "lesson_status_start_order"),
+    ("owner", f"{LESSONS_URL}?kind=makeup", "scheduling_lesson", "lesson_kind_start_order"),
+    ("owner", f"{LESSONS_URL}?payment_status=due", "scheduling_lesson", "lesson_payment_start_order"),
     ("owner", CREDITS_URL, "enrollment_makeupcredit", "makeup_credit_expiry_order"),
     *(
         ("owner", u, "enrollment_makeupcredit", "makeup_credit_expiry_order")
