@@ -125,6 +125,11 @@ class Family(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "families"
+        # The lists' orders (the API's default and each `ordering=`, the admin's): a page, not a sort of all.
+        indexes = [
+            models.Index(fields=["name", "id"], name="family_name_order"),
+            models.Index(fields=["created_at"], name="family_created_order"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["external_id"], condition=~models.Q(external_id=""), name="family_external_id_unique"

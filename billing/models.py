@@ -45,7 +45,12 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["family", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["family", "created_at"]),
+            # The admin's list: newest first, its tie-breaker the id.
+            models.Index(fields=["created_at", "id"], name="payment_created_order"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount_refunded_cents__lte=F("amount_cents")), name="payment_refund_not_above_amount"
@@ -194,6 +199,9 @@ class TuitionSubscription(models.Model):
     item_syncs = models.PositiveIntegerField(default=0, help_text="How many times its item was brought up to date.")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        indexes = [models.Index(fields=["created_at", "id"], name="subscription_created_order")]  # the list's order
+
     def __str__(self) -> str:
         return f"{self.tuition_plan} for {self.family} ({self.get_status_display()})"
 
@@ -285,7 +293,12 @@ class LessonFee(models.Model):
 
     class Meta:
         ordering = ["posts_at", "pk"]
-        indexes = [models.Index(fields=["status", "posts_at"])]
+        indexes = [
+            models.Index(fields=["status", "posts_at"]),
+            # The list's order and its `ordering=created_at`.
+            models.Index(fields=["posts_at", "id"], name="lesson_fee_posts_order"),
+            models.Index(fields=["created_at"], name="lesson_fee_created_order"),
+        ]
         constraints = [
             # One live fee per lesson: an outcome set twice, or changed and back, never charges twice.
             models.UniqueConstraint(
@@ -346,6 +359,7 @@ class FamilyFee(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["created_at", "id"], name="family_fee_created_order")]  # the list's order
         constraints = [
             models.UniqueConstraint(
                 fields=["family", "academic_year"],

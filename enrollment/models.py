@@ -130,7 +130,11 @@ class Enrollment(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # The admin's list: newest first, its tie-breaker the id.
+            models.Index(fields=["created_at", "id"], name="enrollment_created_order"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(lesson_minutes__in=[30, 45, 60]), name="enrollment_lesson_minutes_valid"
@@ -194,7 +198,12 @@ class MakeupCredit(models.Model):
 
     class Meta:
         ordering = ["expires_on", "pk"]
-        indexes = [models.Index(fields=["enrollment", "term"]), models.Index(fields=["expires_on"])]
+        indexes = [
+            models.Index(fields=["enrollment", "term"]),
+            # The list's order (soonest expiry, then id) and its `ordering=created_at`.
+            models.Index(fields=["expires_on", "id"], name="makeup_credit_expiry_order"),
+            models.Index(fields=["created_at"], name="makeup_credit_created_order"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(lesson_minutes__gte=15) & Q(lesson_minutes__lte=240), name="makeup_credit_minutes_valid"

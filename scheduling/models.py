@@ -224,7 +224,15 @@ class Student(models.Model):
 
     class Meta:
         ordering = ["last_name", "first_name"]
-        indexes = [models.Index(fields=["teacher", "status"]), models.Index(fields=["status"])]
+        indexes = [
+            models.Index(fields=["teacher", "status"]),
+            models.Index(fields=["status"]),
+            # The lists' orders (the API's default and each `ordering=`, the admin's): a page, not a sort of all.
+            models.Index(fields=["last_name", "first_name", "id"], name="student_name_order"),
+            models.Index(fields=["first_name"], name="student_first_name_order"),
+            models.Index(fields=["date_of_birth"], name="student_birth_order"),
+            models.Index(fields=["created_at"], name="student_created_order"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["external_id"], condition=~Q(external_id=""), name="student_external_id_unique"
@@ -340,7 +348,13 @@ class Lesson(models.Model):
             # Covering: the free-slot finder reads a teacher's lessons from the index alone.
             CoveringIndex(fields=["teacher", "start_at"], covering=["end_at", "status"], name="lesson_teacher_start"),
             models.Index(fields=["student", "start_at"]),
-            models.Index(fields=["start_at"]),
+            # The lists' order by start with its tie-breaker (the API's, the owner's week, the admin's).
+            models.Index(fields=["start_at", "id"], name="lesson_start_order"),
+            # The list's filters in that order: a rare value (cancelled, make-up, due) is a probe and its page's
+            # count an index read, not a scan of every lesson.
+            models.Index(fields=["status", "start_at", "id"], name="lesson_status_start_order"),
+            models.Index(fields=["kind", "start_at", "id"], name="lesson_kind_start_order"),
+            models.Index(fields=["payment_status", "start_at", "id"], name="lesson_payment_start_order"),
             # The teachers' "still to mark" lists and reminders: lessons past and without an outcome.
             models.Index(fields=["teacher", "end_at"], condition=Q(outcome=""), name="lesson_unmarked"),
         ]
