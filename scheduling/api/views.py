@@ -338,6 +338,8 @@ class PublicTeacherListApi(PublicApi, generics.ListAPIView):
 class PublicTimeslotListApi(PublicApi, generics.GenericAPIView):
     serializer_class = SlotSerializer
     filter_backends = []
+    # Free times change with every booking: a browser asks again each time (and gets a 304 while they have not).
+    cache_control = {"public": True, "no_cache": True}
 
     @extend_schema(
         parameters=[
