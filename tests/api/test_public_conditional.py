@@ -1,8 +1,8 @@
 """The public lists answer with an ETag; asked again with `If-None-Match`, they answer `304` without a body while
 nothing changed, and the whole list again once a teacher, their hours or a plan changed.
 
-Made to fail first: with `finalize_response` taken out of PublicApi there is no ETag (and never a 304); with the ETag
-made of the URL instead of the body, a changed teacher or changed hours still answered 304."""
+Made to fail first: with the ETag made of the URL instead of the body, a changed teacher and changed hours still
+answered 304."""
 
 from datetime import date, time, timedelta
 
