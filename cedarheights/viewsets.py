@@ -79,10 +79,11 @@ class ReferenceViewSet(ServiceWritesMixin, IdempotentCreateMixin, viewsets.Model
     permission_classes = [ReadOnlyOrSchoolAdmin]
 
 
+# The docstring is the description of the public endpoints that have none (the schema's). An answer carries an `ETag`
+# (a hash of its body: the same for everyone, as nobody is signed in here) and `If-None-Match` with it is a `304`
+# without a body; `cache_control` says how long a browser or proxy may keep it without asking again.
 class PublicApi:
-    """No sign-in, rate-limited per address. An answer carries an `ETag` (a hash of its body: the same for everyone,
-    as nobody is signed in here) and `If-None-Match` with it is a `304` without a body; `cache_control` says how long
-    a browser or proxy may keep it without asking again."""
+    """No sign-in, rate-limited per address."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
