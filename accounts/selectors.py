@@ -2,7 +2,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, DateField, ExpressionWrapper, F, Q, QuerySet, Value, When
+from django.db.models import Case, Count, DateField, ExpressionWrapper, F, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import (
@@ -20,7 +20,8 @@ from cedarheights.selectors import school_today
 
 def family_list_visible_to(user) -> QuerySet[Family]:
     """Admin: every family; a parent: their own; anyone else: none."""
-    families = Family.objects.prefetch_related("parents").order_by("name", "id")
+    parents = User.objects.only("id", "family_id", "email", "first_name", "last_name", "phone")  # what a list shows
+    families = Family.objects.prefetch_related(Prefetch("parents", queryset=parents)).order_by("name", "id")
     if is_school_admin(user):
         return families
     if is_parent(user):

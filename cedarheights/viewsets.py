@@ -4,7 +4,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Model
-from rest_framework import mixins, viewsets
+from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
+from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -78,6 +79,9 @@ class ReferenceViewSet(ServiceWritesMixin, IdempotentCreateMixin, viewsets.Model
     permission_classes = [ReadOnlyOrSchoolAdmin]
 
 
+# The docstring is the description of the public endpoints that have none (the schema's). An answer carries an `ETag`
+# (a hash of its body: the same for everyone, as nobody is signed in here) and `If-None-Match` with it is a `304`
+# without a body; `cache_control` says how long a browser or proxy may keep it without asking again.
 class PublicApi:
     """No sign-in, rate-limited per address."""
 
@@ -85,3 +89,12 @@ class PublicApi:
     authentication_classes = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "public"
+    cache_control = {"public": True, "max_age": 60}
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method not in ("GET", "HEAD") or response.status_code != status.HTTP_200_OK:
+            return response
+        set_response_etag(response.render())
+        patch_cache_control(response, **self.cache_control)
+        return get_conditional_response(request, etag=response["ETag"], response=response)

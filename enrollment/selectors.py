@@ -21,7 +21,8 @@ def tuition_plans_offered() -> QuerySet[TuitionPlan]:
 
 def student_list_visible_to(user) -> QuerySet[Student]:
     """Admin: every student; a parent: their family's; a teacher: those they teach (assigned, or in a lesson)."""
-    students = Student.objects.select_related("instrument", "teacher__user").order_by("last_name", "first_name", "id")
+    # Every role's serializer shows the instrument and the teacher by id: nothing to join.
+    students = Student.objects.order_by("last_name", "first_name", "id")
     if is_school_admin(user):
         return students
     if is_parent(user):

@@ -133,7 +133,8 @@ def terms_overlapping(*, start_date: date, end_date: date, exclude_id: int | Non
 
 def lesson_list_visible_to(user) -> QuerySet[Lesson]:
     """Admin: every lesson; a teacher: their own; a parent: their family's children's."""
-    lessons = Lesson.objects.select_related("teacher__user", "student", "room").order_by("start_at", "id")
+    # The names shown come from the teacher's user and the student; the room is shown by its id alone.
+    lessons = Lesson.objects.select_related("teacher__user", "student").order_by("start_at", "id")
     if is_school_admin(user):
         return lessons
     if is_teacher(user):

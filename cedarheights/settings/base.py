@@ -278,7 +278,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # The token's scheme first: a refused or expired token is a 401 (`WWW-Authenticate: Token`), not a 403.
-        "knox.auth.TokenAuthentication",
+        "cedarheights.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

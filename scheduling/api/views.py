@@ -338,6 +338,8 @@ class PublicTeacherListApi(PublicApi, generics.ListAPIView):
 class PublicTimeslotListApi(PublicApi, generics.GenericAPIView):
     serializer_class = SlotSerializer
     filter_backends = []
+    # Free times change with every booking: a browser asks again each time (and gets a 304 while they have not).
+    cache_control = {"public": True, "no_cache": True}
 
     @extend_schema(
         parameters=[
@@ -357,7 +359,10 @@ class PublicTimeslotListApi(PublicApi, generics.GenericAPIView):
             instrument_id=args["instrument"].pk, start_date=args["start"], end_date=args["end"], minutes=args["minutes"]
         )
         page = self.paginate_queryset(slots)
-        names = {t.pk: t.user.get_full_name() for t in Teacher.objects.filter(id__in={s.teacher_id for s in page})}
+        teachers = Teacher.objects.filter(id__in={s.teacher_id for s in page}).only(
+            "user__first_name", "user__last_name"
+        )
+        names = {t.pk: t.user.get_full_name() for t in teachers}
         data = [
             {"start": s.start_at, "end": s.end_at, "teacher": {"id": s.teacher_id, "name": names[s.teacher_id]}}
             for s in page
