@@ -531,7 +531,7 @@ def lesson_week_pools() -> dict:
 # --- 2. HTTP against gunicorn -------------------------------------------------------------------------
 
 
-def endpoints(creds: dict, piano_id: int, plan_id: int, cards: list[str]) -> list[dict]:
+def endpoints(creds: dict, piano_id: int, plan_id: int, cards: list[str], port: int) -> list[dict]:
     today = date.today()
     monday = today - timedelta(days=today.weekday())
     zone = ZoneInfo(os.environ.get("SCHOOL_TIME_ZONE", "America/Toronto"))
@@ -576,7 +576,7 @@ def endpoints(creds: dict, piano_id: int, plan_id: int, cards: list[str]) -> lis
         {"name": "floor", "path": "/bench/floor"},
         {"name": "health_live", "path": "/health/live"},
         *public,
-        *public_304_rows(public),
+        *public_304_rows(public, port),
         {"name": "parent_students", "path": "/api/v1/students/", "headers": parent},
         {
             "name": "teacher_lessons_week",
@@ -699,14 +699,17 @@ def owner_api_rows(creds: dict, piano_id: int, week: tuple[date, date], zone: Zo
     ]
 
 
-def public_304_rows(public: list[dict]) -> list[dict]:
-    """A client asking a public endpoint "changed?" with the ETag it holds: a row for each that sends one (its ETag
-    read in-process; the servers compute the same)."""
-    from django.test import Client
-
+def public_304_rows(public: list[dict], port: int) -> list[dict]:
+    """A client asking a public endpoint "changed?" with the ETag it holds: a row for each that sends one. The ETag is
+    asked of the server itself: a paginated body names its host in its links, so another client's differs."""
     rows = []
     for spec in public:
-        if etag := Client().get(spec["path"]).get("ETag"):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", spec["path"])
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        if etag := response.getheader("ETag"):
             rows.append({**spec, "name": f"{spec['name']}_304", "headers": {"If-None-Match": etag}, "expect": 304})
     return rows
 
@@ -1102,7 +1105,7 @@ def main() -> None:
         with app_servers({**env, "DJANGO_SETTINGS_MODULE": "cedarheights.settings.bench_minimal"}, 1) as ports:
             minimal_floor = http_rows(ports, [{"name": "floor_minimal", "path": "/bench/floor"}], crowded=set())
         with app_servers(env, 1) as ports:
-            specs = endpoints(school["creds"], school["piano_id"], school["plan_id"], school["cards"][:300])
+            specs = endpoints(school["creds"], school["piano_id"], school["plan_id"], school["cards"][:300], ports[0])
             rows = http_rows(ports, specs)
         rows[1:1] = minimal_floor
         floor_ratios(rows)
@@ -1122,7 +1125,7 @@ def main() -> None:
         with app_servers({**env, "REDIS_URL": REDIS_URL}, 2) as ports:
             specs = [
                 spec
-                for spec in endpoints(school["creds"], school["piano_id"], school["plan_id"], school["cards"])
+                for spec in endpoints(school["creds"], school["piano_id"], school["plan_id"], school["cards"], ports[0])
                 if not spec.get("variant")
             ]
             second_rows = floor_ratios(http_rows(ports, specs, crowded))
