@@ -243,9 +243,9 @@ class ChosenFamilyFilter(admin.SimpleListFilter):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(AuditedExportMixin, MoneyMixin, ReadAuditedAdmin, ReadOnlyAdmin):
-    """The ledger is written by the billing services only; filter by family to see its running balance."""
+    """The ledger is written by the billing services only; a family's name opens its ledger with the running balance."""
 
-    list_display = ["created_at", "family", "kind", "amount", "running_balance", "description", "reference"]
+    list_display = ["created_at", "family_ledger", "kind", "amount", "running_balance", "description", "reference"]
     list_per_page = 50
     list_filter = ["kind", ChosenFamilyFilter]
     list_select_related = ["family"]
@@ -257,10 +257,15 @@ class LedgerEntryAdmin(AuditedExportMixin, MoneyMixin, ReadAuditedAdmin, ReadOnl
             return ledger_with_running_balance(family_id=family_id).select_related("family")
         return super().get_queryset(request)
 
+    @admin.display(description="family", ordering="family__name")
+    def family_ledger(self, entry: LedgerEntry) -> str:
+        """The family's own ledger, where each line shows the balance after it."""
+        return format_html('<a href="?family__id__exact={}">{}</a>', entry.family_id, entry.family)
+
     @admin.display(description="balance after")
     def running_balance(self, entry: LedgerEntry) -> str:
         balance = getattr(entry, "balance", None)
-        return format_cents(balance, entry.currency) if balance is not None else "(filter by family)"
+        return format_cents(balance, entry.currency) if balance is not None else "(click the family)"
 
 
 def family_balance_link(family: Family) -> str:
