@@ -42,7 +42,16 @@ def index_reads(plan: dict) -> set[str]:
     return {n["Index Name"] for n in nodes(plan) if "Index Name" in n}
 
 
+def page_nodes(plan: dict) -> Iterator[dict]:
+    """The nodes that make the page's rows, leaving out subplans run once per page row (e.g. an enrollment's first
+    demo lesson, read among that enrollment's own few lessons)."""
+    yield plan
+    for child in plan.get("Plans", []):
+        if child.get("Parent Relationship") != "SubPlan":
+            yield from page_nodes(child)
+
+
 def full_sorts(plan: dict) -> list[dict]:
-    """Sort nodes (not an Incremental Sort, which sorts only ties of an index's order, nor a Top-N over a handful
-    of joined rows above the page): a Sort of the whole table is what an index on the list's order saves."""
-    return [n for n in nodes(plan) if n["Node Type"] == "Sort"]
+    """Sort nodes of the page (not an Incremental Sort, which sorts only ties of an index's order): a Sort of the
+    whole table is what an index on the list's order saves."""
+    return [n for n in page_nodes(plan) if n["Node Type"] == "Sort"]
