@@ -253,14 +253,14 @@ class LedgerEntryAdmin(AuditedExportMixin, MoneyMixin, ReadAuditedAdmin, ReadOnl
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
-        if (family_id := record_id(request.GET.get("family__id__exact", ""))) is not None:
+        if (family_id := record_id(request.GET.get(ChosenFamilyFilter.parameter_name, ""))) is not None:
             return ledger_with_running_balance(family_id=family_id).select_related("family")
         return super().get_queryset(request)
 
     @admin.display(description="family", ordering="family__name")
     def family_ledger(self, entry: LedgerEntry) -> str:
         """The family's own ledger, where each line shows the balance after it."""
-        return format_html('<a href="?family__id__exact={}">{}</a>', entry.family_id, entry.family)
+        return format_html('<a href="?{}={}">{}</a>', ChosenFamilyFilter.parameter_name, entry.family_id, entry.family)
 
     @admin.display(description="balance after")
     def running_balance(self, entry: LedgerEntry) -> str:
@@ -270,7 +270,7 @@ class LedgerEntryAdmin(AuditedExportMixin, MoneyMixin, ReadAuditedAdmin, ReadOnl
 
 def family_balance_link(family: Family) -> str:
     """The family's balance, linking to its ledger with the running balance."""
-    url = reverse("admin:billing_ledgerentry_changelist") + f"?family__id__exact={family.pk}"
+    url = reverse("admin:billing_ledgerentry_changelist") + f"?{ChosenFamilyFilter.parameter_name}={family.pk}"
     return format_html('<a href="{}">{}</a>', url, format_cents(family_balance_cents(family_id=family.pk), "cad"))
 
 
